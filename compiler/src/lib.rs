@@ -9,6 +9,7 @@
 //! This crate must stay free of tokio, sqlx and wasmtime: the offline linter depends on it
 //! and has to stay light and fast.
 
+pub mod codes;
 pub mod diagnostic;
 pub mod ir;
 pub mod typed;
