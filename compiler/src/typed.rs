@@ -113,6 +113,8 @@ pub enum TExprKind {
     Quantifier { all: bool, list: Box<TExpr>, body: Box<TExpr> },
     /// A string with `{{ }}` parts, concatenated (values rendered as text).
     Template(Vec<TExpr>),
+    /// An object literal in params (`fields`, `headers`, plugin `input`), keys as written.
+    Object(Vec<(String, TExpr)>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

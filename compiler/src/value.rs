@@ -14,4 +14,6 @@ pub enum Value {
     /// Milliseconds.
     Duration(i64),
     List(Arc<[Value]>),
+    /// A JSON object (step outputs, event payloads, object params), keys in written order.
+    Object(Arc<[(Arc<str>, Value)]>),
 }
