@@ -5,6 +5,9 @@ mod eval;
 mod files;
 mod fmt;
 mod lint;
+mod migrate;
+mod serve;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +31,12 @@ enum Command {
     Compile(CompileArgs),
     /// Evaluate a condition on a record.
     Eval(EvalArgs),
+    /// Serve the REST API v1 with the outbox worker and timers.
+    Serve(serve::ServeArgs),
+    /// Manage API tokens.
+    Token(token::TokenArgs),
+    /// Apply database migrations.
+    Migrate(migrate::MigrateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -103,6 +112,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fmt(args) => fmt::run(&args),
         Command::Compile(args) => compile::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Token(args) => token::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
     }
 }
 

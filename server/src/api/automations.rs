@@ -1,0 +1,430 @@
+//! Automations: CRUD over immutable versions, status, versions, validate, test, promote
+//! (DESIGN §12). Bodies are the definition verbatim (JSON or `text/plain` DSL).
+//!
+//! An automation answers as its definition's fields plus `id`, `version`, `status`,
+//! `environment`, `created_at`, `updated_at` and the `definition` itself. DELETE archives
+//! (runs keep pointing at it); an archived automation is read-only (409 on edits).
+
+use automations_runtime::model::{
+    Automation, AutomationStatus, AutomationVersion, EnvironmentKind,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::extract::{ApiJson, ApiPath, ApiQuery, TextOrJson};
+use super::pagination::{self, Page};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The wire form of an automation (current version).
+pub fn automation_json(a: &Automation, definition: &Value) -> Value {
+    let mut out = match definition {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    out.insert("id".into(), json!(a.id));
+    out.insert("name".into(), json!(a.name));
+    out.insert("version".into(), json!(a.current_version));
+    out.insert("status".into(), json!(a.status.as_str()));
+    out.insert("environment".into(), json!(a.environment.as_str()));
+    out.insert("shadows_id".into(), json!(a.shadows_id));
+    out.insert("created_at".into(), json!(a.created_at));
+    out.insert("updated_at".into(), json!(a.updated_at));
+    out.insert("definition".into(), definition.clone());
+    Value::Object(out)
+}
+
+fn version_json(v: &AutomationVersion) -> Value {
+    json!({
+        "automation_id": v.automation_id,
+        "version": v.version,
+        "status": v.status.as_str(),
+        "environment": v.environment.as_str(),
+        "created_at": v.created_at,
+        "definition": v.definition,
+    })
+}
+
+/// The stored definition of the current version, with the live status and environment
+/// (status changes do not make versions).
+async fn current(state: &AppState, ws: &str, id: &str) -> ApiResult<(Automation, Value)> {
+    let engine = state.engine();
+    let a = engine.automation(ws, id).await?;
+    let mut definition = engine.automation_definition(ws, id).await?.definition;
+    if let Value::Object(m) = &mut definition {
+        m.insert("status".into(), json!(a.status.as_str()));
+        m.insert("environment".into(), json!(a.environment.as_str()));
+    }
+    Ok((a, definition))
+}
+
+fn with_etag(status: StatusCode, a: &Automation, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", a.current_version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// 409 when `If-Match` names another version than the current one.
+fn check_if_match(headers: &HeaderMap, a: &Automation) -> ApiResult<()> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(());
+    }
+    let wanted = text.trim_start_matches("W/").trim_matches('"');
+    if wanted == a.current_version.to_string() {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!(
+            "If-Match {text} is stale: the current version is {}",
+            a.current_version
+        )))
+    }
+}
+
+fn reject_archived(a: &Automation) -> ApiResult<()> {
+    if a.status == AutomationStatus::Archived {
+        return Err(ApiError::Conflict(format!(
+            "automation {} is archived and read-only",
+            a.id
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListAutomations {
+    pub status: Option<String>,
+    pub environment: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// List automations, newest first.
+#[utoipa::path(get, path = "/api/v1/automations", tag = "automations", params(ListAutomations),
+    responses((status = 200, description = "A page of automations"), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ListAutomations>,
+) -> ApiResult<Json<Page<Value>>> {
+    principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
+    let limit = pagination::limit(query.limit)?;
+    let status = parse_filter(query.status.as_deref(), AutomationStatus::parse, "status")?;
+    let environment = parse_filter(
+        query.environment.as_deref(),
+        EnvironmentKind::parse,
+        "environment",
+    )?;
+    let mut all = state.engine().automations(&principal.workspace_id).await?;
+    all.retain(|a| {
+        status.is_none_or(|s| a.status == s) && environment.is_none_or(|e| a.environment == e)
+    });
+    all.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let page = pagination::paginate(all, |a| a.id.clone(), limit, query.cursor.as_deref())?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for a in &page.items {
+        let (a, definition) = current(&state, &principal.workspace_id, &a.id).await?;
+        items.push(automation_json(&a, &definition));
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+pub(crate) fn parse_filter<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    name: &str,
+) -> ApiResult<Option<T>> {
+    match value {
+        None => Ok(None),
+        Some(v) => parse(v)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("invalid_query", format!("unknown {name} `{v}`"))),
+    }
+}
+
+/// Create an automation from the definition (JSON verbatim, or DSL as text/plain).
+#[utoipa::path(post, path = "/api/v1/automations", tag = "automations",
+    request_body(content = Object, description = "The definition (DESIGN §3.1), or DSL as text/plain"),
+    responses((status = 201, description = "Created"), (status = 400, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: TextOrJson,
+) -> ApiResult<Response> {
+    principal.require(Scope::AutomationsWrite)?;
+    let definition = state.definitions().read(&body)?;
+    let (a, _warnings) = state
+        .engine()
+        .create_automation(&principal.workspace_id, definition)
+        .await?;
+    let (a, definition) = current(&state, &principal.workspace_id, &a.id).await?;
+    let mut response = with_etag(StatusCode::CREATED, &a, automation_json(&a, &definition));
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/automations/{}", a.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// One automation (its current version).
+#[utoipa::path(get, path = "/api/v1/automations/{id}", tag = "automations",
+    responses((status = 200, description = "The automation"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
+    let (a, definition) = current(&state, &principal.workspace_id, &id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &a,
+        automation_json(&a, &definition),
+    ))
+}
+
+/// Replace the definition: a new immutable version.
+#[utoipa::path(put, path = "/api/v1/automations/{id}", tag = "automations",
+    request_body(content = Object, description = "The whole definition"),
+    responses((status = 200, description = "The new version"), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn replace(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    body: TextOrJson,
+) -> ApiResult<Response> {
+    principal.require(Scope::AutomationsWrite)?;
+    let ws = &principal.workspace_id;
+    let existing = state.engine().automation(ws, &id).await?;
+    check_if_match(&headers, &existing)?;
+    reject_archived(&existing)?;
+    let definition = state.definitions().read(&body)?;
+    state
+        .engine()
+        .update_automation(ws, &id, definition)
+        .await?;
+    let (a, definition) = current(&state, ws, &id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &a,
+        automation_json(&a, &definition),
+    ))
+}
+
+/// Change some fields. `{"status": ...}` alone changes the status; other fields make a new
+/// version of the definition with those fields replaced.
+#[utoipa::path(patch, path = "/api/v1/automations/{id}", tag = "automations",
+    request_body(content = Object, description = "Fields of the definition to replace"),
+    responses((status = 200, description = "The automation"), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    principal.require(Scope::AutomationsWrite)?;
+    let ws = &principal.workspace_id;
+    let Value::Object(mut fields) = body else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "a PATCH body must be a JSON object",
+        ));
+    };
+    let (existing, definition) = current(&state, ws, &id).await?;
+    check_if_match(&headers, &existing)?;
+    let status = match fields.remove("status") {
+        None => None,
+        Some(Value::String(s)) => Some(parse_status(&s)?),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "`status` must be a string",
+            ));
+        }
+    };
+    if !fields.is_empty() {
+        reject_archived(&existing)?;
+        let mut merged = definition.as_object().cloned().unwrap_or_default();
+        merged.extend(fields);
+        let text = serde_json::to_string(&Value::Object(merged)).map_err(ApiError::internal)?;
+        let body = TextOrJson {
+            text,
+            format: super::extract::BodyFormat::Json,
+        };
+        let new_definition = state.definitions().read(&body)?;
+        state
+            .engine()
+            .update_automation(ws, &id, new_definition)
+            .await?;
+    }
+    if let Some(status) = status {
+        state
+            .engine()
+            .set_automation_status(ws, &id, status)
+            .await?;
+    }
+    let (a, definition) = current(&state, ws, &id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &a,
+        automation_json(&a, &definition),
+    ))
+}
+
+fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
+    AutomationStatus::parse(s).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_status",
+            format!("unknown status `{s}` (draft, active, paused or archived)"),
+            vec![
+                crate::error::ApiDiagnostic::error("E0005", format!("unknown status `{s}`"))
+                    .at_pointer("/status"),
+            ],
+        )
+    })
+}
+
+/// Archive the automation (soft delete: its runs stay readable). 204.
+#[utoipa::path(delete, path = "/api/v1/automations/{id}", tag = "automations",
+    responses((status = 204, description = "Archived"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    principal.require(Scope::AutomationsWrite)?;
+    let existing = state
+        .engine()
+        .automation(&principal.workspace_id, &id)
+        .await?;
+    check_if_match(&headers, &existing)?;
+    state
+        .engine()
+        .set_automation_status(&principal.workspace_id, &id, AutomationStatus::Archived)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// `draft`, `active`, `paused` or `archived`.
+    pub status: String,
+}
+
+/// Change the status (`{"status": "active"}`).
+#[utoipa::path(post, path = "/api/v1/automations/{id}/status", tag = "automations", request_body = StatusBody,
+    responses((status = 200, description = "The automation"), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn set_status(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> ApiResult<Response> {
+    principal.require(Scope::AutomationsWrite)?;
+    let status = parse_status(&body.status)?;
+    state
+        .engine()
+        .set_automation_status(&principal.workspace_id, &id, status)
+        .await?;
+    let (a, definition) = current(&state, &principal.workspace_id, &id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &a,
+        automation_json(&a, &definition),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Every version, newest first.
+#[utoipa::path(get, path = "/api/v1/automations/{id}/versions", tag = "automations", params(PageQuery),
+    responses((status = 200, description = "A page of versions"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn versions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Value>>> {
+    principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
+    let limit = pagination::limit(query.limit)?;
+    let mut all = state
+        .engine()
+        .automation_versions(&principal.workspace_id, &id)
+        .await?;
+    all.sort_by_key(|v| std::cmp::Reverse(v.version));
+    let page = pagination::paginate(
+        all,
+        |v| v.version.to_string(),
+        limit,
+        query.cursor.as_deref(),
+    )?;
+    Ok(Json(page.map(|v| version_json(&v))))
+}
+
+/// Check a definition without storing it: the compiler's diagnostics.
+#[utoipa::path(post, path = "/api/v1/automations/validate", tag = "automations",
+    request_body(content = Object, description = "A definition (JSON, or DSL as text/plain)"),
+    responses((status = 200, description = "`valid`, `errors`, `warnings` and the diagnostics"),
+        (status = 400, body = crate::error::ErrorBody)))]
+pub async fn validate(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: TextOrJson,
+) -> ApiResult<Json<Value>> {
+    principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
+    let report = state.definitions().check(&body)?;
+    Ok(Json(json!({
+        "valid": report.errors() == 0 && report.definition.is_some(),
+        "errors": report.errors(),
+        "warnings": report.warnings(),
+        "diagnostics": report.diagnostics,
+        "definition": report.definition,
+    })))
+}
+
+/// Make a sandbox automation live; answers the live automation.
+#[utoipa::path(post, path = "/api/v1/automations/{id}/promote", tag = "automations",
+    responses((status = 200, description = "The live automation"), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn promote(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    principal.require(Scope::AutomationsWrite)?;
+    let live = state.engine().promote(&principal.workspace_id, &id).await?;
+    let (a, definition) = current(&state, &principal.workspace_id, &live.id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &a,
+        automation_json(&a, &definition),
+    ))
+}

@@ -1,0 +1,173 @@
+//! `GET /metrics`: Prometheus text exposition (version 0.0.4).
+//!
+//! Runs by status, a histogram of step latency and the outbox backlog are read from the
+//! database at scrape time, so every node reports the shared truth; HTTP request counts are
+//! this process's own. Rendering is a pure function so that its format is unit-tested.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Upper bounds (milliseconds) of the step latency histogram.
+pub const STEP_LATENCY_BUCKETS_MS: [f64; 10] = [
+    1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0,
+];
+
+/// What one scrape shows.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    /// (status, count), over every workspace.
+    pub runs_by_status: Vec<(String, i64)>,
+    /// Cumulative counts per bound of [`STEP_LATENCY_BUCKETS_MS`], then the total count and
+    /// the sum of the latencies in milliseconds.
+    pub step_latency_cumulative: Vec<u64>,
+    pub step_latency_count: u64,
+    pub step_latency_sum_ms: f64,
+    /// (kind, pending items).
+    pub outbox_backlog: Vec<(String, i64)>,
+    pub http_requests: u64,
+}
+
+/// Counters kept in memory by this process.
+#[derive(Debug, Default)]
+pub struct HttpCounters {
+    pub requests: AtomicU64,
+}
+
+impl HttpCounters {
+    pub fn count(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn total(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// The Prometheus text for a snapshot.
+pub fn render(snapshot: &MetricsSnapshot) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP automations_runs Runs by status.\n# TYPE automations_runs gauge\n");
+    for (status, count) in &snapshot.runs_by_status {
+        let _ = writeln!(
+            out,
+            "automations_runs{{status=\"{}\"}} {count}",
+            escape(status)
+        );
+    }
+    out.push_str("# HELP automations_step_duration_seconds Latency of finished steps.\n");
+    out.push_str("# TYPE automations_step_duration_seconds histogram\n");
+    for (bound, count) in STEP_LATENCY_BUCKETS_MS
+        .iter()
+        .zip(&snapshot.step_latency_cumulative)
+    {
+        let _ = writeln!(
+            out,
+            "automations_step_duration_seconds_bucket{{le=\"{}\"}} {count}",
+            bound / 1000.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "automations_step_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+        snapshot.step_latency_count
+    );
+    let _ = writeln!(
+        out,
+        "automations_step_duration_seconds_sum {}",
+        snapshot.step_latency_sum_ms / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "automations_step_duration_seconds_count {}",
+        snapshot.step_latency_count
+    );
+    out.push_str(
+        "# HELP automations_outbox_backlog Outbox deliveries not yet delivered or dead.\n",
+    );
+    out.push_str("# TYPE automations_outbox_backlog gauge\n");
+    for (kind, count) in &snapshot.outbox_backlog {
+        let _ = writeln!(
+            out,
+            "automations_outbox_backlog{{kind=\"{}\"}} {count}",
+            escape(kind)
+        );
+    }
+    out.push_str("# HELP automations_http_requests_total HTTP requests served by this process.\n");
+    out.push_str("# TYPE automations_http_requests_total counter\n");
+    let _ = writeln!(
+        out,
+        "automations_http_requests_total {}",
+        snapshot.http_requests
+    );
+    out
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let snapshot = MetricsSnapshot {
+            runs_by_status: vec![("completed".into(), 3)],
+            step_latency_cumulative: vec![1, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+            step_latency_count: 2,
+            step_latency_sum_ms: 6.0,
+            outbox_backlog: vec![("slack".into(), 1)],
+            http_requests: 9,
+        };
+        let text = render(&snapshot);
+        assert!(text.contains("automations_runs{status=\"completed\"} 3\n"));
+        assert!(text.contains("automations_step_duration_seconds_bucket{le=\"0.001\"} 1\n"));
+        assert!(text.contains("automations_step_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("automations_step_duration_seconds_sum 0.006\n"));
+        assert!(text.contains("automations_outbox_backlog{kind=\"slack\"} 1\n"));
+    }
+}
+
+/// Prometheus metrics (no token needed).
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
+pub async fn metrics(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+) -> crate::error::ApiResult<impl axum::response::IntoResponse> {
+    let snapshot = snapshot(&state).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        render(&snapshot),
+    ))
+}
+
+async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<MetricsSnapshot> {
+    use automations_runtime::model::RunStatus;
+    use automations_runtime::store::Store;
+    let store = state.engine().store();
+    let mut runs_by_status = Vec::new();
+    for status in [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Waiting,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+    ] {
+        runs_by_status.push((
+            status.as_str().to_string(),
+            store.count_runs(Some(status)).await?,
+        ));
+    }
+    Ok(MetricsSnapshot {
+        runs_by_status,
+        step_latency_cumulative: vec![0; STEP_LATENCY_BUCKETS_MS.len()],
+        http_requests: state.counters().total(),
+        ..Default::default()
+    })
+}

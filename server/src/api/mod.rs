@@ -1,0 +1,75 @@
+//! The REST API v1 (DESIGN §12): one module per resource, plus the shared extractors,
+//! pagination, metrics and the OpenAPI document.
+//!
+//! Handlers stay thin: authorise, parse, call the engine, shape the answer. Every query is
+//! filtered by the caller's workspace; HTTP statuses come only from `crate::error`.
+
+pub mod automations;
+pub mod events;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod outbox;
+pub mod pagination;
+pub mod records;
+pub mod runs;
+pub mod sandbox;
+pub mod schema;
+pub mod tasks;
+pub mod testrun;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The routes under `/api/v1`.
+pub fn v1_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/metrics", get(metrics::metrics))
+        .route(
+            "/automations",
+            get(automations::list).post(automations::create),
+        )
+        .route("/automations/validate", post(automations::validate))
+        .route(
+            "/automations/{id}",
+            get(automations::get_one)
+                .put(automations::replace)
+                .patch(automations::patch)
+                .delete(automations::delete),
+        )
+        .route("/automations/{id}/status", post(automations::set_status))
+        .route("/automations/{id}/versions", get(automations::versions))
+        .route("/automations/{id}/test", post(testrun::test))
+        .route("/automations/{id}/promote", post(automations::promote))
+        .route("/automations/{id}/runs", get(runs::list))
+        .route("/automations/{id}/runs/{run_id}", get(runs::get_one))
+        .route(
+            "/automations/{id}/runs/{run_id}/complete-task",
+            post(runs::complete_task),
+        )
+        .route("/automations/{id}/runs/{run_id}/cancel", post(runs::cancel))
+        .route("/automations/{id}/runs/{run_id}/retry", post(runs::retry))
+        .route(
+            "/records/{object}",
+            get(records::list).post(records::create),
+        )
+        .route(
+            "/records/{object}/{id}",
+            get(records::get_one)
+                .patch(records::update)
+                .delete(records::delete),
+        )
+        .route("/events", post(events::post))
+        .route("/schema", get(schema::get_schema))
+        .route("/sandbox", get(sandbox::get_state))
+        .route("/sandbox/activate", post(sandbox::activate))
+        .route("/sandbox/deactivate", post(sandbox::deactivate))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}/complete", post(tasks::complete))
+        .route("/outbox", get(outbox::list))
+}

@@ -1,0 +1,56 @@
+//! `automations serve [--addr 127.0.0.1:8080] [--database-url URL] ...`: the HTTP API with
+//! the outbox worker and timers, until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use automations_server::serve::{ServeConfig, serve};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// `sqlite://automations.db` (default; created when missing) or `sqlite::memory:`.
+    #[arg(long, default_value = "sqlite://automations.db")]
+    database_url: String,
+    /// SMTP server for `send_email` (e.g. `smtp://localhost:25`); without it, mail goes to
+    /// the local mailbox.
+    #[arg(long)]
+    smtp_url: Option<String>,
+    /// Slack incoming webhook for `send_notification` with `channel: slack`.
+    #[arg(long)]
+    slack_webhook_url: Option<String>,
+    /// Allow webhooks and Slack to reach private and loopback addresses (tests, intranets).
+    #[arg(long)]
+    webhook_allow_private: bool,
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = ServeConfig {
+        addr: args.addr,
+        database_url: args.database_url.clone(),
+        smtp_url: args.smtp_url.clone(),
+        slack_webhook_url: args.slack_webhook_url.clone(),
+        webhook_allow_private: args.webhook_allow_private,
+        admin_token: std::env::var("AUTOMATIONS_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+    };
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to standard error; `RUST_LOG` overrides the default `info` level.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,310 @@
+//! The one error type of the HTTP API and its wire form (DESIGN §12, §12.1).
+//!
+//! Every failure answers `{"error": {"code", "message", "diagnostics": [...]}}` with the
+//! status of §12.1. This is the only place where errors become HTTP statuses. It must never
+//! put internal details (SQL, file paths, panics) into a response: a 500 logs the detail
+//! and answers a generic message.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One diagnostic as the API shows it: DSL input gets line/column, JSON input a JSON pointer.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ApiDiagnostic {
+    pub code: String,
+    /// `error`, `warning` or `note`.
+    pub severity: String,
+    pub message: String,
+    /// 1-based, for DSL input (and for malformed JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<usize>,
+    /// RFC 6901 pointer into the JSON body, for JSON input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// The did-you-mean replacement, or null.
+    pub suggestion: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl ApiDiagnostic {
+    /// An error diagnostic with nothing but a code and a message.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> ApiDiagnostic {
+        ApiDiagnostic {
+            code: code.into(),
+            severity: "error".into(),
+            message: message.into(),
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            pointer: None,
+            suggestion: None,
+            notes: Vec::new(),
+        }
+    }
+    pub fn at_pointer(mut self, pointer: impl Into<String>) -> ApiDiagnostic {
+        self.pointer = Some(pointer.into());
+        self
+    }
+    /// Prefixes the pointer (field errors of a nested body such as `/output/approved`).
+    pub fn at_pointer_prefix(mut self, prefix: &str) -> ApiDiagnostic {
+        self.pointer = Some(format!(
+            "{prefix}{}",
+            self.pointer.take().unwrap_or_default()
+        ));
+        self
+    }
+    pub fn at_line_column(mut self, line: usize, column: usize) -> ApiDiagnostic {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `malformed_json`, `not_found`, `invalid_definition`, ...
+    pub code: String,
+    pub message: String,
+    pub diagnostics: Vec<ApiDiagnostic>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: malformed JSON (with its line/column), invalid UTF-8, wrong JSON shape, bad query.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        diagnostics: Vec<ApiDiagnostic>,
+    },
+    /// 401: missing or unknown token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the token lacks a scope.
+    #[error("missing scope `{0}`")]
+    Forbidden(String),
+    /// 404: no such thing in this workspace (also for other workspaces' ids).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: second task completion, stale If-Match, edit of an archived automation, ...
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is over the limit.
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 415: a content type the endpoint does not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: a definition with diagnostics, a record that breaks the schema, a task output
+    /// that does not match its form.
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        diagnostics: Vec<ApiDiagnostic>,
+    },
+    /// 429: the token's rate limit is spent.
+    #[error("rate limit exceeded")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// 503: the database is not ready.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: logged with its detail; the client sees a generic message only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            diagnostics: Vec::new(),
+        }
+    }
+    pub fn not_found(what: impl std::fmt::Display) -> ApiError {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+    pub fn unprocessable(
+        code: &'static str,
+        message: impl Into<String>,
+        diagnostics: Vec<ApiDiagnostic>,
+    ) -> ApiError {
+        ApiError::Unprocessable {
+            code,
+            message: message.into(),
+            diagnostics,
+        }
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. } | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn body(self) -> ErrorBody {
+        let code = self.code().to_string();
+        let (message, diagnostics) = match self {
+            ApiError::BadRequest {
+                message,
+                diagnostics,
+                ..
+            }
+            | ApiError::Unprocessable {
+                message,
+                diagnostics,
+                ..
+            } => (message, diagnostics),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                ("internal server error".to_string(), Vec::new())
+            }
+            other => (other.to_string(), Vec::new()),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                diagnostics,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Result of every handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<automations_runtime::RuntimeError> for ApiError {
+    fn from(err: automations_runtime::RuntimeError) -> ApiError {
+        use automations_runtime::RuntimeError as E;
+        match err {
+            E::NotFound { what, .. } => ApiError::not_found(what),
+            E::Validation(fields) => {
+                let diagnostics = fields.iter().map(field_diagnostic).collect();
+                ApiError::unprocessable(
+                    "invalid_fields",
+                    "the values do not match the schema",
+                    diagnostics,
+                )
+            }
+            E::Definition {
+                message,
+                diagnostics,
+            } => {
+                let diagnostics = match diagnostics {
+                    serde_json::Value::Array(items) => {
+                        items.iter().map(diagnostic_from_json).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                ApiError::unprocessable("invalid_definition", message, diagnostics)
+            }
+            E::Conflict(message) => ApiError::Conflict(message),
+            E::BadRequest(message) => ApiError::bad_request("bad_request", message),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A field error of a record write or a task output, pointing at the field in the body.
+fn field_diagnostic(field: &automations_runtime::FieldError) -> ApiDiagnostic {
+    ApiDiagnostic::error(
+        "invalid_field",
+        format!("`{}` {}", field.field, field.message),
+    )
+    .at_pointer(format!(
+        "/{}",
+        field.field.replace('~', "~0").replace('/', "~1")
+    ))
+}
+
+/// Diagnostics the runtime passes through as JSON (already in the API's shape).
+pub(crate) fn diagnostic_from_json(value: &serde_json::Value) -> ApiDiagnostic {
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let number = |key: &str| value.get(key).and_then(|v| v.as_u64()).map(|n| n as usize);
+    ApiDiagnostic {
+        code: text("code").unwrap_or_else(|| "E0000".into()),
+        severity: text("severity").unwrap_or_else(|| "error".into()),
+        message: text("message").unwrap_or_default(),
+        line: number("line"),
+        column: number("column"),
+        end_line: number("end_line"),
+        end_column: number("end_column"),
+        pointer: text("pointer"),
+        suggestion: text("suggestion"),
+        notes: Vec::new(),
+    }
+}

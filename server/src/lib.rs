@@ -1,0 +1,80 @@
+//! automations-server: the REST API v1 (axum), its authentication and error mapping, and
+//! the serving loop of `automations serve`.
+//!
+//! [`app`] builds the whole HTTP application from an [`AppState`], so tests drive it
+//! in-process with `tower::ServiceExt::oneshot` and the binary serves the same router. This
+//! crate speaks HTTP and maps errors to statuses; it must never hold business rules of the
+//! engine (those live in automations-runtime and automations-compiler).
+
+pub mod api;
+pub mod auth;
+pub mod definitions;
+pub mod error;
+pub mod serve;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+pub use state::{ApiConfig, AppState};
+
+use crate::error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config().body_limit;
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/openapi.json", get(api::openapi::openapi_json))
+        .route("/metrics", get(api::metrics::metrics))
+        .nest("/api/v1", api::v1_routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+        .with_state(state)
+}
+
+async fn count_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    state.counters().count();
+    next.run(request).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Request ids are fresh UUIDs unless the client sent one.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Uuid::new_v4().to_string();
+        axum::http::HeaderValue::from_str(&id)
+            .ok()
+            .map(RequestId::new)
+    }
+}

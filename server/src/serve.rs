@@ -1,0 +1,259 @@
+//! `automations serve`, `token create` and `migrate`: opening the database, first-start
+//! bootstrap (workspace `default` and an admin token), the workers, the HTTP listener and
+//! graceful shutdown on SIGTERM or Ctrl-C.
+//!
+//! The binary's CLI modules call these; nothing here parses arguments or prints anything
+//! but the one-time admin token and the URL to open.
+
+use std::net::SocketAddr;
+
+use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
+use automations_runtime::store::{SqliteConfig, SqliteStore};
+use automations_runtime::{EngineConfig, EngineParts, RuntimeError};
+
+use crate::auth::Scope;
+use crate::definitions::Definitions;
+use crate::state::{ApiConfig, AppState, Engine};
+
+/// Everything `automations serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub smtp_url: Option<String>,
+    pub slack_webhook_url: Option<String>,
+    pub webhook_allow_private: bool,
+    /// `AUTOMATIONS_ADMIN_TOKEN`: the admin token of workspace `default` at first start.
+    pub admin_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Runtime(#[from] RuntimeError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What `token create` needs.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub database_url: String,
+    pub workspace: String,
+    pub scopes: Vec<Scope>,
+}
+
+/// The name of the workspace created on first start.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+fn sqlite_config(database_url: &str) -> Result<SqliteConfig, ServeError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return Err(ServeError::Config(
+            "PostgreSQL is not supported by this build yet: use sqlite://FILE".into(),
+        ));
+    }
+    Ok(SqliteConfig::from_url(database_url))
+}
+
+/// Opens the database (applying migrations) and builds the engine with the compiler hooks.
+pub async fn open_engine(
+    database_url: &str,
+    outbox: OutboxConfig,
+) -> Result<(Engine, Definitions), ServeError> {
+    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    let definitions = Definitions::builtin();
+    let config = EngineConfig {
+        outbox,
+        ..EngineConfig::default()
+    };
+    let parts = EngineParts {
+        store,
+        config,
+        schema: definitions.schema_view(),
+        compiler: definitions.compiler(),
+        plugins: None,
+    };
+    Ok((Engine::new(parts).await?, definitions))
+}
+
+/// Applies the migrations and closes the database.
+pub async fn migrate(database_url: &str) -> Result<(), ServeError> {
+    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Creates a token (and its workspace when missing); returns the token's text.
+pub async fn create_token(request: &TokenRequest) -> Result<String, ServeError> {
+    let (engine, _) = open_engine(&request.database_url, OutboxConfig::default()).await?;
+    let workspace = engine.ensure_workspace(&request.workspace).await?;
+    let scopes: Vec<String> = request
+        .scopes
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    let (_, token) = engine
+        .create_token(&workspace.id, "cli", &scopes, None)
+        .await?;
+    engine.store().close().await;
+    Ok(token)
+}
+
+/// First start: workspace `default` and an admin token. Returns the token when one was
+/// generated (to be shown once); a token given by the environment is never echoed.
+pub async fn bootstrap(
+    engine: &Engine,
+    admin_token: Option<&str>,
+) -> Result<Option<String>, ServeError> {
+    use automations_runtime::store::Store;
+    let first_start = engine
+        .store()
+        .workspace_by_name(DEFAULT_WORKSPACE)
+        .await?
+        .is_none();
+    let workspace = engine.ensure_workspace(DEFAULT_WORKSPACE).await?;
+    let admin = vec![Scope::Admin.as_str().to_string()];
+    match admin_token {
+        // Honoured whenever it is not known yet, so a container restarted with a new
+        // value keeps working.
+        Some(token) => {
+            if engine.verify_token(token).await?.is_none() {
+                engine
+                    .create_token(&workspace.id, "admin", &admin, Some(token))
+                    .await?;
+            }
+            Ok(None)
+        }
+        None if first_start => Ok(Some(
+            engine
+                .create_token(&workspace.id, "admin", &admin, None)
+                .await?
+                .1,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The outbox settings from the command line.
+pub fn outbox_config(config: &ServeConfig) -> Result<OutboxConfig, ServeError> {
+    let smtp = config.smtp_url.as_deref().map(parse_smtp_url).transpose()?;
+    Ok(OutboxConfig {
+        smtp,
+        slack_webhook_url: config.slack_webhook_url.clone(),
+        allow_private: config.webhook_allow_private,
+        ..OutboxConfig::default()
+    })
+}
+
+/// `smtp://[user:pass@]host[:port][?from=addr]` (plain, for local relays) or `smtps://...`.
+pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, ServeError> {
+    let bad = || {
+        ServeError::Config(format!(
+            "invalid --smtp-url `{url}`: expected smtp://[user:pass@]host[:port]"
+        ))
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let insecure = match scheme {
+        "smtp" => true,
+        "smtps" => false,
+        _ => return Err(bad()),
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority.trim_end_matches('/');
+    let (credentials, host_port) = match authority.rsplit_once('@') {
+        Some((c, h)) => (Some(c), h),
+        None => (None, authority),
+    };
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+        None => (host_port, if insecure { 25 } else { 465 }),
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let (username, password) = match credentials.map(|c| c.split_once(':').unwrap_or((c, ""))) {
+        Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
+        None => (None, None),
+    };
+    let from = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("from="))
+        .map(str::to_string)
+        .unwrap_or_else(|| "automations@localhost".to_string());
+    Ok(SmtpConfig {
+        host: host.to_string(),
+        port,
+        username,
+        password,
+        from,
+        insecure,
+    })
+}
+
+/// Serves until SIGTERM or Ctrl-C, then drains requests and stops the workers.
+pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    let (engine, definitions) = open_engine(&config.database_url, outbox_config(&config)?).await?;
+    if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
+        println!("admin token for workspace `{DEFAULT_WORKSPACE}` (shown once, store it now):");
+        println!("{token}");
+    }
+    let workers = engine.start();
+    let state = AppState::new(engine.clone(), definitions, ApiConfig::default());
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let local = listener.local_addr()?;
+    println!("listening on http://{local}");
+    tracing::info!(url = %format!("http://{local}"), database = %config.database_url, "automations API ready");
+    let app = crate::app(state.clone());
+    let shutdown_state = state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutdown_state.set_ready(false);
+            tracing::info!("shutting down");
+        })
+        .await?;
+    workers.shutdown().await;
+    engine.store().close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_parse() {
+        let c = parse_smtp_url("smtp://u:p@mail.local:2525?from=a@b.c").unwrap();
+        assert_eq!(
+            (c.host.as_str(), c.port, c.insecure),
+            ("mail.local", 2525, true)
+        );
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert_eq!(c.from, "a@b.c");
+        assert_eq!(parse_smtp_url("smtps://mail.local").unwrap().port, 465);
+        assert!(parse_smtp_url("http://x").is_err());
+    }
+}

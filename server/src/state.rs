@@ -1,0 +1,103 @@
+//! The shared state of every handler: the engine, the rate limiter, in-process counters.
+//!
+//! Cheap to clone (one `Arc`). It must never hold per-request data.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use automations_runtime::store::{SqliteStore, Store};
+
+use crate::api::metrics::HttpCounters;
+use crate::auth::{Principal, RateLimitConfig, RateLimiter, Scope};
+use crate::definitions::Definitions;
+use crate::error::ApiError;
+
+/// The engine the API drives (SQLite storage).
+pub type Engine = automations_runtime::Engine<SqliteStore>;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub body_limit: usize,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            body_limit: crate::api::extract::DEFAULT_BODY_LIMIT,
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    definitions: Definitions,
+    config: ApiConfig,
+    limiter: RateLimiter,
+    counters: HttpCounters,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, definitions: Definitions, config: ApiConfig) -> AppState {
+        let limiter = RateLimiter::new(config.rate_limit);
+        let inner = Inner {
+            engine,
+            definitions,
+            config,
+            limiter,
+            counters: HttpCounters::default(),
+            ready: AtomicBool::new(true),
+        };
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+    pub fn definitions(&self) -> &Definitions {
+        &self.inner.definitions
+    }
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
+    }
+    pub fn counters(&self) -> &HttpCounters {
+        &self.inner.counters
+    }
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Acquire)
+    }
+    /// Marks the server unready (shutting down): `/healthz` answers 503.
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.store(ready, Ordering::Release);
+    }
+
+    /// The principal of a token hash, or `None` for an unknown or revoked token.
+    pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, ApiError> {
+        let Some(token) = self.engine().store().token_by_hash(token_hash).await? else {
+            return Ok(None);
+        };
+        let scopes = token
+            .scopes
+            .iter()
+            .filter_map(|s| Scope::parse(s))
+            .collect();
+        Ok(Some(Principal {
+            token_id: token.id,
+            workspace_id: token.workspace_id,
+            scopes,
+        }))
+    }
+}

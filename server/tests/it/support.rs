@@ -1,0 +1,243 @@
+//! Shared test support: an app on a temporary SQLite file, tokens, and request helpers
+//! that drive the router in-process with `tower::ServiceExt::oneshot`.
+
+use automations_runtime::outbox::OutboxConfig;
+use automations_server::serve::{DEFAULT_WORKSPACE, bootstrap, open_engine};
+use automations_server::state::Engine;
+use automations_server::{ApiConfig, AppState, app};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const ADMIN: &str = "test-admin-token";
+
+pub const SEED: &str = r#"{
+  "name": "Auto-assign high-priority cases",
+  "trigger": { "event": "case.created", "conditions": { "priority": "critical" } },
+  "actions": [
+    { "type": "assign_to_queue", "params": { "queue_id": "q_escalations" } },
+    { "type": "send_notification", "params": { "channel": "slack", "message": "Critical case created" } }
+  ],
+  "status": "active"
+}"#;
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub db_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// What a call answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// The `error.code` of an error body (and checks the body has the §12 shape).
+    pub fn error_code(&self) -> &str {
+        let error = &self.body["error"];
+        assert!(
+            error["message"].is_string(),
+            "error body without message: {}",
+            self.text
+        );
+        assert!(
+            error["diagnostics"].is_array(),
+            "error body without diagnostics: {}",
+            self.text
+        );
+        error["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.text))
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_config(ApiConfig::default()).await
+    }
+
+    pub async fn with_config(config: ApiConfig) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("test.db");
+        let url = format!("sqlite://{}", db_path.display());
+        let (engine, definitions) = open_engine(&url, OutboxConfig::default()).await.unwrap();
+        bootstrap(&engine, Some(ADMIN)).await.unwrap();
+        let state = AppState::new(engine, definitions, config);
+        let router = app(state.clone());
+        TestApp {
+            state,
+            router,
+            db_path,
+            _dir: dir,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.state.engine()
+    }
+
+    /// A token of `workspace` (created when missing) with `scopes`.
+    pub async fn token(&self, workspace: &str, scopes: &[&str]) -> String {
+        let ws = self.engine().ensure_workspace(workspace).await.unwrap();
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        self.engine()
+            .create_token(&ws.id, "test", &scopes, None)
+            .await
+            .unwrap()
+            .1
+    }
+
+    pub async fn default_workspace_id(&self) -> String {
+        self.engine()
+            .ensure_workspace(DEFAULT_WORKSPACE)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Runs queued runs and delivers the outbox until nothing is left to do.
+    pub async fn settle(&self) {
+        for _ in 0..10 {
+            let runs = self.engine().run_until_idle().await.unwrap();
+            let sent = self.engine().deliver_outbox_until_idle().await.unwrap();
+            if runs == 0 && sent == 0 {
+                break;
+            }
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Answer {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                builder = builder.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, Some(ADMIN), None).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, json: &Value) -> Answer {
+        self.post_as(ADMIN, path, json).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, json: &Value) -> Answer {
+        self.call(
+            Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", json.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Answer {
+        self.call(
+            Method::POST,
+            path,
+            Some(ADMIN),
+            Some((content_type, bytes.into())),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, json: &Value) -> Answer {
+        self.call(
+            Method::PATCH,
+            path,
+            Some(ADMIN),
+            Some(("application/json", json.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call(Method::DELETE, path, Some(ADMIN), None).await
+    }
+
+    /// Creates the seed automation; returns its id.
+    pub async fn create_seed(&self) -> String {
+        let answer = self
+            .post_raw("/api/v1/automations", "application/json", SEED)
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        answer.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Row counts of every table: a fingerprint of the database's content.
+    pub async fn fingerprint(&self) -> Vec<(String, i64)> {
+        use sqlx::Row;
+        use sqlx::sqlite::SqliteConnectOptions;
+        let options = SqliteConnectOptions::new()
+            .filename(&self.db_path)
+            .read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
+        let tables: Vec<String> =
+            sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.get::<String, _>(0))
+                .collect();
+        let mut counts = Vec::new();
+        for table in tables {
+            let sql = format!("SELECT count(*) FROM \"{table}\"");
+            let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+                .get(0);
+            counts.push((table, n));
+        }
+        counts
+    }
+}
