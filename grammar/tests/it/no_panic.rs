@@ -92,7 +92,9 @@ proptest! {
         if let Some(prefix) = VALID.get(..cut) {
             all_parsers(prefix);
             // A proper prefix of a single automation is never a complete file.
-            prop_assert!(parse_file(prefix).is_err());
+            if cut < VALID.trim_end().len() {
+                prop_assert!(parse_file(prefix).is_err());
+            }
         }
     }
 }
