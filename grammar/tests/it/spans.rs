@@ -70,3 +70,10 @@ fn step_and_automation_spans() {
     assert_eq!(&text[a.trigger.as_ref().unwrap().span.range()], "a.b");
     assert_eq!(&text[a.name.span.range()], "\"n\"");
 }
+
+#[test]
+fn crlf_tabs_and_byte_order_mark_are_whitespace() {
+    let text = "\u{FEFF}automation \"n\" {\r\n\twhen a.b # c\r\n\tdo {\r\n\t}\r\n}\r\n";
+    let f = parse_file(text).unwrap();
+    assert_eq!(f.automations[0].trigger.as_ref().unwrap().name, "a.b");
+}
