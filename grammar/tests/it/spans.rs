@@ -77,3 +77,17 @@ fn crlf_tabs_and_byte_order_mark_are_whitespace() {
     let f = parse_file(text).unwrap();
     assert_eq!(f.automations[0].trigger.as_ref().unwrap().name, "a.b");
 }
+
+#[test]
+fn raw_templates_keep_backslashes_and_quotes() {
+    let parts = parse_template(r#"C:\temp "quoted" 'x' {{ a }}"#).unwrap();
+    assert_eq!(
+        parts[0],
+        StrPart::Text(r#"C:\temp "quoted" 'x' "#.to_string())
+    );
+    assert!(parse_template("").unwrap().is_empty());
+    assert_eq!(
+        parse_template("}} {").unwrap(),
+        vec![StrPart::Text("}} {".to_string())]
+    );
+}
