@@ -12,5 +12,7 @@
 pub mod codes;
 pub mod diagnostic;
 pub mod ir;
+pub mod lower_dsl;
+pub mod print;
 pub mod typed;
 pub mod value;
