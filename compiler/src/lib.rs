@@ -12,5 +12,8 @@
 pub mod codes;
 pub mod diagnostic;
 pub mod ir;
+pub mod json;
+pub mod source;
+pub mod suggest;
 pub mod typed;
 pub mod value;
