@@ -13,6 +13,8 @@ pub mod codes;
 pub mod diagnostic;
 pub mod ir;
 pub mod json;
+pub mod lower_dsl;
+pub mod print;
 pub mod source;
 pub mod suggest;
 pub mod typed;

@@ -1,4 +1,8 @@
-//! Integration tests of automations-compiler: one binary, one module per area.
+//! Integration tests of automations-compiler (one binary; each area in its own module).
 
+mod dsl_lowering;
+mod dsl_roundtrip;
 mod json_errors;
 mod json_lower;
+mod normalize;
+mod print_expr;
