@@ -594,9 +594,18 @@ fn null_expr(span: Span) -> Expr {
 }
 
 /// Drops empty text parts and joins neighbouring ones, so that equal strings lower equally.
+/// An embedded string literal holding a `{` (how the printer writes a brace that would
+/// otherwise open a template) is folded back into the text.
 fn normalize_parts(parts: Vec<StrPart>) -> Vec<StrPart> {
     let mut out: Vec<StrPart> = Vec::with_capacity(parts.len());
     for part in parts {
+        let part = match part {
+            StrPart::Expr(expr) => match brace_literal(&expr) {
+                Some(text) => StrPart::Text(text),
+                None => StrPart::Expr(expr),
+            },
+            text => text,
+        };
         match (part, out.last_mut()) {
             (StrPart::Text(text), _) if text.is_empty() => {}
             (StrPart::Text(text), Some(StrPart::Text(previous))) => previous.push_str(&text),
@@ -604,6 +613,21 @@ fn normalize_parts(parts: Vec<StrPart>) -> Vec<StrPart> {
         }
     }
     out
+}
+
+/// The text of a plain string literal that contains `{`.
+fn brace_literal(expr: &Expr) -> Option<String> {
+    let ExprKind::Str(parts) = &expr.kind else {
+        return None;
+    };
+    let mut text = String::new();
+    for part in parts {
+        match part {
+            StrPart::Text(t) => text.push_str(t),
+            StrPart::Expr(_) => return None,
+        }
+    }
+    text.contains('{').then_some(text)
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`

@@ -198,14 +198,36 @@ fn form(expr: &Expr) -> Option<Value> {
 }
 
 fn template_text(parts: &[StrPart]) -> String {
-    parts
-        .iter()
-        .map(|part| match part {
-            StrPart::Text(text) => text.clone(),
-            StrPart::Expr(expr) => embedded(expr),
-        })
-        .collect()
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            StrPart::Text(text) => {
+                let before_expr = matches!(parts.get(i + 1), Some(StrPart::Expr(_)));
+                push_escaped_text(text, before_expr, &mut out);
+            }
+            StrPart::Expr(expr) => out.push_str(&embedded(expr)),
+        }
+    }
+    out
 }
+
+/// JSON strings have no escape for a literal `{{`: a `{` that would open a template (one
+/// followed by `{`, or ending text right before a `{{ expr }}`) is written as the
+/// expression `{{ '\{' }}`, which lowering folds back into the text.
+fn push_escaped_text(text: &str, before_expr: bool, out: &mut String) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let opens = c == '{' && chars.peek().map_or(before_expr, |next| *next == '{');
+        if opens {
+            out.push_str(BRACE_EXPR);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// A template part holding a literal `{`.
+const BRACE_EXPR: &str = "{{ '\\{' }}";
 
 fn embedded(expr: &Expr) -> String {
     format!("{{{{ {} }}}}", expression_text(expr))

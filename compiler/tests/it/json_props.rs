@@ -47,6 +47,11 @@ fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 ,.!?_-]{1,12}"
 }
 
+/// Text for template parts, braces included (the printer must keep them from opening one).
+fn template_text() -> impl Strategy<Value = String> {
+    "[a-z {}]{1,8}"
+}
+
 fn number() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0i64..1_000_000).prop_map(|n| n as f64),
@@ -157,6 +162,7 @@ fn param_value() -> impl Strategy<Value = Expr> {
         literal(),
         (-1_000_000i64..0).prop_map(|n| expr(ExprKind::Number(n as f64))),
         Just(expr(ExprKind::Str(Vec::new()))),
+        template_text().prop_map(|t| expr(ExprKind::Str(vec![StrPart::Text(t)]))),
         template(),
         embedded_expr(),
     ];

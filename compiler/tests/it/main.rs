@@ -2,6 +2,7 @@
 
 mod dsl_lowering;
 mod dsl_roundtrip;
+mod json_dsl;
 mod json_errors;
 mod json_lower;
 mod json_print;
