@@ -3,6 +3,10 @@
 //! Layout: header lines in a fixed order (description, status, environment when sandbox,
 //! when, if, layout), then `do { ... }` with one step per line, two-space indent, and one
 //! blank line between automations. Must stay parseable by `automations-grammar`.
+//!
+//! Limits: the DSL has no syntax for a guard on an `if` step (JSON has none either), so such
+//! a guard is not printed; step ids, action and param names are printed as they are and
+//! must be identifiers for the output to parse.
 
 use automations_grammar::ast::{ExprKind, StrPart};
 

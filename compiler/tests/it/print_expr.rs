@@ -84,3 +84,28 @@ fn printing_is_idempotent_and_preserves_meaning() {
         assert_eq!(print_expr(&reparsed, &PrintConfig::default()), once);
     }
 }
+
+/// The shared conformance expressions survive print -> parse unchanged, in both quote styles.
+#[test]
+fn conformance_expressions_round_trip() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../grammar/test_data/conformance_exprs.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with("##") && !l.trim().is_empty())
+    {
+        let e = parse_expr(line).unwrap();
+        for quote in [Quote::Double, Quote::Single] {
+            let printed = print_expr(&e, &PrintConfig { quote });
+            let back = parse_expr(&printed).unwrap_or_else(|err| panic!("{printed}: {err}"));
+            assert_eq!(
+                normalize::expr(&back),
+                normalize::expr(&e),
+                "{line} -> {printed}"
+            );
+        }
+    }
+}
