@@ -57,7 +57,18 @@ pub fn parse_json(text: &str) -> (Vec<Automation>, JsonSourceMap, Vec<Diagnostic
         }
     };
     let map = JsonSourceMap::scan(text);
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = map
+        .duplicate_keys()
+        .iter()
+        .map(|(pointer, key)| {
+            let name = pointer.rsplit('/').next().unwrap_or_default();
+            Diagnostic::error(
+                codes::JSON_SHAPE,
+                format!("duplicate key `{name}`: only its last value would be kept"),
+                *key,
+            )
+        })
+        .collect();
     let automations = match &value {
         Value::Array(items) => items
             .iter()

@@ -280,3 +280,12 @@ fn invalid_test_files_give_the_expected_diagnostics() {
     }
     assert!(checked >= 5);
 }
+
+#[test]
+fn duplicate_keys_are_reported_not_dropped() {
+    let text = "{\"name\": \"a\",\n \"name\": \"b\", \"trigger\": {\"event\": \"case.created\"}, \"actions\": []}";
+    let shown = only(text);
+    assert_eq!(shown.code, codes::JSON_SHAPE);
+    assert_eq!(shown.pointer.as_deref(), Some("/name"));
+    assert_eq!(shown.at, at(2, 3));
+}
