@@ -61,7 +61,8 @@ pub fn parse_json(text: &str) -> (Vec<Automation>, JsonSourceMap, Vec<Diagnostic
         .duplicate_keys()
         .iter()
         .map(|(pointer, key)| {
-            let name = pointer.rsplit('/').next().unwrap_or_default();
+            let token = pointer.rsplit('/').next().unwrap_or_default();
+            let name = token.replace("~1", "/").replace("~0", "~");
             Diagnostic::error(
                 codes::JSON_SHAPE,
                 format!("duplicate key `{name}`: only its last value would be kept"),
