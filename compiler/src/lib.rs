@@ -12,7 +12,10 @@
 pub mod codes;
 pub mod diagnostic;
 pub mod ir;
+pub mod json;
 pub mod lower_dsl;
 pub mod print;
+pub mod source;
+pub mod suggest;
 pub mod typed;
 pub mod value;

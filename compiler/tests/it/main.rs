@@ -2,5 +2,10 @@
 
 mod dsl_lowering;
 mod dsl_roundtrip;
+mod json_dsl;
+mod json_errors;
+mod json_lower;
+mod json_print;
+mod json_props;
 mod normalize;
 mod print_expr;
