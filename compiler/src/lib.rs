@@ -9,8 +9,11 @@
 //! This crate must stay free of tokio, sqlx and wasmtime: the offline linter depends on it
 //! and has to stay light and fast.
 
+pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod ir;
+pub mod render;
+pub mod schema;
 pub mod typed;
 pub mod value;
