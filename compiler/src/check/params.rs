@@ -36,7 +36,8 @@ pub(super) fn check_params(
             .find(|p| p.name == "object")
             .and_then(|p| const_str(&p.value)),
         _ => c.scope.object.clone(),
-    };
+    }
+    .filter(|o| c.schema.object(o).is_some());
     for param in params {
         let Some(pspec) = spec.param(&param.name) else {
             let suggestion = suggest::closest(&param.name, spec.params.iter().map(|p| p.name));
@@ -377,7 +378,7 @@ fn fields_map(c: &mut ExprChecker, e: &Expr, object: Option<&str>) -> Option<TEx
             None => ok = false,
         }
     }
-    ok.then(|| TExpr {
+    ok.then_some(TExpr {
         kind: TExprKind::Object(out),
         ty: Type::Any,
         span: e.span,
