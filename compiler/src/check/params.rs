@@ -47,6 +47,8 @@ pub(super) fn check_params(
                 param.name_span,
                 suggestion,
             );
+            // Still check the value so that its own errors are reported too.
+            let _ = c.expr(&param.value);
             ok = false;
             continue;
         };
