@@ -14,6 +14,8 @@ pub mod codes;
 pub mod diagnostic;
 pub mod ir;
 pub mod json;
+pub mod lower_dsl;
+pub mod print;
 pub mod render;
 pub mod schema;
 pub mod source;
