@@ -214,6 +214,9 @@ fn resolve_trigger(
                 format!("unknown object `{object}` in event `{}`", trigger.event),
                 trigger.span,
             );
+            if let Some(s) = &suggestion {
+                d = d.with_note(format!("did you mean `{s}`?"));
+            }
             d.suggestion = suggestion;
             diags.push(d);
             (None, EventKind::Custom(trigger.event.clone()))
@@ -225,6 +228,9 @@ fn resolve_trigger(
                 trigger.span,
             )
             .with_note("events are <object>.created|updated|deleted, <object>.<field>_changed, custom.<name>");
+            if let Some(s) = &suggestion {
+                d = d.with_note(format!("did you mean `{s}`?"));
+            }
             d.suggestion = suggestion;
             diags.push(d);
             // Keep checking field paths against the object when the object part is right.
