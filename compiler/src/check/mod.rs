@@ -156,7 +156,8 @@ pub fn check_automation(
         object: object.clone(),
         event: event.clone(),
         steps: BTreeMap::new(),
-        pending_steps: BTreeSet::new(),
+        // The condition runs before every step.
+        pending_steps: a.walk_steps().iter().map(|s| s.id.clone()).collect(),
     };
     let mut used_steps = BTreeSet::new();
     let condition = a.condition.as_ref().and_then(|c| {
