@@ -11,6 +11,7 @@
 
 pub mod codes;
 pub mod diagnostic;
+pub mod eval;
 pub mod ir;
 pub mod typed;
 pub mod value;
