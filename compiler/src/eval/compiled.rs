@@ -378,8 +378,12 @@ fn binary_pred(op: BinaryOp, lhs: &TExpr, rhs: &TExpr, layout: &mut SlotLayout) 
         }
         (In, Operand::Slot(i), Operand::Const(Value::List(items))) => slot_in(i, items),
         (Contains, Operand::Slot(i), Operand::Const(Value::String(n))) => {
-            let n = n.clone();
-            Box::new(move |env| matches!(env.slot(i), Value::String(s) if s.contains(&*n)))
+            let (n, needle) = (n.clone(), Value::String(n.clone()));
+            Box::new(move |env| match env.slot(i) {
+                Value::String(s) => s.contains(&*n),
+                Value::List(items) => items.iter().any(|x| ops::same(x, &needle)),
+                _ => false,
+            })
         }
         (StartsWith, Operand::Slot(i), Operand::Const(Value::String(n))) => {
             let n = n.clone();

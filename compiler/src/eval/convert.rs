@@ -69,6 +69,8 @@ pub fn value_to_json(value: &Value) -> serde_json::Value {
     match value {
         Value::Null => J::Null,
         Value::Bool(b) => J::Bool(*b),
+        // Integral numbers come out as JSON integers (`10`, not `10.0`).
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => J::Number((*n as i64).into()),
         Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
         Value::String(s) => J::String(s.to_string()),
         Value::DateTime(ms) => J::String(format_datetime(*ms)),

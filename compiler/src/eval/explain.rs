@@ -187,42 +187,49 @@ impl CompiledCondition {
     /// clause texts in explanations, instead of text printed from the tree.
     pub fn with_source(mut self, source: &str) -> Self {
         for c in &mut self.clauses {
-            if let Some(text) = source.get(c.span.range()) {
-                if !text.trim().is_empty() {
-                    c.text = text.trim().to_owned();
-                }
+            if let Some(text) = source.get(c.span.range())
+                && !text.trim().is_empty()
+            {
+                c.text = text.trim().to_owned();
             }
         }
         self
     }
 }
 
+impl ClauseReport {
+    /// ` (field = value, ...)`, or nothing when the clause read no field.
+    fn seen(&self) -> String {
+        if self.values.is_empty() {
+            return String::new();
+        }
+        let seen: Vec<String> = self
+            .values
+            .iter()
+            .map(|v| format!("{} = {}", v.field, v.value))
+            .collect();
+        format!(" ({})", seen.join(", "))
+    }
+}
+
 impl fmt::Display for ClauseReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`", self.text)?;
-        if !self.values.is_empty() {
-            let seen: Vec<String> = self
-                .values
-                .iter()
-                .map(|v| format!("{} = {}", v.field, v.value))
-                .collect();
-            write!(f, " ({})", seen.join(", "))?;
-        }
-        Ok(())
+        write!(f, "`{}`{}", self.text, self.seen())
     }
 }
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.result)?;
-        let first = self.clauses.first();
-        match (self.decision, first) {
-            (Decision::FirstFalse, Some(c)) => write!(f, "clause {c} was false"),
-            (Decision::FirstTrue, Some(c)) => write!(f, "clause {c} was true"),
-            (Decision::Single, Some(c)) => write!(f, "{c} was {}", self.result),
-            (Decision::AllTrue, _) => {
-                write!(f, "all {} clauses were true", self.clauses.len())
+        match (self.decision, self.clauses.first()) {
+            (Decision::FirstFalse, Some(c)) => {
+                write!(f, "clause `{}` was false{}", c.text, c.seen())
             }
+            (Decision::FirstTrue, Some(c)) => write!(f, "clause `{}` was true{}", c.text, c.seen()),
+            (Decision::Single, Some(c)) => {
+                write!(f, "`{}` was {}{}", c.text, self.result, c.seen())
+            }
+            (Decision::AllTrue, _) => write!(f, "all {} clauses were true", self.clauses.len()),
             (Decision::AllFalse, _) => {
                 let all: Vec<String> = self.clauses.iter().map(ToString::to_string).collect();
                 write!(f, "no clause was true: {}", all.join("; "))

@@ -132,17 +132,8 @@ impl Interp<'_, '_> {
         if equal(&now, &before) {
             return false;
         }
-        if let Some(f) = from {
-            if !equal(&before, &self.eval(f)) {
-                return false;
-            }
-        }
-        if let Some(t) = to {
-            if !equal(&now, &self.eval(t)) {
-                return false;
-            }
-        }
-        true
+        let from_ok = from.is_none_or(|f| equal(&before, &self.eval(f)));
+        from_ok && to.is_none_or(|t| equal(&now, &self.eval(t)))
     }
 
     fn call(&mut self, func: Func, args: &[TExpr]) -> Value {
@@ -204,11 +195,13 @@ fn binary(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
                 _ => None,
             };
-            Value::Bool(match (op, ord) {
-                (Lt, Some(Less)) | (Le, Some(Less | Equal)) => true,
-                (Gt, Some(Greater)) | (Ge, Some(Greater | Equal)) => true,
-                _ => false,
-            })
+            Value::Bool(matches!(
+                (op, ord),
+                (Lt, Some(Less))
+                    | (Le, Some(Less | Equal))
+                    | (Gt, Some(Greater))
+                    | (Ge, Some(Greater | Equal))
+            ))
         }
         In => Value::Bool(match (l, r) {
             (x, Value::List(items)) => items.iter().any(|i| equal(x, i)),
