@@ -337,3 +337,24 @@ pub fn changed_type(from: Option<&crate::typed::TExpr>, to: Option<&crate::typed
         Some(ty) => ty.clone(),
     }
 }
+
+/// The checker's schema names reference targets exactly (`case.account_id` -> `account`);
+/// where the owning object is unknown it falls back to the naming convention.
+impl ReferenceTargets for crate::schema::Schema {
+    fn target(&self, object: Option<&str>, field: &str) -> Option<String> {
+        let Some(object) = object else {
+            return NamingConvention.target(None, field);
+        };
+        match &self.field(object, field)?.ty {
+            crate::schema::FieldType::Reference { object } => Some(object.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl References {
+    /// References of `object` records, followed as `schema` declares them.
+    pub fn from_schema(object: impl Into<String>, schema: Arc<crate::schema::Schema>) -> Self {
+        References::new(object, schema)
+    }
+}
