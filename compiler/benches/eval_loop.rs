@@ -1,5 +1,5 @@
 //! A plain loop for counting instructions per evaluation with callgrind (DESIGN §13):
-//! `eval_loop <compiled|fill|reference|hand> <iterations>`. Run it with 0 and with N
+//! `eval_loop <compiled|miss|fill|reference|hand> <iterations>`. Run it with 0 and with N
 //! iterations; the difference in instructions divided by N is the cost of one evaluation.
 
 use std::hint::black_box;
@@ -70,6 +70,8 @@ fn main() {
     let mut layout = SlotLayout::new();
     let compiled = compile(&expr, &mut layout);
     let slots = fill_slots(&layout, &input);
+    let miss = json!({"subject": "Printer jam", "priority": "low", "status": "open"});
+    let miss_slots = fill_slots(&layout, &EvalInput::record(&miss, 0));
     let (p, st, sub) = (
         String::from("critical"),
         String::from("open"),
@@ -86,6 +88,7 @@ fn main() {
                 let (p, st, sub) = black_box((&p, &st, &sub));
                 p == "critical" && st != "closed" && sub.contains("VPN")
             }
+            "miss" => compiled.eval(black_box(&miss_slots)),
             _ => compiled.eval(black_box(&slots)),
         };
         hits += hit as u64;
