@@ -15,6 +15,8 @@ pub mod diagnostic;
 pub mod eval;
 pub mod ir;
 pub mod json;
+pub mod lower_dsl;
+pub mod print;
 pub mod render;
 pub mod schema;
 pub mod source;

@@ -72,3 +72,29 @@ impl LineIndex {
             .map_or(self.text.len(), |next| next - 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_char_columns_are_one_based() {
+        let index = LineIndex::new("ab\nçé x\n");
+        assert_eq!(index.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(index.line_col(2), LineCol { line: 1, column: 3 });
+        assert_eq!(index.line_col(3), LineCol { line: 2, column: 1 });
+        // `x` is byte 8 (ç and é take two bytes each) but char column 4.
+        assert_eq!(index.line_col(8), LineCol { line: 2, column: 4 });
+        assert_eq!(index.line_col(100), LineCol { line: 3, column: 1 });
+        assert_eq!(index.line_count(), 3);
+    }
+
+    #[test]
+    fn byte_columns_map_back_to_offsets() {
+        let index = LineIndex::new("{\n  \"a\": ]\r\n}");
+        assert_eq!(index.offset_of_byte_column(2, 8), 9);
+        assert_eq!(index.offset_of_byte_column(2, 99), 11);
+        assert_eq!(index.offset_of_byte_column(9, 1), 12);
+        assert_eq!(index.line_text(2), "  \"a\": ]");
+    }
+}

@@ -136,7 +136,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         R::kw_is | R::postfix | R::is_null | R::is_not_null => "`is null`",
         R::kw_not | R::op_not => "`not`",
         R::kw_null | R::null_lit => "`null`",
-        R::name | R::ident | R::path | R::action_name => "a name",
+        R::name | R::ident | R::dsl_name | R::path | R::action_name => "a name",
         R::event_name => "an event name",
         R::string | R::dq_string | R::sq_string => "a string",
         R::block => "`{`",

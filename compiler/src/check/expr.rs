@@ -329,19 +329,17 @@ impl<'a> ExprChecker<'a> {
             return;
         };
         match &value.kind {
-            TExprKind::Const(Value::String(s)) => {
-                if !allowed.iter().any(|a| a.as_str() == &**s) {
-                    let suggestion = suggest::closest(s, allowed.iter().map(String::as_str));
-                    self.error_suggest(
-                        codes::PICKLIST_VALUE,
-                        format!(
-                            "\"{s}\" is not a value of this picklist (allowed: {})",
-                            allowed.join(", ")
-                        ),
-                        inner_span(value.span),
-                        suggestion,
-                    );
-                }
+            TExprKind::Const(Value::String(s)) if !allowed.iter().any(|a| a.as_str() == &**s) => {
+                let suggestion = suggest::closest(s, allowed.iter().map(String::as_str));
+                self.error_suggest(
+                    codes::PICKLIST_VALUE,
+                    format!(
+                        "\"{s}\" is not a value of this picklist (allowed: {})",
+                        allowed.join(", ")
+                    ),
+                    inner_span(value.span),
+                    suggestion,
+                );
             }
             TExprKind::List(items) => {
                 for item in items {

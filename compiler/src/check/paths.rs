@@ -82,6 +82,17 @@ impl ExprChecker<'_> {
             );
             return None;
         }
+        if self.schema.object(&object).is_none() {
+            let names: Vec<&str> = self.schema.object_names().collect();
+            let suggestion = suggest::closest(&object, names);
+            self.error_suggest(
+                codes::UNKNOWN_OBJECT,
+                format!("unknown object `{object}`"),
+                head.span,
+                suggestion,
+            );
+            return None;
+        }
         let mut path = Vec::new();
         for (i, seg) in segs.iter().enumerate() {
             let last = i + 1 == segs.len();

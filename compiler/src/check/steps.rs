@@ -233,6 +233,10 @@ impl StepChecker<'_> {
                 "this `if` condition is always false: its `then` branch never runs".to_string()
             }
         };
+        // W0304 replaces the always-true/false lint on the same condition.
+        self.diags.retain(|d| {
+            !(d.span == cond.span && matches!(d.code, codes::ALWAYS_TRUE | codes::ALWAYS_FALSE))
+        });
         self.diags.push(Diagnostic::warning(
             codes::UNREACHABLE_BRANCH,
             message,

@@ -5,6 +5,10 @@
 //! so that those spans and the API's JSON pointers are exact; [`print`] writes the IR back
 //! as canonical JSON. Nothing here type-checks or knows the CRM schema: that is the checker's.
 
+pub mod lower;
+pub mod print;
 pub mod source_map;
 
+pub use lower::{lower_at, lower_value, parse_json};
+pub use print::{to_json, to_json_text};
 pub use source_map::JsonSourceMap;

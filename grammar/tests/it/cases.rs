@@ -99,3 +99,19 @@ fn dsl_snapshots() {
     assert!(checked >= 3, "too few .auto cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every expression of the shared conformance cases parses.
+#[test]
+fn conformance_expressions_parse() {
+    let text = std::fs::read_to_string(data_dir().join("conformance_exprs.txt")).unwrap();
+    let exprs: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("##") && !l.trim().is_empty())
+        .collect();
+    assert!(exprs.len() >= 40);
+    let failures: Vec<String> = exprs
+        .iter()
+        .filter_map(|e| parse_expr(e).err().map(|err| format!("{e}: {err}")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

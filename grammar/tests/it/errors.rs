@@ -153,3 +153,77 @@ fn huge_duration_is_an_error() {
     let err = parse_expr("99999999999999999999d").unwrap_err();
     assert!(err.message.contains("too large"), "{}", err.message);
 }
+
+#[test]
+fn dsl_error_messages() {
+    let cases = [
+        (
+            "automation \"x\" { when do {} }",
+            "expected an event name, found `do`",
+            "do",
+        ),
+        (
+            "automation \"x\" { status do {} }",
+            "expected a name, found `do`",
+            "do",
+        ),
+        ("automation x { }", "expected a string, found `x`", "x"),
+        (
+            "automation \"x\" { layout 5 do {} }",
+            "expected `{`, found `5`",
+            "5",
+        ),
+        (
+            "automation \"x\" { when a.b do { if a { } else } }",
+            "expected `{` or `if`, found `}`",
+            "}",
+        ),
+        (
+            "automation \"x\" { when a.b do { f(x: ) } }",
+            "expected an expression, found `)`",
+            ")",
+        ),
+        (
+            "automation \"x\" { when a.b do { f() when } }",
+            "expected an expression, found `}`",
+            "}",
+        ),
+        (
+            "automation \"x\" { when a.b do { f(x: 1) g } }",
+            "expected `(` or `=`, found `}`",
+            "}",
+        ),
+        (
+            "automation \"x\" { when a.b do {} } junk",
+            "expected `automation` or end of input, found `junk`",
+            "junk",
+        ),
+        (
+            "automation \"x\" { when a.b }",
+            "expected `description`, `status`, `environment`, `when`, `if`, `layout` or `do`, found `}`",
+            "}",
+        ),
+    ];
+    for (text, message, found) in cases {
+        let err = parse_file(text).unwrap_err();
+        assert_eq!(err.message, message, "{text}");
+        assert_eq!(&text[err.span.range()], found, "{text}");
+    }
+}
+
+#[test]
+fn expression_error_messages() {
+    let cases = [
+        ("a is", "expected `not` or `null`, found end of input"),
+        ("a is not", "expected `null`, found end of input"),
+        ("x in", "expected an expression, found end of input"),
+        ("f(a b)", "expected `)`, `,` or an operator, found `b`"),
+        ("{a: 1 b: 2}", "expected `}`, `,` or an operator, found `b`"),
+        ("a @ b", "expected end of input or an operator, found `@`"),
+        ("'abc", "expected `'`, found end of input"),
+        ("\"{{ }}\"", "expected an expression, found `}`"),
+    ];
+    for (text, message) in cases {
+        assert_eq!(parse_expr(text).unwrap_err().message, message, "{text}");
+    }
+}

@@ -106,3 +106,29 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let text = format!("{}1", "-".repeat(2_000));
     let _ = parse_expr(&text);
 }
+
+#[test]
+fn nesting_at_the_limit_parses_on_a_test_thread_stack() {
+    let depth = 64;
+    let parens = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+    assert!(parse_expr(&parens).is_ok());
+    let lists = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    assert!(parse_expr(&lists).is_ok());
+    let objects = format!("{}1{}", "{a: ".repeat(depth), "}".repeat(depth));
+    assert!(parse_expr(&objects).is_ok());
+    let calls = format!("{}1{}", "f(not -".repeat(depth), ")".repeat(depth));
+    assert!(parse_expr(&calls).is_ok());
+    // Inside a file, templates in strings in a step: the deepest path through the grammar.
+    let inner = format!("{}1{}", "any(x, t => [".repeat(20), "])".repeat(20));
+    let file = format!(
+        "automation \"n\" {{ when a.b do {{ if a {{ if b {{ f(x: \"{{{{ {inner} }}}}\") }} }} }} }}"
+    );
+    assert!(parse_file(&file).is_ok(), "{:?}", parse_file(&file).err());
+    let too_deep = format!("{}1{}", "(".repeat(depth + 1), ")".repeat(depth + 1));
+    assert!(
+        parse_expr(&too_deep)
+            .unwrap_err()
+            .message
+            .contains("nested")
+    );
+}

@@ -70,3 +70,24 @@ fn step_and_automation_spans() {
     assert_eq!(&text[a.trigger.as_ref().unwrap().span.range()], "a.b");
     assert_eq!(&text[a.name.span.range()], "\"n\"");
 }
+
+#[test]
+fn crlf_tabs_and_byte_order_mark_are_whitespace() {
+    let text = "\u{FEFF}automation \"n\" {\r\n\twhen a.b # c\r\n\tdo {\r\n\t}\r\n}\r\n";
+    let f = parse_file(text).unwrap();
+    assert_eq!(f.automations[0].trigger.as_ref().unwrap().name, "a.b");
+}
+
+#[test]
+fn raw_templates_keep_backslashes_and_quotes() {
+    let parts = parse_template(r#"C:\temp "quoted" 'x' {{ a }}"#).unwrap();
+    assert_eq!(
+        parts[0],
+        StrPart::Text(r#"C:\temp "quoted" 'x' "#.to_string())
+    );
+    assert!(parse_template("").unwrap().is_empty());
+    assert_eq!(
+        parse_template("}} {").unwrap(),
+        vec![StrPart::Text("}} {".to_string())]
+    );
+}
