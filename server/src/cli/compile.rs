@@ -12,17 +12,34 @@ use super::{CompileArgs, Emit, files};
 pub fn run(args: &CompileArgs) -> anyhow::Result<ExitCode> {
     let schema = super::load_schema(args.schema.as_ref())?;
     let path = &args.file;
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = SourceFile::new(files::display_name(path), text, files::is_json(path));
     let compiled = compile_source(&source, &schema);
     if !compiled.diagnostics.is_empty() {
-        let report = [RenderFile { name: source.name.clone(), text: source.text.clone(), diagnostics: compiled.diagnostics.clone() }];
-        eprint!("{}", render::human(&report, &RenderConfig { color: super::use_color() }));
+        let report = [RenderFile {
+            name: source.name.clone(),
+            text: source.text.clone(),
+            diagnostics: compiled.diagnostics.clone(),
+        }];
+        eprint!(
+            "{}",
+            render::human(
+                &report,
+                &RenderConfig {
+                    color: super::use_color()
+                }
+            )
+        );
     }
     if compiled.has_errors() {
         return Ok(ExitCode::from(1));
     }
-    let automations: Vec<_> = compiled.automations.iter().map(|c| c.automation.clone()).collect();
+    let automations: Vec<_> = compiled
+        .automations
+        .iter()
+        .map(|c| c.automation.clone())
+        .collect();
     match args.emit {
         Emit::Ir => {
             for checked in &compiled.automations {

@@ -14,16 +14,36 @@ use super::EvalArgs;
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let schema = super::load_schema(args.schema.as_ref())?;
     let record = parse_object("--record", &args.record)?;
-    let previous = args.previous.as_deref().map(|p| parse_object("--previous", p)).transpose()?;
+    let previous = args
+        .previous
+        .as_deref()
+        .map(|p| parse_object("--previous", p))
+        .transpose()?;
     let condition = match compile_condition(&args.expr, &args.object, &schema) {
         Ok(condition) => condition,
         Err(diagnostics) => {
-            let report = [RenderFile { name: "<expr>".into(), text: args.expr.clone(), diagnostics }];
-            eprint!("{}", render::human(&report, &RenderConfig { color: super::use_color() }));
+            let report = [RenderFile {
+                name: "<expr>".into(),
+                text: args.expr.clone(),
+                diagnostics,
+            }];
+            eprint!(
+                "{}",
+                render::human(
+                    &report,
+                    &RenderConfig {
+                        color: super::use_color()
+                    }
+                )
+            );
             return Ok(ExitCode::from(1));
         }
     };
-    let input = ConditionInput { record: &record, previous: previous.as_ref(), now_ms: chrono::Utc::now().timestamp_millis() };
+    let input = ConditionInput {
+        record: &record,
+        previous: previous.as_ref(),
+        now_ms: chrono::Utc::now().timestamp_millis(),
+    };
     if args.explain {
         let explanation = condition.explain(&input);
         println!("{}", explanation.result);

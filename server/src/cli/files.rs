@@ -14,7 +14,8 @@ use anyhow::Context;
 pub fn collect(paths: &[PathBuf], config: &CollectConfig) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             walk(path, config, &mut out)?;
         } else {
@@ -41,7 +42,9 @@ fn walk(dir: &Path, config: &CollectConfig, out: &mut Vec<PathBuf>) -> anyhow::R
             if !(name.starts_with('.') || name == "target" || name == "node_modules") {
                 walk(&path, config, out)?;
             }
-        } else if name.ends_with(".auto") || (config.json_in_folders && name.ends_with(".json") && looks_like_automation(&path)) {
+        } else if name.ends_with(".auto")
+            || (config.json_in_folders && name.ends_with(".json") && looks_like_automation(&path))
+        {
             out.push(path);
         }
     }
@@ -49,12 +52,15 @@ fn walk(dir: &Path, config: &CollectConfig, out: &mut Vec<PathBuf>) -> anyhow::R
 }
 
 fn looks_like_automation(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return true };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
     let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
         // Broken JSON is reported by the linter rather than skipped silently.
         return true;
     };
-    let is_definition = |v: &serde_json::Value| v.get("trigger").is_some() || v.get("actions").is_some();
+    let is_definition =
+        |v: &serde_json::Value| v.get("trigger").is_some() || v.get("actions").is_some();
     match &value {
         serde_json::Value::Array(items) => !items.is_empty() && items.iter().all(is_definition),
         other => is_definition(other),

@@ -15,7 +15,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "automations", version, about = "Event-driven automations for CRM data")]
+#[command(
+    name = "automations",
+    version,
+    about = "Event-driven automations for CRM data"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -127,7 +131,8 @@ fn load_schema(path: Option<&PathBuf>) -> anyhow::Result<automations_compiler::s
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read schema {}", path.display()))?;
-            Schema::from_json_str(&text).with_context(|| format!("invalid schema {}", path.display()))
+            Schema::from_json_str(&text)
+                .with_context(|| format!("invalid schema {}", path.display()))
         }
     }
 }
