@@ -6,6 +6,13 @@
 
 use std::sync::Arc;
 
+use automations_compiler::check::check_automation;
+use automations_compiler::diagnostic::Diagnostic;
+use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
+use automations_compiler::lower_dsl::parse_dsl;
+use automations_compiler::schema::Schema;
+use automations_compiler::source::LineIndex;
+use automations_runtime::compiler_glue::CompilerFrontend;
 use automations_runtime::hooks::DefinitionCompiler;
 use automations_runtime::schema::SchemaView;
 use serde_json::Value;
@@ -16,8 +23,8 @@ use crate::error::{ApiDiagnostic, ApiError};
 /// The compiler hooks of the engine and the API's view of definitions.
 #[derive(Clone)]
 pub struct Definitions {
+    schema: Arc<Schema>,
     compiler: Arc<dyn DefinitionCompiler>,
-    schema: Arc<dyn SchemaView>,
 }
 
 /// What `POST /automations/validate` reports.
@@ -30,22 +37,23 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn errors(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == "error")
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == "error").count()
     }
     pub fn warnings(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == "warning")
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == "warning").count()
     }
 }
 
 impl Definitions {
-    pub fn new(compiler: Arc<dyn DefinitionCompiler>, schema: Arc<dyn SchemaView>) -> Definitions {
-        Definitions { compiler, schema }
+    /// Definitions checked against `schema`.
+    pub fn new(schema: Schema) -> Definitions {
+        let schema = Arc::new(schema);
+        Definitions { compiler: Arc::new(CompilerFrontend::new(schema.clone())), schema }
+    }
+
+    /// The built-in CRM schema of DESIGN §4.1.
+    pub fn builtin() -> Definitions {
+        Definitions::new(Schema::builtin())
     }
 
     pub fn compiler(&self) -> Arc<dyn DefinitionCompiler> {
@@ -56,51 +64,56 @@ impl Definitions {
         self.schema.clone()
     }
 
-    /// Reads and checks a definition body. Malformed JSON is a 400; a definition that
-    /// cannot be read or has errors is reported in the diagnostics.
+    /// The CRM schema as JSON (`GET /schema`).
+    pub fn schema_json(&self) -> Value {
+        self.schema.to_json()
+    }
+
+    /// Reads and checks a definition body. Malformed JSON and a body that is not an object
+    /// are 400s; everything the compiler finds is in the report.
     pub fn check(&self, body: &TextOrJson) -> Result<CheckReport, ApiError> {
-        let definition = match body.format {
-            BodyFormat::Json => {
-                serde_json::from_str::<Value>(&body.text).map_err(|e| json_error(&e))?
-            }
-            BodyFormat::Dsl => {
-                return Ok(CheckReport {
-                    definition: None,
-                    diagnostics: vec![ApiDiagnostic::error(
-                        "E0001",
-                        "DSL definitions are not supported by this build",
-                    )],
-                });
-            }
-        };
-        if !definition.is_object() {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "a definition must be a JSON object",
-            ));
+        match body.format {
+            BodyFormat::Json => self.check_json(&body.text),
+            BodyFormat::Dsl => Ok(self.check_dsl(&body.text)),
         }
-        let diagnostics = match self.compiler.compile(&definition) {
-            Ok(compiled) => compiled
-                .warnings
-                .iter()
-                .map(crate::error::diagnostic_from_json)
-                .collect(),
-            Err(err) => match ApiError::from(err) {
-                ApiError::Unprocessable {
-                    diagnostics,
-                    message,
-                    ..
-                } if diagnostics.is_empty() => {
-                    vec![ApiDiagnostic::error("E0002", message)]
-                }
-                ApiError::Unprocessable { diagnostics, .. } => diagnostics,
-                other => return Err(other),
-            },
+    }
+
+    fn check_json(&self, text: &str) -> Result<CheckReport, ApiError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("invalid_body", "a definition must be a JSON object"));
+        }
+        let (automations, map, mut diagnostics) = lower_json_text(text);
+        if let Some(automation) = automations.first() {
+            diagnostics.extend(check_automation(automation, &self.schema).1);
+        }
+        let index = LineIndex::new(text);
+        let diagnostics = diagnostics.iter().map(|d| json_diagnostic(d, &map, &index)).collect();
+        Ok(CheckReport { definition: Some(value), diagnostics })
+    }
+
+    fn check_dsl(&self, text: &str) -> CheckReport {
+        let (automations, mut diagnostics) = parse_dsl(text);
+        let index = LineIndex::new(text);
+        let mut extra = Vec::new();
+        let definition = match automations.as_slice() {
+            [automation] => {
+                diagnostics.extend(check_automation(automation, &self.schema).1);
+                Some(to_json(automation))
+            }
+            [] if diagnostics.iter().any(Diagnostic::is_error) => None,
+            [] => {
+                extra.push(ApiDiagnostic::error("E0004", "the text holds no automation"));
+                None
+            }
+            _ => {
+                extra.push(ApiDiagnostic::error("E0004", "send one automation per request"));
+                None
+            }
         };
-        Ok(CheckReport {
-            definition: Some(definition),
-            diagnostics,
-        })
+        let mut diagnostics: Vec<ApiDiagnostic> = diagnostics.iter().map(|d| dsl_diagnostic(d, &index)).collect();
+        diagnostics.extend(extra);
+        CheckReport { definition, diagnostics }
     }
 
     /// The definition JSON to store, or 422 with every diagnostic.
@@ -115,35 +128,34 @@ impl Definitions {
             )),
         }
     }
-
-    /// The CRM schema as JSON (`GET /schema`).
-    pub fn schema_json(&self) -> Value {
-        Value::Object(Default::default())
-    }
 }
 
-/// Stands in until the compiler's front end is wired: every definition is refused.
-struct Unavailable;
-
-impl DefinitionCompiler for Unavailable {
-    fn compile(
-        &self,
-        _definition: &Value,
-    ) -> Result<automations_runtime::hooks::CompiledDefinition, automations_runtime::RuntimeError>
-    {
-        Err(automations_runtime::RuntimeError::Definition {
-            message: "the definition compiler is not available in this build".into(),
-            diagnostics: Value::Array(Vec::new()),
-        })
-    }
+fn base_diagnostic(d: &Diagnostic) -> ApiDiagnostic {
+    let mut out = ApiDiagnostic::error(d.code, d.message.clone());
+    out.severity = d.severity.as_str().to_string();
+    out.suggestion = d.suggestion.clone();
+    out.notes = d.notes.clone();
+    out
 }
 
-impl Definitions {
-    /// The built-in CRM schema and the compiler.
-    pub fn builtin() -> Definitions {
-        Definitions::new(
-            Arc::new(Unavailable),
-            Arc::new(automations_runtime::schema::SimpleSchema::default()),
-        )
-    }
+fn with_region(mut out: ApiDiagnostic, d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
+    let start = index.line_col(d.span.start as usize);
+    let end = index.line_col(d.span.end as usize);
+    out.line = Some(start.line);
+    out.column = Some(start.column);
+    out.end_line = Some(end.line);
+    out.end_column = Some(end.column);
+    out
+}
+
+/// JSON input: the pointer of the value at fault, and its line/column in the body.
+fn json_diagnostic(d: &Diagnostic, map: &JsonSourceMap, index: &LineIndex) -> ApiDiagnostic {
+    let mut out = with_region(base_diagnostic(d), d, index);
+    out.pointer = Some(map.pointer_at(d.span).unwrap_or_default());
+    out
+}
+
+/// DSL input: line and column.
+fn dsl_diagnostic(d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
+    with_region(base_diagnostic(d), d, index)
 }
