@@ -1,0 +1,12 @@
+//! Integration tests of automations-runtime against real SQLite files.
+
+mod approval;
+mod bench;
+mod dispatch_prop;
+mod dry_run;
+mod kill;
+mod loops;
+mod outbox;
+mod records;
+mod seed;
+mod support;
