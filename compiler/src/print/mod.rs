@@ -1,0 +1,25 @@
+//! Canonical printers: expressions (shared by the DSL and the JSON form) and `.auto` text.
+//!
+//! Printing is a pure function of the IR: same input, same bytes, and what it prints parses
+//! back to the same IR (spans and redundant parentheses aside). It never reads spans.
+
+mod dsl;
+mod expr;
+
+pub use dsl::print_dsl;
+pub use expr::{print_expr, print_json_literal};
+
+/// Quote character for string literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quote {
+    /// `"text"`: the DSL.
+    #[default]
+    Double,
+    /// `'text'`: expression strings embedded in JSON, to avoid `\"` noise.
+    Single,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrintConfig {
+    pub quote: Quote,
+}

@@ -1,0 +1,139 @@
+//! Text to AST: runs the pest grammar and builds [`crate::ast`] nodes from its pairs.
+//!
+//! Every entry point returns a [`ParseError`] instead of panicking, whatever the input
+//! (random bytes included). Meaning (names of fields, actions, events) is not checked here.
+
+mod dsl;
+mod expr;
+
+use pest::Parser;
+use pest::iterators::Pair;
+
+use crate::ast::{self, Span};
+use crate::error::{ParseError, from_pest};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+pub(crate) struct Grammar;
+
+/// Deepest bracket nesting accepted; keeps the recursive descent far from the stack limit.
+const MAX_NESTING: usize = 64;
+
+/// Parses a `.auto` file: one or more automations.
+pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
+    check_nesting(text)?;
+    let file = parse_rule(Rule::file, text)?;
+    dsl::build_file(file)
+}
+
+/// Parses `text` as exactly one expression (JSON condition strings, `automations eval`).
+pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
+    check_nesting(text)?;
+    let top = parse_rule(Rule::expr_only, text)?;
+    let inner = top.into_inner().find(|p| p.as_rule() == Rule::expr);
+    match inner {
+        Some(e) => expr::build_expr(e),
+        None => Err(ParseError::custom(
+            Span::new(0, text.len()),
+            "expected an expression",
+        )),
+    }
+}
+
+/// Parses raw string content (no quotes, no escapes) with `{{ expr }}` parts, as found in
+/// the string params of the JSON form. Spans are offsets into `text`.
+pub fn parse_template(text: &str) -> Result<Vec<ast::StrPart>, ParseError> {
+    check_nesting(text)?;
+    let top = parse_rule(Rule::template_only, text)?;
+    let mut parts = Vec::new();
+    for pair in top.into_inner() {
+        match pair.as_rule() {
+            Rule::raw_text => parts.push(ast::StrPart::Text(pair.as_str().to_string())),
+            Rule::template => parts.push(ast::StrPart::Expr(expr::build_template(pair)?)),
+            _ => {}
+        }
+    }
+    Ok(parts)
+}
+
+fn parse_rule(rule: Rule, text: &str) -> Result<Pair<'_, Rule>, ParseError> {
+    let mut pairs = Grammar::parse(rule, text).map_err(|e| from_pest(e, text))?;
+    pairs
+        .next()
+        .ok_or_else(|| ParseError::custom(Span::new(0, 0), "empty input"))
+}
+
+/// Rejects absurdly deep nesting before pest recurses into it.
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError::custom(
+                        Span::new(i, i + 1),
+                        format!("brackets nested more than {MAX_NESTING} deep"),
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The span of a pair, without the whitespace and comments pest lets a rule swallow after
+/// its last token (a rule ending in `x*` or `x?` skips trivia before trying `x`).
+pub(crate) fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    Span::new(pair.as_span().start(), last_token_end(pair))
+}
+
+fn last_token_end(pair: &Pair<'_, Rule>) -> usize {
+    match pair.clone().into_inner().last() {
+        Some(last) => last_token_end(&last),
+        None => pair.as_span().end(),
+    }
+}
+
+/// The children that carry meaning (punctuation and keywords skipped).
+pub(crate) fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|p| !is_punctuation(p.as_rule()))
+}
+
+fn is_punctuation(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::lparen
+            | Rule::rparen
+            | Rule::lbrace
+            | Rule::rbrace
+            | Rule::lbracket
+            | Rule::rbracket
+            | Rule::comma
+            | Rule::colon
+            | Rule::assign
+            | Rule::dquote
+            | Rule::squote
+            | Rule::tmpl_close
+            | Rule::kw_automation
+            | Rule::kw_description
+            | Rule::kw_status
+            | Rule::kw_environment
+            | Rule::kw_when
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_layout
+            | Rule::kw_do
+            | Rule::EOI
+    )
+}
+
+/// An internal invariant of the grammar was not met; reported, never panicked on.
+pub(crate) fn shape_error(pair: &Pair<'_, Rule>) -> ParseError {
+    ParseError::custom(
+        span_of(pair),
+        format!("internal parser error near `{}`", pair.as_str()),
+    )
+}

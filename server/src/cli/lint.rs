@@ -1,0 +1,71 @@
+//! `automations lint PATH... [--format human|json|sarif] [--schema FILE] [--deny-warnings]`
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use automations_compiler::diagnostic::Severity;
+use automations_compiler::pipeline::{SourceFile, compile_source};
+use automations_compiler::render::{self, RenderConfig, RenderFile};
+
+use super::files::{self, CollectConfig};
+use super::{LintArgs, OutputFormat};
+
+pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
+    let schema = super::load_schema(args.schema.as_ref())?;
+    let paths = files::collect(
+        &args.paths,
+        &CollectConfig {
+            json_in_folders: true,
+        },
+    )?;
+    let mut reports = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let source = SourceFile::new(files::display_name(path), text, files::is_json(path));
+        let compiled = compile_source(&source, &schema);
+        reports.push(RenderFile {
+            name: source.name,
+            text: source.text,
+            diagnostics: compiled.diagnostics,
+        });
+    }
+    let count = |severity| {
+        reports
+            .iter()
+            .flat_map(|r| &r.diagnostics)
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    match args.format {
+        OutputFormat::Human => {
+            eprint!(
+                "{}",
+                render::human(
+                    &reports,
+                    &RenderConfig {
+                        color: super::use_color()
+                    }
+                )
+            );
+            eprintln!(
+                "{} file(s) checked: {errors} error(s), {warnings} warning(s)",
+                reports.len()
+            );
+        }
+        OutputFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&render::json(&reports))?)
+        }
+        OutputFormat::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::sarif(&reports))?
+        ),
+    }
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

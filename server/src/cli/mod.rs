@@ -1,0 +1,132 @@
+//! Command-line definitions and dispatch to one module per subcommand.
+
+mod compile;
+mod eval;
+mod files;
+mod fmt;
+mod lint;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "automations",
+    version,
+    about = "Event-driven automations for CRM data"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check `.auto` and `.json` automations (files or folders) against the CRM schema.
+    Lint(LintArgs),
+    /// Rewrite `.auto` files in canonical form.
+    Fmt(FmtArgs),
+    /// Lower a definition and print it as IR, JSON or DSL.
+    Compile(CompileArgs),
+    /// Evaluate a condition on a record.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Files or folders (folders are searched for `.auto` and `.json` automations).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+    /// A custom schema (JSON) that adds fields and objects to the built-in CRM schema.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Change nothing; list the files that are not canonical and exit 1 if any.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Emit {
+    Ir,
+    Json,
+    Dsl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompileArgs {
+    file: PathBuf,
+    #[arg(long, value_enum)]
+    emit: Emit,
+    #[arg(long)]
+    schema: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The record's object (`case`, `opportunity`, ... or a custom one).
+    #[arg(long)]
+    object: String,
+    /// The record as a JSON object.
+    #[arg(long)]
+    record: String,
+    /// The record before the change, for `previous.*` and `changed()`.
+    #[arg(long)]
+    previous: Option<String>,
+    /// Also print which clause decided the result and the values it saw.
+    #[arg(long)]
+    explain: bool,
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// The condition.
+    expr: String,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Lint(args) => lint::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Compile(args) => compile::run(&args),
+        Command::Eval(args) => eval::run(&args),
+    }
+}
+
+/// The built-in schema, extended by `--schema FILE` when given.
+fn load_schema(path: Option<&PathBuf>) -> anyhow::Result<automations_compiler::schema::Schema> {
+    use anyhow::Context;
+    use automations_compiler::schema::Schema;
+    match path {
+        None => Ok(Schema::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read schema {}", path.display()))?;
+            Schema::from_json_str(&text)
+                .with_context(|| format!("invalid schema {}", path.display()))
+        }
+    }
+}
+
+/// Colours only when standard error is a terminal and NO_COLOR is unset.
+fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
