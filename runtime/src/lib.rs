@@ -10,6 +10,7 @@
 //! (SQLite now). This crate never speaks HTTP to clients (the server crate does) and never
 //! builds SQL outside `store::<driver>`.
 
+pub mod compiler_glue;
 pub mod dispatch;
 pub mod engine;
 pub mod error;

@@ -170,7 +170,7 @@ async fn task_timeout_fails_or_continues() {
         let def = json!({
             "name": format!("timeout {policy}"),
             "trigger": {"event": "case.created", "conditions": {"priority": priority}},
-            "actions": [{"id": "t", "type": "human_task", "params": {"title": "x", "form": {"ok": "bool"}, "timeout": "1ms", "on_timeout": policy}},
+            "actions": [{"id": "t", "type": "human_task", "params": {"title": "x", "assignee": "u1", "form": {"ok": "bool"}, "timeout": "1s", "on_timeout": policy}},
                         {"id": "after", "type": "notify_user", "params": {"user_id": "u1", "message": "after"}}],
             "status": "active"
         });
@@ -188,7 +188,7 @@ async fn task_timeout_fails_or_continues() {
             .unwrap();
     }
     engine.run_until_idle().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     engine.run_until_idle().await.unwrap();
     let runs = engine
         .runs(&ws.id, &Default::default())
@@ -217,7 +217,7 @@ async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
     let def = json!({
         "name": "wait then notify",
         "trigger": {"event": "case.created"},
-        "actions": [{"id": "w", "type": "wait", "params": {"duration": "50ms"}},
+        "actions": [{"id": "w", "type": "wait", "params": {"duration": "1s"}},
                     {"id": "n", "type": "notify_user", "params": {"user_id": "u1", "message": "later"}}],
         "status": "active"
     });
@@ -246,7 +246,7 @@ async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
         engine.cancel_run(&ws.id, &auto.id, &runs[0].id).await,
         Err(RuntimeError::Conflict(_))
     ));
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     engine.run_until_idle().await.unwrap();
     let done = engine.run(&ws.id, &runs[1].id).await.unwrap();
     assert_eq!(done.status, RunStatus::Completed);
