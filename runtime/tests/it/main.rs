@@ -5,6 +5,7 @@ mod bench;
 mod dispatch_prop;
 mod dry_run;
 mod kill;
+mod lifecycle;
 mod loops;
 mod outbox;
 mod records;
