@@ -93,6 +93,10 @@ pub(crate) fn finish_run(run: &mut Run, status: RunStatus, error: Option<(String
 impl<S: Store> Engine<S> {
     /// Executes up to `run_batch` queued runs in one write transaction; returns how many.
     pub async fn run_queued_once(&self) -> Result<usize> {
+        // Idle rounds must not take the write lock from API writers.
+        if !self.inner.store.due_work(Utc::now()).await?.queued_runs {
+            return Ok(0);
+        }
         let mut tx = self.inner.store.begin().await?;
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();

@@ -15,6 +15,9 @@ impl<S: Store> Engine<S> {
     pub async fn deliver_outbox_once(&self) -> Result<usize> {
         let config = &self.inner.config.outbox;
         let now = Utc::now();
+        if !self.inner.store.due_work(now).await?.due_outbox {
+            return Ok(0);
+        }
         let lease_until = now + chrono::Duration::from_std(config.lease).unwrap_or_default();
         let mut tx = self.inner.store.begin().await?;
         let items = tx.claim_outbox(now, lease_until, config.batch).await?;

@@ -295,6 +295,9 @@ impl<S: Store> Engine<S> {
 
     /// Fires due timers: waits resume their run, task timeouts apply `on_timeout`.
     pub async fn fire_due_timers(&self) -> Result<usize> {
+        if !self.inner.store.due_work(Utc::now()).await?.due_timers {
+            return Ok(0);
+        }
         let mut tx = self.inner.store.begin().await?;
         let timers = tx.due_timers(Utc::now(), 256).await?;
         let n = timers.len();

@@ -17,6 +17,14 @@ pub mod sqlite;
 
 pub use sqlite::{SqliteConfig, SqliteStore};
 
+/// What is waiting for a worker right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueWork {
+    pub queued_runs: bool,
+    pub due_timers: bool,
+    pub due_outbox: bool,
+}
+
 /// Read access and the entry point of write transactions.
 pub trait Store: Send + Sync + 'static {
     type Tx: StoreTx;
@@ -82,6 +90,8 @@ pub trait Store: Send + Sync + 'static {
         event_id: &str,
     ) -> impl Future<Output = Result<Vec<Run>>> + Send;
     fn count_runs(&self, status: Option<RunStatus>) -> impl Future<Output = Result<i64>> + Send;
+    /// Cheap read-only probe used by idle workers before they take the write lock.
+    fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;
 
     fn task(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Task>>> + Send;
     fn tasks(

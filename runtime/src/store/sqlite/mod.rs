@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
-use super::Store;
+use super::{DueWork, Store};
 use crate::error::Result;
 use crate::model::*;
 
@@ -313,6 +313,23 @@ impl Store for SqliteStore {
                 .fetch_one(&self.reader)
                 .await?;
         Ok(n)
+    }
+
+    async fn due_work(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DueWork> {
+        let now = ts(now);
+        let (r, t, o): (i64, i64, i64) = sqlx::query_as(
+            "SELECT EXISTS(SELECT 1 FROM runs WHERE status = 'queued'), \
+             EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= ?1), \
+             EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)",
+        )
+        .bind(now)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(DueWork {
+            queued_runs: r != 0,
+            due_timers: t != 0,
+            due_outbox: o != 0,
+        })
     }
 
     async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
