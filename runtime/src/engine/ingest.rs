@@ -70,14 +70,7 @@ impl<S: Store> Engine<S> {
                 created_at: now,
             });
         }
-        let mut tx = self.inner.store.begin().await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for e in &rows {
-            out.push(self.accept_in_tx(&mut tx, e).await?);
-        }
-        tx.commit().await?;
-        self.inner.wake_runs.notify_one();
-        Ok(out)
+        self.submit_events(rows).await
     }
 
     /// Stores one event and creates the runs it triggers, inside `tx`.

@@ -22,6 +22,7 @@ use crate::store::{SqliteStore, Store};
 mod actions;
 mod admin;
 mod automations;
+mod combiner;
 mod context;
 mod effects;
 mod exec;
@@ -91,6 +92,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) wake_runs: Notify,
     pub(crate) wake_outbox: Notify,
     pub(crate) wake_timers: Notify,
+    /// The group-commit queue of API writes (see `combiner`).
+    pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -120,6 +123,7 @@ impl<S: Store> Engine<S> {
     /// index. Workers are not started: call [`Engine::start`] (or drive them by hand in tests).
     pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
+        let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -133,8 +137,10 @@ impl<S: Store> Engine<S> {
                 wake_runs: Notify::new(),
                 wake_outbox: Notify::new(),
                 wake_timers: Notify::new(),
+                writes,
             }),
         };
+        combiner::spawn(Arc::downgrade(&engine.inner), write_rx);
         engine.recover().await?;
         engine.rebuild_index().await?;
         Ok(engine)

@@ -83,18 +83,9 @@ impl<S: Store> Engine<S> {
     /// Several writes in one transaction (group commit); all or nothing. Returns the
     /// records written (`None` for deletes).
     pub async fn write_records(&self, ws: &str, ops: Vec<RecordOp>) -> Result<Vec<Option<Record>>> {
-        let mut tx = self.inner.store.begin().await?;
-        let mut out = Vec::with_capacity(ops.len());
-        for op in ops {
-            out.push(
-                self.write_in_tx(&mut tx, ws, op, &Cause::default())
-                    .await?
-                    .0,
-            );
-        }
-        tx.commit().await?;
-        self.inner.wake_runs.notify_one();
-        Ok(out)
+        // Concurrent callers share one transaction (group commit); each batch stays
+        // all-or-nothing inside its own savepoint.
+        self.submit_records(ws, ops).await
     }
 
     pub async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Record> {

@@ -121,6 +121,11 @@ pub trait Store: Send + Sync + 'static {
 /// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
 pub trait StoreTx: Send {
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
+    /// Savepoints let one transaction carry several independent requests (group commit):
+    /// a failing request rolls back to its savepoint without touching the others.
+    fn savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn release_savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_workspace(&mut self, w: &Workspace) -> impl Future<Output = Result<()>> + Send;
     fn set_sandbox_active(

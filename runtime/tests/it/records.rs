@@ -200,3 +200,51 @@ async fn same_event_id_twice_makes_one_set_of_runs() {
         Err(RuntimeError::BadRequest(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_commits_and_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    engine.create_automation(&ws.id, seed()).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..200 {
+        let (engine, ws) = (engine.clone(), ws.id.clone());
+        handles.push(tokio::spawn(async move {
+            let priority = if i % 50 == 7 { "bogus" } else { "critical" };
+            engine
+                .create_record(
+                    &ws,
+                    "case",
+                    NewRecord {
+                        id: Some(format!("c{i}")),
+                        fields: obj(json!({"priority": priority})),
+                    },
+                )
+                .await
+        }));
+    }
+    let mut ok = 0;
+    let mut invalid = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(RuntimeError::Validation(_)) => invalid += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((ok, invalid), (196, 4));
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(
+        engine
+            .store()
+            .count_runs(Some(RunStatus::Completed))
+            .await
+            .unwrap(),
+        196
+    );
+    assert!(matches!(
+        engine.record(&ws.id, "case", "c7").await,
+        Err(RuntimeError::NotFound { .. })
+    ));
+}

@@ -27,6 +27,30 @@ impl StoreTx for SqliteTx {
         Ok(self.tx.commit().await?)
     }
 
+    async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO request")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn insert_workspace(&mut self, w: &Workspace) -> Result<()> {
         sqlx::query("INSERT INTO workspaces (id, workspace_id, name, sandbox_active, created_at) VALUES (?1, ?1, ?2, ?3, ?4)")
             .bind(&w.id)
