@@ -37,10 +37,16 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == "error").count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == "error")
+            .count()
     }
     pub fn warnings(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == "warning").count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == "warning")
+            .count()
     }
 }
 
@@ -48,7 +54,10 @@ impl Definitions {
     /// Definitions checked against `schema`.
     pub fn new(schema: Schema) -> Definitions {
         let schema = Arc::new(schema);
-        Definitions { compiler: Arc::new(CompilerFrontend::new(schema.clone())), schema }
+        Definitions {
+            compiler: Arc::new(CompilerFrontend::new(schema.clone())),
+            schema,
+        }
     }
 
     /// The built-in CRM schema of DESIGN §4.1.
@@ -81,15 +90,24 @@ impl Definitions {
     fn check_json(&self, text: &str) -> Result<CheckReport, ApiError> {
         let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         if !value.is_object() {
-            return Err(ApiError::bad_request("invalid_body", "a definition must be a JSON object"));
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "a definition must be a JSON object",
+            ));
         }
         let (automations, map, mut diagnostics) = lower_json_text(text);
         if let Some(automation) = automations.first() {
             diagnostics.extend(check_automation(automation, &self.schema).1);
         }
         let index = LineIndex::new(text);
-        let diagnostics = diagnostics.iter().map(|d| json_diagnostic(d, &map, &index)).collect();
-        Ok(CheckReport { definition: Some(value), diagnostics })
+        let diagnostics = diagnostics
+            .iter()
+            .map(|d| json_diagnostic(d, &map, &index))
+            .collect();
+        Ok(CheckReport {
+            definition: Some(value),
+            diagnostics,
+        })
     }
 
     fn check_dsl(&self, text: &str) -> CheckReport {
@@ -103,17 +121,29 @@ impl Definitions {
             }
             [] if diagnostics.iter().any(Diagnostic::is_error) => None,
             [] => {
-                extra.push(ApiDiagnostic::error("E0004", "the text holds no automation"));
+                extra.push(ApiDiagnostic::error(
+                    "E0004",
+                    "the text holds no automation",
+                ));
                 None
             }
             _ => {
-                extra.push(ApiDiagnostic::error("E0004", "send one automation per request"));
+                extra.push(ApiDiagnostic::error(
+                    "E0004",
+                    "send one automation per request",
+                ));
                 None
             }
         };
-        let mut diagnostics: Vec<ApiDiagnostic> = diagnostics.iter().map(|d| dsl_diagnostic(d, &index)).collect();
+        let mut diagnostics: Vec<ApiDiagnostic> = diagnostics
+            .iter()
+            .map(|d| dsl_diagnostic(d, &index))
+            .collect();
         diagnostics.extend(extra);
-        CheckReport { definition, diagnostics }
+        CheckReport {
+            definition,
+            diagnostics,
+        }
     }
 
     /// The definition JSON to store, or 422 with every diagnostic.

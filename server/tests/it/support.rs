@@ -2,7 +2,7 @@
 //! that drive the router in-process with `tower::ServiceExt::oneshot`.
 
 use automations_runtime::outbox::OutboxConfig;
-use automations_server::serve::{DEFAULT_WORKSPACE, bootstrap, open_engine};
+use automations_server::serve::{bootstrap, open_engine};
 use automations_server::state::Engine;
 use automations_server::{ApiConfig, AppState, app};
 use axum::Router;
@@ -93,14 +93,6 @@ impl TestApp {
             .await
             .unwrap()
             .1
-    }
-
-    pub async fn default_workspace_id(&self) -> String {
-        self.engine()
-            .ensure_workspace(DEFAULT_WORKSPACE)
-            .await
-            .unwrap()
-            .id
     }
 
     /// Runs queued runs and delivers the outbox until nothing is left to do.
