@@ -25,6 +25,19 @@ pub struct DueWork {
     pub due_outbox: bool,
 }
 
+/// Operational numbers over every workspace (the server's `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreStats {
+    /// (run status, count).
+    pub runs_by_status: Vec<(String, i64)>,
+    /// Finished steps with `duration_ms` at most each requested bound (cumulative).
+    pub step_latency_le: Vec<u64>,
+    pub step_count: u64,
+    pub step_sum_ms: f64,
+    /// (outbox kind, pending items).
+    pub outbox_backlog: Vec<(String, i64)>,
+}
+
 /// Read access and the entry point of write transactions.
 pub trait Store: Send + Sync + 'static {
     type Tx: StoreTx;
@@ -90,6 +103,8 @@ pub trait Store: Send + Sync + 'static {
         event_id: &str,
     ) -> impl Future<Output = Result<Vec<Run>>> + Send;
     fn count_runs(&self, status: Option<RunStatus>) -> impl Future<Output = Result<i64>> + Send;
+    /// Runs by status, a step latency histogram over `latency_bounds_ms`, outbox backlog.
+    fn stats(&self, latency_bounds_ms: &[f64]) -> impl Future<Output = Result<StoreStats>> + Send;
     /// Cheap read-only probe used by idle workers before they take the write lock.
     fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
-use super::{DueWork, Store};
+use super::{DueWork, Store, StoreStats};
 use crate::error::Result;
 use crate::model::*;
 
@@ -313,6 +313,40 @@ impl Store for SqliteStore {
                 .fetch_one(&self.reader)
                 .await?;
         Ok(n)
+    }
+
+    async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
+        let runs_by_status: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+                .fetch_all(&self.reader)
+                .await?;
+        let (step_count, step_sum_ms): (i64, f64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(duration_ms), 0) AS REAL) FROM steps WHERE duration_ms IS NOT NULL",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        let mut step_latency_le = Vec::with_capacity(latency_bounds_ms.len());
+        for bound in latency_bounds_ms {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM steps WHERE duration_ms IS NOT NULL AND duration_ms <= ?1",
+            )
+            .bind(bound)
+            .fetch_one(&self.reader)
+            .await?;
+            step_latency_le.push(n as u64);
+        }
+        let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(StoreStats {
+            runs_by_status,
+            step_latency_le,
+            step_count: step_count as u64,
+            step_sum_ms,
+            outbox_backlog,
+        })
     }
 
     async fn due_work(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DueWork> {
