@@ -149,25 +149,47 @@ pub async fn metrics(
 async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<MetricsSnapshot> {
     use automations_runtime::model::RunStatus;
     use automations_runtime::store::Store;
-    let store = state.engine().store();
-    let mut runs_by_status = Vec::new();
-    for status in [
+    let stats = state
+        .engine()
+        .store()
+        .stats(&STEP_LATENCY_BUCKETS_MS)
+        .await?;
+    // Every status is shown, zero or not, so dashboards see a stable series set.
+    let runs_by_status = [
         RunStatus::Queued,
         RunStatus::Running,
         RunStatus::Waiting,
         RunStatus::Completed,
         RunStatus::Failed,
         RunStatus::Cancelled,
-    ] {
-        runs_by_status.push((
-            status.as_str().to_string(),
-            store.count_runs(Some(status)).await?,
-        ));
-    }
+    ]
+    .iter()
+    .map(|status| {
+        let count = stats
+            .runs_by_status
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n);
+        (status.as_str().to_string(), count)
+    })
+    .collect();
+    let outbox_backlog = ["email", "slack", "webhook"]
+        .iter()
+        .map(|kind| {
+            let count = stats
+                .outbox_backlog
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            (kind.to_string(), count)
+        })
+        .collect();
     Ok(MetricsSnapshot {
         runs_by_status,
-        step_latency_cumulative: vec![0; STEP_LATENCY_BUCKETS_MS.len()],
+        step_latency_cumulative: stats.step_latency_le,
+        step_latency_count: stats.step_count,
+        step_latency_sum_ms: stats.step_sum_ms,
+        outbox_backlog,
         http_requests: state.counters().total(),
-        ..Default::default()
     })
 }

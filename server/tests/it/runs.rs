@@ -108,6 +108,24 @@ async fn the_seed_runs_on_a_critical_case() {
         "{}",
         metrics.text
     );
+    assert!(
+        metrics
+            .text
+            .contains("automations_step_duration_seconds_count 2\n"),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics
+            .text
+            .contains("automations_step_duration_seconds_bucket{le=\"+Inf\"} 2\n")
+    );
+    assert!(
+        metrics
+            .text
+            .contains("automations_outbox_backlog{kind=\"slack\"} 0\n"),
+        "the dead item is no backlog"
+    );
 }
 
 #[tokio::test]
