@@ -4,16 +4,17 @@
 //! This is the server's one seam to the compiler: it also hands the runtime its
 //! [`DefinitionCompiler`] and [`SchemaView`]. It never stores anything.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
 
 use automations_compiler::check::check_automation;
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
-use automations_compiler::schema::Schema;
+use automations_compiler::schema::{Schema, SchemaError};
 use automations_compiler::source::LineIndex;
 use automations_runtime::compiler_glue::CompilerFrontend;
-use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::hooks::{CompiledDefinition, DefinitionCompiler};
 use automations_runtime::schema::SchemaView;
 use serde_json::Value;
 
@@ -23,8 +24,49 @@ use crate::error::{ApiDiagnostic, ApiError};
 /// The compiler hooks of the engine and the API's view of definitions.
 #[derive(Clone)]
 pub struct Definitions {
-    schema: Arc<Schema>,
-    compiler: Arc<dyn DefinitionCompiler>,
+    live: Arc<LiveSchema>,
+}
+
+/// The current schema (built-in plus custom fields), swapped whole when fields are added,
+/// and where its custom part is kept across restarts.
+struct LiveSchema {
+    current: RwLock<Arc<Schema>>,
+    /// The custom part in the shape of `Schema::extend_from_json_str`, accumulated.
+    custom: Mutex<Value>,
+    file: Option<PathBuf>,
+}
+
+impl LiveSchema {
+    fn get(&self) -> Arc<Schema> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl SchemaView for LiveSchema {
+    fn has_object(&self, object: &str) -> bool {
+        SchemaView::has_object(self.get().as_ref(), object)
+    }
+    fn field_type(&self, object: &str, field: &str) -> Option<automations_compiler::typed::Type> {
+        SchemaView::field_type(self.get().as_ref(), object, field)
+    }
+}
+
+impl DefinitionCompiler for LiveSchema {
+    fn compile(&self, definition: &Value) -> automations_runtime::Result<CompiledDefinition> {
+        CompilerFrontend::new(self.get()).compile(definition)
+    }
+}
+
+/// Why custom fields could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaChangeError {
+    #[error("{0}")]
+    Invalid(#[from] SchemaError),
+    #[error("cannot save the custom schema: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// What `POST /automations/validate` reports.
@@ -51,12 +93,15 @@ impl CheckReport {
 }
 
 impl Definitions {
-    /// Definitions checked against `schema`.
+    /// Definitions checked against `schema`; custom fields are not saved.
     pub fn new(schema: Schema) -> Definitions {
-        let schema = Arc::new(schema);
+        let live = LiveSchema {
+            current: RwLock::new(Arc::new(schema)),
+            custom: Mutex::new(serde_json::json!({"objects": {}})),
+            file: None,
+        };
         Definitions {
-            compiler: Arc::new(CompilerFrontend::new(schema.clone())),
-            schema,
+            live: Arc::new(live),
         }
     }
 
@@ -65,17 +110,58 @@ impl Definitions {
         Definitions::new(Schema::builtin())
     }
 
+    /// The built-in schema plus the custom fields saved in `file` (created on first add).
+    pub fn with_custom_file(file: PathBuf) -> Result<Definitions, SchemaChangeError> {
+        let mut schema = Schema::builtin();
+        let custom = match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                schema.extend_from_json_str(&text)?;
+                serde_json::from_str(&text).map_err(|e| SchemaError::Json(e.to_string()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                serde_json::json!({"objects": {}})
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let live = LiveSchema {
+            current: RwLock::new(Arc::new(schema)),
+            custom: Mutex::new(custom),
+            file: Some(file),
+        };
+        Ok(Definitions {
+            live: Arc::new(live),
+        })
+    }
+
     pub fn compiler(&self) -> Arc<dyn DefinitionCompiler> {
-        self.compiler.clone()
+        self.live.clone()
     }
 
     pub fn schema_view(&self) -> Arc<dyn SchemaView> {
-        self.schema.clone()
+        self.live.clone()
     }
 
     /// The CRM schema as JSON (`GET /schema`).
     pub fn schema_json(&self) -> Value {
-        self.schema.to_json()
+        self.live.get().to_json()
+    }
+
+    /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`), saves
+    /// them, and swaps the schema in. Existing fields cannot change type.
+    pub fn extend(&self, extension: &Value) -> Result<Value, SchemaChangeError> {
+        let mut custom = self.live.custom.lock().unwrap_or_else(|p| p.into_inner());
+        let mut schema = (*self.live.get()).clone();
+        schema.extend_from_json_str(&extension.to_string())?;
+        let mut merged = custom.clone();
+        merge_objects(&mut merged, extension);
+        if let Some(file) = &self.live.file {
+            let tmp = file.with_extension("json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&merged).unwrap_or_default())?;
+            std::fs::rename(&tmp, file)?;
+        }
+        *custom = merged;
+        *self.live.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(schema);
+        Ok(self.schema_json())
     }
 
     /// Reads and checks a definition body. Malformed JSON and a body that is not an object
@@ -97,7 +183,7 @@ impl Definitions {
         }
         let (automations, map, mut diagnostics) = lower_json_text(text);
         if let Some(automation) = automations.first() {
-            diagnostics.extend(check_automation(automation, &self.schema).1);
+            diagnostics.extend(check_automation(automation, &self.live.get()).1);
         }
         let index = LineIndex::new(text);
         let diagnostics = diagnostics
@@ -116,7 +202,7 @@ impl Definitions {
         let mut extra = Vec::new();
         let definition = match automations.as_slice() {
             [automation] => {
-                diagnostics.extend(check_automation(automation, &self.schema).1);
+                diagnostics.extend(check_automation(automation, &self.live.get()).1);
                 Some(to_json(automation))
             }
             [] if diagnostics.iter().any(Diagnostic::is_error) => None,
@@ -188,4 +274,29 @@ fn json_diagnostic(d: &Diagnostic, map: &JsonSourceMap, index: &LineIndex) -> Ap
 /// DSL input: line and column.
 fn dsl_diagnostic(d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
     with_region(base_diagnostic(d), d, index)
+}
+
+/// Adds every object and field of `extension` to `into` (both in the custom-schema shape).
+fn merge_objects(into: &mut Value, extension: &Value) {
+    let Some(objects) = extension.get("objects").and_then(Value::as_object) else {
+        return;
+    };
+    let target = into
+        .as_object_mut()
+        .and_then(|m| m.get_mut("objects"))
+        .and_then(Value::as_object_mut);
+    let Some(target) = target else { return };
+    for (name, object) in objects {
+        let entry = target
+            .entry(name.clone())
+            .or_insert_with(|| serde_json::json!({"fields": {}}));
+        let fields = object
+            .get("fields")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(existing) = entry.get_mut("fields").and_then(Value::as_object_mut) {
+            existing.extend(fields);
+        }
+    }
 }

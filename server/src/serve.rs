@@ -6,6 +6,7 @@
 //! but the one-time admin token and the URL to open.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
 use automations_runtime::store::{SqliteConfig, SqliteStore};
@@ -62,8 +63,16 @@ pub async fn open_engine(
     database_url: &str,
     outbox: OutboxConfig,
 ) -> Result<(Engine, Definitions), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
-    let definitions = Definitions::builtin();
+    let sqlite = sqlite_config(database_url)?;
+    // Custom fields live beside the database file (none for an in-memory database).
+    let definitions = match &sqlite.path {
+        Some(path) => {
+            Definitions::with_custom_file(PathBuf::from(format!("{}.schema.json", path.display())))
+                .map_err(|e| ServeError::Config(e.to_string()))?
+        }
+        None => Definitions::builtin(),
+    };
+    let store = SqliteStore::open(&sqlite).await?;
     let config = EngineConfig {
         outbox,
         ..EngineConfig::default()

@@ -65,7 +65,8 @@ pub fn v1_routes() -> Router<AppState> {
                 .delete(records::delete),
         )
         .route("/events", post(events::post))
-        .route("/schema", get(schema::get_schema))
+        .route("/schema", get(schema::get_schema).post(schema::extend))
+        .route("/schema/{object}/fields", post(schema::add_field))
         .route("/sandbox", get(sandbox::get_state))
         .route("/sandbox/activate", post(sandbox::activate))
         .route("/sandbox/deactivate", post(sandbox::deactivate))

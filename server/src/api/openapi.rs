@@ -39,6 +39,8 @@ use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
         records::delete,
         events::post,
         schema::get_schema,
+        schema::extend,
+        schema::add_field,
         sandbox::get_state,
         sandbox::activate,
         sandbox::deactivate,

@@ -1,18 +1,99 @@
-//! `GET /schema`: the CRM schema definitions and conditions are checked against.
+//! The CRM schema definitions and conditions are checked against: `GET /schema`, and
+//! custom fields and objects (`POST /schema`, `POST /schema/{object}/fields`).
+//!
+//! Custom fields are server-wide (every workspace sees them) and saved beside the
+//! database; a field's type cannot change once defined (409).
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::Value;
+use axum::http::StatusCode;
+use compiler_schema::SchemaError;
+use serde_json::{Map, Value, json};
 
-use crate::auth::Principal;
-use crate::error::ApiResult;
+use super::extract::{ApiJson, ApiPath};
+use crate::auth::{Principal, Scope};
+use crate::definitions::SchemaChangeError;
+use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The schema: objects, their fields and types.
+use automations_compiler::schema as compiler_schema;
+
+/// The schema: `{"objects": {"case": {"fields": {"priority": {"type": "picklist", ...}}}}}`.
 #[utoipa::path(get, path = "/api/v1/schema", tag = "schema", responses((status = 200, description = "The schema")))]
 pub async fn get_schema(
     State(state): State<AppState>,
     _principal: Principal,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(state.definitions().schema_json()))
+}
+
+/// Add custom objects and fields, in the schema's own shape. Needs `admin`.
+#[utoipa::path(post, path = "/api/v1/schema", tag = "schema",
+    request_body(content = Object, description = r#"{"objects": {"case": {"fields": {"sla_hours": {"type": "number"}}}}}"#),
+    responses((status = 200, description = "The whole schema"), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn extend(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Scope::Admin)?;
+    Ok(Json(
+        state.definitions().extend(&body).map_err(schema_error)?,
+    ))
+}
+
+/// Add one custom field: `{"name": "sla_hours", "type": "number"}` (picklists add
+/// `values`, references `object`). 201 with the field.
+#[utoipa::path(post, path = "/api/v1/schema/{object}/fields", tag = "schema",
+    request_body(content = Object, description = r#"{"name": "tier", "type": "picklist", "values": ["a", "b"]}"#),
+    responses((status = 201, description = "The field"), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_field(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(object): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    principal.require(Scope::Admin)?;
+    let Value::Object(mut field) = body else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "a field must be a JSON object",
+        ));
+    };
+    let Some(Value::String(name)) = field.remove("name") else {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "`name` (a string) is required",
+        ));
+    };
+    let mut fields = Map::new();
+    fields.insert(name.clone(), Value::Object(field.clone()));
+    let extension = json!({"objects": {object.clone(): {"fields": fields}}});
+    state
+        .definitions()
+        .extend(&extension)
+        .map_err(schema_error)?;
+    let mut answer = field;
+    answer.insert("name".into(), json!(name));
+    answer.insert("object".into(), json!(object));
+    Ok((StatusCode::CREATED, Json(Value::Object(answer))))
+}
+
+fn schema_error(err: SchemaChangeError) -> ApiError {
+    match err {
+        SchemaChangeError::Invalid(SchemaError::Conflict { .. }) => {
+            ApiError::Conflict(err.to_string())
+        }
+        SchemaChangeError::Invalid(e) => {
+            let message = e.to_string();
+            ApiError::unprocessable(
+                "invalid_schema",
+                message.clone(),
+                vec![ApiDiagnostic::error("E0005", message)],
+            )
+        }
+        SchemaChangeError::Io(e) => ApiError::internal(e),
+    }
 }

@@ -7,4 +7,5 @@ mod e2e;
 mod isolation;
 mod records;
 mod runs;
+mod schema;
 mod support;
