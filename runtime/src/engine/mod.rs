@@ -122,6 +122,7 @@ pub struct EngineParts<S: Store> {
 impl<S: Store> Engine<S> {
     /// Builds the engine, re-queues runs a crash left `running`, and loads the dispatch
     /// index. Workers are not started: call [`Engine::start`] (or drive them by hand in tests).
+    /// Must be called inside a tokio runtime (it spawns the group-commit writer).
     pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
         let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
