@@ -17,6 +17,10 @@ use serde_json::Value as Json;
 use automations_compiler::typed::{BinaryOp, Root, TExpr, TExprKind, Type};
 use automations_compiler::value::Value;
 
+use automations_compiler::eval::{
+    CompiledCondition, ReferenceTargets, References, SlotLayout, compile, fill_slots,
+};
+
 use crate::expr::{EvalContext, eval_bool};
 use crate::plan::Plan;
 
@@ -216,16 +220,20 @@ impl RangeIndex {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Bucket {
     entries: Vec<DispatchEntry>,
+    /// One slot layout for every condition of the bucket: an event fills it once.
+    layout: SlotLayout,
+    /// Compiled conditions, parallel to `entries` (`None`: always true).
+    compiled: Vec<Option<CompiledCondition>>,
     eq: HashMap<String, HashMap<Key, Vec<u32>>>,
     range: HashMap<String, RangeIndex>,
     scan: Vec<u32>,
 }
 
 /// The immutable dispatch index (see the module doc).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DispatchIndex {
     buckets: HashMap<(String, String), Bucket>,
 }
@@ -238,13 +246,27 @@ pub struct DispatchInput<'a> {
 }
 
 impl DispatchIndex {
-    pub fn build(entries: impl IntoIterator<Item = DispatchEntry>) -> DispatchIndex {
+    /// Builds the index; `targets` says how reference fields are followed.
+    pub fn build(
+        entries: impl IntoIterator<Item = DispatchEntry>,
+        targets: Arc<dyn ReferenceTargets>,
+    ) -> DispatchIndex {
         let mut buckets: HashMap<(String, String), Bucket> = HashMap::new();
         for e in entries {
-            let b = buckets
-                .entry((e.workspace_id.clone(), e.plan.trigger.clone()))
-                .or_default();
+            let key = (e.workspace_id.clone(), e.plan.trigger.clone());
+            let b = buckets.entry(key).or_insert_with(|| {
+                let references = match e.plan.trigger_object() {
+                    Some(o) => References::new(o, targets.clone()),
+                    None => References::convention(None),
+                };
+                Bucket {
+                    layout: SlotLayout::with_references(references),
+                    ..Default::default()
+                }
+            });
             let i = b.entries.len() as u32;
+            let compiled = e.plan.condition.as_ref().map(|c| compile(c, &mut b.layout));
+            b.compiled.push(compiled);
             match choose_access(e.plan.condition.as_ref()) {
                 Access::Eq { field, keys } => {
                     let m = b.eq.entry(field).or_default();
@@ -295,12 +317,21 @@ impl DispatchIndex {
 
     /// Candidates whose indexed predicate the record satisfies (a superset of the matches).
     pub fn candidates<'a>(&'a self, input: &DispatchInput<'_>) -> Vec<&'a DispatchEntry> {
-        let Some(b) = self
-            .buckets
-            .get(&(input.workspace_id.to_string(), input.event_type.to_string()))
-        else {
+        let Some(b) = self.bucket(input) else {
             return Vec::new();
         };
+        Self::candidate_ids(b, input)
+            .into_iter()
+            .map(|i| &b.entries[i as usize])
+            .collect()
+    }
+
+    fn bucket(&self, input: &DispatchInput<'_>) -> Option<&Bucket> {
+        self.buckets
+            .get(&(input.workspace_id.to_string(), input.event_type.to_string()))
+    }
+
+    fn candidate_ids(b: &Bucket, input: &DispatchInput<'_>) -> Vec<u32> {
         let mut ids: Vec<u32> = b.scan.clone();
         for (field, m) in &b.eq {
             if let Some(list) = key_of_json(input.ctx.record.get(field)).and_then(|k| m.get(&k)) {
@@ -314,18 +345,32 @@ impl DispatchIndex {
         }
         ids.sort_unstable();
         ids.dedup();
-        ids.into_iter().map(|i| &b.entries[i as usize]).collect()
+        ids
     }
 
-    /// The automations the event triggers, through the index.
+    /// The automations the event triggers: the index narrows, the compiled conditions
+    /// decide over one slot array filled once for the event.
     pub fn matches<'a>(&'a self, input: &DispatchInput<'_>) -> Vec<&'a DispatchEntry> {
-        self.candidates(input)
-            .into_iter()
-            .filter(|e| condition_holds(e, input.ctx))
+        let Some(b) = self.bucket(input) else {
+            return Vec::new();
+        };
+        let ids = Self::candidate_ids(b, input);
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let slots = input.ctx.with_input(|i| fill_slots(&b.layout, i));
+        ids.into_iter()
+            .filter(|&i| {
+                b.compiled[i as usize]
+                    .as_ref()
+                    .is_none_or(|c| c.eval(&slots))
+            })
+            .map(|i| &b.entries[i as usize])
             .collect()
     }
 
-    /// The oracle: every automation of the event type, each condition evaluated.
+    /// The oracle: every automation of the event type, each condition evaluated by the
+    /// tree-walking reference evaluator.
     pub fn full_scan<'a>(&'a self, input: &DispatchInput<'_>) -> Vec<&'a DispatchEntry> {
         self.all_for(input.workspace_id, input.event_type)
             .iter()

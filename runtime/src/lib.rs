@@ -14,7 +14,6 @@ pub mod compiler_glue;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
-pub mod explain;
 pub mod expr;
 pub mod hooks;
 pub mod model;

@@ -221,9 +221,10 @@ impl<S: Store> Engine<S> {
                 dry_run,
             });
         }
-        self.inner
-            .index
-            .store(Arc::new(DispatchIndex::build(entries)));
+        self.inner.index.store(Arc::new(DispatchIndex::build(
+            entries,
+            self.inner.targets.clone(),
+        )));
         Ok(())
     }
 

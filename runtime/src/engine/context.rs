@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use automations_compiler::typed::Type;
 
 use crate::error::Result;
+use automations_compiler::eval::References;
+
 use crate::expr::{EvalContext, reference_paths};
 use crate::model::Event;
 use crate::plan::{Op, ParamExpr, Plan};
@@ -38,18 +40,19 @@ pub fn event_json(e: &Event) -> Value {
 }
 
 /// The context an event's conditions see (before related records are loaded).
-pub fn event_context(e: &Event, now_ms: i64) -> EvalContext {
+pub fn event_context(e: &Event, now_ms: i64, references: References) -> EvalContext {
     let obj = |k: &str| match e.payload.get(k) {
-        Some(Value::Object(m)) => Some(m.clone()),
+        Some(v @ Value::Object(_)) => Some(v.clone()),
         _ => None,
     };
     EvalContext {
-        record: obj("record").unwrap_or_default(),
+        record: obj("record").unwrap_or_else(|| Value::Object(Map::new())),
         previous: obj("previous"),
         event: event_json(e),
         steps: Map::new(),
         now_ms,
         related: Default::default(),
+        references,
     }
 }
 
@@ -90,43 +93,40 @@ pub async fn load_related<T: StoreTx>(
     ctx: &mut EvalContext,
 ) -> Result<()> {
     let Some(object) = object else { return Ok(()) };
-    let mut sorted: Vec<&(bool, Vec<String>)> = paths.iter().collect();
-    sorted.sort_by_key(|(_, p)| p.len());
-    for (prev, hops) in sorted {
-        if ctx.related.contains_key(&(*prev, hops.clone())) {
-            continue;
-        }
-        // Walk the hops, each one from the record reached by the previous.
+    for (prev, hops) in paths {
         let mut current_object = object.to_string();
         let mut map = if *prev {
             ctx.previous.clone()
         } else {
             Some(ctx.record.clone())
         };
-        for (i, hop) in hops.iter().enumerate() {
-            let key = (*prev, hops[..=i].to_vec());
-            if let Some(m) = ctx.related.get(&key) {
-                map = Some(m.clone());
-            } else {
-                let Some(Type::Reference(target)) = schema.field_type(&current_object, hop) else {
-                    break;
-                };
-                let id = map
-                    .as_ref()
-                    .and_then(|m| m.get(hop))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let loaded = match id {
-                    Some(id) => tx.record(ws, &target, &id).await?.map(|r| r.to_json()),
-                    None => None,
-                };
-                ctx.related.insert(key, loaded.clone().unwrap_or_default());
-                map = loaded;
-            }
-            match schema.field_type(&current_object, hop) {
-                Some(Type::Reference(t)) => current_object = t,
-                _ => break,
-            }
+        for hop in hops {
+            let Some(Type::Reference(target)) = schema.field_type(&current_object, hop) else {
+                break;
+            };
+            let Some(id) = map
+                .as_ref()
+                .and_then(|m| m.get(hop))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                break;
+            };
+            let key = (target.clone(), id.clone());
+            map = match ctx.related.get(&key) {
+                Some(m) => Some(m.clone()),
+                None => {
+                    let loaded = tx
+                        .record(ws, &target, &id)
+                        .await?
+                        .map(|r| Value::Object(r.to_json()));
+                    if let Some(m) = &loaded {
+                        ctx.related.insert(key, m.clone());
+                    }
+                    loaded
+                }
+            };
+            current_object = target;
             if map.is_none() {
                 break;
             }

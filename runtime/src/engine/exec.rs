@@ -147,7 +147,11 @@ impl<S: Store> Engine<S> {
             .ok_or_else(|| {
                 RuntimeError::Corrupt(format!("run {} has no event {}", run.id, run.event_id))
             })?;
-        let mut ctx = event_context(&event, now.timestamp_millis());
+        let mut ctx = event_context(
+            &event,
+            now.timestamp_millis(),
+            self.references(run.object.as_deref()),
+        );
         self.refresh_record(tx, &run, &mut ctx).await?;
         ctx.steps = run.state.outputs.clone();
         let paths = plan_reference_paths(&plan);
@@ -240,7 +244,7 @@ impl<S: Store> Engine<S> {
         if let (Some(o), Some(id)) = (&run.object, &run.record_id)
             && let Some(r) = tx.record(&run.workspace_id, o, id).await?
         {
-            ctx.record = r.to_json();
+            ctx.record = Value::Object(r.to_json());
         }
         Ok(())
     }

@@ -99,22 +99,24 @@ impl<S: Store> Engine<S> {
             return Ok(Vec::new());
         }
         let now = Utc::now();
-        let mut ctx = event_context(event, now.timestamp_millis());
+        let mut ctx = event_context(
+            event,
+            now.timestamp_millis(),
+            self.references(event.object.as_deref()),
+        );
         if event.event_type.starts_with("custom.")
             && let (Some(o), Some(id)) = (&event.object, &event.record_id)
             && let Some(r) = tx.record(&event.workspace_id, o, id).await?
         {
-            ctx.record = r.to_json();
+            ctx.record = serde_json::Value::Object(r.to_json());
         }
         let input = DispatchInput {
             workspace_id: &event.workspace_id,
             event_type: &event.event_type,
             ctx: &ctx,
         };
-        let candidates: Vec<DispatchEntry> =
-            index.candidates(&input).into_iter().cloned().collect();
         let mut paths = Vec::new();
-        for c in &candidates {
+        for c in index.candidates(&input) {
             if let Some(cond) = &c.plan.condition {
                 reference_paths(cond, &mut paths);
             }
@@ -130,16 +132,14 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
+        let input = DispatchInput {
+            workspace_id: &event.workspace_id,
+            event_type: &event.event_type,
+            ctx: &ctx,
+        };
+        let matched: Vec<DispatchEntry> = index.matches(&input).into_iter().cloned().collect();
         let mut run_ids = Vec::new();
-        for entry in candidates {
-            if !entry
-                .plan
-                .condition
-                .as_ref()
-                .is_none_or(|c| crate::expr::eval_bool(c, &ctx))
-            {
-                continue;
-            }
+        for entry in matched {
             let loop_error = self.loop_check(tx, &entry, event).await?;
             let run = new_run(&entry, event, loop_error);
             if tx.insert_run(&run).await? {

@@ -94,6 +94,7 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) wake_timers: Notify,
     /// The group-commit queue of API writes (see `combiner`).
     pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
+    pub(crate) targets: Arc<dyn automations_compiler::eval::ReferenceTargets>,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -121,9 +122,12 @@ pub struct EngineParts<S: Store> {
 impl<S: Store> Engine<S> {
     /// Builds the engine, re-queues runs a crash left `running`, and loads the dispatch
     /// index. Workers are not started: call [`Engine::start`] (or drive them by hand in tests).
+    /// Must be called inside a tokio runtime (it spawns the group-commit writer).
     pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
         let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
+        let targets: Arc<dyn automations_compiler::eval::ReferenceTargets> =
+            Arc::new(crate::expr::SchemaTargets(parts.schema.clone()));
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -138,6 +142,7 @@ impl<S: Store> Engine<S> {
                 wake_outbox: Notify::new(),
                 wake_timers: Notify::new(),
                 writes,
+                targets,
             }),
         };
         combiner::spawn(Arc::downgrade(&engine.inner), write_rx);
@@ -156,6 +161,17 @@ impl<S: Store> Engine<S> {
 
     pub fn schema(&self) -> &Arc<dyn SchemaView> {
         &self.inner.schema
+    }
+
+    /// How expressions on records of `object` follow references (by this engine's schema).
+    pub(crate) fn references(
+        &self,
+        object: Option<&str>,
+    ) -> automations_compiler::eval::References {
+        match object {
+            Some(o) => automations_compiler::eval::References::new(o, self.inner.targets.clone()),
+            None => automations_compiler::eval::References::convention(None),
+        }
     }
 
     /// The current dispatch index (for the API's diagnostics and benchmarks).

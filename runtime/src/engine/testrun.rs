@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use super::context::{event_context, load_related};
 use super::{Engine, EngineConfig, EngineParts};
 use crate::error::{Result, RuntimeError};
-use crate::explain::{Explanation, explain};
+use automations_compiler::eval::{Decision, Explanation, SlotLayout, compile, fill_slots};
+
+use crate::expr::EvalContext;
 use crate::expr::reference_paths;
 use crate::hooks::{DefinitionCompiler, PluginRunner};
 use crate::model::*;
@@ -90,7 +92,11 @@ impl<S: Store> Engine<S> {
         let mut tx = self.inner.store.begin().await?;
         // Stored for the run's sake, never dispatched: a test triggers nothing else.
         tx.insert_event(&event).await?;
-        let mut ctx = event_context(&event, Utc::now().timestamp_millis());
+        let mut ctx = event_context(
+            &event,
+            Utc::now().timestamp_millis(),
+            self.references(object.as_deref()),
+        );
         if let Some(c) = &plan.condition {
             let mut paths = Vec::new();
             reference_paths(c, &mut paths);
@@ -104,8 +110,9 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
-        let explanation = explain(plan.condition.as_ref(), &ctx);
-        if !explanation.matched {
+        let explanation = self.explain(plan.condition.as_ref(), object.as_deref(), &ctx);
+        let matched = explanation.result;
+        if !matched {
             tx.commit().await?;
             return Ok(TestReport {
                 matched: false,
@@ -146,6 +153,28 @@ impl<S: Store> Engine<S> {
             explanation,
             run: Some(run),
         })
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// Why a condition holds or not, by the compiled evaluator's explanation.
+    pub(crate) fn explain(
+        &self,
+        condition: Option<&automations_compiler::typed::TExpr>,
+        object: Option<&str>,
+        ctx: &EvalContext,
+    ) -> Explanation {
+        let Some(c) = condition else {
+            return Explanation {
+                result: true,
+                decision: Decision::Single,
+                clauses: Vec::new(),
+            };
+        };
+        let mut layout = SlotLayout::with_references(self.references(object));
+        let compiled = compile(c, &mut layout);
+        let slots = ctx.with_input(|i| fill_slots(&layout, i));
+        compiled.explain(&slots)
     }
 }
 

@@ -267,3 +267,53 @@ async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_timeout_escalates_and_keeps_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    let def = json!({
+        "name": "escalate",
+        "trigger": {"event": "case.created"},
+        "actions": [{"id": "t", "type": "human_task", "params": {"title": "look", "assignee": "u1", "form": {"ok": "bool"}, "timeout": "1s", "on_timeout": "escalate"}}],
+        "status": "active"
+    });
+    let (auto, _) = engine.create_automation(&ws.id, def).await.unwrap();
+    engine
+        .create_record(&ws.id, "case", NewRecord::default())
+        .await
+        .unwrap();
+    engine.run_until_idle().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    engine.run_until_idle().await.unwrap();
+    let task = engine
+        .tasks(&ws.id, &Default::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert_eq!(task.status, TaskStatus::Open);
+    assert_eq!(
+        (task.assignee.as_deref(), task.queue.as_deref()),
+        (None, Some("escalations"))
+    );
+    assert_eq!(
+        engine
+            .notifications(&ws.id, Some("escalations"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let run = engine
+        .complete_task(&ws.id, &task.id, json!({"ok": true}))
+        .await
+        .unwrap();
+    assert_eq!(run.automation_id, auto.id);
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(
+        engine.run(&ws.id, &run.id).await.unwrap().status,
+        RunStatus::Completed
+    );
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
+use automations_compiler::eval::NamingConvention;
 use automations_compiler::typed::{BinaryOp, FieldRef, Root, TExpr, TExprKind, Type};
 use automations_compiler::value::Value as V;
 use automations_runtime::dispatch::{DispatchEntry, DispatchIndex, DispatchInput};
@@ -154,11 +155,11 @@ proptest! {
             plan: Arc::new(Plan::new(format!("a{i}"), EVENTS[ev], cond, vec![])),
             dry_run: false,
         });
-        let index = DispatchIndex::build(entries);
+        let index = DispatchIndex::build(entries, Arc::new(NamingConvention));
         prop_assert_eq!(index.len(), 1000);
         let mut total = 0usize;
         for (ws, ev, rec) in events {
-            let ctx = EvalContext { record: rec, ..Default::default() };
+            let ctx = EvalContext { record: Value::Object(rec), ..Default::default() };
             let ws = format!("ws{ws}");
             let input = DispatchInput { workspace_id: &ws, event_type: EVENTS[ev], ctx: &ctx };
             let mut a: Vec<_> = index.matches(&input).into_iter().map(|e| e.automation_id.clone()).collect();

@@ -141,8 +141,15 @@ async fn test_runs_a_dry_run_with_mocks_and_explains_non_matches() {
         .unwrap();
     assert!(!miss.matched && miss.run.is_none());
     assert_eq!(miss.explanation.clauses.len(), 1);
-    assert!(!miss.explanation.clauses[0].result);
-    assert_eq!(miss.explanation.clauses[0].values["priority"], json!("low"));
+    let clause = &miss.explanation.clauses[0];
+    assert!(!clause.result);
+    assert!(clause.text.contains("priority"), "{}", clause.text);
+    let seen = clause
+        .values
+        .iter()
+        .find(|v| v.field == "priority")
+        .unwrap();
+    assert_eq!(seen.value, json!("low"));
 
     let mut mocks = serde_json::Map::new();
     mocks.insert("step_2".into(), json!({"outbox_id": "mocked"}));
