@@ -79,34 +79,41 @@ impl Drop for Server {
 }
 
 fn start(db_url: &str, slack: &str) -> Server {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--database-url",
-            db_url,
-            "--slack-webhook-url",
-            slack,
-            "--webhook-allow-private",
-        ])
-        .env("AUTOMATIONS_ADMIN_TOKEN", TOKEN)
+    start_with(
+        db_url,
+        &["--slack-webhook-url", slack, "--webhook-allow-private"],
+        Some(TOKEN),
+    )
+    .0
+}
+
+/// Starts `serve` on a free port; returns the server and what it printed before its URL.
+fn start_with(db_url: &str, extra: &[&str], admin_token: Option<&str>) -> (Server, Vec<String>) {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", db_url])
+        .args(extra)
+        .env_remove("AUTOMATIONS_ADMIN_TOKEN")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the automations binary starts");
+        .stderr(Stdio::inherit());
+    if let Some(token) = admin_token {
+        command.env("AUTOMATIONS_ADMIN_TOKEN", token);
+    }
+    let mut child = command.spawn().expect("the automations binary starts");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
     let base = loop {
         let line = lines.next().expect("serve printed its URL").unwrap();
         if let Some(url) = line.strip_prefix("listening on ") {
             break url.trim().to_string();
         }
+        printed.push(line);
     };
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    (Server { child, base }, printed)
 }
 
 struct Client {
@@ -392,5 +399,49 @@ async fn the_seed_end_to_end_on_the_real_binary() {
         migrate.status.success(),
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_prints_an_admin_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("first.db").display());
+    let (server, printed) = start_with(&db_url, &[], None);
+    let token = printed
+        .last()
+        .expect("a token was printed")
+        .trim()
+        .to_string();
+    assert!(
+        printed.iter().any(|l| l.contains("admin token")),
+        "{printed:?}"
+    );
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token,
+    };
+    assert_eq!(client.get("/api/v1/automations").await.0, 200);
+    assert_eq!(
+        client.post("/api/v1/sandbox/activate", json!({})).await.0,
+        200,
+        "the token is an admin"
+    );
+    drop(server);
+
+    let (server, printed) = start_with(&db_url, &[], None);
+    assert!(
+        printed.is_empty(),
+        "a second start prints no token: {printed:?}"
+    );
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: client.token,
+    };
+    assert_eq!(
+        client.get("/api/v1/sandbox").await.1["active"],
+        true,
+        "same database, same token"
     );
 }
