@@ -373,3 +373,100 @@ async fn sandbox_automations_dry_run_until_promoted() {
         "a live automation cannot be promoted"
     );
 }
+
+#[tokio::test]
+async fn the_inbox_completes_tasks_too() {
+    let app = TestApp::new().await;
+    let id = app
+        .post_raw("/api/v1/automations", "application/json", APPROVAL)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        "/api/v1/records/opportunity",
+        &json!({"name": "Big", "amount": 90000}),
+    )
+    .await;
+    app.post(
+        "/api/v1/records/opportunity",
+        &json!({"name": "Small", "amount": 10}),
+    )
+    .await;
+    app.settle().await;
+    let inbox = app.get("/api/v1/tasks?status=open").await;
+    let tasks = inbox.body["items"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "only the big deal asks for approval");
+    let task = &tasks[0];
+    assert_eq!(task["automation_id"], id.as_str());
+    assert_eq!(task["form"], json!({"approved": "bool", "notes": "string"}));
+    assert!(
+        task.get("workspace_id").is_none(),
+        "internal columns stay internal"
+    );
+    assert_eq!(
+        app.get("/api/v1/tasks?queue=nobody").await.body["items"],
+        json!([])
+    );
+
+    let path = format!("/api/v1/tasks/{}/complete", task["id"].as_str().unwrap());
+    let missing = app
+        .post(&path, &json!({"output": {"approved": false}}))
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "notes is required: {}",
+        missing.text
+    );
+    let extra = app
+        .post(
+            &path,
+            &json!({"output": {"approved": false, "notes": "", "bonus": 1}}),
+        )
+        .await;
+    assert_eq!(
+        extra.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "fields outside the form are refused"
+    );
+    let done = app
+        .post(
+            &path,
+            &json!({"output": {"approved": false, "notes": "too deep"}}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(
+        app.post(&path, &json!({"output": {"approved": false, "notes": "x"}}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    app.settle().await;
+    assert_eq!(
+        app.get("/api/v1/tasks?status=completed").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.get("/api/v1/tasks/task_nope/complete").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    let unknown = app
+        .post("/api/v1/tasks/task_nope/complete", &json!({"output": {}}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let reader = app.token("default", &["runs:read"]).await;
+    let denied = app
+        .post_as(
+            &reader,
+            &path,
+            &json!({"output": {"approved": true, "notes": ""}}),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
