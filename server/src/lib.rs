@@ -17,6 +17,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
 
@@ -56,6 +58,17 @@ async fn count_requests(
 ) -> axum::response::Response {
     state.counters().count();
     next.run(request).await
+}
+
+/// A handler that panics answers a generic 500; the detail goes to the log only.
+fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let message = detail
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| detail.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -76,5 +89,28 @@ impl MakeRequestId for NewRequestId {
         axum::http::HeaderValue::from_str(&id)
             .ok()
             .map(RequestId::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn panics_answer_a_generic_500() {
+        let response = panic_response(Box::new("secret detail at src/db.rs:12".to_string()));
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(
+            !body.to_string().contains("secret"),
+            "internals never leak: {body}"
+        );
     }
 }
