@@ -101,8 +101,15 @@ impl<S: Store> Engine<S> {
             .ok_or_else(|| RuntimeError::not_found("task", id))
     }
 
+    /// Outbox items, newest first; webhook secrets are redacted.
     pub async fn outbox(&self, ws: &str, filter: &OutboxFilter) -> Result<Page<OutboxItem>> {
-        self.inner.store.outbox(ws, filter).await
+        let mut page = self.inner.store.outbox(ws, filter).await?;
+        for item in &mut page.items {
+            if let Some(secret) = item.payload.get_mut("secret").filter(|s| !s.is_null()) {
+                *secret = json!("[redacted]");
+            }
+        }
+        Ok(page)
     }
 
     /// Email delivered locally (no SMTP configured), oldest first.
