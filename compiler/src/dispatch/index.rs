@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::eval::{CompiledCondition, EvalInput, SlotLayout, compile};
+use crate::eval::{CompiledCondition, EvalInput, SlotLayout, compile, reference};
 use crate::typed::TExpr;
 use crate::value::Value;
 
@@ -30,6 +30,14 @@ const MAX_SIGNATURE_WIDTH: usize = 3;
 /// At most this many key tuples per entry (the product of its `in` list sizes).
 const MAX_TUPLES: usize = 64;
 
+/// An entry handed to [`Group::build`].
+pub(crate) struct Member<K> {
+    pub key: K,
+    pub condition: Option<TExpr>,
+    /// Decide it with the reference evaluator (see `partition`); never indexed.
+    pub reference_only: bool,
+}
+
 /// An entry as the index keeps it.
 pub(crate) struct Compiled<K> {
     pub key: K,
@@ -38,6 +46,10 @@ pub(crate) struct Compiled<K> {
     pub condition: Option<CompiledCondition>,
     /// Every slot the condition reads.
     pub needs: Box<[u32]>,
+    pub reference_only: bool,
+    /// The layout `condition` was compiled over when it is not the group's (reference-only
+    /// entries, whose compiled form serves explanations only).
+    pub private: Option<SlotLayout>,
 }
 
 /// The entries of one event type (and one record object).
@@ -61,26 +73,33 @@ pub(crate) struct PathCounts {
 
 impl<K> Group<K> {
     /// Compiles `entries` (already sorted by key) over one layout and indexes them.
-    pub(crate) fn build(
-        mut layout: SlotLayout,
-        entries: Vec<(K, Option<TExpr>)>,
-    ) -> Self {
+    pub(crate) fn build(mut layout: SlotLayout, entries: Vec<Member<K>>) -> Self {
         let mut compiled = Vec::with_capacity(entries.len());
         let mut plans = Vec::with_capacity(entries.len());
-        for (key, source) in entries {
-            let (condition, needs, preds) = match &source {
-                Some(expr) => {
+        for m in entries {
+            let mut private = None;
+            let (condition, needs, preds) = match (&m.condition, m.reference_only) {
+                (Some(expr), false) => {
                     let (c, needs) = compile_with_needs(expr, &mut layout);
                     (Some(c), needs, indexable(expr))
                 }
-                None => (None, Box::default(), Vec::new()),
+                // Compiled over a private layout, for explanations only.
+                (Some(expr), true) => {
+                    let mut own = SlotLayout::with_references(layout.references().clone());
+                    let c = compile(expr, &mut own);
+                    private = Some(own);
+                    (Some(c), Box::default(), Vec::new())
+                }
+                (None, _) => (None, Box::default(), Vec::new()),
             };
             plans.push(preds);
             compiled.push(Compiled {
-                key,
-                source,
+                key: m.key,
+                source: m.condition,
                 condition,
                 needs,
+                reference_only: m.reference_only,
+                private,
             });
         }
         let mut group = Group {
@@ -160,9 +179,12 @@ impl<K> Group<K> {
         candidates.extend_from_slice(&self.always);
         for id in candidates {
             let entry = &self.entries[id as usize];
-            let holds = match &entry.condition {
-                None => true,
-                Some(c) => {
+            let holds = match (&entry.condition, &entry.source) {
+                (_, Some(expr)) if entry.reference_only => {
+                    reference::evaluate_bool(expr, input, self.layout.references())
+                }
+                (None, _) => true,
+                (Some(c), _) => {
                     slots.ensure_all(&entry.needs, input);
                     c.eval(slots.values())
                 }

@@ -183,8 +183,16 @@ mod tests {
             }
             assert!(k.matches(c));
         }
-        assert!(Key::of(&Value::Number(-0.0)).unwrap().matches(&Value::Number(0.0)));
-        assert!(!Key::of(&Value::Number(5.0)).unwrap().matches(&Value::DateTime(5)));
+        assert!(
+            Key::of(&Value::Number(-0.0))
+                .unwrap()
+                .matches(&Value::Number(0.0))
+        );
+        assert!(
+            !Key::of(&Value::Number(5.0))
+                .unwrap()
+                .matches(&Value::DateTime(5))
+        );
         assert_eq!(Key::of(&Value::Number(f64::NAN)), None);
     }
 }

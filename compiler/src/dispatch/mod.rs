@@ -21,18 +21,22 @@
 mod fill;
 mod index;
 mod key;
+mod partition;
 mod predicates;
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crate::eval::{Decision, EvalInput, Explanation, References, SlotLayout, reference};
+use crate::eval::{
+    Decision, EvalInput, Explanation, References, SlotLayout, fill_slots, reference,
+};
 use crate::schema::Schema;
 use crate::typed::TExpr;
 
 use fill::{CachingResolver, LazySlots};
-use index::Group;
+use index::{Group, Member};
+use partition::{Partition, read_classes};
 
 /// One active automation as dispatch sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,21 +99,25 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             len,
         };
         for (event, object) in keys {
-            let mut members = grouped.remove(&(event.clone(), object.clone())).unwrap_or_default();
+            let mut members = grouped
+                .remove(&(event.clone(), object.clone()))
+                .unwrap_or_default();
             // Entry ids follow key order, so sorting ids sorts keys.
             members.sort_by(|a, b| a.0.cmp(&b.0));
             let references = match &object {
                 Some(o) => References::from_schema(o.clone(), schema.clone()),
                 None => References::convention(None),
             };
-            let layout = SlotLayout::with_references(references);
-            let group = Group::build(layout, members);
-            let g = index.groups.len();
-            for (i, e) in group.entries.iter().enumerate() {
-                index.by_key.entry(e.key.clone()).or_insert((g, i));
+            for part in partition_members(members) {
+                let layout = SlotLayout::with_references(references.clone());
+                let group = Group::build(layout, part);
+                let g = index.groups.len();
+                for (i, e) in group.entries.iter().enumerate() {
+                    index.by_key.entry(e.key.clone()).or_insert((g, i));
+                }
+                index.groups.push(group);
+                index.by_event.entry(event.clone()).or_default().push(g);
             }
-            index.groups.push(group);
-            index.by_event.entry(event).or_default().push(g);
         }
         index
     }
@@ -184,6 +192,9 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             resolver: &resolver,
             ..*input
         };
+        if let Some(private) = &entry.private {
+            return Some(condition.explain(&fill_slots(private, &input)));
+        }
         let mut slots = LazySlots::new(&group.layout);
         slots.ensure_all(&entry.needs, &input);
         Some(condition.explain(slots.values()))
@@ -221,6 +232,38 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
         }
         s
     }
+}
+
+/// Splits one event type's members (sorted by key) into groups whose conditions read
+/// every field in one kind (see `partition`); order by key is kept within each group.
+fn partition_members<K>(members: Vec<(K, Option<TExpr>)>) -> Vec<Vec<Member<K>>> {
+    let mut parts: Vec<(Partition, Vec<Member<K>>)> = vec![Default::default()];
+    for (key, condition) in members {
+        let reads = condition.as_ref().map(read_classes);
+        let (at, reference_only) = match &reads {
+            None => (0, false),
+            Some(None) => (0, true),
+            Some(Some(reads)) => match parts.iter_mut().position(|(p, _)| p.admit(reads)) {
+                Some(at) => (at, false),
+                None => {
+                    let mut p = Partition::default();
+                    p.admit(reads);
+                    parts.push((p, Vec::new()));
+                    (parts.len() - 1, false)
+                }
+            },
+        };
+        parts[at].1.push(Member {
+            key,
+            condition,
+            reference_only,
+        });
+    }
+    parts
+        .into_iter()
+        .map(|(_, m)| m)
+        .filter(|m| !m.is_empty())
+        .collect()
 }
 
 impl<K> std::fmt::Debug for DispatchIndex<K> {

@@ -195,7 +195,11 @@ fn constant(e: &TExpr) -> Option<Value> {
             _ => None,
         },
         TExprKind::List(items) => Some(Value::List(
-            items.iter().map(constant).collect::<Option<Vec<_>>>()?.into(),
+            items
+                .iter()
+                .map(constant)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
         )),
         _ => None,
     }

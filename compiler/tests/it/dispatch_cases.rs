@@ -1,0 +1,1 @@
+//! Unit cases of the dispatch index.
