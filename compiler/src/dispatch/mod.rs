@@ -67,6 +67,9 @@ pub struct DispatchStats {
     pub equality_signatures: usize,
 }
 
+/// (event type, record object): entries sharing one are compiled together.
+type GroupKey = (String, Option<String>);
+
 /// The immutable dispatch index. `K` is the caller's automation id.
 pub struct DispatchIndex<K> {
     groups: Vec<Group<K>>,
@@ -82,15 +85,14 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
     /// the hot path when automations change, then swap the result in.
     pub fn build(entries: Vec<DispatchEntry<K>>, schema: Arc<Schema>) -> Self {
         let len = entries.len();
-        let mut grouped: HashMap<(String, Option<String>), Vec<(K, Option<TExpr>)>> =
-            HashMap::new();
+        let mut grouped: HashMap<GroupKey, Vec<(K, Option<TExpr>)>> = HashMap::new();
         for e in entries {
             grouped
                 .entry((e.event, e.object))
                 .or_default()
                 .push((e.key, e.condition));
         }
-        let mut keys: Vec<(String, Option<String>)> = grouped.keys().cloned().collect();
+        let mut keys: Vec<GroupKey> = grouped.keys().cloned().collect();
         keys.sort();
         let mut index = DispatchIndex {
             groups: Vec::with_capacity(keys.len()),

@@ -326,10 +326,11 @@ fn value(g: &mut Gen, kind: Kind) -> Option<Json> {
 pub fn record(g: &mut Gen, fields: &[Spec]) -> Json {
     let mut map = serde_json::Map::new();
     for f in fields {
-        if f.root == Root2::Record && f.path.len() == 1 {
-            if let Some(v) = value(g, f.kind) {
-                map.insert(f.path[0].to_string(), v);
-            }
+        if f.root == Root2::Record
+            && f.path.len() == 1
+            && let Some(v) = value(g, f.kind)
+        {
+            map.insert(f.path[0].to_string(), v);
         }
     }
     Json::Object(map)
