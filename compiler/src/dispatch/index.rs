@@ -47,6 +47,9 @@ pub(crate) struct Compiled<K> {
     /// Every slot the condition reads.
     pub needs: Box<[u32]>,
     pub reference_only: bool,
+    /// The access path alone decides the condition: every conjunct is an exact predicate
+    /// the path checked, so a candidate is a match without evaluation.
+    pub exact: bool,
     /// The layout `condition` was compiled over when it is not the group's (reference-only
     /// entries, whose compiled form serves explanations only).
     pub private: Option<SlotLayout>,
@@ -88,9 +91,9 @@ impl<K> Group<K> {
                     let mut own = SlotLayout::with_references(layout.references().clone());
                     let c = compile(expr, &mut own);
                     private = Some(own);
-                    (Some(c), Box::default(), Vec::new())
+                    (Some(c), Box::default(), (Vec::new(), false))
                 }
-                (None, _) => (None, Box::default(), Vec::new()),
+                (None, _) => (None, Box::default(), (Vec::new(), false)),
             };
             plans.push(preds);
             compiled.push(Compiled {
@@ -99,6 +102,7 @@ impl<K> Group<K> {
                 condition,
                 needs,
                 reference_only: m.reference_only,
+                exact: false,
                 private,
             });
         }
@@ -114,13 +118,15 @@ impl<K> Group<K> {
     }
 
     /// Puts every entry on one access path.
-    fn index(&mut self, plans: Vec<Vec<Predicate>>) {
-        let cardinality = slot_cardinality(&plans, &mut self.layout);
+    fn index(&mut self, plans: Vec<(Vec<Predicate>, bool)>) {
+        let preds_only: Vec<&Vec<Predicate>> = plans.iter().map(|(p, _)| p).collect();
+        let cardinality = slot_cardinality(&preds_only, &mut self.layout);
         let mut signatures: HashMap<Box<[u32]>, usize> = HashMap::new();
         let mut always = Vec::new();
-        for (id, preds) in plans.iter().enumerate() {
-            let id = id as u32;
+        for (id, (preds, complete)) in plans.iter().enumerate() {
             let pins = choose_pins(preds, &mut self.layout, &cardinality);
+            self.entries[id].exact = *complete && path_is_exact(preds, pins.len());
+            let id = id as u32;
             if !pins.is_empty() {
                 let slots: Box<[u32]> = pins.iter().map(|(s, _)| *s).collect();
                 let at = *signatures.entry(slots.clone()).or_insert_with(|| {
@@ -179,6 +185,10 @@ impl<K> Group<K> {
         candidates.extend_from_slice(&self.always);
         for id in candidates {
             let entry = &self.entries[id as usize];
+            if entry.exact {
+                out.push(id);
+                continue;
+            }
             let holds = match (&entry.condition, &entry.source) {
                 (_, Some(expr)) if entry.reference_only => {
                     reference::evaluate_bool(expr, input, self.layout.references())
@@ -212,13 +222,32 @@ fn compile_with_needs(expr: &TExpr, layout: &mut SlotLayout) -> (CompiledConditi
     (condition, needs)
 }
 
+/// Whether the access path an entry gets checks every one of its predicates exactly:
+/// all equality predicates pinned (`pinned` of them) and no range, or a single range.
+fn path_is_exact(preds: &[Predicate], pinned: usize) -> bool {
+    let all_exact = preds.iter().all(|p| match p {
+        Predicate::OneOf { exact, .. } => *exact,
+        Predicate::Range { .. } => true,
+    });
+    let ranges = preds
+        .iter()
+        .filter(|p| matches!(p, Predicate::Range { .. }))
+        .count();
+    all_exact
+        && !preds.is_empty()
+        && ((ranges == 0 && pinned == preds.len()) || (pinned == 0 && preds.len() == 1))
+}
+
 /// Distinct constants per slot over every equality predicate: a rough selectivity (a slot
 /// compared with 500 different owner ids narrows more than one with 4 priorities).
-fn slot_cardinality(plans: &[Vec<Predicate>], layout: &mut SlotLayout) -> HashMap<u32, usize> {
+fn slot_cardinality(plans: &[&Vec<Predicate>], layout: &mut SlotLayout) -> HashMap<u32, usize> {
     let mut seen: HashSet<(u32, &Key)> = HashSet::new();
     let mut out: HashMap<u32, usize> = HashMap::new();
-    for p in plans.iter().flatten() {
-        if let Predicate::OneOf { field, ty, keys } = p {
+    for p in plans.iter().copied().flatten() {
+        if let Predicate::OneOf {
+            field, ty, keys, ..
+        } = p
+        {
             let slot = layout.slot_typed(field, ty) as u32;
             for k in keys {
                 if seen.insert((slot, k)) {
@@ -240,7 +269,10 @@ fn choose_pins(
 ) -> Vec<(u32, Vec<Key>)> {
     let mut options: Vec<(u32, &Vec<Key>)> = Vec::new();
     for p in preds {
-        if let Predicate::OneOf { field, ty, keys } = p {
+        if let Predicate::OneOf {
+            field, ty, keys, ..
+        } = p
+        {
             let slot = layout.slot_typed(field, ty) as u32;
             // A second predicate on the same slot is left to the evaluator.
             if !options.iter().any(|(s, _)| *s == slot) {

@@ -23,6 +23,9 @@ pub(crate) enum Predicate {
         field: FieldRef,
         ty: Type,
         keys: Vec<Key>,
+        /// The conjunct holds exactly when the predicate does (false for `changed`, which
+        /// also needs the previous value to differ).
+        exact: bool,
     },
     /// The field's value compares to a constant: `lower` means `f > c` / `f >= c`.
     Range {
@@ -49,11 +52,15 @@ pub(crate) enum Threshold {
     Duration(i64),
 }
 
-/// The indexable predicates of `condition`, one per indexable conjunct, in written order.
-pub(crate) fn indexable(condition: &TExpr) -> Vec<Predicate> {
+/// The indexable predicates of `condition` (one per indexable conjunct, in written order)
+/// and whether every conjunct gave one.
+pub(crate) fn indexable(condition: &TExpr) -> (Vec<Predicate>, bool) {
     let mut conjuncts = Vec::new();
     flatten_and(condition, &mut conjuncts);
-    conjuncts.into_iter().filter_map(predicate).collect()
+    let total = conjuncts.len();
+    let preds: Vec<Predicate> = conjuncts.into_iter().filter_map(predicate).collect();
+    let complete = preds.len() == total;
+    (preds, complete)
 }
 
 fn flatten_and<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) {
@@ -83,6 +90,7 @@ fn predicate(e: &TExpr) -> Option<Predicate> {
             field: f.clone(),
             ty: e.ty.clone(),
             keys: vec![Key::Bool(true)],
+            exact: true,
         }),
         // `changed(f, to: c)` requires the current value to equal `c`.
         TExprKind::Changed {
@@ -94,6 +102,7 @@ fn predicate(e: &TExpr) -> Option<Predicate> {
                 field: current.clone(),
                 ty: changed_type(from.as_deref(), Some(to)),
                 keys: vec![key],
+                exact: false,
             })
         }
         _ => None,
@@ -162,6 +171,7 @@ fn one_of(field: &TExpr, keys: Vec<Key>) -> Option<Predicate> {
         field: f.clone(),
         ty: field.ty.clone(),
         keys,
+        exact: true,
     })
 }
 
