@@ -173,8 +173,9 @@ impl<K> Group<K> {
         }
     }
 
-    /// Appends the ids of every entry whose condition holds, in no particular order.
-    pub(crate) fn matching(&self, input: &EvalInput, slots: &mut LazySlots, out: &mut Vec<u32>) {
+    /// Marks in `hits` (one bit per entry id) every entry whose condition holds.
+    pub(crate) fn matching(&self, input: &EvalInput, slots: &mut LazySlots, hits: &mut Hits) {
+        hits.reset(self.entries.len());
         let mut candidates: Vec<u32> = Vec::new();
         for sig in &self.signatures {
             sig.probe(input, slots, &mut candidates);
@@ -186,7 +187,7 @@ impl<K> Group<K> {
         for id in candidates {
             let entry = &self.entries[id as usize];
             if entry.exact {
-                out.push(id);
+                hits.set(id);
                 continue;
             }
             let holds = match (&entry.condition, &entry.source) {
@@ -200,9 +201,43 @@ impl<K> Group<K> {
                 }
             };
             if holds {
-                out.push(id);
+                hits.set(id);
             }
         }
+    }
+}
+
+/// A bit per entry id: setting bits and reading them back in order sorts the matches
+/// (ids follow key order) without a comparison sort.
+#[derive(Default)]
+pub(crate) struct Hits {
+    words: Vec<u64>,
+}
+
+impl Hits {
+    fn reset(&mut self, entries: usize) {
+        self.words.clear();
+        self.words.resize(entries.div_ceil(64), 0);
+    }
+
+    #[inline]
+    fn set(&mut self, id: u32) {
+        self.words[id as usize / 64] |= 1 << (id % 64);
+    }
+
+    /// The ids set, ascending.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &bits)| {
+            let mut bits = bits;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                Some(w as u32 * 64 + b)
+            })
+        })
     }
 }
 

@@ -35,7 +35,7 @@ use crate::schema::Schema;
 use crate::typed::TExpr;
 
 use fill::{CachingResolver, LazySlots};
-use index::{Group, Member};
+use index::{Group, Hits, Member};
 use partition::{Partition, read_classes};
 
 /// One active automation as dispatch sees it.
@@ -136,14 +136,12 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             ..*input
         };
         let mut out: Vec<K> = Vec::new();
-        let mut ids: Vec<u32> = Vec::new();
+        let mut hits = Hits::default();
         for &g in groups {
             let group = &self.groups[g];
             let mut slots = LazySlots::new(&group.layout);
-            ids.clear();
-            group.matching(&input, &mut slots, &mut ids);
-            ids.sort_unstable();
-            out.extend(ids.iter().map(|&i| group.entries[i as usize].key.clone()));
+            group.matching(&input, &mut slots, &mut hits);
+            out.extend(hits.ids().map(|i| group.entries[i as usize].key.clone()));
         }
         if groups.len() > 1 {
             out.sort();
