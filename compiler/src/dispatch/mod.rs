@@ -7,8 +7,14 @@
 //! indexed on their equality predicates (`f == c`, `f in [..]`, `f is null`, a bool field,
 //! `changed(f, to: c)` inside a top-level `and`) and, failing those, on one range
 //! predicate (`f > c` ..., numbers, datetimes and durations); the rest is evaluated on
-//! every event. Index candidates are then decided by their full compiled condition, so
-//! 10,000 active automations cost about what the few that can match cost.
+//! every event. Index candidates are then decided by their full compiled condition
+//! (skipped when the access path already checked every conjunct exactly), so 10,000
+//! active automations cost about what the few that can match cost.
+//!
+//! Conditions that read one field in different conversion kinds (a bare `changed(f)` reads
+//! `f` untyped, `f > 5` as a number) get separate layouts (`partition`), so the compiled
+//! conditions see exactly the values the reference evaluator sees; a single condition
+//! doing both is decided by the reference evaluator.
 //!
 //! [`DispatchIndex::full_scan`] answers the same question by running the reference
 //! evaluator over every entry of the event type: the test oracle. The index must never
