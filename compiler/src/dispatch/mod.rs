@@ -48,6 +48,8 @@ use partition::{Partition, read_classes};
 #[derive(Debug, Clone, PartialEq)]
 pub struct DispatchEntry<K> {
     /// The caller's id for the automation (returned by [`DispatchIndex::matches`]).
+    /// Keys should be unique: a key given twice matches once per entry, and
+    /// [`DispatchIndex::explain`] explains the first.
     pub key: K,
     /// The exact event type that triggers it, e.g. `case.created`.
     pub event: String,
