@@ -156,3 +156,107 @@ impl Automation {
         out
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Span utilities (added by the JSON front end: it shifts expression spans into the JSON
+// text, and tests compare automations from different sources ignoring where they came from).
+
+/// Applies `f` to every span inside `expr` (its own, its identifiers', its sub-expressions').
+pub fn map_expr_spans(expr: &mut Expr, f: &mut dyn FnMut(Span) -> Span) {
+    use automations_grammar::ast::{ExprKind, StrPart};
+    expr.span = f(expr.span);
+    match &mut expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Duration { .. } => {}
+        ExprKind::Str(parts) => {
+            for part in parts {
+                if let StrPart::Expr(inner) = part {
+                    map_expr_spans(inner, f);
+                }
+            }
+        }
+        ExprKind::Path(idents) => {
+            for ident in idents {
+                ident.span = f(ident.span);
+            }
+        }
+        ExprKind::List(items) => items.iter_mut().for_each(|item| map_expr_spans(item, f)),
+        ExprKind::Object(entries) => {
+            for entry in entries {
+                entry.key.span = f(entry.key.span);
+                map_expr_spans(&mut entry.value, f);
+            }
+        }
+        ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } | ExprKind::Paren(expr) => {
+            map_expr_spans(expr, f)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            map_expr_spans(lhs, f);
+            map_expr_spans(rhs, f);
+        }
+        ExprKind::Call { name, args } => {
+            name.span = f(name.span);
+            for arg in args {
+                if let Some(arg_name) = &mut arg.name {
+                    arg_name.span = f(arg_name.span);
+                }
+                map_expr_spans(&mut arg.value, f);
+            }
+        }
+        ExprKind::Lambda { param, body } => {
+            param.span = f(param.span);
+            map_expr_spans(body, f);
+        }
+    }
+}
+
+impl Step {
+    fn map_spans(&mut self, f: &mut dyn FnMut(Span) -> Span) {
+        self.span = f(self.span);
+        if let Some(guard) = &mut self.guard {
+            map_expr_spans(guard, f);
+        }
+        match &mut self.kind {
+            StepKind::Action {
+                action_span,
+                params,
+                ..
+            } => {
+                *action_span = f(*action_span);
+                for param in params {
+                    param.name_span = f(param.name_span);
+                    map_expr_spans(&mut param.value, f);
+                }
+            }
+            StepKind::If {
+                condition,
+                then_steps,
+                else_steps,
+            } => {
+                map_expr_spans(condition, f);
+                then_steps
+                    .iter_mut()
+                    .chain(else_steps.iter_mut())
+                    .for_each(|s| s.map_spans(f));
+            }
+        }
+    }
+}
+
+impl Automation {
+    /// Applies `f` to every span of the automation (trigger, condition, steps, params).
+    pub fn map_spans(&mut self, f: &mut dyn FnMut(Span) -> Span) {
+        self.span = f(self.span);
+        self.trigger.span = f(self.trigger.span);
+        if let Some(condition) = &mut self.condition {
+            map_expr_spans(&mut condition.expr, f);
+        }
+        self.steps.iter_mut().for_each(|s| s.map_spans(f));
+    }
+
+    /// A copy with every span zeroed: compares automations regardless of their source.
+    pub fn without_spans(&self) -> Automation {
+        let mut copy = self.clone();
+        copy.map_spans(&mut |_| Span::default());
+        copy
+    }
+}

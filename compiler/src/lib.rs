@@ -9,10 +9,16 @@
 //! This crate must stay free of tokio, sqlx and wasmtime: the offline linter depends on it
 //! and has to stay light and fast.
 
+pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod ir;
+pub mod json;
 pub mod lower_dsl;
 pub mod print;
+pub mod render;
+pub mod schema;
+pub mod source;
+pub mod suggest;
 pub mod typed;
 pub mod value;
