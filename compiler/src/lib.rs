@@ -12,6 +12,7 @@
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod eval;
 pub mod ir;
 pub mod json;
 pub mod lower_dsl;

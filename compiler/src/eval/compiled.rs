@@ -1,0 +1,641 @@
+//! The compiled evaluator: a [`TExpr`] becomes a tree of closures over a slot array.
+//!
+//! Fields are resolved to slot indices at compile time, constant sub-expressions are
+//! folded, regexes are compiled once, hot shapes (`slot == "x"`, `slot > 5`, `slot in [..]`,
+//! `slot contains "x"`) get dedicated closures that neither allocate nor clone, and
+//! `and`/`or` chains are flattened and evaluated cheap clauses first. Evaluation never
+//! looks a name up, never allocates on those hot shapes, and never panics.
+//!
+//! It must never call the reference evaluator (that one is its oracle).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::context::{SlotLayout, changed_type, now_field, previous_exists};
+use super::convert::{day_floor, render};
+use super::explain::Clause;
+use super::ops::{self, NULL, truthy};
+use crate::typed::{BinaryOp, FieldRef, Func, TExpr, TExprKind, Type};
+use crate::value::Value;
+
+/// What a closure sees: the slot array and the lambda variables in scope.
+#[derive(Clone, Copy)]
+pub(crate) struct Env<'a> {
+    pub slots: &'a [Value],
+    pub locals: Option<&'a Frame<'a>>,
+}
+
+/// One lambda variable (`x` in `any(list, x => ..)`), linked to the enclosing ones.
+pub(crate) struct Frame<'a> {
+    value: &'a Value,
+    parent: Option<&'a Frame<'a>>,
+}
+
+impl<'a> Env<'a> {
+    #[inline]
+    fn slot(&self, i: usize) -> &'a Value {
+        // A slot array filled for an older, shorter layout reads as null, not a panic.
+        self.slots.get(i).unwrap_or(&NULL)
+    }
+}
+
+pub(crate) type Pred = Box<dyn Fn(&Env) -> bool + Send + Sync>;
+pub(crate) type ValFn = Box<dyn for<'a> Fn(&Env<'a>) -> Cow<'a, Value> + Send + Sync>;
+
+/// A compiled condition: `eval` answers the question, `explain` says why.
+pub struct CompiledCondition {
+    root: Pred,
+    /// `and` / `or` / single clause, in the order written (for explanations).
+    pub(crate) shape: Shape,
+    pub(crate) clauses: Vec<Clause>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    And,
+    Or,
+    Single,
+}
+
+impl CompiledCondition {
+    /// True only when the condition holds. Never panics.
+    #[inline]
+    pub fn eval(&self, slots: &[Value]) -> bool {
+        (self.root)(&Env {
+            slots,
+            locals: None,
+        })
+    }
+}
+
+impl std::fmt::Debug for CompiledCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledCondition")
+            .field("shape", &self.shape)
+            .field("clauses", &self.clauses.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A compiled expression yielding a value (params, templates, guards as values).
+pub struct CompiledExpr {
+    f: ValFn,
+}
+
+impl CompiledExpr {
+    pub fn eval_value(&self, slots: &[Value]) -> Value {
+        (self.f)(&Env {
+            slots,
+            locals: None,
+        })
+        .into_owned()
+    }
+}
+
+impl std::fmt::Debug for CompiledExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledExpr")
+    }
+}
+
+/// Compiles a condition, adding the fields it reads to `layout`.
+pub fn compile(expr: &TExpr, layout: &mut SlotLayout) -> CompiledCondition {
+    let folded = fold(expr);
+    let (shape, written) = match &folded.kind {
+        TExprKind::Binary {
+            op: BinaryOp::And, ..
+        } => (Shape::And, flatten(&folded, BinaryOp::And)),
+        TExprKind::Binary {
+            op: BinaryOp::Or, ..
+        } => (Shape::Or, flatten(&folded, BinaryOp::Or)),
+        _ => (Shape::Single, vec![&folded]),
+    };
+    let root = pred(&folded, layout);
+    let clauses = written
+        .into_iter()
+        .map(|c| Clause::new(c, pred(c, layout), layout))
+        .collect();
+    CompiledCondition {
+        root,
+        shape,
+        clauses,
+    }
+}
+
+/// Compiles an expression for its value.
+pub fn compile_expr(expr: &TExpr, layout: &mut SlotLayout) -> CompiledExpr {
+    CompiledExpr {
+        f: val(&fold(expr), layout),
+    }
+}
+
+// ---------------------------------------------------------------- constant folding
+
+/// Replaces constant sub-trees by their value, computed by this evaluator itself.
+fn fold(e: &TExpr) -> TExpr {
+    let kind = match &e.kind {
+        TExprKind::Const(_) | TExprKind::Field(_) | TExprKind::Local(_) => return e.clone(),
+        TExprKind::List(items) => TExprKind::List(items.iter().map(fold).collect()),
+        TExprKind::Object(entries) => {
+            TExprKind::Object(entries.iter().map(|(k, v)| (k.clone(), fold(v))).collect())
+        }
+        TExprKind::Not(x) => TExprKind::Not(Box::new(fold(x))),
+        TExprKind::Neg(x) => TExprKind::Neg(Box::new(fold(x))),
+        TExprKind::Binary { op, lhs, rhs } => TExprKind::Binary {
+            op: *op,
+            lhs: Box::new(fold(lhs)),
+            rhs: Box::new(fold(rhs)),
+        },
+        TExprKind::IsNull { expr, negated } => TExprKind::IsNull {
+            expr: Box::new(fold(expr)),
+            negated: *negated,
+        },
+        TExprKind::Changed {
+            current,
+            previous,
+            from,
+            to,
+        } => TExprKind::Changed {
+            current: current.clone(),
+            previous: previous.clone(),
+            from: from.as_ref().map(|x| Box::new(fold(x))),
+            to: to.as_ref().map(|x| Box::new(fold(x))),
+        },
+        TExprKind::Call { func, args } => TExprKind::Call {
+            func: *func,
+            args: args.iter().map(fold).collect(),
+        },
+        TExprKind::Quantifier { all, list, body } => TExprKind::Quantifier {
+            all: *all,
+            list: Box::new(fold(list)),
+            body: Box::new(fold(body)),
+        },
+        TExprKind::Template(parts) => TExprKind::Template(parts.iter().map(fold).collect()),
+    };
+    let folded = TExpr {
+        kind,
+        ty: e.ty.clone(),
+        span: e.span,
+    };
+    if !foldable(&folded) {
+        return folded;
+    }
+    let value = val(&folded, &mut SlotLayout::new())(&Env {
+        slots: &[],
+        locals: None,
+    })
+    .into_owned();
+    TExpr {
+        kind: TExprKind::Const(value),
+        ty: e.ty.clone(),
+        span: e.span,
+    }
+}
+
+/// A node whose children are all constants and whose value does not depend on the input.
+fn foldable(e: &TExpr) -> bool {
+    let is_const = |x: &TExpr| matches!(x.kind, TExprKind::Const(_));
+    match &e.kind {
+        TExprKind::List(items) | TExprKind::Template(items) => items.iter().all(is_const),
+        TExprKind::Object(entries) => entries.iter().all(|(_, v)| is_const(v)),
+        TExprKind::Not(x) | TExprKind::Neg(x) => is_const(x),
+        TExprKind::Binary { lhs, rhs, .. } => is_const(lhs) && is_const(rhs),
+        TExprKind::IsNull { expr, .. } => is_const(expr),
+        TExprKind::Call { func, args } => *func != Func::Today && args.iter().all(is_const),
+        _ => false,
+    }
+}
+
+fn flatten(e: &TExpr, op: BinaryOp) -> Vec<&TExpr> {
+    match &e.kind {
+        TExprKind::Binary { op: o, lhs, rhs } if *o == op => {
+            let mut out = flatten(lhs, op);
+            out.extend(flatten(rhs, op));
+            out
+        }
+        _ => vec![e],
+    }
+}
+
+/// A rough cost, to evaluate cheap and selective clauses first.
+fn cost(e: &TExpr) -> u32 {
+    match &e.kind {
+        TExprKind::Const(_) | TExprKind::Local(_) => 0,
+        TExprKind::Field(_) => 1,
+        TExprKind::Binary {
+            op: BinaryOp::Matches,
+            lhs,
+            rhs,
+        } => 40 + cost(lhs) + cost(rhs),
+        TExprKind::Binary {
+            op: BinaryOp::Contains,
+            lhs,
+            rhs,
+        } => 8 + cost(lhs) + cost(rhs),
+        TExprKind::Binary {
+            op: BinaryOp::StartsWith | BinaryOp::EndsWith,
+            lhs,
+            rhs,
+        } => 4 + cost(lhs) + cost(rhs),
+        TExprKind::Binary {
+            op: BinaryOp::In,
+            lhs,
+            rhs,
+        } => 3 + cost(lhs) + cost(rhs),
+        TExprKind::Binary { lhs, rhs, .. } => 1 + cost(lhs) + cost(rhs),
+        TExprKind::Not(x) | TExprKind::Neg(x) | TExprKind::IsNull { expr: x, .. } => 1 + cost(x),
+        TExprKind::Changed { .. } => 3,
+        TExprKind::Call {
+            func: Func::Has,
+            args,
+        } => 1 + args.iter().map(cost).sum::<u32>(),
+        TExprKind::Call { args, .. } => 15 + args.iter().map(cost).sum::<u32>(),
+        TExprKind::List(items) | TExprKind::Template(items) => {
+            10 + items.iter().map(cost).sum::<u32>()
+        }
+        TExprKind::Object(entries) => 10 + entries.iter().map(|(_, v)| cost(v)).sum::<u32>(),
+        TExprKind::Quantifier { list, body, .. } => 30 + cost(list) + 4 * cost(body),
+    }
+}
+
+// ---------------------------------------------------------------- predicates
+
+/// Where an operand comes from, when that allows a specialised closure.
+enum Operand<'e> {
+    Slot(usize),
+    Const(&'e Value),
+    Other,
+}
+
+fn operand<'e>(e: &'e TExpr, layout: &mut SlotLayout) -> Operand<'e> {
+    match &e.kind {
+        TExprKind::Field(f) => Operand::Slot(layout.slot_typed(f, &e.ty)),
+        TExprKind::Const(v) => Operand::Const(v),
+        _ => Operand::Other,
+    }
+}
+
+/// Compiles `e` to a closure returning whether it is `true`.
+pub(crate) fn pred(e: &TExpr, layout: &mut SlotLayout) -> Pred {
+    match &e.kind {
+        TExprKind::Const(v) => {
+            let b = truthy(v);
+            Box::new(move |_| b)
+        }
+        TExprKind::Binary {
+            op: op @ (BinaryOp::And | BinaryOp::Or),
+            ..
+        } => chain(e, *op, layout),
+        TExprKind::Not(x) => {
+            let p = pred(x, layout);
+            Box::new(move |env| !p(env))
+        }
+        TExprKind::Binary { op, lhs, rhs } => binary_pred(*op, lhs, rhs, layout),
+        TExprKind::IsNull { expr, negated } => {
+            let negated = *negated;
+            if let Operand::Slot(i) = operand(expr, layout) {
+                return Box::new(move |env| matches!(env.slot(i), Value::Null) != negated);
+            }
+            let v = val(expr, layout);
+            Box::new(move |env| matches!(*v(env), Value::Null) != negated)
+        }
+        TExprKind::Call {
+            func: Func::Has,
+            args,
+        } if args.len() == 1 => {
+            if let Operand::Slot(i) = operand(&args[0], layout) {
+                return Box::new(move |env| !matches!(env.slot(i), Value::Null));
+            }
+            let v = val(&args[0], layout);
+            Box::new(move |env| !matches!(*v(env), Value::Null))
+        }
+        TExprKind::Changed {
+            current,
+            previous,
+            from,
+            to,
+        } => changed(current, previous, from.as_deref(), to.as_deref(), layout),
+        TExprKind::Quantifier { all, list, body } => {
+            let all = *all;
+            let list = val(list, layout);
+            let body = pred(body, layout);
+            Box::new(move |env| {
+                let items = list(env);
+                let Value::List(items) = &*items else {
+                    return all;
+                };
+                items.iter().all(|item| {
+                    let frame = Frame {
+                        value: item,
+                        parent: env.locals,
+                    };
+                    body(&Env {
+                        slots: env.slots,
+                        locals: Some(&frame),
+                    }) == all
+                }) == all
+            })
+        }
+        _ => {
+            let v = val(e, layout);
+            Box::new(move |env| truthy(&v(env)))
+        }
+    }
+}
+
+/// A flattened `and`/`or` chain, cheapest clauses first, short-circuiting.
+fn chain(e: &TExpr, op: BinaryOp, layout: &mut SlotLayout) -> Pred {
+    let mut clauses = flatten(e, op);
+    clauses.sort_by_key(|c| cost(c));
+    let preds: Box<[Pred]> = clauses.into_iter().map(|c| pred(c, layout)).collect();
+    match (op, preds.len()) {
+        (BinaryOp::And, _) => Box::new(move |env| preds.iter().all(|p| p(env))),
+        _ => Box::new(move |env| preds.iter().any(|p| p(env))),
+    }
+}
+
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
+}
+
+fn binary_pred(op: BinaryOp, lhs: &TExpr, rhs: &TExpr, layout: &mut SlotLayout) -> Pred {
+    use BinaryOp::*;
+    let (l, r) = (operand(lhs, layout), operand(rhs, layout));
+    match (op, l, r) {
+        (Eq | Ne, Operand::Slot(i), Operand::Const(c))
+        | (Eq | Ne, Operand::Const(c), Operand::Slot(i)) => slot_equals(i, c, op == Ne),
+        (Lt | Le | Gt | Ge, Operand::Slot(i), Operand::Const(Value::Number(c))) => {
+            slot_vs_number(i, op, *c)
+        }
+        (Lt | Le | Gt | Ge, Operand::Const(Value::Number(c)), Operand::Slot(i)) => {
+            slot_vs_number(i, flip(op), *c)
+        }
+        (In, Operand::Slot(i), Operand::Const(Value::List(items))) => slot_in(i, items),
+        (Contains, Operand::Slot(i), Operand::Const(Value::String(n))) => {
+            let (n, needle) = (n.clone(), Value::String(n.clone()));
+            Box::new(move |env| match env.slot(i) {
+                Value::String(s) => s.contains(&*n),
+                Value::List(items) => items.iter().any(|x| ops::same(x, &needle)),
+                _ => false,
+            })
+        }
+        (StartsWith, Operand::Slot(i), Operand::Const(Value::String(n))) => {
+            let n = n.clone();
+            Box::new(move |env| matches!(env.slot(i), Value::String(s) if s.starts_with(&*n)))
+        }
+        (EndsWith, Operand::Slot(i), Operand::Const(Value::String(n))) => {
+            let n = n.clone();
+            Box::new(move |env| matches!(env.slot(i), Value::String(s) if s.ends_with(&*n)))
+        }
+        (Matches, _, Operand::Const(pattern)) => {
+            let re = match pattern {
+                Value::String(p) => regex::RegexBuilder::new(p).size_limit(1 << 20).build().ok(),
+                _ => None,
+            };
+            let Some(re) = re else {
+                return Box::new(|_| false);
+            };
+            let subject = val(lhs, layout);
+            Box::new(move |env| matches!(&*subject(env), Value::String(s) if re.is_match(s)))
+        }
+        _ => {
+            let (a, b) = (val(lhs, layout), val(rhs, layout));
+            Box::new(move |env| generic_binary_bool(op, &a(env), &b(env)))
+        }
+    }
+}
+
+fn slot_equals(i: usize, c: &Value, negate: bool) -> Pred {
+    match c {
+        Value::String(c) => {
+            let c = c.clone();
+            Box::new(move |env| {
+                matches!(env.slot(i), Value::String(s) if s.as_bytes() == c.as_bytes()) != negate
+            })
+        }
+        Value::Number(c) => {
+            let c = *c;
+            Box::new(move |env| matches!(env.slot(i), Value::Number(n) if *n == c) != negate)
+        }
+        Value::Bool(c) => {
+            let c = *c;
+            Box::new(move |env| matches!(env.slot(i), Value::Bool(b) if *b == c) != negate)
+        }
+        Value::Null => Box::new(move |env| matches!(env.slot(i), Value::Null) != negate),
+        other => {
+            let c = other.clone();
+            Box::new(move |env| ops::same(env.slot(i), &c) != negate)
+        }
+    }
+}
+
+fn slot_vs_number(i: usize, op: BinaryOp, c: f64) -> Pred {
+    match op {
+        BinaryOp::Lt => Box::new(move |env| matches!(env.slot(i), Value::Number(n) if *n < c)),
+        BinaryOp::Le => Box::new(move |env| matches!(env.slot(i), Value::Number(n) if *n <= c)),
+        BinaryOp::Gt => Box::new(move |env| matches!(env.slot(i), Value::Number(n) if *n > c)),
+        _ => Box::new(move |env| matches!(env.slot(i), Value::Number(n) if *n >= c)),
+    }
+}
+
+/// `slot in [consts]`: strings are looked up in a sorted set, the rest by value.
+fn slot_in(i: usize, items: &Arc<[Value]>) -> Pred {
+    let all_strings = items.iter().all(|v| matches!(v, Value::String(_)));
+    if all_strings && items.len() > 4 {
+        let mut set: Vec<Arc<str>> = items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        set.sort();
+        set.dedup();
+        return Box::new(move |env| match env.slot(i) {
+            Value::String(s) => set.binary_search_by(|x| (**x).cmp(&**s)).is_ok(),
+            _ => false,
+        });
+    }
+    let items = items.clone();
+    Box::new(move |env| {
+        let x = env.slot(i);
+        items.iter().any(|item| ops::same(x, item))
+    })
+}
+
+fn generic_binary_bool(op: BinaryOp, a: &Value, b: &Value) -> bool {
+    use BinaryOp::*;
+    match op {
+        Eq => ops::same(a, b),
+        Ne => !ops::same(a, b),
+        Lt | Le | Gt | Ge => ops::compare(op, a, b),
+        In => ops::is_in(a, b),
+        Contains => ops::contains(a, b),
+        StartsWith => ops::strings(a, b).is_some_and(|(s, p)| s.starts_with(p)),
+        EndsWith => ops::strings(a, b).is_some_and(|(s, p)| s.ends_with(p)),
+        // A pattern known only at run time is compiled per evaluation (rare: the checker
+        // asks for a literal pattern); an invalid one never matches.
+        Matches => ops::strings(a, b).is_some_and(|(s, p)| {
+            regex::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .build()
+                .is_ok_and(|re| re.is_match(s))
+        }),
+        And => truthy(a) && truthy(b),
+        Or => truthy(a) || truthy(b),
+        Add | Sub | Mul | Div => truthy(&ops::arith(op, a, b)),
+    }
+}
+
+fn changed(
+    current: &FieldRef,
+    previous: &FieldRef,
+    from: Option<&TExpr>,
+    to: Option<&TExpr>,
+    layout: &mut SlotLayout,
+) -> Pred {
+    let ty = changed_type(from, to);
+    let exists = layout.slot_typed(&previous_exists(), &Type::Bool);
+    let now = layout.slot_typed(current, &ty);
+    let before = layout.slot_typed(previous, &ty);
+    let from = from.map(|f| val(f, layout));
+    let to = to.map(|t| val(t, layout));
+    Box::new(move |env| {
+        let (n, b) = (env.slot(now), env.slot(before));
+        truthy(env.slot(exists))
+            && !ops::same(n, b)
+            && from.as_ref().is_none_or(|f| ops::same(b, &f(env)))
+            && to.as_ref().is_none_or(|t| ops::same(n, &t(env)))
+    })
+}
+
+// ---------------------------------------------------------------- values
+
+/// Compiles `e` to a closure returning its value (borrowed from the slots when possible).
+pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
+    match &e.kind {
+        TExprKind::Const(v) => {
+            let v = v.clone();
+            Box::new(move |_| Cow::Owned(v.clone()))
+        }
+        TExprKind::Field(f) => {
+            let i = layout.slot_typed(f, &e.ty);
+            Box::new(move |env| Cow::Borrowed(env.slot(i)))
+        }
+        TExprKind::Local(depth) => {
+            let depth = *depth;
+            Box::new(move |env| {
+                let mut frame = env.locals;
+                for _ in 0..depth {
+                    frame = frame.and_then(|f| f.parent);
+                }
+                Cow::Borrowed(frame.map_or(&NULL, |f| f.value))
+            })
+        }
+        TExprKind::List(items) => {
+            let items: Vec<ValFn> = items.iter().map(|x| val(x, layout)).collect();
+            Box::new(move |env| {
+                Cow::Owned(Value::List(
+                    items.iter().map(|f| f(env).into_owned()).collect(),
+                ))
+            })
+        }
+        TExprKind::Object(entries) => {
+            let entries: Vec<(Arc<str>, ValFn)> = entries
+                .iter()
+                .map(|(k, v)| (Arc::from(k.as_str()), val(v, layout)))
+                .collect();
+            Box::new(move |env| {
+                Cow::Owned(Value::Object(
+                    entries
+                        .iter()
+                        .map(|(k, f)| (k.clone(), f(env).into_owned()))
+                        .collect(),
+                ))
+            })
+        }
+        TExprKind::Neg(x) => {
+            let x = val(x, layout);
+            Box::new(move |env| {
+                Cow::Owned(match &*x(env) {
+                    Value::Number(n) => Value::Number(-n),
+                    Value::Duration(d) => d.checked_neg().map_or(Value::Null, Value::Duration),
+                    _ => Value::Null,
+                })
+            })
+        }
+        TExprKind::Binary {
+            op: op @ (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div),
+            lhs,
+            rhs,
+        } => {
+            let op = *op;
+            let (a, b) = (val(lhs, layout), val(rhs, layout));
+            Box::new(move |env| Cow::Owned(ops::arith(op, &a(env), &b(env))))
+        }
+        TExprKind::Call { func, args } => call(*func, args, layout),
+        TExprKind::Template(parts) => {
+            let parts: Vec<ValFn> = parts.iter().map(|x| val(x, layout)).collect();
+            Box::new(move |env| {
+                let mut text = String::new();
+                for p in &parts {
+                    render(&p(env), &mut text);
+                }
+                Cow::Owned(Value::String(Arc::from(text)))
+            })
+        }
+        TExprKind::Not(_)
+        | TExprKind::Binary { .. }
+        | TExprKind::IsNull { .. }
+        | TExprKind::Changed { .. }
+        | TExprKind::Quantifier { .. } => {
+            let p = pred(e, layout);
+            Box::new(move |env| Cow::Owned(Value::Bool(p(env))))
+        }
+    }
+}
+
+fn call(func: Func, args: &[TExpr], layout: &mut SlotLayout) -> ValFn {
+    if func == Func::Today {
+        let now = layout.slot_typed(&now_field(), &Type::DateTime);
+        return Box::new(move |env| {
+            Cow::Owned(match env.slot(now) {
+                Value::DateTime(ms) => Value::DateTime(day_floor(*ms)),
+                _ => Value::Null,
+            })
+        });
+    }
+    let arg: ValFn = match args.first() {
+        Some(a) => val(a, layout),
+        None => Box::new(|_| Cow::Borrowed(&NULL)),
+    };
+    match func {
+        Func::Has => {
+            Box::new(move |env| Cow::Owned(Value::Bool(!matches!(*arg(env), Value::Null))))
+        }
+        Func::Lower | Func::Upper => Box::new(move |env| {
+            Cow::Owned(match &*arg(env) {
+                Value::String(s) if func == Func::Lower => {
+                    Value::String(Arc::from(s.to_lowercase()))
+                }
+                Value::String(s) => Value::String(Arc::from(s.to_uppercase())),
+                _ => Value::Null,
+            })
+        }),
+        Func::Len => Box::new(move |env| {
+            Cow::Owned(match &*arg(env) {
+                Value::String(s) => Value::Number(s.chars().count() as f64),
+                Value::List(xs) => Value::Number(xs.len() as f64),
+                Value::Object(xs) => Value::Number(xs.len() as f64),
+                _ => Value::Null,
+            })
+        }),
+        Func::Today => Box::new(|_| Cow::Borrowed(&NULL)),
+    }
+}

@@ -1,0 +1,360 @@
+//! Evaluation context: the inputs of one evaluation ([`EvalInput`]), the mapping of field
+//! paths to slot indices ([`SlotLayout`]) and the once-per-event conversion of a record into
+//! a slot array ([`fill_slots`]).
+//!
+//! Reference hops (`account.tier` on a case is `Record, ["account_id", "tier"]`) need the
+//! name of the related object, which a [`FieldRef`] does not carry. The layout therefore
+//! holds [`References`]: the object of the triggering record plus a [`ReferenceTargets`]
+//! lookup (`(object, field) -> related object`), implemented by the schema or, without
+//! one, by the naming convention of the built-in CRM schema ([`NamingConvention`]).
+//! `FieldRef` itself is unchanged.
+//!
+//! This module converts values; it must never decide the meaning of an operator.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::convert::json_to_value;
+use crate::typed::{FieldRef, Root, Type};
+use crate::value::Value;
+
+/// Follows references to related records (`account.tier` on a case reads the account).
+pub trait Resolver {
+    /// The related record `object` with `id`, as JSON, or `None` when it does not exist.
+    fn related(&self, object: &str, id: &str) -> Option<Json>;
+}
+
+/// A resolver that knows no related records (the offline `eval` CLI): every hop is null.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoResolver;
+
+impl Resolver for NoResolver {
+    fn related(&self, _object: &str, _id: &str) -> Option<Json> {
+        None
+    }
+}
+
+/// Everything one evaluation reads.
+#[derive(Clone, Copy)]
+pub struct EvalInput<'a> {
+    /// The triggering record (after the change).
+    pub record: &'a Json,
+    /// The record before the change; `None` on create (then `changed(..)` is false).
+    pub previous: Option<&'a Json>,
+    /// The event envelope and payload (`event.*`).
+    pub event: Option<&'a Json>,
+    /// Step outputs by step id (`steps.<id>.output.*`).
+    pub steps: Option<&'a serde_json::Map<String, Json>>,
+    /// The evaluation clock, milliseconds since the epoch (`now()`, `today()`).
+    pub now_ms: i64,
+    pub resolver: &'a dyn Resolver,
+}
+
+impl<'a> EvalInput<'a> {
+    /// A record alone: no previous record, event or steps, and no related records.
+    pub fn record(record: &'a Json, now_ms: i64) -> Self {
+        EvalInput {
+            record,
+            previous: None,
+            event: None,
+            steps: None,
+            now_ms,
+            resolver: &NoResolver,
+        }
+    }
+}
+
+/// Names the object a reference field points to (`case.account_id` -> `account`).
+pub trait ReferenceTargets: Send + Sync {
+    /// `object` is `None` when the owning object is not known (a nested hop through a
+    /// convention, or a layout built without a schema).
+    fn target(&self, object: Option<&str>, field: &str) -> Option<String>;
+}
+
+/// The built-in CRM schema's convention: `owner_id`, `manager_id`, `assignee_id` point to
+/// `user`; any other `x_id` points to `x`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NamingConvention;
+
+impl ReferenceTargets for NamingConvention {
+    fn target(&self, _object: Option<&str>, field: &str) -> Option<String> {
+        match field {
+            "owner_id" | "manager_id" | "assignee_id" => Some("user".into()),
+            other => other.strip_suffix("_id").map(str::to_owned),
+        }
+    }
+}
+
+/// The triggering record's object and how its references are followed.
+#[derive(Clone)]
+pub struct References {
+    object: Option<String>,
+    targets: Arc<dyn ReferenceTargets>,
+}
+
+impl References {
+    pub fn new(object: impl Into<String>, targets: Arc<dyn ReferenceTargets>) -> Self {
+        References {
+            object: Some(object.into()),
+            targets,
+        }
+    }
+    /// The built-in naming convention, for a record of `object` (if known).
+    pub fn convention(object: Option<&str>) -> Self {
+        References {
+            object: object.map(str::to_owned),
+            targets: Arc::new(NamingConvention),
+        }
+    }
+    pub fn object(&self) -> Option<&str> {
+        self.object.as_deref()
+    }
+    fn target(&self, object: Option<&str>, field: &str) -> Option<String> {
+        self.targets.target(object, field)
+    }
+}
+
+impl Default for References {
+    fn default() -> Self {
+        References::convention(None)
+    }
+}
+
+impl std::fmt::Debug for References {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("References")
+            .field("object", &self.object)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The field `Previous, []`: a bool slot telling whether a previous record exists, so that
+/// `changed(..)` is false on create even when the field is null after the change too.
+pub fn previous_exists() -> FieldRef {
+    FieldRef {
+        root: Root::Previous,
+        path: Vec::new(),
+    }
+}
+
+/// The field `Now, []`: the evaluation clock as a datetime.
+pub fn now_field() -> FieldRef {
+    FieldRef {
+        root: Root::Now,
+        path: Vec::new(),
+    }
+}
+
+/// Maps field paths to slot indices. One layout is shared by every condition compiled for
+/// an event type, so one slot array per event serves all of them.
+#[derive(Debug, Default, Clone)]
+pub struct SlotLayout {
+    fields: Vec<FieldRef>,
+    types: Vec<Type>,
+    index: HashMap<FieldRef, usize>,
+    references: References,
+}
+
+impl SlotLayout {
+    /// A layout following references by the built-in naming convention.
+    pub fn new() -> Self {
+        SlotLayout::default()
+    }
+    /// A layout for records described by `references` (object name and schema lookup).
+    pub fn with_references(references: References) -> Self {
+        SlotLayout {
+            references,
+            ..SlotLayout::default()
+        }
+    }
+    /// The slot of `f`, added if new; its value is converted without a declared type.
+    pub fn slot(&mut self, f: &FieldRef) -> usize {
+        self.slot_typed(f, &Type::Any)
+    }
+    /// The slot of `f`, converted as `ty`. The first concrete type registered for a field
+    /// wins (a schema gives every field one type; `Any`/`Null` are upgraded).
+    pub fn slot_typed(&mut self, f: &FieldRef, ty: &Type) -> usize {
+        if let Some(&i) = self.index.get(f) {
+            if matches!(self.types[i], Type::Any | Type::Null) {
+                self.types[i] = ty.clone();
+            }
+            return i;
+        }
+        let i = self.fields.len();
+        self.fields.push(f.clone());
+        self.types.push(ty.clone());
+        self.index.insert(f.clone(), i);
+        i
+    }
+    /// The slot of `f` if it has one.
+    pub fn get(&self, f: &FieldRef) -> Option<usize> {
+        self.index.get(f).copied()
+    }
+    pub fn fields(&self) -> &[FieldRef] {
+        &self.fields
+    }
+    pub fn types(&self) -> &[Type] {
+        &self.types
+    }
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+    pub fn references(&self) -> &References {
+        &self.references
+    }
+}
+
+/// Converts the inputs of one event into a slot array for `layout`.
+pub fn fill_slots(layout: &SlotLayout, input: &EvalInput) -> Vec<Value> {
+    let mut out = Vec::with_capacity(layout.len());
+    fill_slots_into(layout, input, &mut out);
+    out
+}
+
+/// [`fill_slots`] into a reused vector (cleared first).
+pub fn fill_slots_into(layout: &SlotLayout, input: &EvalInput, out: &mut Vec<Value>) {
+    out.clear();
+    let mut hops = HopCache::default();
+    for (field, ty) in layout.fields.iter().zip(&layout.types) {
+        out.push(read_with(input, &layout.references, field, ty, &mut hops));
+    }
+}
+
+/// Reads one field straight from the inputs (the reference evaluator's path; no slots).
+pub fn read_field(
+    input: &EvalInput,
+    references: &References,
+    field: &FieldRef,
+    ty: &Type,
+) -> Value {
+    read_with(input, references, field, ty, &mut HopCache::default())
+}
+
+/// Related records fetched during one fill, keyed by (root, path up to the hop, id).
+#[derive(Default)]
+struct HopCache(Vec<((Root, usize, String), Option<Json>)>);
+
+fn read_with(
+    input: &EvalInput,
+    refs: &References,
+    field: &FieldRef,
+    ty: &Type,
+    hops: &mut HopCache,
+) -> Value {
+    let path = &field.path;
+    let found = match &field.root {
+        Root::Now => return Value::DateTime(input.now_ms),
+        Root::Previous if path.is_empty() => return Value::Bool(input.previous.is_some()),
+        Root::Record => walk_record(input, refs, &field.root, input.record, path, hops),
+        Root::Previous => match input.previous {
+            Some(prev) => walk_record(input, refs, &field.root, prev, path, hops),
+            None => None,
+        },
+        Root::Event => input.event.and_then(|e| walk_json(e, path)).cloned(),
+        Root::StepOutput(id) => input
+            .steps
+            .and_then(|s| s.get(id))
+            .and_then(|o| walk_json(o, path))
+            .cloned(),
+    };
+    found.map_or(Value::Null, |j| json_to_value(&j, ty))
+}
+
+/// Walks nested JSON objects (and arrays by index).
+fn walk_json<'j>(mut json: &'j Json, path: &[String]) -> Option<&'j Json> {
+    for seg in path {
+        json = match json {
+            Json::Object(map) => map.get(seg)?,
+            Json::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(json)
+}
+
+/// Walks a record path: a nested JSON object is entered directly; a string at a non-final
+/// segment is a reference id, followed through the resolver.
+fn walk_record(
+    input: &EvalInput,
+    refs: &References,
+    root: &Root,
+    record: &Json,
+    path: &[String],
+    hops: &mut HopCache,
+) -> Option<Json> {
+    let (last, hops_path) = path.split_last()?;
+    let mut object: Option<String> = refs.object().map(str::to_owned);
+    let mut owned: Option<Json> = None;
+    for (depth, seg) in hops_path.iter().enumerate() {
+        let current = owned.as_ref().unwrap_or(record);
+        let next = match current.get(seg)? {
+            Json::Object(_) => {
+                object = None;
+                current.get(seg).cloned()
+            }
+            Json::String(id) => {
+                let target = refs.target(object.as_deref(), seg)?;
+                let related = hops.related(input, root, depth, id, &target);
+                object = Some(target);
+                related
+            }
+            _ => None,
+        };
+        owned = Some(next?);
+    }
+    owned.as_ref().unwrap_or(record).get(last).cloned()
+}
+
+impl HopCache {
+    fn related(
+        &mut self,
+        input: &EvalInput,
+        root: &Root,
+        depth: usize,
+        id: &str,
+        object: &str,
+    ) -> Option<Json> {
+        let key = (root.clone(), depth, format!("{object}/{id}"));
+        if let Some((_, hit)) = self.0.iter().find(|(k, _)| *k == key) {
+            return hit.clone();
+        }
+        let fetched = input.resolver.related(object, id);
+        self.0.push((key, fetched.clone()));
+        fetched
+    }
+}
+
+/// The type `changed(f, from:, to:)` reads `f` as: `changed` carries no type of its own, so
+/// the type of `from`/`to` is used when given (datetimes compare as instants), else `Any`.
+pub fn changed_type(from: Option<&crate::typed::TExpr>, to: Option<&crate::typed::TExpr>) -> Type {
+    match from.or(to).map(|x| &x.ty) {
+        None | Some(Type::Null) => Type::Any,
+        Some(ty) => ty.clone(),
+    }
+}
+
+/// The checker's schema names reference targets exactly (`case.account_id` -> `account`);
+/// where the owning object is unknown it falls back to the naming convention.
+impl ReferenceTargets for crate::schema::Schema {
+    fn target(&self, object: Option<&str>, field: &str) -> Option<String> {
+        let Some(object) = object else {
+            return NamingConvention.target(None, field);
+        };
+        match &self.field(object, field)?.ty {
+            crate::schema::FieldType::Reference { object } => Some(object.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl References {
+    /// References of `object` records, followed as `schema` declares them.
+    pub fn from_schema(object: impl Into<String>, schema: Arc<crate::schema::Schema>) -> Self {
+        References::new(object, schema)
+    }
+}

@@ -1,0 +1,112 @@
+//! Explanations name the clause that decided a result, with the values it saw.
+
+use automations_compiler::eval::{Decision, EvalInput, SlotLayout, compile, fill_slots};
+use automations_compiler::typed::{BinaryOp::*, Span, TExpr, Type};
+use serde_json::json;
+
+use crate::eval_support::*;
+
+fn spanned(mut e: TExpr, start: usize, end: usize) -> TExpr {
+    e.span = Span::new(start, end);
+    e
+}
+
+/// `priority == "critical" and status != "closed" and subject contains "VPN"`
+fn vpn_condition() -> TExpr {
+    let p = spanned(eq(field("priority", Type::String), s("critical")), 0, 22);
+    let st = spanned(bin(Ne, field("status", Type::String), s("closed")), 27, 46);
+    let sub = spanned(
+        bin(Contains, field("subject", Type::String), s("VPN")),
+        51,
+        73,
+    );
+    and(and(p, st), sub)
+}
+
+const SOURCE: &str = r#"priority == "critical" and status != "closed" and subject contains "VPN""#;
+
+#[test]
+fn false_names_the_first_false_clause_as_written() {
+    let mut layout = SlotLayout::new();
+    let c = compile(&vpn_condition(), &mut layout);
+    let r = json!({"priority": "critical", "status": "open", "subject": "Printer jam"});
+    let slots = fill_slots(&layout, &EvalInput::record(&r, NOW_MS));
+    let x = c.explain(&slots);
+    assert!(!x.result);
+    assert_eq!(x.decision, Decision::FirstFalse);
+    assert_eq!(x.clauses.len(), 1);
+    assert_eq!(x.clauses[0].text, r#"subject contains "VPN""#);
+    assert_eq!(x.clauses[0].values[0].field, "subject");
+    assert_eq!(x.clauses[0].values[0].value, json!("Printer jam"));
+    assert_eq!(
+        x.to_string(),
+        r#"false: clause `subject contains "VPN"` was false (subject = "Printer jam")"#
+    );
+    let wire = serde_json::to_value(&x).unwrap();
+    assert_eq!(wire["decision"], "first_false");
+    assert_eq!(wire["clauses"][0]["span"], json!({"start": 51, "end": 73}));
+}
+
+#[test]
+fn explanations_use_the_source_text_when_given() {
+    let mut layout = SlotLayout::new();
+    let c = compile(&vpn_condition(), &mut layout).with_source(SOURCE);
+    // Both the first and the third clause are false: the first as written is reported,
+    // although the evaluator checks the cheap equality clauses first anyway.
+    let r = json!({"priority": "low", "status": "open", "subject": "Printer jam"});
+    let slots = fill_slots(&layout, &EvalInput::record(&r, NOW_MS));
+    let x = c.explain(&slots);
+    assert_eq!(x.clauses[0].text, r#"priority == "critical""#);
+    assert_eq!(
+        x.to_string(),
+        r#"false: clause `priority == "critical"` was false (priority = "low")"#
+    );
+}
+
+#[test]
+fn true_and_or_explanations() {
+    let mut layout = SlotLayout::new();
+    let c = compile(&vpn_condition(), &mut layout);
+    let r = json!({"priority": "critical", "status": "open", "subject": "VPN down"});
+    let slots = fill_slots(&layout, &EvalInput::record(&r, NOW_MS));
+    let x = c.explain(&slots);
+    assert!(x.result && x.decision == Decision::AllTrue && x.clauses.len() == 3);
+    assert_eq!(x.to_string(), "true: all 3 clauses were true");
+
+    let either = or(
+        eq(field("priority", Type::String), s("high")),
+        bin(Gt, field("amount", Type::Number), n(1000.0)),
+    );
+    let mut layout = SlotLayout::new();
+    let c = compile(&either, &mut layout);
+    let r = json!({"priority": "low", "amount": 10});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert_eq!(x.decision, Decision::AllFalse);
+    assert_eq!(
+        x.to_string(),
+        r#"false: no clause was true: `priority == "high"` (priority = "low"); `amount > 1000` (amount = 10)"#
+    );
+    let r = json!({"priority": "low", "amount": 5000});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert!(x.result);
+    assert_eq!(x.decision, Decision::FirstTrue);
+    assert_eq!(x.clauses[0].text, "amount > 1000");
+}
+
+#[test]
+fn a_single_clause_prints_with_parentheses_where_needed() {
+    let e = not(and(
+        eq(field("status", Type::String), s("closed")),
+        or(b(true), is_null(field("x", Type::String), true)),
+    ));
+    let mut layout = SlotLayout::new();
+    let c = compile(&e, &mut layout);
+    let r = json!({"status": "closed"});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert_eq!(x.decision, Decision::Single);
+    assert!(!x.result);
+    assert_eq!(
+        x.clauses[0].text,
+        r#"not (status == "closed" and (true or x is not null))"#
+    );
+}
