@@ -10,7 +10,6 @@ use crate::eval::{self, CompiledCondition, EvalInput, Explanation, References, S
 use crate::ir::Span;
 use crate::lower_dsl::syntax_diagnostic_in;
 use crate::schema::Schema;
-use crate::suggest::did_you_mean;
 
 /// A checked, compiled condition with the slot layout its records are read through.
 #[derive(Debug)]
@@ -84,6 +83,10 @@ fn unknown_object(object: &str, schema: &Schema) -> Diagnostic {
         Span::new(0, 0),
     )
     .with_note(format!("known objects: {}", known.join(", ")));
-    d.suggestion = did_you_mean(object, known.iter().copied()).map(str::to_owned);
-    d
+    d.suggestion = crate::check::suggest::closest(object, known.iter().copied());
+    match d.suggestion.clone() {
+        // A note, not a replacement of the expression: the object comes from `--object`.
+        Some(s) => d.with_note(format!("did you mean `{s}`?")),
+        None => d,
+    }
 }
