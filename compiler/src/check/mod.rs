@@ -156,7 +156,8 @@ pub fn check_automation(
         object: object.clone(),
         event: event.clone(),
         steps: BTreeMap::new(),
-        pending_steps: BTreeSet::new(),
+        // The condition runs before every step.
+        pending_steps: a.walk_steps().iter().map(|s| s.id.clone()).collect(),
     };
     let mut used_steps = BTreeSet::new();
     let condition = a.condition.as_ref().and_then(|c| {
@@ -214,6 +215,9 @@ fn resolve_trigger(
                 format!("unknown object `{object}` in event `{}`", trigger.event),
                 trigger.span,
             );
+            if let Some(s) = &suggestion {
+                d = d.with_note(format!("did you mean `{s}`?"));
+            }
             d.suggestion = suggestion;
             diags.push(d);
             (None, EventKind::Custom(trigger.event.clone()))
@@ -225,6 +229,9 @@ fn resolve_trigger(
                 trigger.span,
             )
             .with_note("events are <object>.created|updated|deleted, <object>.<field>_changed, custom.<name>");
+            if let Some(s) = &suggestion {
+                d = d.with_note(format!("did you mean `{s}`?"));
+            }
             d.suggestion = suggestion;
             diags.push(d);
             // Keep checking field paths against the object when the object part is right.

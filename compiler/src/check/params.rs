@@ -63,6 +63,7 @@ pub(super) fn check_params(
         }
         let ctx = ParamCtx {
             target_field: target_field.as_deref(),
+            updates_trigger: spec.name == "update_field",
             target_object: target_object.as_deref(),
         };
         match check_param(c, pspec, param, &ctx) {
@@ -78,6 +79,8 @@ pub(super) fn check_params(
 
 struct ParamCtx<'a> {
     target_field: Option<&'a str>,
+    /// `update_field` writes to the triggering record.
+    updates_trigger: bool,
     target_object: Option<&'a str>,
 }
 
@@ -147,6 +150,14 @@ fn check_param(
         }
         ParamType::FieldName => return field_name(c, e, ctx.target_object).map(CheckedParam::Expr),
         ParamType::ObjectName => return object_name(c, e).map(CheckedParam::Expr),
+        ParamType::Fields if ctx.target_object.is_none() && ctx.updates_trigger => {
+            c.error(
+                codes::UNKNOWN_FIELD,
+                "this trigger has no record to update",
+                e.span,
+            );
+            return None;
+        }
         ParamType::Fields => return fields_map(c, e, ctx.target_object).map(CheckedParam::Expr),
         ParamType::Any if name == "value" => {
             let v = c.expr(e)?;
@@ -308,6 +319,7 @@ fn field_name(c: &mut ExprChecker, e: &Expr, object: Option<&str>) -> Option<TEx
         );
         return None;
     }
+    warn_deprecated(c, object, &name, span);
     Some(TExpr {
         kind: TExprKind::Const(Value::String(name.into())),
         ty: Type::String,
@@ -340,6 +352,16 @@ fn object_name(c: &mut ExprChecker, e: &Expr) -> Option<TExpr> {
         ty: Type::String,
         span: e.span,
     })
+}
+
+fn warn_deprecated(c: &mut ExprChecker, object: &str, field: &str, span: Span) {
+    if c.schema.field(object, field).is_some_and(|f| f.deprecated) {
+        c.diags.push(Diagnostic::warning(
+            codes::DEPRECATED_FIELD,
+            format!("`{object}.{field}` is deprecated"),
+            span,
+        ));
+    }
 }
 
 fn fields_map(c: &mut ExprChecker, e: &Expr, object: Option<&str>) -> Option<TExpr> {
@@ -375,6 +397,7 @@ fn fields_map(c: &mut ExprChecker, e: &Expr, object: Option<&str>) -> Option<TEx
             ok = false;
             continue;
         };
+        warn_deprecated(c, object, &entry.key.name, entry.key.span);
         match value.and_then(|v| fit(c, v, &ty, &entry.key.name)) {
             Some(v) => out.push((entry.key.name.clone(), v)),
             None => ok = false,

@@ -57,7 +57,19 @@ pub fn parse_json(text: &str) -> (Vec<Automation>, JsonSourceMap, Vec<Diagnostic
         }
     };
     let map = JsonSourceMap::scan(text);
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = map
+        .duplicate_keys()
+        .iter()
+        .map(|(pointer, key)| {
+            let token = pointer.rsplit('/').next().unwrap_or_default();
+            let name = token.replace("~1", "/").replace("~0", "~");
+            Diagnostic::error(
+                codes::JSON_SHAPE,
+                format!("duplicate key `{name}`: only its last value would be kept"),
+                *key,
+            )
+        })
+        .collect();
     let automations = match &value {
         Value::Array(items) => items
             .iter()

@@ -6,7 +6,7 @@
 //! (escapes make them differ). It never builds values and never judges them: a text it
 //! cannot scan just yields fewer entries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automations_grammar::ast::Span;
 
@@ -15,6 +15,9 @@ use automations_grammar::ast::Span;
 pub struct JsonSourceMap {
     entries: Vec<Entry>,
     by_pointer: HashMap<String, usize>,
+    /// Members whose name repeats an earlier one in the same object (serde_json keeps the
+    /// last value; the lowering reports them so that nothing is dropped silently).
+    duplicates: Vec<(String, Span)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +66,7 @@ impl JsonSourceMap {
             bytes: text.as_bytes(),
             pos: 0,
             entries: Vec::new(),
+            duplicates: Vec::new(),
         };
         scanner.skip_ws();
         let _ = scanner.value(String::new(), None);
@@ -75,6 +79,7 @@ impl JsonSourceMap {
         JsonSourceMap {
             entries: scanner.entries,
             by_pointer,
+            duplicates: scanner.duplicates,
         }
     }
 
@@ -117,6 +122,11 @@ impl JsonSourceMap {
             .map(|e| e.pointer.clone())
     }
 
+    /// Pointers and key spans of members that repeat a name within their object.
+    pub fn duplicate_keys(&self) -> &[(String, Span)] {
+        &self.duplicates
+    }
+
     fn entry(&self, pointer: &str) -> Option<&Entry> {
         self.by_pointer.get(pointer).map(|&i| &self.entries[i])
     }
@@ -129,6 +139,7 @@ struct Scanner<'t> {
     bytes: &'t [u8],
     pos: usize,
     entries: Vec<Entry>,
+    duplicates: Vec<(String, Span)>,
 }
 
 impl Scanner<'_> {
@@ -160,11 +171,15 @@ impl Scanner<'_> {
         if self.eat(b'}') {
             return Ok(());
         }
+        let mut names = HashSet::new();
         loop {
             self.skip_ws();
             let key_start = self.pos + 1;
             let (name, _) = self.string()?;
             let key = Span::new(key_start, self.pos - 1);
+            if !names.insert(name.clone()) {
+                self.duplicates.push((child_pointer(pointer, &name), key));
+            }
             self.skip_ws();
             if !self.eat(b':') {
                 return Err(Malformed);

@@ -10,7 +10,10 @@ use automations_compiler::render::{
 };
 use automations_compiler::schema::Schema;
 
-use crate::check_support::{Case, Expected, lower_file, read_cases};
+use automations_compiler::json::parse_json;
+use automations_compiler::lower_dsl::parse_dsl;
+
+use crate::check_support::{Case, Expected, read_cases};
 
 fn schema_for(case: &Case) -> Schema {
     match case.header("schema") {
@@ -49,13 +52,20 @@ fn expr_diagnostics(case: &Case) -> Vec<Diagnostic> {
 
 fn auto_diagnostics(case: &Case) -> Vec<Diagnostic> {
     let schema = schema_for(case);
-    match automations_grammar::parse_file(&case.body) {
-        Ok(file) => lower_file(&file)
-            .iter()
-            .flat_map(|a| check_automation(a, &schema).1)
-            .collect(),
-        Err(e) => vec![syntax(e)],
+    let (automations, mut diags) = parse_dsl(&case.body);
+    for a in &automations {
+        diags.extend(check_automation(a, &schema).1);
     }
+    diags
+}
+
+fn json_diagnostics(case: &Case) -> Vec<Diagnostic> {
+    let schema = schema_for(case);
+    let (automations, _map, mut diags) = parse_json(&case.body);
+    for a in &automations {
+        diags.extend(check_automation(a, &schema).1);
+    }
+    diags
 }
 
 fn verify(case: &Case, diags: &[Diagnostic], kind: &str) {
@@ -108,6 +118,19 @@ fn automation_cases() {
     );
     for case in &cases {
         verify(case, &auto_diagnostics(case), "auto");
+    }
+}
+
+#[test]
+fn json_cases() {
+    let cases = read_cases("json", "json", false);
+    assert!(
+        cases.len() >= 3,
+        "expected the JSON cases, found {}",
+        cases.len()
+    );
+    for case in &cases {
+        verify(case, &json_diagnostics(case), "json");
     }
 }
 

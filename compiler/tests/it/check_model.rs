@@ -7,7 +7,7 @@ use automations_compiler::schema::{EventKind, Schema};
 use automations_compiler::typed::{FieldRef, Root, TExprKind, Type};
 use automations_compiler::value::Value;
 
-use crate::check_support::lower_file;
+use automations_compiler::lower_dsl::parse_dsl;
 
 fn fields(e: &automations_compiler::typed::TExpr, out: &mut Vec<FieldRef>) {
     match &e.kind {
@@ -127,8 +127,9 @@ fn design_example_is_fully_typed() {
             .join("test_data/check/auto/design_example.auto"),
     )
     .expect("case");
-    let file = automations_grammar::parse_file(&text).expect("parses");
-    let a = &lower_file(&file)[0];
+    let (automations, lower_diags) = parse_dsl(&text);
+    assert!(lower_diags.is_empty(), "{lower_diags:?}");
+    let a = &automations[0];
     let (checked, diags) = check_automation(a, &Schema::builtin());
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(checked.object.as_deref(), Some("opportunity"));
@@ -175,8 +176,8 @@ fn design_example_is_fully_typed() {
 #[test]
 fn string_literals_convert_to_durations_and_datetimes() {
     let text = r#"automation "w" { when case.created do { wait(duration: "2d") wait(until: "1970-01-01T00:00:01Z") } }"#;
-    let file = automations_grammar::parse_file(text).expect("parses");
-    let (checked, diags) = check_automation(&lower_file(&file)[0], &Schema::builtin());
+    let (automations, _) = parse_dsl(text);
+    let (checked, diags) = check_automation(&automations[0], &Schema::builtin());
     assert!(diags.is_empty(), "{diags:?}");
     let param = |i: usize, name: &str| match &checked.steps[i].kind {
         CheckedStepKind::Action { params, .. } => match &params[name] {

@@ -238,3 +238,54 @@ fn all_errors_are_collected() {
     }
     assert!(found.len() >= 7, "{found:?}");
 }
+
+/// `test_data/json/invalid/NAME.json` gives exactly the diagnostics of `NAME.expected`.
+#[test]
+fn invalid_test_files_give_the_expected_diagnostics() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/json/invalid");
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let actual: String = diagnose(&text)
+            .iter()
+            .map(|s| {
+                let pointer = match s.pointer.as_deref() {
+                    None => "-".to_owned(),
+                    Some("") => "\"\"".to_owned(),
+                    Some(p) => p.to_owned(),
+                };
+                let suggestion = s
+                    .suggestion
+                    .as_deref()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} {pointer} {}:{}{suggestion}\n",
+                    s.code, s.at.line, s.at.column
+                )
+            })
+            .collect();
+        let expected_path = path.with_extension("expected");
+        if update {
+            std::fs::write(&expected_path, &actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        assert_eq!(actual, expected, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
+
+#[test]
+fn duplicate_keys_are_reported_not_dropped() {
+    let text = "{\"name\": \"a\",\n \"name\": \"b\", \"trigger\": {\"event\": \"case.created\"}, \"actions\": []}";
+    let shown = only(text);
+    assert_eq!(shown.code, codes::JSON_SHAPE);
+    assert_eq!(shown.pointer.as_deref(), Some("/name"));
+    assert_eq!(shown.at, at(2, 3));
+}
