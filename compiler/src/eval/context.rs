@@ -247,22 +247,24 @@ fn read_with(
     hops: &mut HopCache,
 ) -> Value {
     let path = &field.path;
-    let found = match &field.root {
-        Root::Now => return Value::DateTime(input.now_ms),
-        Root::Previous if path.is_empty() => return Value::Bool(input.previous.is_some()),
-        Root::Record => walk_record(input, refs, &field.root, input.record, path, hops),
+    // Values are converted straight from the borrowed JSON: no intermediate JSON clone.
+    let convert = |j: Option<&Json>| j.map_or(Value::Null, |j| json_to_value(j, ty));
+    match &field.root {
+        Root::Now => Value::DateTime(input.now_ms),
+        Root::Previous if path.is_empty() => Value::Bool(input.previous.is_some()),
+        Root::Record => walk_record(input, refs, &field.root, input.record, path, hops, ty),
         Root::Previous => match input.previous {
-            Some(prev) => walk_record(input, refs, &field.root, prev, path, hops),
-            None => None,
+            Some(prev) => walk_record(input, refs, &field.root, prev, path, hops, ty),
+            None => Value::Null,
         },
-        Root::Event => input.event.and_then(|e| walk_json(e, path)).cloned(),
-        Root::StepOutput(id) => input
-            .steps
-            .and_then(|s| s.get(id))
-            .and_then(|o| walk_json(o, path))
-            .cloned(),
-    };
-    found.map_or(Value::Null, |j| json_to_value(&j, ty))
+        Root::Event => convert(input.event.and_then(|e| walk_json(e, path))),
+        Root::StepOutput(id) => convert(
+            input
+                .steps
+                .and_then(|s| s.get(id))
+                .and_then(|o| walk_json(o, path)),
+        ),
+    }
 }
 
 /// Walks nested JSON objects (and arrays by index).
@@ -286,28 +288,48 @@ fn walk_record(
     record: &Json,
     path: &[String],
     hops: &mut HopCache,
-) -> Option<Json> {
-    let (last, hops_path) = path.split_last()?;
+    ty: &Type,
+) -> Value {
+    let Some((last, hops_path)) = path.split_last() else {
+        return Value::Null;
+    };
+    if hops_path.is_empty() {
+        return record
+            .get(last)
+            .map_or(Value::Null, |j| json_to_value(j, ty));
+    }
     let mut object: Option<String> = refs.object().map(str::to_owned);
     let mut owned: Option<Json> = None;
     for (depth, seg) in hops_path.iter().enumerate() {
         let current = owned.as_ref().unwrap_or(record);
-        let next = match current.get(seg)? {
+        let Some(at) = current.get(seg) else {
+            return Value::Null;
+        };
+        let next = match at {
             Json::Object(_) => {
                 object = None;
                 current.get(seg).cloned()
             }
             Json::String(id) => {
-                let target = refs.target(object.as_deref(), seg)?;
+                let Some(target) = refs.target(object.as_deref(), seg) else {
+                    return Value::Null;
+                };
                 let related = hops.related(input, root, depth, id, &target);
                 object = Some(target);
                 related
             }
             _ => None,
         };
-        owned = Some(next?);
+        let Some(next) = next else {
+            return Value::Null;
+        };
+        owned = Some(next);
     }
-    owned.as_ref().unwrap_or(record).get(last).cloned()
+    owned
+        .as_ref()
+        .unwrap_or(record)
+        .get(last)
+        .map_or(Value::Null, |j| json_to_value(j, ty))
 }
 
 impl HopCache {

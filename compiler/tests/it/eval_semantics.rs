@@ -363,3 +363,35 @@ fn steps_and_event_paths() {
         &input
     ));
 }
+
+#[test]
+fn compiled_evaluators_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<automations_compiler::eval::CompiledCondition>();
+    shared::<automations_compiler::eval::CompiledExpr>();
+    shared::<SlotLayout>();
+}
+
+/// Short string constants are compared word-wise: every length and every differing byte
+/// position must still be told apart.
+#[test]
+fn string_equality_at_every_length_and_position() {
+    let base = "abcdefghijklmnopqrstu";
+    for len in 0..=20 {
+        let c = &base[..len];
+        for pos in 0..len {
+            let mut other = c.as_bytes().to_vec();
+            other[pos] = b'Z';
+            let other = String::from_utf8(other).unwrap();
+            let r = json!({ "f": other });
+            assert!(
+                !both(&eq(field("f", Type::String), s(c)), &on(&r)),
+                "{c:?} vs {other:?}"
+            );
+        }
+        let same = json!({ "f": c });
+        assert!(both(&eq(field("f", Type::String), s(c)), &on(&same)));
+        let longer = json!({ "f": format!("{c}x") });
+        assert!(!both(&eq(field("f", Type::String), s(c)), &on(&longer)));
+    }
+}
