@@ -41,12 +41,16 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         OutputFormat::Human => {
             eprint!("{}", super::human(&reports));
+            let files = match reports.len() {
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            };
             let verdict = if errors + warnings == 0 {
                 ", no problems found"
             } else {
                 ""
             };
-            eprintln!("{} file(s) checked{verdict}", reports.len());
+            eprintln!("checked {files}{verdict}");
         }
         OutputFormat::Json => println!(
             "{}",

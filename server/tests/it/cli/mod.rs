@@ -5,4 +5,5 @@ mod eval;
 mod examples;
 mod fmt_compile;
 mod lint;
+mod readme;
 mod support;
