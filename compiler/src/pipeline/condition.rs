@@ -16,6 +16,7 @@ use crate::schema::Schema;
 pub struct Condition {
     compiled: CompiledCondition,
     layout: SlotLayout,
+    warnings: Vec<Diagnostic>,
 }
 
 /// What a condition is evaluated on.
@@ -39,6 +40,11 @@ impl Condition {
     /// The result and the clause that decided it, with the values it saw.
     pub fn explain(&self, input: &ConditionInput) -> Explanation {
         self.compiled.explain(&self.slots(input))
+    }
+
+    /// Lints found while checking (always true/false, ...); spans index into the text.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     fn slots(&self, input: &ConditionInput) -> Vec<crate::value::Value> {
@@ -72,7 +78,11 @@ pub fn compile_condition(
     let references = References::from_schema(object, Arc::new(schema.clone()));
     let mut layout = SlotLayout::with_references(references);
     let compiled = eval::compile(&typed, &mut layout).with_source(text);
-    Ok(Condition { compiled, layout })
+    Ok(Condition {
+        compiled,
+        layout,
+        warnings: diagnostics,
+    })
 }
 
 fn unknown_object(object: &str, schema: &Schema) -> Diagnostic {

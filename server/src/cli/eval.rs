@@ -30,6 +30,14 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    if !condition.warnings().is_empty() {
+        let report = [Report {
+            name: "<expr>".into(),
+            text: args.expr.clone(),
+            diagnostics: condition.warnings().to_vec(),
+        }];
+        eprint!("{}", super::human(&report));
+    }
     let input = ConditionInput {
         record: &record,
         previous: previous.as_ref(),

@@ -137,3 +137,18 @@ fn bad_record_is_a_usage_error() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+#[test]
+fn warnings_go_to_stderr_and_the_result_to_stdout() {
+    let r = run(&[
+        "eval",
+        "--object",
+        "case",
+        "--record",
+        r#"{"priority":"low"}"#,
+        "priority == priority",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "true\n");
+    assert!(r.stderr.contains("W0302"), "{}", r.stderr);
+}
