@@ -8,10 +8,11 @@ use automations_grammar::ast::{BinaryOp, CallArg, Expr, ExprKind, Span, StrPart,
 
 use super::literal::{const_str, inner_span};
 use super::types::{binary_type, compatible, is_boolish, join};
-use super::{ExprScope, lints, suggest};
+use super::{ExprScope, lints};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::schema::{EventKind, Schema};
+use crate::suggest;
 use crate::typed::{FieldRef, Func, Root, TExpr, TExprKind, Type};
 use crate::value::Value;
 

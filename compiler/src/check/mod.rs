@@ -13,7 +13,6 @@ mod literal;
 mod params;
 mod paths;
 mod steps;
-pub mod suggest;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,10 +10,11 @@ use super::actions::{ActionSpec, FORM_TYPES, ParamSpec, ParamType};
 use super::expr::ExprChecker;
 use super::literal::{const_str, inner_span, parse_datetime, parse_duration};
 use super::types::compatible;
-use super::{CheckedParam, FormField, suggest};
+use super::{CheckedParam, FormField};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::Param;
+use crate::suggest;
 use crate::typed::{TExpr, TExprKind, Type};
 use crate::value::Value;
 

@@ -6,10 +6,10 @@
 use automations_grammar::ast::{Ident, Span};
 
 use super::expr::ExprChecker;
-use super::suggest;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::schema::FieldType;
+use crate::suggest;
 use crate::typed::{FieldRef, Root, TExpr, TExprKind, Type};
 
 /// Known fields of the event envelope; anything else under `event.` is `Any`.
@@ -149,7 +149,7 @@ impl ExprChecker<'_> {
                 candidates.push(hop.to_string());
             }
         }
-        let suggestion = suggest::closest(&seg.name, candidates.iter().map(String::as_str));
+        let suggestion = crate::suggest::closest(&seg.name, candidates.iter().map(String::as_str));
         self.error_suggest(
             codes::UNKNOWN_FIELD,
             format!("unknown field `{}` on `{object}`", seg.name),
@@ -196,7 +196,7 @@ impl ExprChecker<'_> {
                     .steps
                     .keys()
                     .chain(self.scope.pending_steps.iter());
-                let suggestion = suggest::closest(&id.name, ids.map(String::as_str));
+                let suggestion = crate::suggest::closest(&id.name, ids.map(String::as_str));
                 self.error_suggest(
                     codes::UNKNOWN_STEP,
                     format!("unknown step `{}`", id.name),
@@ -229,7 +229,7 @@ impl ExprChecker<'_> {
         };
         let Some(ty) = output.field_type(&out_field.name) else {
             let suggestion =
-                suggest::closest(&out_field.name, output.fields.keys().map(String::as_str));
+                crate::suggest::closest(&out_field.name, output.fields.keys().map(String::as_str));
             self.error_suggest(
                 codes::UNKNOWN_FIELD,
                 format!(

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::actions::{self, OutputSpec};
 use super::expr::ExprChecker;
 use super::params::{self, form_fields};
-use super::{CheckedStep, CheckedStepKind, ExprScope, StepOutput, lints, suggest};
+use super::{CheckedStep, CheckedStepKind, ExprScope, StepOutput, lints};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Param, Step, StepKind};
 use crate::schema::Schema;
+use crate::suggest;
 use crate::typed::Type;
 
 struct StepChecker<'a> {

@@ -8,7 +8,7 @@
 use automations_grammar::ast::{BinaryOp, Expr, ExprKind, StrPart};
 use serde_json::{Map, Number, Value};
 
-use crate::ir::{Automation, Condition, ConditionForm, Environment, Step, StepKind};
+use crate::ir::{Automation, Condition, Environment, Step, StepKind};
 use crate::print::{PrintConfig, Quote, print_expr};
 
 /// The canonical JSON value of one automation.
@@ -45,13 +45,14 @@ pub fn to_json_text(automations: &[Automation]) -> String {
     serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
-/// An equality object while the expression still is one, otherwise an expression string.
+/// Canonical form: an equality object whenever the condition is a conjunction of
+/// `field == literal` (however it was written), otherwise an expression string. The DSL
+/// has one syntax for both, so this is what makes JSON -> DSL -> JSON return the seed's
+/// `{"priority": "critical"}` unchanged.
 fn conditions(condition: &Condition) -> Value {
-    if condition.form == ConditionForm::EqualityObject {
-        let mut fields = Map::new();
-        if equality_fields(&condition.expr, &mut fields) {
-            return Value::Object(fields);
-        }
+    let mut fields = Map::new();
+    if equality_fields(&condition.expr, &mut fields) {
+        return Value::Object(fields);
     }
     Value::String(expression_text(&condition.expr))
 }

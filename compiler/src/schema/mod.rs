@@ -185,7 +185,7 @@ impl Schema {
         match parsed {
             Some(k) => Ok((Some(object.to_string()), k)),
             None => Err(EventError::UnknownEvent {
-                suggestion: crate::check::suggest::closest(
+                suggestion: crate::suggest::closest(
                     event,
                     self.events_for(object).iter().map(String::as_str),
                 ),
@@ -198,7 +198,7 @@ impl Schema {
             .object_names()
             .flat_map(|o| self.events_for(o))
             .collect();
-        crate::check::suggest::closest(event, all.iter().map(String::as_str))
+        crate::suggest::closest(event, all.iter().map(String::as_str))
     }
 }
 

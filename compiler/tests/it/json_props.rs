@@ -325,7 +325,7 @@ fn automation() -> impl Strategy<Value = Automation> {
         .prop_map(
             |(name, description, status, environment, event, condition, mut steps, layout)| {
                 number_steps(&mut steps, &mut 0);
-                Automation {
+                let mut a = Automation {
                     name,
                     description,
                     status,
@@ -338,7 +338,18 @@ fn automation() -> impl Strategy<Value = Automation> {
                     steps,
                     layout,
                     span: Span::default(),
+                };
+                // The printer writes any conjunction of `field == literal` as an equality
+                // object, so that is the form such a condition comes back with.
+                let as_object = to_json(&a)["trigger"]["conditions"].is_object();
+                if let Some(condition) = &mut a.condition {
+                    condition.form = if as_object {
+                        ConditionForm::EqualityObject
+                    } else {
+                        ConditionForm::Expression
+                    };
                 }
+                a
             },
         )
 }
