@@ -93,7 +93,7 @@ fn unknown_object(object: &str, schema: &Schema) -> Diagnostic {
         Span::new(0, 0),
     )
     .with_note(format!("known objects: {}", known.join(", ")));
-    d.suggestion = crate::check::suggest::closest(object, known.iter().copied());
+    d.suggestion = crate::suggest::did_you_mean(object, known.iter().copied()).map(str::to_owned);
     match d.suggestion.clone() {
         // A note, not a replacement of the expression: the object comes from `--object`.
         Some(s) => d.with_note(format!("did you mean `{s}`?")),
