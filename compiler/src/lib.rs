@@ -12,6 +12,7 @@
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
+pub mod dispatch;
 pub mod eval;
 pub mod ir;
 pub mod json;

@@ -1,1 +1,30 @@
-//! placeholder
+//! automations-runtime: the durable engine behind the API.
+//!
+//! Events are accepted durably (idempotent by workspace + event id) and dispatched to the
+//! matching automations in the same transaction, which creates their runs. The executor
+//! runs steps in sequence through one effect path: record writes commit in the step's
+//! transaction, email/Slack/webhooks go to the outbox in that same transaction and a worker
+//! delivers them with retries. Human tasks and waits park runs in the database.
+//!
+//! Entry point: [`Engine`] (built from [`EngineParts`]), generic over a [`store::Store`]
+//! (SQLite now). This crate never speaks HTTP to clients (the server crate does) and never
+//! builds SQL outside `store::<driver>`.
+
+pub mod compiler_glue;
+pub mod dispatch;
+pub mod engine;
+pub mod error;
+pub mod expr;
+pub mod hooks;
+pub mod model;
+pub mod outbox;
+pub mod plan;
+pub mod records;
+pub mod schema;
+pub mod store;
+
+pub use engine::{
+    Accepted, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent, NewRecord, OfflineTest,
+    RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle, test_offline,
+};
+pub use error::{FieldError, Result, RuntimeError};

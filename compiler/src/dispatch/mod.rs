@@ -1,0 +1,284 @@
+//! The dispatch index (DESIGN §5, §13): which active automations an event triggers.
+//!
+//! Entries are grouped by exact event type (`case.created`). Each event type has ONE
+//! [`SlotLayout`] shared by all its conditions, built with the schema (reference hops
+//! follow the schema's targets), so a record is converted once per event and only the
+//! slots some probe or candidate reads are filled. Within an event type, conditions are
+//! indexed on their equality predicates (`f == c`, `f in [..]`, `f is null`, a bool field,
+//! `changed(f, to: c)` inside a top-level `and`) and, failing those, on one range
+//! predicate (`f > c` ..., numbers, datetimes and durations); the rest is evaluated on
+//! every event. Index candidates are then decided by their full compiled condition
+//! (skipped when the access path already checked every conjunct exactly), so 10,000
+//! active automations cost about what the few that can match cost.
+//!
+//! Conditions that read one field in different conversion kinds (a bare `changed(f)` reads
+//! `f` untyped, `f > 5` as a number) get separate layouts (`partition`), so the compiled
+//! conditions see exactly the values the reference evaluator sees; a single condition
+//! doing both is decided by the reference evaluator.
+//!
+//! [`DispatchIndex::full_scan`] answers the same question by running the reference
+//! evaluator over every entry of the event type: the test oracle. The index must never
+//! drop a match; when in doubt a condition goes to the always-evaluate list.
+//!
+//! The index is immutable once built (`Send + Sync`): build a new one off the hot path and
+//! swap it in atomically (the runtime uses arc-swap). This module must never do I/O:
+//! related records come through the caller's [`Resolver`](crate::eval::Resolver).
+
+mod fill;
+mod index;
+mod key;
+mod partition;
+mod predicates;
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use crate::eval::{
+    Decision, EvalInput, Explanation, References, SlotLayout, fill_slots, reference,
+};
+use crate::schema::Schema;
+use crate::typed::TExpr;
+
+use fill::{CachingResolver, LazySlots};
+use index::{Group, Hits, Member};
+use partition::{Partition, read_classes};
+
+/// One active automation as dispatch sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchEntry<K> {
+    /// The caller's id for the automation (returned by [`DispatchIndex::matches`]).
+    /// Keys should be unique: a key given twice matches once per entry, and
+    /// [`DispatchIndex::explain`] explains the first.
+    pub key: K,
+    /// The exact event type that triggers it, e.g. `case.created`.
+    pub event: String,
+    /// The triggering record's object (`case`); `None` for `custom.*` events. Reference
+    /// hops in the condition are followed from this object through the schema.
+    pub object: Option<String>,
+    /// The checked condition (`CheckedAutomation::condition`); `None` always matches.
+    pub condition: Option<TExpr>,
+}
+
+/// How the entries of an index are spread over its access paths (for logs and benches).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DispatchStats {
+    pub entries: usize,
+    pub event_types: usize,
+    /// Entries filed under equality constants.
+    pub equality_indexed: usize,
+    /// Entries filed under one range bound.
+    pub range_indexed: usize,
+    /// Entries evaluated on every event of their type (no indexable predicate).
+    pub always_evaluated: usize,
+    /// Distinct sets of equality slots: one hash probe each per event.
+    pub equality_signatures: usize,
+}
+
+/// (event type, record object): entries sharing one are compiled together.
+type GroupKey = (String, Option<String>);
+
+/// The immutable dispatch index. `K` is the caller's automation id.
+pub struct DispatchIndex<K> {
+    groups: Vec<Group<K>>,
+    /// Event type -> its groups (one per record object; normally exactly one).
+    by_event: HashMap<String, Vec<usize>>,
+    /// Key -> (group, entry) for [`DispatchIndex::explain`].
+    by_key: HashMap<K, (usize, usize)>,
+    len: usize,
+}
+
+impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
+    /// Compiles and indexes `entries`. Costly (every condition is compiled): call it off
+    /// the hot path when automations change, then swap the result in.
+    pub fn build(entries: Vec<DispatchEntry<K>>, schema: Arc<Schema>) -> Self {
+        let len = entries.len();
+        let mut grouped: HashMap<GroupKey, Vec<(K, Option<TExpr>)>> = HashMap::new();
+        for e in entries {
+            grouped
+                .entry((e.event, e.object))
+                .or_default()
+                .push((e.key, e.condition));
+        }
+        let mut keys: Vec<GroupKey> = grouped.keys().cloned().collect();
+        keys.sort();
+        let mut index = DispatchIndex {
+            groups: Vec::with_capacity(keys.len()),
+            by_event: HashMap::new(),
+            by_key: HashMap::with_capacity(len),
+            len,
+        };
+        for (event, object) in keys {
+            let mut members = grouped
+                .remove(&(event.clone(), object.clone()))
+                .unwrap_or_default();
+            // Entry ids follow key order, so sorting ids sorts keys.
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            let references = match &object {
+                Some(o) => References::from_schema(o.clone(), schema.clone()),
+                None => References::convention(None),
+            };
+            for part in partition_members(members) {
+                let layout = SlotLayout::with_references(references.clone());
+                let group = Group::build(layout, part);
+                let g = index.groups.len();
+                for (i, e) in group.entries.iter().enumerate() {
+                    index.by_key.entry(e.key.clone()).or_insert((g, i));
+                }
+                index.groups.push(group);
+                index.by_event.entry(event.clone()).or_default().push(g);
+            }
+        }
+        index
+    }
+
+    /// Every entry of `event_type` whose condition holds for `input`, sorted by key.
+    /// Uses the index: only candidates the index cannot rule out are evaluated.
+    pub fn matches(&self, event_type: &str, input: &EvalInput) -> Vec<K> {
+        let Some(groups) = self.by_event.get(event_type) else {
+            return Vec::new();
+        };
+        let resolver = CachingResolver::new(input.resolver);
+        let input = EvalInput {
+            resolver: &resolver,
+            ..*input
+        };
+        let mut out: Vec<K> = Vec::new();
+        let mut hits = Hits::default();
+        for &g in groups {
+            let group = &self.groups[g];
+            let mut slots = LazySlots::new(&group.layout);
+            group.matching(&input, &mut slots, &mut hits);
+            out.extend(hits.ids().map(|i| group.entries[i as usize].key.clone()));
+        }
+        if groups.len() > 1 {
+            out.sort();
+        }
+        out
+    }
+
+    /// The test oracle: every entry of `event_type` checked with the reference evaluator
+    /// (no index, no slots), sorted by key. Slow by design; must equal [`Self::matches`].
+    pub fn full_scan(&self, event_type: &str, input: &EvalInput) -> Vec<K> {
+        let Some(groups) = self.by_event.get(event_type) else {
+            return Vec::new();
+        };
+        let mut out: Vec<K> = Vec::new();
+        for &g in groups {
+            let group = &self.groups[g];
+            let references = group.layout.references();
+            for e in &group.entries {
+                let holds = match &e.source {
+                    None => true,
+                    Some(expr) => reference::evaluate_bool(expr, input, references),
+                };
+                if holds {
+                    out.push(e.key.clone());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Why the condition of `key` does or does not hold for `input` (run history,
+    /// `automations test`). An entry without a condition explains as true with no
+    /// clauses. `None` when the key is not in the index.
+    pub fn explain(&self, key: &K, input: &EvalInput) -> Option<Explanation> {
+        let &(g, i) = self.by_key.get(key)?;
+        let group = &self.groups[g];
+        let entry = &group.entries[i];
+        let Some(condition) = &entry.condition else {
+            return Some(Explanation {
+                result: true,
+                decision: Decision::AllTrue,
+                clauses: Vec::new(),
+            });
+        };
+        let resolver = CachingResolver::new(input.resolver);
+        let input = EvalInput {
+            resolver: &resolver,
+            ..*input
+        };
+        if let Some(private) = &entry.private {
+            return Some(condition.explain(&fill_slots(private, &input)));
+        }
+        let mut slots = LazySlots::new(&group.layout);
+        slots.ensure_all(&entry.needs, &input);
+        Some(condition.explain(slots.values()))
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The event types that have at least one entry, sorted.
+    pub fn event_types(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.by_event.keys().map(String::as_str).collect();
+        out.sort();
+        out
+    }
+
+    /// How the entries are spread over the access paths.
+    pub fn stats(&self) -> DispatchStats {
+        let mut s = DispatchStats {
+            entries: self.len,
+            event_types: self.by_event.len(),
+            ..DispatchStats::default()
+        };
+        for g in &self.groups {
+            let c = g.counts();
+            s.equality_indexed += c.equality;
+            s.range_indexed += c.range;
+            s.always_evaluated += c.always;
+            s.equality_signatures += c.signatures;
+        }
+        s
+    }
+}
+
+/// Splits one event type's members (sorted by key) into groups whose conditions read
+/// every field in one kind (see `partition`); order by key is kept within each group.
+fn partition_members<K>(members: Vec<(K, Option<TExpr>)>) -> Vec<Vec<Member<K>>> {
+    let mut parts: Vec<(Partition, Vec<Member<K>>)> = vec![Default::default()];
+    for (key, condition) in members {
+        let reads = condition.as_ref().map(read_classes);
+        let (at, reference_only) = match &reads {
+            None => (0, false),
+            Some(None) => (0, true),
+            Some(Some(reads)) => match parts.iter_mut().position(|(p, _)| p.admit(reads)) {
+                Some(at) => (at, false),
+                None => {
+                    let mut p = Partition::default();
+                    p.admit(reads);
+                    parts.push((p, Vec::new()));
+                    (parts.len() - 1, false)
+                }
+            },
+        };
+        parts[at].1.push(Member {
+            key,
+            condition,
+            reference_only,
+        });
+    }
+    parts
+        .into_iter()
+        .map(|(_, m)| m)
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+impl<K> std::fmt::Debug for DispatchIndex<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DispatchIndex")
+            .field("len", &self.len)
+            .field("event_types", &self.by_event.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,216 @@
+//! Which parts of a condition an index may use: the conjuncts of its top-level `and` that
+//! can only be true when one field holds one of a few constants (`f == c`, `f in [..]`,
+//! `f is null`, a bool field alone, `changed(f, to: c)`) or lies beyond a constant
+//! (`f > c`, `f >= c`, `f < c`, `f <= c` for numbers, datetimes and durations).
+//!
+//! Every predicate returned here is a *necessary* condition: when the whole condition is
+//! true, the predicate holds for the slot values of the event. This module must never
+//! return a predicate that can be false while the condition is true (a top-level `or`, a
+//! `not`, `!=`, a non-constant operand, a list or NaN constant are never indexed); the
+//! index would then drop matches.
+
+use crate::eval::context::changed_type;
+use crate::typed::{BinaryOp, FieldRef, TExpr, TExprKind, Type};
+use crate::value::Value;
+
+use super::key::Key;
+
+/// A necessary condition on one field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Predicate {
+    /// The field's value `==` one of `keys` (deduplicated; `f == c` has one key).
+    OneOf {
+        field: FieldRef,
+        ty: Type,
+        keys: Vec<Key>,
+        /// The conjunct holds exactly when the predicate does (false for `changed`, which
+        /// also needs the previous value to differ).
+        exact: bool,
+    },
+    /// The field's value compares to a constant: `lower` means `f > c` / `f >= c`.
+    Range {
+        field: FieldRef,
+        ty: Type,
+        bound: Bound,
+    },
+}
+
+/// `f > c` is `{ lower: true, inclusive: false }`, `f <= c` is `{ lower: false, inclusive: true }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bound {
+    pub threshold: Threshold,
+    pub lower: bool,
+    pub inclusive: bool,
+}
+
+/// An ordered constant. Only kinds whose order the evaluators define against slot values
+/// of the same kind; never NaN.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Threshold {
+    Number(f64),
+    DateTime(i64),
+    Duration(i64),
+}
+
+/// The indexable predicates of `condition` (one per indexable conjunct, in written order)
+/// and whether every conjunct gave one.
+pub(crate) fn indexable(condition: &TExpr) -> (Vec<Predicate>, bool) {
+    let mut conjuncts = Vec::new();
+    flatten_and(condition, &mut conjuncts);
+    let total = conjuncts.len();
+    let preds: Vec<Predicate> = conjuncts.into_iter().filter_map(predicate).collect();
+    let complete = preds.len() == total;
+    (preds, complete)
+}
+
+fn flatten_and<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) {
+    match &e.kind {
+        TExprKind::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => {
+            flatten_and(lhs, out);
+            flatten_and(rhs, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+fn predicate(e: &TExpr) -> Option<Predicate> {
+    match &e.kind {
+        TExprKind::Binary { op, lhs, rhs } => binary(*op, lhs, rhs),
+        // `f is null`: null equals null.
+        TExprKind::IsNull {
+            expr,
+            negated: false,
+        } => one_of(expr, vec![Key::Null]),
+        // A field alone holds only when it is `true`.
+        TExprKind::Field(f) => Some(Predicate::OneOf {
+            field: f.clone(),
+            ty: e.ty.clone(),
+            keys: vec![Key::Bool(true)],
+            exact: true,
+        }),
+        // `changed(f, to: c)` requires the current value to equal `c`.
+        TExprKind::Changed {
+            current, from, to, ..
+        } => {
+            let to = to.as_deref()?;
+            let key = Key::of(&constant(to)?)?;
+            Some(Predicate::OneOf {
+                field: current.clone(),
+                ty: changed_type(from.as_deref(), Some(to)),
+                keys: vec![key],
+                exact: false,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Predicate> {
+    use BinaryOp::*;
+    match op {
+        Eq => {
+            let (field, c) = field_and_constant(lhs, rhs)?;
+            one_of(field, vec![Key::of(&c)?])
+        }
+        In => {
+            // Only a constant list on the right: `s in "text"` is a substring test.
+            let Value::List(items) = constant(rhs)? else {
+                return None;
+            };
+            let mut keys: Vec<Key> = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                let k = Key::of(item)?;
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            one_of(lhs, keys)
+        }
+        Lt | Le | Gt | Ge => {
+            // `c < f` is `f > c`.
+            let (field, c, op) = match (&lhs.kind, constant(rhs)) {
+                (TExprKind::Field(_), Some(c)) => (lhs, c, op),
+                _ => (rhs, constant(lhs)?, mirror(op)),
+            };
+            let TExprKind::Field(f) = &field.kind else {
+                return None;
+            };
+            let threshold = match c {
+                Value::Number(n) if !n.is_nan() => Threshold::Number(n),
+                Value::DateTime(t) => Threshold::DateTime(t),
+                Value::Duration(d) => Threshold::Duration(d),
+                _ => return None,
+            };
+            Some(Predicate::Range {
+                field: f.clone(),
+                ty: field.ty.clone(),
+                bound: Bound {
+                    threshold,
+                    lower: matches!(op, Gt | Ge),
+                    inclusive: matches!(op, Ge | Le),
+                },
+            })
+        }
+        _ => None,
+    }
+}
+
+fn one_of(field: &TExpr, keys: Vec<Key>) -> Option<Predicate> {
+    let TExprKind::Field(f) = &field.kind else {
+        return None;
+    };
+    if keys.is_empty() {
+        // `f in []` is never true; leave it to the evaluator rather than index nothing.
+        return None;
+    }
+    Some(Predicate::OneOf {
+        field: f.clone(),
+        ty: field.ty.clone(),
+        keys,
+        exact: true,
+    })
+}
+
+/// `(field, constant)` from `field op constant` or `constant op field`.
+fn field_and_constant<'e>(lhs: &'e TExpr, rhs: &'e TExpr) -> Option<(&'e TExpr, Value)> {
+    match (&lhs.kind, &rhs.kind) {
+        (TExprKind::Field(_), _) => Some((lhs, constant(rhs)?)),
+        (_, TExprKind::Field(_)) => Some((rhs, constant(lhs)?)),
+        _ => None,
+    }
+}
+
+fn mirror(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
+}
+
+/// The value of a constant operand: a literal, a negated number or duration literal, or a
+/// list of such. Anything else (fields, calls, arithmetic) is not a constant here.
+fn constant(e: &TExpr) -> Option<Value> {
+    match &e.kind {
+        TExprKind::Const(v) => Some(v.clone()),
+        TExprKind::Neg(inner) => match constant(inner)? {
+            Value::Number(n) => Some(Value::Number(-n)),
+            Value::Duration(d) => Some(Value::Duration(d.checked_neg()?)),
+            _ => None,
+        },
+        TExprKind::List(items) => Some(Value::List(
+            items
+                .iter()
+                .map(constant)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,141 @@
+//! The bridge to automations-compiler: API JSON -> IR -> checked automation -> [`Plan`],
+//! and the compiler's [`Schema`] as the runtime's [`SchemaView`].
+//!
+//! Only translation lives here; the runtime's behaviour never depends on how the compiler
+//! spells things beyond the checked types.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use automations_compiler::check::{
+    CheckedAutomation, CheckedParam, CheckedStep, CheckedStepKind, check_automation,
+};
+use automations_compiler::diagnostic::Diagnostic;
+use automations_compiler::json::lower_value;
+use automations_compiler::schema::Schema;
+use automations_compiler::typed::Type;
+
+use crate::error::{Result, RuntimeError};
+use crate::hooks::{CompiledDefinition, DefinitionCompiler};
+use crate::model::{AutomationStatus, EnvironmentKind};
+use crate::plan::{ActionStep, ParamExpr, Plan, PlanStep};
+use crate::schema::SchemaView;
+
+impl SchemaView for Schema {
+    fn has_object(&self, object: &str) -> bool {
+        self.object(object).is_some()
+    }
+    fn field_type(&self, object: &str, field: &str) -> Option<Type> {
+        self.object(object)?;
+        match field {
+            "id" => Some(Type::String),
+            "created_at" | "updated_at" => Some(Type::DateTime),
+            _ => Some(self.field(object, field)?.ty.to_type()),
+        }
+    }
+}
+
+/// Compiles API JSON with the real front end and checker against a schema.
+pub struct CompilerFrontend {
+    pub schema: Arc<Schema>,
+}
+
+impl CompilerFrontend {
+    pub fn new(schema: Arc<Schema>) -> CompilerFrontend {
+        CompilerFrontend { schema }
+    }
+}
+
+/// A diagnostic as JSON (spans are byte offsets into the definition's text, 0 for values).
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    json!({
+        "severity": d.severity.as_str(),
+        "code": d.code,
+        "message": d.message,
+        "span": {"start": d.span.start, "end": d.span.end},
+        "notes": d.notes,
+        "suggestion": d.suggestion,
+    })
+}
+
+fn fail(diags: &[Diagnostic]) -> RuntimeError {
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    RuntimeError::Definition {
+        message: errors
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        diagnostics: Value::Array(diags.iter().map(diagnostic_json).collect()),
+    }
+}
+
+impl DefinitionCompiler for CompilerFrontend {
+    fn compile(&self, definition: &Value) -> Result<CompiledDefinition> {
+        let (automation, mut diags) = lower_value(definition);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(fail(&diags));
+        }
+        let (checked, check_diags) = check_automation(&automation, &self.schema);
+        diags.extend(check_diags);
+        if diags.iter().any(Diagnostic::is_error) {
+            return Err(fail(&diags));
+        }
+        Ok(CompiledDefinition {
+            name: checked.automation.name.clone(),
+            status: AutomationStatus::parse(checked.automation.status.as_str())
+                .unwrap_or(AutomationStatus::Draft),
+            environment: EnvironmentKind::parse(checked.automation.environment.as_str())
+                .unwrap_or(EnvironmentKind::Live),
+            warnings: diags.iter().map(diagnostic_json).collect(),
+            plan: plan_of(&checked),
+        })
+    }
+}
+
+/// The runtime plan of a checked automation.
+pub fn plan_of(checked: &CheckedAutomation) -> Plan {
+    Plan::new(
+        checked.automation.name.clone(),
+        checked.automation.trigger.event.clone(),
+        checked.condition.clone(),
+        checked.steps.iter().map(plan_step).collect(),
+    )
+}
+
+fn plan_step(s: &CheckedStep) -> PlanStep {
+    match &s.kind {
+        CheckedStepKind::Action { action, params } => PlanStep::Action(ActionStep {
+            id: s.id.clone(),
+            action: action.clone(),
+            guard: s.guard.clone(),
+            params: params
+                .iter()
+                .map(|(name, p)| {
+                    let p = match p {
+                        CheckedParam::Expr(e) => ParamExpr::Expr(e.clone()),
+                        CheckedParam::Form(fields) => ParamExpr::Form(
+                            fields
+                                .iter()
+                                .map(|f| (f.name.clone(), f.ty.display_name()))
+                                .collect(),
+                        ),
+                    };
+                    (name.clone(), p)
+                })
+                .collect(),
+        }),
+        CheckedStepKind::If {
+            condition,
+            then_steps,
+            else_steps,
+        } => PlanStep::If {
+            id: s.id.clone(),
+            guard: s.guard.clone(),
+            condition: condition.clone(),
+            then_steps: then_steps.iter().map(plan_step).collect(),
+            else_steps: else_steps.iter().map(plan_step).collect(),
+        },
+    }
+}

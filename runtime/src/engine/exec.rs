@@ -1,0 +1,388 @@
+//! The executor: drives runs through their plan, one op at a time, inside write
+//! transactions that also hold the steps' effects. A batch of queued runs shares one
+//! transaction (group commit); a crash before commit loses only uncommitted steps, which
+//! are executed again from the run's committed `pc` — their effects were never applied.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::Engine;
+use super::context::{event_context, load_related, plan_reference_paths};
+use super::effects::{StepError, StepScope};
+use crate::error::{Result, RuntimeError};
+use crate::expr::{self, eval_bool};
+use crate::model::*;
+use crate::plan::{ActionStep, Op, ParamExpr};
+use crate::store::{Store, StoreTx};
+
+/// What an action did.
+pub(crate) enum ActionResult {
+    Done {
+        input: Value,
+        output: Value,
+        effects: Vec<Effect>,
+    },
+    /// The run parks (`waiting`) on this step: a human task or a timer.
+    Park { input: Value, effects: Vec<Effect> },
+}
+
+/// A step's evaluated params: language values (for durations and dates) and their JSON.
+pub(crate) struct Params {
+    pub values: Vec<(String, automations_compiler::value::Value)>,
+    pub json: Map<String, Value>,
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.json.get(name).filter(|v| !v.is_null())
+    }
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
+    }
+    pub fn value(&self, name: &str) -> Option<&automations_compiler::value::Value> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+    pub fn list(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn step_type(op: &Op) -> &str {
+    match op {
+        Op::Action { step, .. } => &step.action,
+        Op::Branch { .. } => "if",
+    }
+}
+
+pub(crate) fn finish_step(step: &mut StepRun, status: StepStatus) {
+    let now = Utc::now();
+    step.status = status;
+    step.finished_at = Some(now);
+    step.duration_ms = step.started_at.map(|s| (now - s).num_milliseconds());
+}
+
+pub(crate) fn finish_run(run: &mut Run, status: RunStatus, error: Option<(String, String)>) {
+    let now = Utc::now();
+    run.status = status;
+    run.finished_at = Some(now);
+    run.duration_ms = run.started_at.map(|s| (now - s).num_milliseconds().max(0));
+    if let Some((code, message)) = error {
+        run.error_code = Some(code);
+        run.error = Some(message);
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// Executes up to `run_batch` queued runs in one write transaction; returns how many.
+    pub async fn run_queued_once(&self) -> Result<usize> {
+        // Idle rounds must not take the write lock from API writers.
+        if !self.inner.store.due_work(Utc::now()).await?.queued_runs {
+            return Ok(0);
+        }
+        let mut tx = self.inner.store.begin().await?;
+        let runs = tx.queued_runs(self.inner.config.run_batch).await?;
+        let n = runs.len();
+        for run in runs {
+            self.drive(&mut tx, run).await?;
+        }
+        tx.commit().await?;
+        if n > 0 {
+            self.inner.wake_outbox.notify_one();
+        }
+        Ok(n)
+    }
+
+    /// Executes queued runs and due timers until there is nothing left to do now.
+    pub async fn run_until_idle(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_queued_once().await? + self.fire_due_timers().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs one run forward from its `pc` until it completes, fails or parks.
+    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run) -> Result<()> {
+        let now = Utc::now();
+        if run.started_at.is_none() {
+            run.started_at = Some(now);
+        }
+        run.status = RunStatus::Running;
+        let plan = match self.plan_in_tx(tx, &run.automation_id, run.version).await {
+            Ok(p) => p,
+            Err(e @ (RuntimeError::Database(_) | RuntimeError::Corrupt(_))) => return Err(e),
+            Err(e) => {
+                finish_run(
+                    &mut run,
+                    RunStatus::Failed,
+                    Some(("plan_unavailable".into(), e.to_string())),
+                );
+                return tx.update_run(&run).await;
+            }
+        };
+        let event = tx
+            .event(&run.workspace_id, &run.event_id)
+            .await?
+            .ok_or_else(|| {
+                RuntimeError::Corrupt(format!("run {} has no event {}", run.id, run.event_id))
+            })?;
+        let mut ctx = event_context(
+            &event,
+            now.timestamp_millis(),
+            self.references(run.object.as_deref()),
+        );
+        self.refresh_record(tx, &run, &mut ctx).await?;
+        ctx.steps = run.state.outputs.clone();
+        let paths = plan_reference_paths(&plan);
+        if !paths.is_empty() {
+            load_related(
+                tx,
+                self.inner.schema.as_ref(),
+                &run.workspace_id,
+                run.object.as_deref(),
+                &paths,
+                &mut ctx,
+            )
+            .await?;
+        }
+        while (run.pc as usize) < plan.ops.len() {
+            let op = &plan.ops[run.pc as usize];
+            let mut step = StepRun {
+                id: op.step_id().to_string(),
+                step_type: step_type(op).to_string(),
+                status: StepStatus::Running,
+                seq: run.state.next_seq,
+                started_at: Some(Utc::now()),
+                finished_at: None,
+                duration_ms: None,
+                input: None,
+                output: None,
+                error: None,
+                effects: Vec::new(),
+            };
+            run.state.next_seq += 1;
+            let parked = match op {
+                Op::Branch {
+                    guard,
+                    condition,
+                    then_pc,
+                    else_pc,
+                    next,
+                    ..
+                } => {
+                    if guard.as_ref().is_some_and(|g| !eval_bool(g, &ctx)) {
+                        finish_step(&mut step, StepStatus::Skipped);
+                        run.pc = *next as i64;
+                    } else {
+                        let taken = eval_bool(condition, &ctx);
+                        step.output =
+                            Some(json!({ "branch": if taken { "then" } else { "else" } }));
+                        finish_step(&mut step, StepStatus::Completed);
+                        run.pc = if taken { *then_pc } else { *else_pc } as i64;
+                    }
+                    false
+                }
+                Op::Action { step: action, next } => {
+                    match self
+                        .step_action(tx, &mut run, &event, &mut ctx, action, &mut step)
+                        .await?
+                    {
+                        StepEnd::Next => {
+                            run.pc = *next as i64;
+                            false
+                        }
+                        StepEnd::Parked => true,
+                        StepEnd::Failed(message) => {
+                            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+                            finish_run(
+                                &mut run,
+                                RunStatus::Failed,
+                                Some(("step_failed".into(), message)),
+                            );
+                            return tx.update_run(&run).await;
+                        }
+                    }
+                }
+            };
+            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+            if parked {
+                run.status = RunStatus::Waiting;
+                return tx.update_run(&run).await;
+            }
+        }
+        finish_run(&mut run, RunStatus::Completed, None);
+        tx.update_run(&run).await
+    }
+
+    async fn refresh_record(
+        &self,
+        tx: &mut S::Tx,
+        run: &Run,
+        ctx: &mut crate::expr::EvalContext,
+    ) -> Result<()> {
+        if let (Some(o), Some(id)) = (&run.object, &run.record_id)
+            && let Some(r) = tx.record(&run.workspace_id, o, id).await?
+        {
+            ctx.record = Value::Object(r.to_json());
+        }
+        Ok(())
+    }
+
+    /// Executes one action step and records its outcome on `step`.
+    async fn step_action(
+        &self,
+        tx: &mut S::Tx,
+        run: &mut Run,
+        event: &Event,
+        ctx: &mut crate::expr::EvalContext,
+        action: &ActionStep,
+        step: &mut StepRun,
+    ) -> Result<StepEnd> {
+        if action.guard.as_ref().is_some_and(|g| !eval_bool(g, ctx)) {
+            finish_step(step, StepStatus::Skipped);
+            return Ok(StepEnd::Next);
+        }
+        if let Some(mock) = run.state.mocks.get(&action.id).cloned() {
+            step.output = Some(mock.clone());
+            self.record_output(run, ctx, &action.id, mock);
+            finish_step(step, StepStatus::Completed);
+            return Ok(StepEnd::Next);
+        }
+        let params = eval_params(action, ctx);
+        step.input = Some(Value::Object(params.json.clone()));
+        let scope = StepScope {
+            ws: &run.workspace_id,
+            run_id: &run.id,
+            automation_id: &run.automation_id,
+            step_id: &action.id,
+            event,
+            dry_run: run.dry_run,
+        };
+        let result = self.run_action(tx, &scope, run, action, params).await;
+        match result {
+            Ok(ActionResult::Done {
+                input,
+                output,
+                effects,
+            }) => {
+                let wrote = effects
+                    .iter()
+                    .any(|e| e.applied && e.kind.starts_with("record."));
+                step.input = Some(input);
+                step.effects = effects;
+                step.output = Some(output.clone());
+                self.record_output(run, ctx, &action.id, output);
+                finish_step(step, StepStatus::Completed);
+                if wrote {
+                    self.refresh_record(tx, run, ctx).await?;
+                }
+                Ok(StepEnd::Next)
+            }
+            Ok(ActionResult::Park { input, effects }) => {
+                step.input = Some(input);
+                step.effects = effects;
+                step.status = StepStatus::Waiting;
+                Ok(StepEnd::Parked)
+            }
+            Err(StepError::Step(message)) => {
+                step.error = Some(message.clone());
+                finish_step(step, StepStatus::Failed);
+                Ok(StepEnd::Failed(format!(
+                    "step {} failed: {message}",
+                    action.id
+                )))
+            }
+            Err(StepError::Fatal(e)) => Err(e),
+        }
+    }
+
+    fn record_output(
+        &self,
+        run: &mut Run,
+        ctx: &mut crate::expr::EvalContext,
+        id: &str,
+        output: Value,
+    ) {
+        run.state.outputs.insert(id.to_string(), output.clone());
+        ctx.steps.insert(id.to_string(), output);
+    }
+}
+
+pub(crate) enum StepEnd {
+    Next,
+    Parked,
+    Failed(String),
+}
+
+/// Evaluates every param of a step (forms become `{field: type}` objects).
+pub(crate) fn eval_params(action: &ActionStep, ctx: &crate::expr::EvalContext) -> Params {
+    let mut values = Vec::new();
+    let mut json_map = Map::new();
+    for (name, p) in &action.params {
+        match p {
+            ParamExpr::Expr(e) => {
+                let v = expr::eval(e, ctx);
+                json_map.insert(name.clone(), expr::to_json(&v));
+                values.push((name.clone(), v));
+            }
+            ParamExpr::Form(fields) => {
+                let form: Map<String, Value> = fields
+                    .iter()
+                    .map(|(k, t)| (k.clone(), Value::String(t.clone())))
+                    .collect();
+                json_map.insert(name.clone(), Value::Object(form));
+            }
+        }
+    }
+    Params {
+        values,
+        json: json_map,
+    }
+}
+
+/// A point in time from a `duration` (from now) or an `until` param.
+pub(crate) fn deadline(
+    params: &Params,
+    duration_param: &str,
+    until_param: Option<&str>,
+) -> Option<DateTime<Utc>> {
+    use automations_compiler::value::Value as V;
+    let now = Utc::now();
+    let ms = match params.value(duration_param) {
+        Some(V::Duration(ms)) => Some(*ms),
+        Some(V::Number(n)) => Some((*n * 1000.0) as i64),
+        Some(V::String(s)) => expr::parse_duration(s),
+        _ => None,
+    };
+    if let Some(ms) = ms {
+        return Some(now + chrono::Duration::milliseconds(ms));
+    }
+    match until_param.and_then(|u| params.value(u)) {
+        Some(V::DateTime(ms)) => DateTime::from_timestamp_millis(*ms),
+        Some(V::String(s)) => DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc)),
+        _ => None,
+    }
+}

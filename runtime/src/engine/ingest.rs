@@ -1,0 +1,237 @@
+//! Accepting events and dispatching them: an event is stored (idempotently, by workspace +
+//! id) and the runs it triggers are created in the same transaction, so an accepted event
+//! is never lost and never runs an automation twice. The loop guard (DESIGN §5) decides
+//! here whether a triggered run starts or fails with `loop_detected`.
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Engine;
+use super::context::{event_context, load_related};
+use crate::dispatch::{DispatchEntry, DispatchInput};
+use crate::error::{Result, RuntimeError};
+use crate::expr::reference_paths;
+use crate::model::*;
+use crate::store::{Store, StoreTx};
+
+/// An event from outside (`POST /api/v1/events`).
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// The caller's id, the idempotency key; generated when absent.
+    pub id: Option<String>,
+    /// `custom.<name>`.
+    pub event_type: String,
+    /// Optional record the event is about; its live values are what conditions see.
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+    pub data: Value,
+}
+
+/// What happened to one accepted event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Accepted {
+    pub event_id: String,
+    /// True when the id was seen before: nothing new was created.
+    pub duplicate: bool,
+    pub run_ids: Vec<String>,
+}
+
+impl<S: Store> Engine<S> {
+    /// Accepts one custom event (idempotent by id) and creates its runs.
+    pub async fn ingest_event(&self, ws: &str, event: NewEvent) -> Result<Accepted> {
+        Ok(self.ingest_events(ws, vec![event]).await?.remove(0))
+    }
+
+    /// Accepts a batch of custom events in one transaction (group commit).
+    pub async fn ingest_events(&self, ws: &str, events: Vec<NewEvent>) -> Result<Vec<Accepted>> {
+        let now = Utc::now();
+        let mut rows = Vec::with_capacity(events.len());
+        for e in events {
+            if !e.event_type.starts_with("custom.") || e.event_type.len() <= "custom.".len() {
+                return Err(RuntimeError::BadRequest(format!(
+                    "event type {:?} must be custom.<name> (record events come from record writes)",
+                    e.event_type
+                )));
+            }
+            if e.object.is_some() != e.record_id.is_some() {
+                return Err(RuntimeError::BadRequest(
+                    "object and record_id go together".into(),
+                ));
+            }
+            rows.push(Event {
+                workspace_id: ws.to_string(),
+                id: e.id.unwrap_or_else(|| new_id("evt")),
+                event_type: e.event_type,
+                object: e.object,
+                record_id: e.record_id,
+                payload: e.data,
+                causation: Vec::new(),
+                created_at: now,
+            });
+        }
+        self.submit_events(rows).await
+    }
+
+    /// Stores one event and creates the runs it triggers, inside `tx`.
+    pub(crate) async fn accept_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Accepted> {
+        if !tx.insert_event(event).await? {
+            return Ok(Accepted {
+                event_id: event.id.clone(),
+                duplicate: true,
+                run_ids: Vec::new(),
+            });
+        }
+        let run_ids = self.dispatch_in_tx(tx, event).await?;
+        Ok(Accepted {
+            event_id: event.id.clone(),
+            duplicate: false,
+            run_ids,
+        })
+    }
+
+    async fn dispatch_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Vec<String>> {
+        let index = self.inner.index.load_full();
+        if index
+            .all_for(&event.workspace_id, &event.event_type)
+            .is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let mut ctx = event_context(
+            event,
+            now.timestamp_millis(),
+            self.references(event.object.as_deref()),
+        );
+        if event.event_type.starts_with("custom.")
+            && let (Some(o), Some(id)) = (&event.object, &event.record_id)
+            && let Some(r) = tx.record(&event.workspace_id, o, id).await?
+        {
+            ctx.record = serde_json::Value::Object(r.to_json());
+        }
+        let input = DispatchInput {
+            workspace_id: &event.workspace_id,
+            event_type: &event.event_type,
+            ctx: &ctx,
+        };
+        let mut paths = Vec::new();
+        for c in index.candidates(&input) {
+            if let Some(cond) = &c.plan.condition {
+                reference_paths(cond, &mut paths);
+            }
+        }
+        if !paths.is_empty() {
+            load_related(
+                tx,
+                self.inner.schema.as_ref(),
+                &event.workspace_id,
+                event.object.as_deref(),
+                &paths,
+                &mut ctx,
+            )
+            .await?;
+        }
+        let input = DispatchInput {
+            workspace_id: &event.workspace_id,
+            event_type: &event.event_type,
+            ctx: &ctx,
+        };
+        let matched: Vec<DispatchEntry> = index.matches(&input).into_iter().cloned().collect();
+        let mut run_ids = Vec::new();
+        for entry in matched {
+            let loop_error = self.loop_check(tx, &entry, event).await?;
+            let run = new_run(&entry, event, loop_error);
+            if tx.insert_run(&run).await? {
+                run_ids.push(run.id);
+            }
+        }
+        Ok(run_ids)
+    }
+
+    /// `Some(message)` when starting this run would continue a loop.
+    async fn loop_check(
+        &self,
+        tx: &mut S::Tx,
+        entry: &DispatchEntry,
+        event: &Event,
+    ) -> Result<Option<String>> {
+        let guard = &self.inner.config.loop_guard;
+        let chain = &event.causation;
+        let path = || {
+            chain
+                .iter()
+                .map(|l| l.automation_id.as_str())
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        };
+        if chain.len() > guard.max_depth {
+            return Ok(Some(format!(
+                "loop_detected: causation chain depth {} exceeds {} ({} -> {})",
+                chain.len(),
+                guard.max_depth,
+                path(),
+                entry.automation_id
+            )));
+        }
+        let (Some(object), Some(record_id)) = (&event.object, &event.record_id) else {
+            return Ok(None);
+        };
+        let same = |l: &CausationLink| {
+            l.automation_id == entry.automation_id
+                && l.object.as_deref() == Some(object.as_str())
+                && l.record_id.as_deref() == Some(record_id.as_str())
+        };
+        if chain.iter().any(same) {
+            return Ok(Some(format!(
+                "loop_detected: automation {} would re-trigger itself on {object} {record_id} (chain: {} -> {})",
+                entry.automation_id,
+                path(),
+                entry.automation_id
+            )));
+        }
+        if let Some((cap, window)) = guard.rate_cap {
+            let since = event.created_at - chrono::Duration::from_std(window).unwrap_or_default();
+            let n = tx
+                .count_runs_on_record(&entry.automation_id, object, record_id, since)
+                .await?;
+            if n >= cap {
+                return Ok(Some(format!(
+                    "loop_detected: automation {} ran {n} times on {object} {record_id} within {}s (cap {cap})",
+                    entry.automation_id,
+                    window.as_secs()
+                )));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn new_run(entry: &DispatchEntry, event: &Event, loop_error: Option<String>) -> Run {
+    let now = Utc::now();
+    let failed = loop_error.is_some();
+    Run {
+        id: new_id("run"),
+        workspace_id: event.workspace_id.clone(),
+        automation_id: entry.automation_id.clone(),
+        version: entry.version,
+        event_id: event.id.clone(),
+        object: event.object.clone(),
+        record_id: event.record_id.clone(),
+        status: if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Queued
+        },
+        dry_run: entry.dry_run,
+        pc: 0,
+        state: RunState::default(),
+        error: loop_error,
+        error_code: failed.then(|| "loop_detected".to_string()),
+        created_at: now,
+        started_at: failed.then_some(now),
+        finished_at: failed.then_some(now),
+        duration_ms: failed.then_some(0),
+        steps: Vec::new(),
+    }
+}

@@ -1,0 +1,181 @@
+//! The engine: the async API the server calls, and the background workers (runs, timers,
+//! outbox). It owns the store, the dispatch index (swapped atomically) and the plan cache.
+//!
+//! Invariants kept here: an event and the runs it triggers commit together; a run's steps
+//! execute in write transactions in which their record writes and outbox rows commit; a
+//! committed step is never executed again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Notify;
+
+use crate::dispatch::DispatchIndex;
+use crate::hooks::{DefinitionCompiler, PluginRunner};
+use crate::outbox::{Deliverer, OutboxConfig};
+use crate::plan::Plan;
+use crate::schema::SchemaView;
+use crate::store::{SqliteStore, Store};
+
+mod actions;
+mod admin;
+mod automations;
+mod combiner;
+mod context;
+mod effects;
+mod exec;
+mod ingest;
+mod outbox_worker;
+mod records_api;
+mod tasks;
+mod testrun;
+mod workers;
+
+pub use admin::{SCOPES, hash_token};
+pub use ingest::Accepted;
+pub use ingest::NewEvent;
+pub use records_api::{NewRecord, RecordOp};
+pub use tasks::validate_form;
+pub use testrun::{OfflineTest, TestEvent, TestReport, TestRequest, test_offline};
+pub use workers::WorkerHandle;
+
+/// Cascade protection (DESIGN §5).
+#[derive(Debug, Clone)]
+pub struct LoopGuardConfig {
+    /// Events deeper than this in a causation chain fail their runs with `loop_detected`.
+    pub max_depth: usize,
+    /// At most this many runs of one automation on one record within `rate_window`.
+    pub rate_cap: Option<(i64, Duration)>,
+}
+
+impl Default for LoopGuardConfig {
+    fn default() -> Self {
+        LoopGuardConfig {
+            max_depth: 16,
+            rate_cap: Some((100, Duration::from_secs(60))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub outbox: OutboxConfig,
+    pub loop_guard: LoopGuardConfig,
+    /// Runs executed per write transaction (group commit).
+    pub run_batch: u32,
+    /// How often idle workers look for work they were not woken for (timers, leases).
+    pub poll_interval: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            outbox: OutboxConfig::default(),
+            loop_guard: LoopGuardConfig::default(),
+            run_batch: 256,
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+pub(crate) struct Inner<S: Store> {
+    pub(crate) store: S,
+    pub(crate) config: EngineConfig,
+    pub(crate) schema: Arc<dyn SchemaView>,
+    pub(crate) compiler: Arc<dyn DefinitionCompiler>,
+    pub(crate) plugins: Option<Arc<dyn PluginRunner>>,
+    pub(crate) index: ArcSwap<DispatchIndex>,
+    pub(crate) plans: Mutex<HashMap<(String, i64), Arc<Plan>>>,
+    pub(crate) deliverer: Deliverer,
+    pub(crate) wake_runs: Notify,
+    pub(crate) wake_outbox: Notify,
+    pub(crate) wake_timers: Notify,
+    /// The group-commit queue of API writes (see `combiner`).
+    pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
+    pub(crate) targets: Arc<dyn automations_compiler::eval::ReferenceTargets>,
+}
+
+/// The durable automation engine. Cheap to clone (one `Arc`).
+pub struct Engine<S: Store = SqliteStore> {
+    pub(crate) inner: Arc<Inner<S>>,
+}
+
+impl<S: Store> Clone for Engine<S> {
+    fn clone(&self) -> Self {
+        Engine {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// What the engine is built from.
+pub struct EngineParts<S: Store> {
+    pub store: S,
+    pub config: EngineConfig,
+    pub schema: Arc<dyn SchemaView>,
+    pub compiler: Arc<dyn DefinitionCompiler>,
+    pub plugins: Option<Arc<dyn PluginRunner>>,
+}
+
+impl<S: Store> Engine<S> {
+    /// Builds the engine, re-queues runs a crash left `running`, and loads the dispatch
+    /// index. Workers are not started: call [`Engine::start`] (or drive them by hand in tests).
+    /// Must be called inside a tokio runtime (it spawns the group-commit writer).
+    pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
+        let deliverer = Deliverer::new(parts.config.outbox.clone());
+        let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
+        let targets: Arc<dyn automations_compiler::eval::ReferenceTargets> =
+            Arc::new(crate::expr::SchemaTargets(parts.schema.clone()));
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store: parts.store,
+                config: parts.config,
+                schema: parts.schema,
+                compiler: parts.compiler,
+                plugins: parts.plugins,
+                index: ArcSwap::from_pointee(DispatchIndex::default()),
+                plans: Mutex::new(HashMap::new()),
+                deliverer,
+                wake_runs: Notify::new(),
+                wake_outbox: Notify::new(),
+                wake_timers: Notify::new(),
+                writes,
+                targets,
+            }),
+        };
+        combiner::spawn(Arc::downgrade(&engine.inner), write_rx);
+        engine.recover().await?;
+        engine.rebuild_index().await?;
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    pub fn schema(&self) -> &Arc<dyn SchemaView> {
+        &self.inner.schema
+    }
+
+    /// How expressions on records of `object` follow references (by this engine's schema).
+    pub(crate) fn references(
+        &self,
+        object: Option<&str>,
+    ) -> automations_compiler::eval::References {
+        match object {
+            Some(o) => automations_compiler::eval::References::new(o, self.inner.targets.clone()),
+            None => automations_compiler::eval::References::convention(None),
+        }
+    }
+
+    /// The current dispatch index (for the API's diagnostics and benchmarks).
+    pub fn dispatch_index(&self) -> Arc<DispatchIndex> {
+        self.inner.index.load_full()
+    }
+}

@@ -1,0 +1,64 @@
+//! The runtime's error type. The server maps variants to HTTP statuses; this crate never
+//! speaks HTTP status codes itself.
+
+use serde::Serialize;
+
+/// A field-level validation problem (record writes, task output against its form).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Unknown id, or an id of another workspace (the server answers 404 for both).
+    #[error("{what} not found: {id}")]
+    NotFound { what: &'static str, id: String },
+    /// A record field of the wrong type, a picklist value outside its set, task output that
+    /// does not match its form (the server answers 422).
+    #[error("validation failed: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Validation(Vec<FieldError>),
+    /// A definition that does not compile; `diagnostics` are the compiler's, serialised.
+    #[error("invalid definition: {message}")]
+    Definition {
+        message: String,
+        diagnostics: serde_json::Value,
+    },
+    /// A second task completion, an edit of an archived automation, a retry of a run that
+    /// did not fail (the server answers 409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A request that makes no sense in the current state of things (400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl RuntimeError {
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        RuntimeError::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        RuntimeError::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<serde_json::Error> for RuntimeError {
+    fn from(e: serde_json::Error) -> Self {
+        RuntimeError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;

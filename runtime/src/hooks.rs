@@ -1,0 +1,92 @@
+//! Seams the server fills in: the definition compiler (API JSON -> [`Plan`]) and the
+//! plugin runner (a wasm host). The runtime depends only on these traits, so it neither
+//! links wasmtime nor fixes the compiler's API in its own types.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+use crate::model::{AutomationStatus, EnvironmentKind};
+use crate::plan::Plan;
+
+/// A definition compiled for the runtime, with what the automations table stores.
+#[derive(Debug, Clone)]
+pub struct CompiledDefinition {
+    pub plan: Plan,
+    pub name: String,
+    pub status: AutomationStatus,
+    pub environment: EnvironmentKind,
+    /// Non-fatal diagnostics (warnings), serialised as the compiler's JSON.
+    pub warnings: Vec<Value>,
+}
+
+pub trait DefinitionCompiler: Send + Sync {
+    /// Compiles API JSON (DESIGN §3.1). Errors are `RuntimeError::Definition` with diagnostics.
+    fn compile(&self, definition: &Value) -> Result<CompiledDefinition>;
+}
+
+/// An effect asked for by an action or a plugin; applied (or, in dry-run, recorded) by the
+/// one effect path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EffectRequest {
+    UpdateRecord {
+        object: String,
+        id: String,
+        fields: Map<String, Value>,
+    },
+    CreateRecord {
+        object: String,
+        fields: Map<String, Value>,
+    },
+    Notify {
+        user_id: String,
+        message: String,
+    },
+    Email {
+        to: Vec<String>,
+        cc: Vec<String>,
+        subject: String,
+        body: String,
+    },
+    Slack {
+        text: String,
+        target: Option<String>,
+    },
+    Webhook {
+        url: String,
+        method: String,
+        headers: Map<String, Value>,
+        body: Value,
+        secret: Option<String>,
+    },
+}
+
+/// One plugin step invocation.
+#[derive(Debug, Clone)]
+pub struct PluginCall {
+    pub workspace_id: String,
+    pub run_id: String,
+    pub step_id: String,
+    pub plugin: String,
+    pub version: Option<String>,
+    pub input: Value,
+    pub dry_run: bool,
+}
+
+/// What a plugin produced: its output and the effects it asked for through host functions
+/// (applied by the runtime in the step's transaction).
+#[derive(Debug, Clone, Default)]
+pub struct PluginResult {
+    pub output: Value,
+    pub effects: Vec<EffectRequest>,
+}
+
+pub type PluginFuture<'a> =
+    Pin<Box<dyn Future<Output = std::result::Result<PluginResult, String>> + Send + 'a>>;
+
+/// Runs plugin steps (the server provides one built on automations-host-api).
+pub trait PluginRunner: Send + Sync {
+    fn run(&self, call: PluginCall) -> PluginFuture<'_>;
+}

@@ -1,0 +1,364 @@
+//! Row types of the runtime: what the store reads and writes and what the server serialises.
+//!
+//! Plain data only: no SQL and no behaviour beyond small conversions. Status enums spell
+//! themselves exactly as DESIGN §6 and §12.1 do.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Timestamps are stored as RFC 3339 text with milliseconds, so that text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parses a stored timestamp; a malformed one reads as the epoch rather than failing a read.
+pub fn parse_ts(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $( #[serde(rename = $text)] $variant ),* }
+        impl $name {
+            pub fn as_str(self) -> &'static str { match self { $( $name::$variant => $text ),* } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $( $text => Some($name::$variant), )* _ => None } }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+string_enum!(
+    /// Run status (DESIGN §6).
+    RunStatus { Queued => "queued", Running => "running", Waiting => "waiting", Completed => "completed", Failed => "failed", Cancelled => "cancelled" }
+);
+string_enum!(
+    /// Step status (DESIGN §6).
+    StepStatus { Pending => "pending", Running => "running", Waiting => "waiting", Completed => "completed", Failed => "failed", Skipped => "skipped" }
+);
+string_enum!(
+    /// Human task status.
+    TaskStatus { Open => "open", Completed => "completed", TimedOut => "timed_out", Cancelled => "cancelled" }
+);
+string_enum!(
+    /// Outbox item kind (§12.1).
+    OutboxKind { Email => "email", Slack => "slack", Webhook => "webhook" }
+);
+string_enum!(
+    /// Outbox item status (§12.1).
+    OutboxStatus { Pending => "pending", Delivered => "delivered", Dead => "dead" }
+);
+string_enum!(
+    /// Automation status (mirrors the IR's; stored as text).
+    AutomationStatus { Draft => "draft", Active => "active", Paused => "paused", Archived => "archived" }
+);
+string_enum!(
+    /// Automation environment.
+    EnvironmentKind { Live => "live", Sandbox => "sandbox" }
+);
+string_enum!(
+    /// What a durable timer is for.
+    TimerKind { Wait => "wait", TaskTimeout => "task_timeout" }
+);
+
+impl RunStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub sandbox_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Automation {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub status: AutomationStatus,
+    pub environment: EnvironmentKind,
+    pub current_version: i64,
+    /// For a sandbox automation: the live automation it shadows (promote target).
+    pub shadows_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AutomationVersion {
+    pub workspace_id: String,
+    pub automation_id: String,
+    pub version: i64,
+    /// The definition as API JSON (DESIGN §3.1).
+    pub definition: Value,
+    pub status: AutomationStatus,
+    pub environment: EnvironmentKind,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A CRM record. `fields` never holds `id`, `created_at` or `updated_at`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Record {
+    pub workspace_id: String,
+    pub object: String,
+    pub id: String,
+    pub fields: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Record {
+    /// The record as conditions see it: fields plus `id`, `created_at`, `updated_at`.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = self.fields.clone();
+        m.insert("id".into(), Value::String(self.id.clone()));
+        m.insert("created_at".into(), Value::String(ts(self.created_at)));
+        m.insert("updated_at".into(), Value::String(ts(self.updated_at)));
+        m
+    }
+}
+
+/// One link of an event's causation chain: which run of which automation wrote what.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CausationLink {
+    pub event_id: String,
+    pub automation_id: String,
+    pub run_id: String,
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub workspace_id: String,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+    /// Record events: `{"record": {...}, "previous": {...} | null, "changed": [..]}`;
+    /// custom events: whatever the caller sent as `data`.
+    pub payload: Value,
+    pub causation: Vec<CausationLink>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn depth(&self) -> usize {
+        self.causation.len()
+    }
+}
+
+/// An effect of a step (DESIGN §7): applied, or only recorded in dry-run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Effect {
+    /// `record.update`, `record.create`, `task.create`, `notification`, `email`, `slack`,
+    /// `webhook`, `human_task`.
+    pub kind: String,
+    pub applied: bool,
+    /// The id of what was written (record id, outbox id, notification id); synthetic
+    /// (`dry_...`) in dry-run.
+    pub id: Option<String>,
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRun {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub step_type: String,
+    pub status: StepStatus,
+    #[serde(skip)]
+    pub seq: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+/// Executor progress persisted on the run: where to continue and what earlier steps output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunState {
+    #[serde(default)]
+    pub outputs: Map<String, Value>,
+    /// Next step sequence number (execution order of step rows).
+    #[serde(default)]
+    pub next_seq: i64,
+    /// Mocked step outputs (offline `test`): the step is not executed, its output is this.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub mocks: Map<String, Value>,
+    /// Offline `test`: `wait` steps complete at once instead of parking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_waits: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub id: String,
+    pub workspace_id: String,
+    pub automation_id: String,
+    pub version: i64,
+    pub event_id: String,
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+    pub status: RunStatus,
+    pub dry_run: bool,
+    #[serde(skip)]
+    pub pc: i64,
+    #[serde(skip)]
+    pub state: RunState,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub steps: Vec<StepRun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: String,
+    pub workspace_id: String,
+    pub run_id: String,
+    pub automation_id: String,
+    pub step_id: String,
+    pub title: String,
+    pub assignee: Option<String>,
+    pub queue: Option<String>,
+    /// Field name -> type name (`bool`, `string`, `number`, ...).
+    pub form: Value,
+    pub status: TaskStatus,
+    pub output: Option<Value>,
+    pub on_timeout: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub timeout_at: Option<DateTime<Utc>>,
+    pub dry_run: bool,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timer {
+    pub id: String,
+    pub workspace_id: String,
+    pub run_id: String,
+    pub step_id: String,
+    pub kind: TimerKind,
+    pub fire_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub id: String,
+    pub workspace_id: String,
+    pub kind: OutboxKind,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub payload: Value,
+    pub run_id: Option<String>,
+    pub step_id: Option<String>,
+    pub idempotency_key: String,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub message: String,
+    pub run_id: Option<String>,
+    pub step_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailboxMessage {
+    pub id: String,
+    pub workspace_id: String,
+    pub outbox_id: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub workspace_id: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters for listing runs; newest first, cursor is the last run id of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub automation_id: Option<String>,
+    pub status: Option<RunStatus>,
+    pub dry_run: Option<bool>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    pub kind: Option<OutboxKind>,
+    pub status: Option<OutboxStatus>,
+    pub run_id: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub assignee: Option<String>,
+    pub queue: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// One page of a list (§12.1): `next_cursor` is `None` on the last page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,246 @@
+//! One delivery attempt of one outbox item: email (SMTP or the local mailbox), Slack
+//! (incoming webhook), webhook (signed HTTP request). Decides delivered / retry / dead;
+//! never touches storage (the worker records the outcome).
+
+use chrono::Utc;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+
+use super::{OutboxConfig, netcheck, signing};
+use crate::model::{OutboxItem, OutboxKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// No SMTP configured: the message goes to the local mailbox, and counts as delivered.
+    LocalMail {
+        to: Vec<String>,
+        cc: Vec<String>,
+        subject: String,
+        body: String,
+    },
+    Retry(String),
+    Dead(String),
+}
+
+/// Holds the HTTP client and the SMTP transport, built once.
+pub struct Deliverer {
+    config: OutboxConfig,
+    http: reqwest::Client,
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl Deliverer {
+    pub fn new(config: OutboxConfig) -> Deliverer {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client with default TLS builds");
+        let smtp = config.smtp.as_ref().and_then(|s| {
+            let builder = if s.insecure {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+            } else {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).ok()?
+            };
+            let mut builder = builder.port(s.port).timeout(Some(config.request_timeout));
+            if let (Some(u), Some(p)) = (&s.username, &s.password) {
+                builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+            }
+            Some(builder.build())
+        });
+        Deliverer { config, http, smtp }
+    }
+
+    pub fn config(&self) -> &OutboxConfig {
+        &self.config
+    }
+
+    pub async fn deliver(&self, item: &OutboxItem) -> DeliveryOutcome {
+        match item.kind {
+            OutboxKind::Email => self.email(item).await,
+            OutboxKind::Slack => self.slack(item).await,
+            OutboxKind::Webhook => self.webhook(item).await,
+        }
+    }
+
+    async fn email(&self, item: &OutboxItem) -> DeliveryOutcome {
+        let p = &item.payload;
+        let (to, cc, subject, body) = (
+            str_list(p.get("to")),
+            str_list(p.get("cc")),
+            text(p, "subject"),
+            text(p, "body"),
+        );
+        if to.is_empty() {
+            return DeliveryOutcome::Dead("email has no recipient".into());
+        }
+        let (Some(smtp), Some(conf)) = (&self.smtp, &self.config.smtp) else {
+            return DeliveryOutcome::LocalMail {
+                to,
+                cc,
+                subject,
+                body,
+            };
+        };
+        let message =
+            match build_message(&conf.from, &to, &cc, &subject, &body, &item.idempotency_key) {
+                Ok(m) => m,
+                Err(e) => return DeliveryOutcome::Dead(e),
+            };
+        match smtp.send(message).await {
+            Ok(_) => DeliveryOutcome::Delivered,
+            Err(e) if e.is_permanent() => {
+                DeliveryOutcome::Dead(format!("SMTP rejected the message: {e}"))
+            }
+            Err(e) => DeliveryOutcome::Retry(format!("SMTP error: {e}")),
+        }
+    }
+
+    async fn slack(&self, item: &OutboxItem) -> DeliveryOutcome {
+        let Some(url) = &self.config.slack_webhook_url else {
+            return DeliveryOutcome::Dead(
+                "no Slack webhook URL configured (start the server with --slack-webhook-url)"
+                    .into(),
+            );
+        };
+        let body = serde_json::json!({ "text": text(&item.payload, "text") });
+        let req = self
+            .http
+            .post(url)
+            .header("Idempotency-Key", &item.idempotency_key)
+            .json(&body);
+        self.send(url, req).await
+    }
+
+    async fn webhook(&self, item: &OutboxItem) -> DeliveryOutcome {
+        let p = &item.payload;
+        let url = text(p, "url");
+        let method = match p
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("POST")
+            .to_ascii_uppercase()
+            .parse()
+        {
+            Ok(m) => m,
+            Err(_) => return DeliveryOutcome::Dead("invalid HTTP method".into()),
+        };
+        let body = match p.get("body") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => s.clone().into_bytes(),
+            Some(v) => v.to_string().into_bytes(),
+        };
+        let ts = Utc::now().timestamp();
+        let mut req = self
+            .http
+            .request(method, &url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &item.idempotency_key)
+            .header("webhook-timestamp", ts.to_string());
+        if let Some(secret) = p
+            .get("secret")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            req = req.header(
+                "webhook-signature",
+                signing::sign(secret, &item.idempotency_key, ts, &body),
+            );
+        }
+        if let Some(Value::Object(h)) = p.get("headers") {
+            for (k, v) in h {
+                req = req.header(
+                    k.as_str(),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                );
+            }
+        }
+        self.send(&url, req.body(body)).await
+    }
+
+    async fn send(&self, url: &str, req: reqwest::RequestBuilder) -> DeliveryOutcome {
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => return DeliveryOutcome::Dead(format!("invalid URL {url:?}")),
+        };
+        if !self.config.allow_private {
+            match netcheck::private_target(&parsed).await {
+                Ok(Some(ip)) => {
+                    return DeliveryOutcome::Dead(format!(
+                        "refused: {ip} is a private or loopback address (allow with --webhook-allow-private)"
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => return DeliveryOutcome::Retry(e),
+            }
+        }
+        match req.send().await {
+            Ok(resp) => classify_status(resp.status().as_u16()),
+            Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}")),
+        }
+    }
+}
+
+/// 2xx delivered; 408, 429 and 5xx retried; any other status is final.
+pub fn classify_status(status: u16) -> DeliveryOutcome {
+    match status {
+        200..=299 => DeliveryOutcome::Delivered,
+        408 | 429 | 500..=599 => DeliveryOutcome::Retry(format!("HTTP {status}")),
+        _ => DeliveryOutcome::Dead(format!("HTTP {status} (not retried)")),
+    }
+}
+
+fn build_message(
+    from: &str,
+    to: &[String],
+    cc: &[String],
+    subject: &str,
+    body: &str,
+    key: &str,
+) -> Result<Message, String> {
+    let parse = |s: &str| {
+        s.parse::<Mailbox>()
+            .map_err(|e| format!("invalid address {s:?}: {e}"))
+    };
+    let mut b = Message::builder()
+        .from(parse(from)?)
+        .subject(subject)
+        .message_id(Some(format!("<{key}@automations>")));
+    for t in to {
+        b = b.to(parse(t)?);
+    }
+    for c in cc {
+        b = b.cc(parse(c)?);
+    }
+    b.header(ContentType::TEXT_PLAIN)
+        .body(body.to_string())
+        .map_err(|e| e.to_string())
+}

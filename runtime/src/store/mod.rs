@@ -1,0 +1,259 @@
+//! Storage behind a trait: [`Store`] (reads, on a reader pool) and [`StoreTx`] (one write
+//! transaction, on the single writer).
+//!
+//! All SQL lives in one module per driver (`sqlite` now; a PostgreSQL twin implements the
+//! same traits). Nothing above this module builds SQL. Every method that takes a workspace
+//! id filters by it, so another workspace's id reads as missing.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+use crate::model::*;
+
+pub mod sqlite;
+
+pub use sqlite::{SqliteConfig, SqliteStore};
+
+/// What is waiting for a worker right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueWork {
+    pub queued_runs: bool,
+    pub due_timers: bool,
+    pub due_outbox: bool,
+}
+
+/// Read access and the entry point of write transactions.
+pub trait Store: Send + Sync + 'static {
+    type Tx: StoreTx;
+
+    /// Opens a write transaction (`BEGIN IMMEDIATE` on SQLite: the write lock is taken at
+    /// once, so two writers never deadlock upgrading a read lock).
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+
+    fn workspace(&self, id: &str) -> impl Future<Output = Result<Option<Workspace>>> + Send;
+    fn workspace_by_name(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Workspace>>> + Send;
+    /// The token whose hash is `token_hash` (revoked tokens are not returned).
+    fn token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
+
+    fn automation(
+        &self,
+        ws: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Automation>>> + Send;
+    /// Automations of one workspace, or of all workspaces when `ws` is `None`.
+    fn automations(&self, ws: Option<&str>)
+    -> impl Future<Output = Result<Vec<Automation>>> + Send;
+    fn versions(
+        &self,
+        ws: &str,
+        automation_id: &str,
+    ) -> impl Future<Output = Result<Vec<AutomationVersion>>> + Send;
+    fn version(
+        &self,
+        automation_id: &str,
+        version: i64,
+    ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
+
+    fn record(
+        &self,
+        ws: &str,
+        object: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Record>>> + Send;
+    /// Records of `object` whose fields equal every pair of `equals`; ordered by id.
+    fn query_records(
+        &self,
+        ws: &str,
+        object: &str,
+        equals: &Map<String, Value>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Record>>> + Send;
+
+    /// A run with its steps.
+    fn run(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Run>>> + Send;
+    /// Runs without their steps, newest first.
+    fn runs(&self, ws: &str, filter: &RunFilter) -> impl Future<Output = Result<Page<Run>>> + Send;
+    /// Every run of an event (tests and the API's event view).
+    fn runs_for_event(
+        &self,
+        ws: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<Vec<Run>>> + Send;
+    fn count_runs(&self, status: Option<RunStatus>) -> impl Future<Output = Result<i64>> + Send;
+    /// Cheap read-only probe used by idle workers before they take the write lock.
+    fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;
+
+    fn task(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Task>>> + Send;
+    fn tasks(
+        &self,
+        ws: &str,
+        filter: &TaskFilter,
+    ) -> impl Future<Output = Result<Page<Task>>> + Send;
+    fn outbox(
+        &self,
+        ws: &str,
+        filter: &OutboxFilter,
+    ) -> impl Future<Output = Result<Page<OutboxItem>>> + Send;
+    fn mailbox(&self, ws: &str) -> impl Future<Output = Result<Vec<MailboxMessage>>> + Send;
+    fn notifications(
+        &self,
+        ws: &str,
+        user_id: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
+    fn event(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Event>>> + Send;
+    fn audit_log(
+        &self,
+        ws: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+}
+
+/// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
+pub trait StoreTx: Send {
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+    /// Savepoints let one transaction carry several independent requests (group commit):
+    /// a failing request rolls back to its savepoint without touching the others.
+    fn savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn release_savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
+    fn rollback_to_savepoint(&mut self) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_workspace(&mut self, w: &Workspace) -> impl Future<Output = Result<()>> + Send;
+    fn set_sandbox_active(
+        &mut self,
+        ws: &str,
+        on: bool,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn insert_token(
+        &mut self,
+        t: &ApiToken,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn automation(
+        &mut self,
+        ws: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Automation>>> + Send;
+    fn insert_automation(&mut self, a: &Automation) -> impl Future<Output = Result<()>> + Send;
+    fn update_automation(&mut self, a: &Automation) -> impl Future<Output = Result<()>> + Send;
+    fn insert_version(&mut self, v: &AutomationVersion) -> impl Future<Output = Result<()>> + Send;
+
+    fn record(
+        &mut self,
+        ws: &str,
+        object: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Record>>> + Send;
+    fn insert_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
+    fn update_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
+    fn delete_record(
+        &mut self,
+        ws: &str,
+        object: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    fn event(&mut self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Event>>> + Send;
+    fn version(
+        &mut self,
+        automation_id: &str,
+        version: i64,
+    ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
+    /// Active automations of every workspace (dispatch index build).
+    fn automations(&mut self) -> impl Future<Output = Result<Vec<Automation>>> + Send;
+
+    /// False when an event with the same workspace and id exists (idempotent acceptance).
+    fn insert_event(&mut self, e: &Event) -> impl Future<Output = Result<bool>> + Send;
+
+    /// False when the run for this (workspace, automation, event) already exists.
+    fn insert_run(&mut self, r: &Run) -> impl Future<Output = Result<bool>> + Send;
+    /// A run without steps; `ws` `None` for internal look-ups by id.
+    fn run(
+        &mut self,
+        ws: Option<&str>,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Run>>> + Send;
+    fn update_run(&mut self, r: &Run) -> impl Future<Output = Result<()>> + Send;
+    /// The oldest queued runs.
+    fn queued_runs(&mut self, limit: u32) -> impl Future<Output = Result<Vec<Run>>> + Send;
+    /// Marks every `running` run `queued` again (crash recovery on start); returns how many.
+    fn requeue_running(&mut self) -> impl Future<Output = Result<u64>> + Send;
+    /// Runs of `automation_id` on one record created at or after `since` (loop rate cap).
+    fn count_runs_on_record(
+        &mut self,
+        automation_id: &str,
+        object: &str,
+        record_id: &str,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    fn upsert_step(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        s: &StepRun,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn steps(&mut self, run_id: &str) -> impl Future<Output = Result<Vec<StepRun>>> + Send;
+
+    fn insert_task(&mut self, t: &Task) -> impl Future<Output = Result<()>> + Send;
+    fn task(
+        &mut self,
+        ws: Option<&str>,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Task>>> + Send;
+    fn open_task_for_run(
+        &mut self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<Task>>> + Send;
+    /// Moves a task from `from` to `to` (with output); false when it was not in `from`:
+    /// the compare-and-set that makes completion happen exactly once.
+    fn transition_task(
+        &mut self,
+        id: &str,
+        from: TaskStatus,
+        to: TaskStatus,
+        output: Option<&Value>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn reassign_task(
+        &mut self,
+        id: &str,
+        assignee: Option<&str>,
+        queue: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_timer(&mut self, t: &Timer) -> impl Future<Output = Result<()>> + Send;
+    fn due_timers(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Timer>>> + Send;
+    /// Closes a pending timer (`fired` or `cancelled`); false when it was not pending.
+    fn close_timer(&mut self, id: &str, status: &str) -> impl Future<Output = Result<bool>> + Send;
+    fn cancel_timers_for_run(&mut self, run_id: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// False when an item with the same idempotency key exists (never enqueued twice).
+    fn insert_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<bool>> + Send;
+    /// Pending items due at `now`, oldest first; their `next_attempt_at` is pushed to
+    /// `lease_until` so that a concurrent worker does not take them too.
+    fn claim_outbox(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>>> + Send;
+    fn update_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
+    fn insert_mail(&mut self, m: &MailboxMessage) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_notification(&mut self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
+    fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
+}

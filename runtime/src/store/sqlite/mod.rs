@@ -1,0 +1,423 @@
+//! The SQLite driver: WAL, `synchronous=NORMAL`, one writer connection (every write
+//! transaction starts with `BEGIN IMMEDIATE`) and a pool of readers. Migrations are
+//! embedded from `runtime/migrations/sqlite`.
+//!
+//! This module and its children are the only place that speaks SQLite SQL.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, SqlitePool};
+
+use super::{DueWork, Store};
+use crate::error::Result;
+use crate::model::*;
+
+mod rows;
+mod tx;
+
+use rows::*;
+pub use tx::SqliteTx;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Where the database lives and how many readers to keep.
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    /// A file path; `None` is a private in-memory database (offline `test`, unit tests).
+    pub path: Option<PathBuf>,
+    pub readers: u32,
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            path: Some(PathBuf::from("automations.db")),
+            readers: 4,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl SqliteConfig {
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        SqliteConfig {
+            path: Some(path.into()),
+            ..Default::default()
+        }
+    }
+    pub fn in_memory() -> Self {
+        SqliteConfig {
+            path: None,
+            readers: 1,
+            ..Default::default()
+        }
+    }
+    /// Accepts `sqlite://path`, `sqlite:path`, `sqlite::memory:` or a bare path.
+    pub fn from_url(url: &str) -> Self {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if rest == ":memory:" || rest.is_empty() {
+            Self::in_memory()
+        } else {
+            Self::file(rest)
+        }
+    }
+}
+
+/// SQLite storage: a single-connection writer pool and a reader pool over the same file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database and applies pending migrations.
+    pub async fn open(config: &SqliteConfig) -> Result<SqliteStore> {
+        let base = match &config.path {
+            Some(p) => SqliteConnectOptions::new()
+                .filename(p)
+                .create_if_missing(true),
+            None => SqliteConnectOptions::from_str("sqlite::memory:")?,
+        }
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(config.busy_timeout)
+        .foreign_keys(false);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        // An in-memory database exists per connection: readers must share the writer.
+        let reader = if config.path.is_some() {
+            SqlitePoolOptions::new()
+                .max_connections(config.readers.max(1))
+                .connect_with(base.read_only(true))
+                .await?
+        } else {
+            writer.clone()
+        };
+        Ok(SqliteStore { writer, reader })
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn page<T>(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let limit = limit.clamp(1, 500) as usize;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+fn limit_or_default(limit: u32) -> u32 {
+    if limit == 0 { 50 } else { limit.min(500) }
+}
+
+impl Store for SqliteStore {
+    type Tx = SqliteTx;
+
+    async fn begin(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx {
+            tx: self.writer.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+
+    async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(workspace).transpose()
+    }
+
+    async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(workspace).transpose()
+    }
+
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let row =
+            sqlx::query("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?;
+        row.as_ref().map(token).transpose()
+    }
+
+    async fn automation(&self, ws: &str, id: &str) -> Result<Option<Automation>> {
+        let sql =
+            format!("SELECT {AUTOMATION_COLS} FROM automations WHERE workspace_id = ? AND id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(automation).transpose()
+    }
+
+    async fn automations(&self, ws: Option<&str>) -> Result<Vec<Automation>> {
+        let sql = format!(
+            "SELECT {AUTOMATION_COLS} FROM automations WHERE (?1 IS NULL OR workspace_id = ?1) ORDER BY id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(automation).collect()
+    }
+
+    async fn versions(&self, ws: &str, automation_id: &str) -> Result<Vec<AutomationVersion>> {
+        let rows = sqlx::query(
+            "SELECT * FROM automation_versions WHERE workspace_id = ? AND automation_id = ? ORDER BY version DESC",
+        )
+        .bind(ws)
+        .bind(automation_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn version(&self, automation_id: &str, v: i64) -> Result<Option<AutomationVersion>> {
+        let row = sqlx::query(
+            "SELECT * FROM automation_versions WHERE automation_id = ? AND version = ?",
+        )
+        .bind(automation_id)
+        .bind(v)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(version).transpose()
+    }
+
+    async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id = ?"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(object)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn query_records(
+        &self,
+        ws: &str,
+        object: &str,
+        equals: &Map<String, Value>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Record>> {
+        let limit = limit_or_default(limit);
+        let mut sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id > ?"
+        );
+        for _ in equals {
+            // Field names are bound as JSON paths, never spliced into the SQL.
+            sql.push_str(" AND json_extract(fields, ?) IS json_extract(?, '$')");
+        }
+        sql.push_str(" ORDER BY id LIMIT ?");
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(object)
+            .bind(cursor.unwrap_or(""));
+        for (k, v) in equals {
+            q = q
+                .bind(format!("$.\"{}\"", k.replace('"', "")))
+                .bind(v.to_string());
+        }
+        let rows = q.bind(limit as i64 + 1).fetch_all(&self.reader).await?;
+        let items = rows.iter().map(record).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |r| r.id.clone()))
+    }
+
+    async fn run(&self, ws: &str, id: &str) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = ? AND id = ?");
+        let Some(row) = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut r = run(&row)?;
+        let sql = format!("SELECT {STEP_COLS} FROM steps WHERE run_id = ? ORDER BY seq");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        r.steps = rows.iter().map(step).collect::<Result<_>>()?;
+        Ok(Some(r))
+    }
+
+    async fn runs(&self, ws: &str, f: &RunFilter) -> Result<Page<Run>> {
+        let limit = limit_or_default(f.limit);
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = ?1 AND (?2 IS NULL OR automation_id = ?2) \
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR dry_run = ?4) AND (?5 IS NULL OR id < ?5) \
+             ORDER BY id DESC LIMIT ?6"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.automation_id.as_deref())
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.dry_run.map(i64::from))
+            .bind(f.cursor.as_deref())
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(run).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |r| r.id.clone()))
+    }
+
+    async fn runs_for_event(&self, ws: &str, event_id: &str) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = ? AND event_id = ? ORDER BY id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(event_id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    async fn count_runs(&self, status: Option<RunStatus>) -> Result<i64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE (?1 IS NULL OR status = ?1)")
+                .bind(status.map(|s| s.as_str()))
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(n)
+    }
+
+    async fn due_work(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DueWork> {
+        let now = ts(now);
+        let (r, t, o): (i64, i64, i64) = sqlx::query_as(
+            "SELECT EXISTS(SELECT 1 FROM runs WHERE status = 'queued'), \
+             EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= ?1), \
+             EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)",
+        )
+        .bind(now)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(DueWork {
+            queued_runs: r != 0,
+            due_timers: t != 0,
+            due_outbox: o != 0,
+        })
+    }
+
+    async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
+        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ? AND id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(task).transpose()
+    }
+
+    async fn tasks(&self, ws: &str, f: &TaskFilter) -> Result<Page<Task>> {
+        let limit = limit_or_default(f.limit);
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ?1 AND (?2 IS NULL OR status = ?2) \
+             AND (?3 IS NULL OR assignee = ?3) AND (?4 IS NULL OR queue = ?4) AND (?5 IS NULL OR id < ?5) \
+             ORDER BY id DESC LIMIT ?6"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.assignee.as_deref())
+            .bind(f.queue.as_deref())
+            .bind(f.cursor.as_deref())
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(task).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |t| t.id.clone()))
+    }
+
+    async fn outbox(&self, ws: &str, f: &OutboxFilter) -> Result<Page<OutboxItem>> {
+        let limit = limit_or_default(f.limit);
+        let sql = format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE workspace_id = ?1 AND (?2 IS NULL OR kind = ?2) \
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR run_id = ?4) AND (?5 IS NULL OR id < ?5) \
+             ORDER BY id DESC LIMIT ?6"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.kind.map(|s| s.as_str()))
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.run_id.as_deref())
+            .bind(f.cursor.as_deref())
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(outbox).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |o| o.id.clone()))
+    }
+
+    async fn mailbox(&self, ws: &str) -> Result<Vec<MailboxMessage>> {
+        let rows = sqlx::query("SELECT * FROM mailbox WHERE workspace_id = ? ORDER BY id")
+            .bind(ws)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(mail).collect()
+    }
+
+    async fn notifications(&self, ws: &str, user_id: Option<&str>) -> Result<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE workspace_id = ?1 AND (?2 IS NULL OR user_id = ?2) ORDER BY id",
+        )
+        .bind(ws)
+        .bind(user_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+
+    async fn event(&self, ws: &str, id: &str) -> Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE workspace_id = ? AND id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(event).transpose()
+    }
+
+    async fn audit_log(&self, ws: &str, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows =
+            sqlx::query("SELECT * FROM audit_log WHERE workspace_id = ? ORDER BY id DESC LIMIT ?")
+                .bind(ws)
+                .bind(limit_or_default(limit) as i64)
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter().map(audit).collect()
+    }
+}

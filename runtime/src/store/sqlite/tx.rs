@@ -1,0 +1,613 @@
+//! The SQLite write transaction ([`StoreTx`]). Every statement runs on the one writer
+//! connection inside a `BEGIN IMMEDIATE` transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+
+use super::rows::*;
+use crate::error::Result;
+use crate::model::*;
+use crate::store::StoreTx;
+
+pub struct SqliteTx {
+    pub(super) tx: Transaction<'static, Sqlite>,
+}
+
+fn opt_ts(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(ts)
+}
+
+fn opt_json(v: Option<&Value>) -> Option<String> {
+    v.map(|v| v.to_string())
+}
+
+impl StoreTx for SqliteTx {
+    async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO request")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE request")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_workspace(&mut self, w: &Workspace) -> Result<()> {
+        sqlx::query("INSERT INTO workspaces (id, workspace_id, name, sandbox_active, created_at) VALUES (?1, ?1, ?2, ?3, ?4)")
+            .bind(&w.id)
+            .bind(&w.name)
+            .bind(w.sandbox_active as i64)
+            .bind(ts(w.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_sandbox_active(&mut self, ws: &str, on: bool) -> Result<bool> {
+        let r = sqlx::query("UPDATE workspaces SET sandbox_active = ? WHERE id = ?")
+            .bind(on as i64)
+            .bind(ws)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_token(&mut self, t: &ApiToken, token_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (id, workspace_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&t.id)
+            .bind(&t.workspace_id)
+            .bind(&t.name)
+            .bind(token_hash)
+            .bind(serde_json::to_string(&t.scopes)?)
+            .bind(ts(t.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn automation(&mut self, ws: &str, id: &str) -> Result<Option<Automation>> {
+        let sql =
+            format!("SELECT {AUTOMATION_COLS} FROM automations WHERE workspace_id = ? AND id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(automation).transpose()
+    }
+
+    async fn insert_automation(&mut self, a: &Automation) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO automations ({AUTOMATION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&a.id)
+            .bind(&a.workspace_id)
+            .bind(&a.name)
+            .bind(a.status.as_str())
+            .bind(a.environment.as_str())
+            .bind(a.current_version)
+            .bind(a.shadows_id.as_deref())
+            .bind(ts(a.created_at))
+            .bind(ts(a.updated_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_automation(&mut self, a: &Automation) -> Result<()> {
+        sqlx::query(
+            "UPDATE automations SET name = ?, status = ?, environment = ?, current_version = ?, shadows_id = ?, updated_at = ? \
+             WHERE workspace_id = ? AND id = ?",
+        )
+        .bind(&a.name)
+        .bind(a.status.as_str())
+        .bind(a.environment.as_str())
+        .bind(a.current_version)
+        .bind(a.shadows_id.as_deref())
+        .bind(ts(a.updated_at))
+        .bind(&a.workspace_id)
+        .bind(&a.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_version(&mut self, v: &AutomationVersion) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO automation_versions (workspace_id, automation_id, version, definition, status, environment, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&v.workspace_id)
+        .bind(&v.automation_id)
+        .bind(v.version)
+        .bind(v.definition.to_string())
+        .bind(v.status.as_str())
+        .bind(v.environment.as_str())
+        .bind(ts(v.created_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn record(&mut self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id = ?"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(object)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn insert_record(&mut self, r: &Record) -> Result<()> {
+        let sql = format!("INSERT INTO records ({RECORD_COLS}) VALUES (?, ?, ?, ?, ?, ?)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&r.workspace_id)
+            .bind(&r.object)
+            .bind(&r.id)
+            .bind(Value::Object(r.fields.clone()).to_string())
+            .bind(ts(r.created_at))
+            .bind(ts(r.updated_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_record(&mut self, r: &Record) -> Result<()> {
+        sqlx::query("UPDATE records SET fields = ?, updated_at = ? WHERE workspace_id = ? AND object = ? AND id = ?")
+            .bind(Value::Object(r.fields.clone()).to_string())
+            .bind(ts(r.updated_at))
+            .bind(&r.workspace_id)
+            .bind(&r.object)
+            .bind(&r.id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_record(&mut self, ws: &str, object: &str, id: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM records WHERE workspace_id = ? AND object = ? AND id = ?")
+            .bind(ws)
+            .bind(object)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn event(&mut self, ws: &str, id: &str) -> Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE workspace_id = ? AND id = ?");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(event).transpose()
+    }
+
+    async fn version(&mut self, automation_id: &str, v: i64) -> Result<Option<AutomationVersion>> {
+        let row = sqlx::query(
+            "SELECT * FROM automation_versions WHERE automation_id = ? AND version = ?",
+        )
+        .bind(automation_id)
+        .bind(v)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(version).transpose()
+    }
+
+    async fn automations(&mut self) -> Result<Vec<Automation>> {
+        let sql = format!("SELECT {AUTOMATION_COLS} FROM automations ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(automation).collect()
+    }
+
+    async fn insert_event(&mut self, e: &Event) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, id) DO NOTHING",
+        )
+        .bind(&e.workspace_id)
+        .bind(&e.id)
+        .bind(&e.event_type)
+        .bind(e.object.as_deref())
+        .bind(e.record_id.as_deref())
+        .bind(e.payload.to_string())
+        .bind(serde_json::to_string(&e.causation)?)
+        .bind(e.causation.len() as i64)
+        .bind(ts(e.created_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_run(&mut self, r: &Run) -> Result<bool> {
+        let sql = format!(
+            "INSERT INTO runs ({RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, automation_id, event_id) DO NOTHING"
+        );
+        let res = sqlx::query(AssertSqlSafe(sql))
+            .bind(&r.id)
+            .bind(&r.workspace_id)
+            .bind(&r.automation_id)
+            .bind(r.version)
+            .bind(&r.event_id)
+            .bind(r.object.as_deref())
+            .bind(r.record_id.as_deref())
+            .bind(r.status.as_str())
+            .bind(r.dry_run as i64)
+            .bind(r.pc)
+            .bind(serde_json::to_string(&r.state)?)
+            .bind(r.error.as_deref())
+            .bind(r.error_code.as_deref())
+            .bind(ts(r.created_at))
+            .bind(opt_ts(r.started_at))
+            .bind(opt_ts(r.finished_at))
+            .bind(r.duration_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn run(&mut self, ws: Option<&str>, id: &str) -> Result<Option<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(ws)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(run).transpose()
+    }
+
+    async fn update_run(&mut self, r: &Run) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = ?, pc = ?, state = ?, error = ?, error_code = ?, started_at = ?, finished_at = ?, \
+             duration_ms = ? WHERE id = ?",
+        )
+        .bind(r.status.as_str())
+        .bind(r.pc)
+        .bind(serde_json::to_string(&r.state)?)
+        .bind(r.error.as_deref())
+        .bind(r.error_code.as_deref())
+        .bind(opt_ts(r.started_at))
+        .bind(opt_ts(r.finished_at))
+        .bind(r.duration_ms)
+        .bind(&r.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn queued_runs(&mut self, limit: u32) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(limit as i64)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    async fn requeue_running(&mut self) -> Result<u64> {
+        let r = sqlx::query("UPDATE runs SET status = 'queued' WHERE status = 'running'")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn count_runs_on_record(
+        &mut self,
+        automation_id: &str,
+        object: &str,
+        record_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND object = ? AND record_id = ? AND created_at >= ?",
+        )
+        .bind(automation_id)
+        .bind(object)
+        .bind(record_id)
+        .bind(ts(since))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(n)
+    }
+
+    async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
+             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
+             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects",
+        )
+        .bind(ws)
+        .bind(run_id)
+        .bind(&s.id)
+        .bind(s.seq)
+        .bind(&s.step_type)
+        .bind(s.status.as_str())
+        .bind(opt_ts(s.started_at))
+        .bind(opt_ts(s.finished_at))
+        .bind(s.duration_ms)
+        .bind(opt_json(s.input.as_ref()))
+        .bind(opt_json(s.output.as_ref()))
+        .bind(s.error.as_deref())
+        .bind(serde_json::to_string(&s.effects)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn steps(&mut self, run_id: &str) -> Result<Vec<StepRun>> {
+        let sql = format!("SELECT {STEP_COLS} FROM steps WHERE run_id = ? ORDER BY seq");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(run_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(step).collect()
+    }
+
+    async fn insert_task(&mut self, t: &Task) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO tasks ({TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&t.id)
+            .bind(&t.workspace_id)
+            .bind(&t.run_id)
+            .bind(&t.automation_id)
+            .bind(&t.step_id)
+            .bind(&t.title)
+            .bind(t.assignee.as_deref())
+            .bind(t.queue.as_deref())
+            .bind(t.form.to_string())
+            .bind(t.status.as_str())
+            .bind(opt_json(t.output.as_ref()))
+            .bind(t.on_timeout.as_deref())
+            .bind(opt_ts(t.due_at))
+            .bind(opt_ts(t.timeout_at))
+            .bind(t.dry_run as i64)
+            .bind(ts(t.created_at))
+            .bind(opt_ts(t.completed_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn task(&mut self, ws: Option<&str>, id: &str) -> Result<Option<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM tasks WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .bind(ws)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(task).transpose()
+    }
+
+    async fn open_task_for_run(&mut self, run_id: &str) -> Result<Option<Task>> {
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM tasks WHERE run_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(run_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(task).transpose()
+    }
+
+    async fn transition_task(
+        &mut self,
+        id: &str,
+        from: TaskStatus,
+        to: TaskStatus,
+        output: Option<&Value>,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE tasks SET status = ?, output = ?, completed_at = ? WHERE id = ? AND status = ?",
+        )
+        .bind(to.as_str())
+        .bind(opt_json(output))
+        .bind(ts(at))
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn reassign_task(
+        &mut self,
+        id: &str,
+        assignee: Option<&str>,
+        queue: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tasks SET assignee = ?, queue = ? WHERE id = ?")
+            .bind(assignee)
+            .bind(queue)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_timer(&mut self, t: &Timer) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO timers (id, workspace_id, run_id, step_id, kind, fire_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+        )
+        .bind(&t.id)
+        .bind(&t.workspace_id)
+        .bind(&t.run_id)
+        .bind(&t.step_id)
+        .bind(t.kind.as_str())
+        .bind(ts(t.fire_at))
+        .bind(ts(Utc::now()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn due_timers(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Timer>> {
+        let rows = sqlx::query("SELECT * FROM timers WHERE status = 'pending' AND fire_at <= ? ORDER BY fire_at LIMIT ?")
+            .bind(ts(now))
+            .bind(limit as i64)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(timer).collect()
+    }
+
+    async fn close_timer(&mut self, id: &str, status: &str) -> Result<bool> {
+        let r = sqlx::query("UPDATE timers SET status = ? WHERE id = ? AND status = 'pending'")
+            .bind(status)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn cancel_timers_for_run(&mut self, run_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE timers SET status = 'cancelled' WHERE run_id = ? AND status = 'pending'",
+        )
+        .bind(run_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
+        let sql = format!(
+            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
+        );
+        let r = sqlx::query(AssertSqlSafe(sql))
+            .bind(&o.id)
+            .bind(&o.workspace_id)
+            .bind(o.kind.as_str())
+            .bind(o.status.as_str())
+            .bind(o.attempts)
+            .bind(o.last_error.as_deref())
+            .bind(o.payload.to_string())
+            .bind(o.run_id.as_deref())
+            .bind(o.step_id.as_deref())
+            .bind(&o.idempotency_key)
+            .bind(ts(o.next_attempt_at))
+            .bind(ts(o.created_at))
+            .bind(opt_ts(o.delivered_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn claim_outbox(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
+             AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) RETURNING {OUTBOX_COLS}"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ts(lease_until))
+            .bind(ts(now))
+            .bind(limit as i64)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(outbox).collect()
+    }
+
+    async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE id = ?",
+        )
+        .bind(o.status.as_str())
+        .bind(o.attempts)
+        .bind(o.last_error.as_deref())
+        .bind(ts(o.next_attempt_at))
+        .bind(opt_ts(o.delivered_at))
+        .bind(&o.id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mailbox (id, workspace_id, outbox_id, recipients, cc, subject, body, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.workspace_id)
+        .bind(&m.outbox_id)
+        .bind(serde_json::to_string(&m.to)?)
+        .bind(serde_json::to_string(&m.cc)?)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(ts(m.created_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notifications (id, workspace_id, user_id, message, run_id, step_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&n.id)
+        .bind(&n.workspace_id)
+        .bind(&n.user_id)
+        .bind(&n.message)
+        .bind(n.run_id.as_deref())
+        .bind(n.step_id.as_deref())
+        .bind(ts(n.created_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {
+        sqlx::query("INSERT INTO audit_log (workspace_id, actor, action, target, details, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&a.workspace_id)
+            .bind(&a.actor)
+            .bind(&a.action)
+            .bind(&a.target)
+            .bind(a.details.to_string())
+            .bind(ts(a.created_at))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

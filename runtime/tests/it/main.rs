@@ -1,0 +1,13 @@
+//! Integration tests of automations-runtime against real SQLite files.
+
+mod approval;
+mod bench;
+mod dispatch_prop;
+mod dry_run;
+mod kill;
+mod lifecycle;
+mod loops;
+mod outbox;
+mod records;
+mod seed;
+mod support;

@@ -1,0 +1,151 @@
+//! Shared test support: the CRM schema, an engine on a real SQLite file, a local HTTP
+//! sink that records requests, and the real compiler front end.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use automations_compiler::schema::Schema;
+use automations_runtime::compiler_glue::CompilerFrontend;
+use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::schema::SchemaView;
+use automations_runtime::store::{SqliteConfig, SqliteStore};
+use automations_runtime::{Engine, EngineConfig, EngineParts};
+
+pub const SEED: &str = r#"{"name":"Auto-assign high-priority cases","trigger":{"event":"case.created","conditions":{"priority":"critical"}},"actions":[{"type":"assign_to_queue","params":{"queue_id":"q_escalations"}},{"type":"send_notification","params":{"channel":"slack","message":"Critical case created"}}],"status":"active"}"#;
+
+pub fn seed() -> Value {
+    serde_json::from_str(SEED).unwrap()
+}
+
+pub fn crm_schema() -> Arc<dyn SchemaView> {
+    Arc::new(Schema::builtin())
+}
+
+pub fn quick_config() -> EngineConfig {
+    let mut c = EngineConfig::default();
+    c.outbox.backoff_base = Duration::from_millis(5);
+    c.outbox.backoff_cap = Duration::from_millis(50);
+    c.outbox.allow_private = true;
+    c.outbox.poll_interval = Duration::from_millis(20);
+    c.poll_interval = Duration::from_millis(20);
+    c
+}
+
+pub async fn open_engine(path: &Path, config: EngineConfig) -> Engine {
+    let store = SqliteStore::open(&SqliteConfig::file(path)).await.unwrap();
+    Engine::new(EngineParts {
+        store,
+        config,
+        schema: crm_schema(),
+        compiler: compiler(),
+        plugins: None,
+    })
+    .await
+    .unwrap()
+}
+
+pub fn compiler() -> Arc<dyn DefinitionCompiler> {
+    Arc::new(CompilerFrontend::new(Arc::new(Schema::builtin())))
+}
+
+pub fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("not an object"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A request-recording HTTP sink.
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+#[derive(Clone)]
+pub struct HttpSink {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl HttpSink {
+    /// Answers 200, except paths starting `/status/NNN` which answer NNN.
+    pub async fn start() -> HttpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let rec = received.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let rec = rec.clone();
+                tokio::spawn(async move {
+                    let (rd, mut wr) = sock.into_split();
+                    let mut rd = BufReader::new(rd);
+                    loop {
+                        let mut line = String::new();
+                        if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut parts = line.split_whitespace();
+                        let method = parts.next().unwrap_or("").to_string();
+                        let path = parts.next().unwrap_or("").to_string();
+                        let mut headers = HashMap::new();
+                        loop {
+                            let mut h = String::new();
+                            if rd.read_line(&mut h).await.unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let h = h.trim_end();
+                            if h.is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = h.split_once(':') {
+                                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                            }
+                        }
+                        let len: usize = headers
+                            .get("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        let mut body = vec![0u8; len];
+                        if rd.read_exact(&mut body).await.is_err() {
+                            return;
+                        }
+                        let status: u16 = path
+                            .strip_prefix("/status/")
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(200);
+                        rec.lock().unwrap().push(Received {
+                            method,
+                            path,
+                            headers,
+                            body: String::from_utf8_lossy(&body).into(),
+                        });
+                        let resp = format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\nok");
+                        if wr.write_all(resp.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        HttpSink { url, received }
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
