@@ -17,6 +17,7 @@ pub mod eval;
 pub mod ir;
 pub mod json;
 pub mod lower_dsl;
+pub mod pipeline;
 pub mod print;
 pub mod render;
 pub mod schema;

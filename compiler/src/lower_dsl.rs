@@ -15,18 +15,38 @@ use crate::ir;
 pub fn parse_dsl(text: &str) -> (Vec<ir::Automation>, Vec<Diagnostic>) {
     match automations_grammar::parse_file(text) {
         Ok(file) => lower_file(&file),
-        Err(err) => (Vec::new(), vec![syntax_diagnostic(&err)]),
+        Err(err) => (Vec::new(), vec![syntax_diagnostic_in(&err, text)]),
     }
 }
 
 /// The `E0001` diagnostic for a syntax error, with the expected tokens in a note.
+///
+/// When the parse stopped for want of a closing bracket, the diagnostic points at the
+/// bracket left open (that is what the author has to find) and labels the place where the
+/// closer was expected.
 pub fn syntax_diagnostic(err: &ParseError) -> Diagnostic {
-    let diag = Diagnostic::error(codes::SYNTAX, err.message.clone(), err.span);
+    let diag = match err.unclosed {
+        Some(open) => Diagnostic::error(codes::SYNTAX, "unclosed bracket", open)
+            .with_label(err.span, err.message.clone()),
+        None => Diagnostic::error(codes::SYNTAX, err.message.clone(), err.span),
+    };
     if err.expected.is_empty() {
         diag
     } else {
         diag.with_note(format!("expected one of: {}", err.expected.join(", ")))
     }
+}
+
+/// [`syntax_diagnostic`] naming the open bracket, which is in `text` (the parsed text).
+pub fn syntax_diagnostic_in(err: &ParseError, text: &str) -> Diagnostic {
+    let mut diag = syntax_diagnostic(err);
+    if let Some(open) = err.unclosed
+        && let Some(bracket) = text.get(open.range())
+    {
+        let closer = automations_grammar::lexical::closer_of(bracket.chars().next().unwrap_or('('));
+        diag.message = format!("unclosed `{bracket}`: no matching `{closer}`");
+    }
+    diag
 }
 
 /// Lowers every automation of a parsed file.

@@ -16,6 +16,9 @@ pub struct ParseError {
     pub message: String,
     /// The expected tokens in readable form, e.g. "`)`", "an expression".
     pub expected: Vec<String>,
+    /// The opening bracket left unclosed, when the parse stopped where its closer was
+    /// expected (end of input, a mismatched closer, or the next part of the file).
+    pub unclosed: Option<Span>,
 }
 
 impl ParseError {
@@ -25,6 +28,7 @@ impl ParseError {
             span,
             message: message.into(),
             expected: Vec::new(),
+            unclosed: None,
         }
     }
 }
@@ -78,11 +82,34 @@ fn expected_error(pos: usize, positives: &[Rule], text: &str) -> ParseError {
             join_alternatives(&expected)
         )
     };
+    let unclosed = unclosed_opener(text, pos, found, &expected);
     ParseError {
         span,
         message,
         expected,
+        unclosed,
     }
+}
+
+/// The bracket left open when the parse stopped at `pos` wanting its closer. Only claimed
+/// when the closer is the likely fix: at the end of input, before a different closer, or
+/// where no `,` could continue a list (`f(a b)` misses a comma, not a parenthesis).
+fn unclosed_opener(
+    text: &str,
+    pos: usize,
+    found: Option<&str>,
+    expected: &[String],
+) -> Option<Span> {
+    let (at, open) = crate::lexical::open_bracket_at(text, pos)?;
+    let closer = format!("`{}`", crate::lexical::closer_of(open));
+    if !expected.contains(&closer) {
+        return None;
+    }
+    let likely = match found {
+        None => true,
+        Some(tok) => matches!(tok, ")" | "]" | "}") || !expected.iter().any(|e| e == "`,`"),
+    };
+    likely.then(|| Span::new(at, at + 1))
 }
 
 /// "a", "a or b", "a, b or c".

@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod error;
+pub mod lexical;
 mod parser;
 
 pub use error::ParseError;

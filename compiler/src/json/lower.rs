@@ -484,7 +484,7 @@ impl Lowerer<'_> {
         let parts = match parse_template(text) {
             Ok(parts) => parts,
             Err(error) => {
-                self.syntax_error(error, pointer);
+                self.syntax_error(error, pointer, text);
                 return self.plain_string(text, pointer);
             }
         };
@@ -580,7 +580,7 @@ impl Lowerer<'_> {
                 expr
             }
             Err(error) => {
-                self.syntax_error(error, pointer);
+                self.syntax_error(error, pointer, text);
                 null_expr(self.value_span(pointer))
             }
         }

@@ -126,7 +126,27 @@ fn syntax_error_is_one_e0001_with_expected_tokens() {
     assert!(autos.is_empty());
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0].code, codes::SYNTAX);
-    assert_eq!(diags[0].message, "expected `)` or an operator, found `do`");
-    assert_eq!(&text[diags[0].span.range()], "do");
+    // The diagnostic points at the `(` left open; a label marks where `)` was expected.
+    assert_eq!(diags[0].message, "unclosed `(`: no matching `)`");
+    assert_eq!(
+        diags[0].span.range(),
+        text.find('(').map(|i| i..i + 1).unwrap()
+    );
+    assert_eq!(diags[0].labels.len(), 1);
+    assert_eq!(&text[diags[0].labels[0].span.range()], "do");
+    assert_eq!(
+        diags[0].labels[0].message,
+        "expected `)` or an operator, found `do`"
+    );
     assert!(diags[0].notes[0].contains("`)`"), "{:?}", diags[0].notes);
+}
+
+#[test]
+fn syntax_error_without_an_open_bracket_points_where_parsing_stopped() {
+    let text = "automation \"A\" { when case.created do { f(a: 1 b: 2) } }";
+    let (_, diags) = parse_dsl(text);
+    assert_eq!(diags.len(), 1);
+    // A missing comma, not a missing `)`: reported at the unexpected token.
+    assert_eq!(&text[diags[0].span.range()], "b");
+    assert!(diags[0].labels.is_empty());
 }

@@ -20,6 +20,7 @@ mod json_lower;
 mod json_print;
 mod json_props;
 mod normalize;
+mod pipeline;
 mod print_expr;
 mod render;
 mod schema;

@@ -227,3 +227,33 @@ fn expression_error_messages() {
         assert_eq!(parse_expr(text).unwrap_err().message, message, "{text}");
     }
 }
+
+#[test]
+fn unclosed_bracket_is_named_when_its_closer_is_the_fix() {
+    let cases: [(&str, Option<usize>); 6] = [
+        ("(a + b", Some(0)),
+        ("x and (a == 1 or [1, 2", Some(17)),
+        ("f(a, (b)", Some(1)),
+        ("(a]", Some(0)),
+        // a missing comma between arguments is not a missing `)`
+        ("f(a b)", None),
+        // nothing is open
+        ("a ==", None),
+    ];
+    for (text, open) in cases {
+        let err = parse_expr(text).unwrap_err();
+        assert_eq!(
+            err.unclosed.map(|s| s.start as usize),
+            open,
+            "{text}: {err:?}"
+        );
+    }
+    let text = "automation \"x\" {\n  when a.b\n  if (a == 1\n  do { f() }\n}\n";
+    let err = parse_file(text).unwrap_err();
+    let open = text.find('(').unwrap();
+    assert_eq!(
+        err.unclosed.map(|s| s.range()),
+        Some(open..open + 1),
+        "{err:?}"
+    );
+}

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use automations_compiler::pipeline::{SourceFile, compile_source};
-use automations_compiler::render::{self, RenderConfig, RenderFile};
 use automations_compiler::{json, print};
 
-use super::{CompileArgs, Emit, files};
+use super::{CompileArgs, Emit, Report, files};
 
 pub fn run(args: &CompileArgs) -> anyhow::Result<ExitCode> {
     let schema = super::load_schema(args.schema.as_ref())?;
@@ -17,20 +16,12 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<ExitCode> {
     let source = SourceFile::new(files::display_name(path), text, files::is_json(path));
     let compiled = compile_source(&source, &schema);
     if !compiled.diagnostics.is_empty() {
-        let report = [RenderFile {
+        let report = [Report {
             name: source.name.clone(),
             text: source.text.clone(),
             diagnostics: compiled.diagnostics.clone(),
         }];
-        eprint!(
-            "{}",
-            render::human(
-                &report,
-                &RenderConfig {
-                    color: super::use_color()
-                }
-            )
-        );
+        eprint!("{}", super::human(&report));
     }
     if compiled.has_errors() {
         return Ok(ExitCode::from(1));

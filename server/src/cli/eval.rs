@@ -7,9 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use automations_compiler::pipeline::{ConditionInput, compile_condition};
-use automations_compiler::render::{self, RenderConfig, RenderFile};
 
-use super::EvalArgs;
+use super::{EvalArgs, Report};
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let schema = super::load_schema(args.schema.as_ref())?;
@@ -22,23 +21,23 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let condition = match compile_condition(&args.expr, &args.object, &schema) {
         Ok(condition) => condition,
         Err(diagnostics) => {
-            let report = [RenderFile {
+            let report = [Report {
                 name: "<expr>".into(),
                 text: args.expr.clone(),
                 diagnostics,
             }];
-            eprint!(
-                "{}",
-                render::human(
-                    &report,
-                    &RenderConfig {
-                        color: super::use_color()
-                    }
-                )
-            );
+            eprint!("{}", super::human(&report));
             return Ok(ExitCode::from(1));
         }
     };
+    if !condition.warnings().is_empty() {
+        let report = [Report {
+            name: "<expr>".into(),
+            text: args.expr.clone(),
+            diagnostics: condition.warnings().to_vec(),
+        }];
+        eprint!("{}", super::human(&report));
+    }
     let input = ConditionInput {
         record: &record,
         previous: previous.as_ref(),

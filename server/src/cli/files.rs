@@ -4,11 +4,16 @@
 //! `.json` files only when they look like automations (an object with `trigger` or
 //! `actions`, or an array of such objects): folders such as `examples/` also hold sample
 //! events, records and plugin manifests, which are not definitions. Hidden folders,
-//! `target` and `node_modules` are skipped.
+//! `target` and `node_modules` are skipped, and so is a sub-folder holding a file named
+//! [`SKIP_MARKER`] (deliberately broken fixtures such as `examples/invalid/`): walking
+//! `examples/` leaves it out, naming `examples/invalid/` itself checks it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+/// A file whose presence makes folder walks skip its folder (unless named explicitly).
+pub const SKIP_MARKER: &str = ".automations-skip";
 
 /// Definition files under `paths`, sorted within each folder for stable output.
 pub fn collect(paths: &[PathBuf], config: &CollectConfig) -> anyhow::Result<Vec<PathBuf>> {
@@ -39,7 +44,11 @@ fn walk(dir: &Path, config: &CollectConfig, out: &mut Vec<PathBuf>) -> anyhow::R
     for path in entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+            let skipped = name.starts_with('.')
+                || name == "target"
+                || name == "node_modules"
+                || path.join(SKIP_MARKER).exists();
+            if !skipped {
                 walk(&path, config, out)?;
             }
         } else if name.ends_with(".auto")

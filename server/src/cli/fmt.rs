@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use automations_compiler::pipeline::{SourceFile, canonical_text};
-use automations_compiler::render::{self, RenderConfig, RenderFile};
 
-use super::FmtArgs;
 use super::files::{self, CollectConfig};
+use super::{FmtArgs, Report};
 
 pub fn run(args: &FmtArgs) -> anyhow::Result<ExitCode> {
     let paths = files::collect(
@@ -35,7 +34,7 @@ pub fn run(args: &FmtArgs) -> anyhow::Result<ExitCode> {
                 }
                 changed.push(source.name);
             }
-            Err(diagnostics) => failed.push(RenderFile {
+            Err(diagnostics) => failed.push(Report {
                 name: source.name,
                 text: source.text,
                 diagnostics,
@@ -43,15 +42,7 @@ pub fn run(args: &FmtArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !failed.is_empty() {
-        eprint!(
-            "{}",
-            render::human(
-                &failed,
-                &RenderConfig {
-                    color: super::use_color()
-                }
-            )
-        );
+        eprint!("{}", super::human(&failed));
         eprintln!("{} file(s) could not be formatted", failed.len());
         return Ok(ExitCode::from(1));
     }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use automations_compiler::diagnostic::Severity;
 use automations_compiler::pipeline::{SourceFile, compile_source};
-use automations_compiler::render::{self, RenderConfig, RenderFile};
+use automations_compiler::render;
 
 use super::files::{self, CollectConfig};
-use super::{LintArgs, OutputFormat};
+use super::{LintArgs, OutputFormat, Report};
 
 pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
     let schema = super::load_schema(args.schema.as_ref())?;
@@ -24,7 +24,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let source = SourceFile::new(files::display_name(path), text, files::is_json(path));
         let compiled = compile_source(&source, &schema);
-        reports.push(RenderFile {
+        reports.push(Report {
             name: source.name,
             text: source.text,
             diagnostics: compiled.diagnostics,
@@ -40,26 +40,25 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitCode> {
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     match args.format {
         OutputFormat::Human => {
-            eprint!(
-                "{}",
-                render::human(
-                    &reports,
-                    &RenderConfig {
-                        color: super::use_color()
-                    }
-                )
-            );
-            eprintln!(
-                "{} file(s) checked: {errors} error(s), {warnings} warning(s)",
-                reports.len()
-            );
+            eprint!("{}", super::human(&reports));
+            let files = match reports.len() {
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            };
+            let verdict = if errors + warnings == 0 {
+                ", no problems found"
+            } else {
+                ""
+            };
+            eprintln!("checked {files}{verdict}");
         }
-        OutputFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&render::json(&reports))?)
-        }
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::render_json_value(&super::borrowed(&reports)))?
+        ),
         OutputFormat::Sarif => println!(
             "{}",
-            serde_json::to_string_pretty(&render::sarif(&reports))?
+            serde_json::to_string_pretty(&render::render_sarif_value(&super::borrowed(&reports)))?
         ),
     }
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);

@@ -142,3 +142,29 @@ fn use_color() -> bool {
     use std::io::IsTerminal;
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
+
+/// The diagnostics of one file, owned (the renderers borrow them as `FileDiagnostics`).
+struct Report {
+    name: String,
+    text: String,
+    diagnostics: Vec<automations_compiler::diagnostic::Diagnostic>,
+}
+
+fn borrowed(reports: &[Report]) -> Vec<automations_compiler::render::FileDiagnostics<'_>> {
+    reports
+        .iter()
+        .map(|r| automations_compiler::render::FileDiagnostics {
+            file: &r.name,
+            source: &r.text,
+            diagnostics: &r.diagnostics,
+        })
+        .collect()
+}
+
+/// Human diagnostics (with a summary line), coloured on a terminal.
+fn human(reports: &[Report]) -> String {
+    automations_compiler::render::render_human(
+        &borrowed(reports),
+        automations_compiler::render::RenderConfig { color: use_color() },
+    )
+}

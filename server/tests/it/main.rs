@@ -1,8 +1,10 @@
-//! Integration tests of the server: the router in-process (`oneshot`) and the real binary.
+//! Integration tests of the server (one test binary): the router in-process (`oneshot`),
+//! the real binary end to end, and the offline CLI commands.
 
 mod automations;
 mod bad_input;
 mod basics;
+mod cli;
 mod e2e;
 mod isolation;
 mod records;

@@ -207,12 +207,12 @@ impl Lowerer<'_> {
             .push(Diagnostic::error(codes::JSON_SHAPE, message, span));
     }
 
-    pub(super) fn syntax_error(&mut self, error: ParseError, pointer: &str) {
-        let span = self.string_span(pointer, error.span);
-        let mut diagnostic = Diagnostic::error(codes::SYNTAX, error.message.clone(), span);
-        if !error.expected.is_empty() {
-            diagnostic =
-                diagnostic.with_note(format!("expected one of: {}", error.expected.join(", ")));
+    /// `text` is the decoded string content the error's spans index into.
+    pub(super) fn syntax_error(&mut self, error: ParseError, pointer: &str, text: &str) {
+        let mut diagnostic = crate::lower_dsl::syntax_diagnostic_in(&error, text);
+        diagnostic.span = self.string_span(pointer, diagnostic.span);
+        for label in &mut diagnostic.labels {
+            label.span = self.string_span(pointer, label.span);
         }
         self.diagnostics.push(diagnostic);
     }

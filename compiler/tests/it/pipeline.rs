@@ -1,0 +1,154 @@
+//! `pipeline`: source text to checked automations, canonical text, single conditions.
+
+use automations_compiler::codes;
+use automations_compiler::pipeline::{
+    ConditionInput, SourceFile, SourceKind, canonical_text, compile_condition, compile_source,
+};
+use automations_compiler::schema::Schema;
+
+const DSL: &str = r#"# header
+automation "a" {
+  status active
+  when case.created
+  if priorty == "critical" and amount > 1
+  do {
+    assign_to_queue(queue_id: "q1")
+  }
+}
+"#;
+
+#[test]
+fn source_kind_follows_the_flag() {
+    assert_eq!(
+        SourceFile::new("x".into(), String::new(), true).kind,
+        SourceKind::Json
+    );
+    assert_eq!(
+        SourceFile::new("x".into(), String::new(), false).kind,
+        SourceKind::Dsl
+    );
+}
+
+#[test]
+fn dsl_diagnostics_are_collected_and_sorted_by_position() {
+    let src = SourceFile::new("a.auto".into(), DSL.into(), false);
+    let compiled = compile_source(&src, &Schema::builtin());
+    assert!(compiled.has_errors());
+    assert_eq!(compiled.automations.len(), 1);
+    assert!(compiled.json_map.is_none());
+    let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec![codes::UNKNOWN_FIELD, codes::UNKNOWN_FIELD],
+        "{compiled:#?}"
+    );
+    let starts: Vec<u32> = compiled.diagnostics.iter().map(|d| d.span.start).collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(
+        compiled.diagnostics[0].suggestion.as_deref(),
+        Some("priority")
+    );
+}
+
+#[test]
+fn json_missing_trigger_is_reported_once() {
+    let text =
+        r#"{"name": "x", "actions": [{"type": "assign_to_queue", "params": {"queue_id": "q"}}]}"#;
+    let src = SourceFile::new("x.json".into(), text.into(), true);
+    let compiled = compile_source(&src, &Schema::builtin());
+    let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec![codes::MISSING_PART],
+        "{:#?}",
+        compiled.diagnostics
+    );
+    assert!(compiled.json_map.is_some());
+}
+
+#[test]
+fn canonical_dsl_keeps_comments_between_automations() {
+    let src = SourceFile::new("a.auto".into(), DSL.into(), false);
+    let text = canonical_text(&src).expect("formats");
+    assert!(text.starts_with("# header\nautomation \"a\" {\n"), "{text}");
+    let again = SourceFile::new("a.auto".into(), text.clone(), false);
+    assert_eq!(canonical_text(&again).unwrap(), text);
+}
+
+#[test]
+fn canonical_dsl_refuses_to_drop_a_comment_inside_an_automation() {
+    let text = DSL.replace("status active", "status active # why");
+    let err = canonical_text(&SourceFile::new("a.auto".into(), text.clone(), false)).unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert_eq!(&text[err[0].span.range()], "# why");
+}
+
+#[test]
+fn canonical_json_ends_with_a_newline_and_is_stable() {
+    let src = SourceFile::new("a.auto".into(), DSL.into(), false);
+    let dsl = canonical_text(&src).unwrap();
+    let (autos, _) = automations_compiler::lower_dsl::parse_dsl(&dsl);
+    let json = format!("{}\n", automations_compiler::json::to_json_text(&autos));
+    let json_src = SourceFile::new("a.json".into(), json.clone(), true);
+    assert_eq!(canonical_text(&json_src).unwrap(), json);
+}
+
+#[test]
+fn canonical_text_fails_on_syntax_errors_only() {
+    let broken = SourceFile::new("b.auto".into(), "automation \"b\" {".into(), false);
+    let err = canonical_text(&broken).unwrap_err();
+    assert_eq!(err[0].code, codes::SYNTAX);
+    let json = SourceFile::new("b.json".into(), "{".into(), true);
+    assert_eq!(
+        canonical_text(&json).unwrap_err()[0].code,
+        codes::JSON_SHAPE
+    );
+}
+
+#[test]
+fn condition_evaluates_and_explains() {
+    let schema = Schema::builtin();
+    let c = compile_condition(
+        r#"priority == "critical" and subject contains "VPN""#,
+        "case",
+        &schema,
+    )
+    .expect("compiles");
+    let record = serde_json::json!({"priority": "critical", "subject": "VPN down"});
+    let input = ConditionInput {
+        record: &record,
+        previous: None,
+        now_ms: 0,
+    };
+    assert!(c.eval(&input));
+    let low = serde_json::json!({"priority": "low", "subject": "VPN down"});
+    let x = c.explain(&ConditionInput {
+        record: &low,
+        ..input
+    });
+    assert!(!x.result);
+    assert!(
+        x.to_string()
+            .contains(r#"`priority == "critical"` was false"#),
+        "{x}"
+    );
+}
+
+#[test]
+fn condition_errors_are_diagnostics() {
+    let schema = Schema::builtin();
+    let err = compile_condition("true", "caes", &schema).unwrap_err();
+    assert_eq!(err[0].code, codes::UNKNOWN_OBJECT);
+    assert_eq!(err[0].suggestion.as_deref(), Some("case"));
+
+    let err = compile_condition(r#"(priority == "critical""#, "case", &schema).unwrap_err();
+    assert_eq!(err[0].code, codes::SYNTAX);
+    assert_eq!(err[0].span.range(), 0..1);
+    assert!(err[0].message.contains("unclosed"), "{}", err[0].message);
+
+    let err = compile_condition(r#"amount > "big""#, "opportunity", &schema).unwrap_err();
+    assert!(
+        err.iter().any(|d| d.code == codes::TYPE_MISMATCH),
+        "{err:#?}"
+    );
+}
