@@ -54,7 +54,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Draft, Status::Active, Status::Paused, Status::Archived];
+    pub const ALL: [Status; 4] = [
+        Status::Draft,
+        Status::Active,
+        Status::Paused,
+        Status::Archived,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
@@ -108,8 +113,16 @@ pub struct Step {
 pub enum StepKind {
     /// Every built-in action (`update_field`, `human_task`, `wait`, `plugin`, ...) and
     /// unknown ones (reported by the checker, kept so that all errors are collected).
-    Action { action: String, action_span: Span, params: Vec<Param> },
-    If { condition: Expr, then_steps: Vec<Step>, else_steps: Vec<Step> },
+    Action {
+        action: String,
+        action_span: Span,
+        params: Vec<Param>,
+    },
+    If {
+        condition: Expr,
+        then_steps: Vec<Step>,
+        else_steps: Vec<Step>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +140,12 @@ impl Automation {
         fn go<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
             for s in steps {
                 out.push(s);
-                if let StepKind::If { then_steps, else_steps, .. } = &s.kind {
+                if let StepKind::If {
+                    then_steps,
+                    else_steps,
+                    ..
+                } = &s.kind
+                {
                     go(then_steps, out);
                     go(else_steps, out);
                 }

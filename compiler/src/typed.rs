@@ -98,8 +98,15 @@ pub enum TExprKind {
     List(Vec<TExpr>),
     Not(Box<TExpr>),
     Neg(Box<TExpr>),
-    Binary { op: BinaryOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    IsNull { expr: Box<TExpr>, negated: bool },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    IsNull {
+        expr: Box<TExpr>,
+        negated: bool,
+    },
     /// `changed(f)` / `changed(f, from: a, to: b)`: `current` and `previous` are the same
     /// field on `Record` and `Previous`.
     Changed {
@@ -108,9 +115,16 @@ pub enum TExprKind {
         from: Option<Box<TExpr>>,
         to: Option<Box<TExpr>>,
     },
-    Call { func: Func, args: Vec<TExpr> },
+    Call {
+        func: Func,
+        args: Vec<TExpr>,
+    },
     /// `any(list, x => body)` / `all(list, x => body)`; `body` sees the element as `Local(0)`.
-    Quantifier { all: bool, list: Box<TExpr>, body: Box<TExpr> },
+    Quantifier {
+        all: bool,
+        list: Box<TExpr>,
+        body: Box<TExpr>,
+    },
     /// A string with `{{ }}` parts, concatenated (values rendered as text).
     Template(Vec<TExpr>),
     /// An object literal in params (`fields`, `headers`, plugin `input`), keys as written.

@@ -14,15 +14,24 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     /// The smallest span covering both.
     pub fn cover(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
     /// The same span moved `by` bytes to the right (for text embedded in a larger source).
     pub fn shift(self, by: u32) -> Span {
-        Span { start: self.start + by, end: self.end + by }
+        Span {
+            start: self.start + by,
+            end: self.end + by,
+        }
     }
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
@@ -117,7 +126,10 @@ pub enum ExprKind {
     Bool(bool),
     Number(f64),
     /// `90s`, `15m`, `48h`, `3d` (also `500ms`, `2w`); `text` is as written.
-    Duration { millis: i64, text: String },
+    Duration {
+        millis: i64,
+        text: String,
+    },
     /// A string literal; a template when it holds `{{ expr }}` parts.
     Str(Vec<StrPart>),
     /// `a.b.c`: identifiers joined by dots (`record.priority`, `steps.x.output.y`).
@@ -125,14 +137,30 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `{ key: value, "other key": value }`; also form schemas (`{ approved: bool }`).
     Object(Vec<ObjectEntry>),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `x is null` / `x is not null`
-    IsNull { expr: Box<Expr>, negated: bool },
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
     /// `name(arg, key: arg, ...)`
-    Call { name: Ident, args: Vec<CallArg> },
+    Call {
+        name: Ident,
+        args: Vec<CallArg>,
+    },
     /// `x => body`, only meaningful as an argument of `any`/`all`.
-    Lambda { param: Ident, body: Box<Expr> },
+    Lambda {
+        param: Ident,
+        body: Box<Expr>,
+    },
     /// `(expr)`, kept so that the printer and spans are faithful.
     Paren(Box<Expr>),
 }
