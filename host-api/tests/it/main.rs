@@ -7,4 +7,5 @@ mod cache;
 mod check;
 mod examples;
 mod hostile;
+mod http;
 mod support;
