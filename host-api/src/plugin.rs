@@ -43,7 +43,9 @@ pub struct CallOutput {
     pub elapsed: Duration,
 }
 
-type RunFn = wasmtime::component::TypedFunc<(String,), (Result<WasmStr, WasmStr>,)>;
+/// `run` as called: the input is lent, the output lifted lazily so that an
+/// oversized output is measured in guest memory, never copied to the host.
+type RunFn<'a> = wasmtime::component::TypedFunc<(&'a str,), (Result<WasmStr, WasmStr>,)>;
 
 impl Plugin {
     pub(crate) fn new(
@@ -161,8 +163,8 @@ impl Plugin {
         input: &str,
     ) -> Result<Value, RunError> {
         let instance = self.inner.pre.instantiate(&mut *store)?;
-        let run: RunFn = instance.get_typed_func(&mut *store, &self.inner.run)?;
-        let (result,) = run.call(&mut *store, (input.to_string(),))?;
+        let run: RunFn<'_> = instance.get_typed_func(&mut *store, &self.inner.run)?;
+        let (result,) = run.call(&mut *store, (input,))?;
         let limit = store.data().limits.max_output_bytes;
         match result {
             Ok(text) => {
