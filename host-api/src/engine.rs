@@ -1,0 +1,284 @@
+//! The one wasmtime `Engine` of a process and what hangs off it: the pooling
+//! allocator, the epoch ticker thread that enforces wall-clock timeouts, the
+//! `Linker` with the capability imports and a nothing-granted WASI, and the
+//! compiled-component cache. Plugins are prepared here into [`Plugin`]s.
+//! Nothing here runs guest code.
+
+use crate::bindings::Action;
+use crate::cache::{CacheKey, CacheSource, CacheStore, Sha256Hasher, sha256_hex};
+use crate::error::PluginError;
+use crate::manifest::{LimitPolicy, Limits, Manifest};
+use crate::plugin::Plugin;
+use crate::state::CallState;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Engine configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Defaults and ceilings of per-plugin limits.
+    pub limits: LimitPolicy,
+    /// How often the epoch advances: the granularity of timeouts.
+    pub epoch_tick: Duration,
+    /// Plugin instances that may be alive at once (size of the pool).
+    pub max_concurrent_instances: u32,
+    /// Whether fuel metering is compiled in (needed for manifest `fuel`).
+    pub fuel_metering: bool,
+    /// Guest stack size in bytes (deep recursion traps past it).
+    pub max_wasm_stack: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            limits: LimitPolicy::default(),
+            epoch_tick: Duration::from_millis(5),
+            max_concurrent_instances: 64,
+            fuel_metering: true,
+            max_wasm_stack: 512 << 10,
+        }
+    }
+}
+
+/// The process-wide plugin engine; cheap to clone.
+#[derive(Clone)]
+pub struct PluginEngine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    config: EngineConfig,
+    engine_hash: String,
+    compiled: Mutex<HashMap<String, Component>>,
+    store: Option<Arc<dyn CacheStore>>,
+}
+
+impl PluginEngine {
+    /// An engine without persistent cache.
+    pub fn new(config: EngineConfig) -> Result<Self, PluginError> {
+        Self::build(config, None)
+    }
+
+    /// An engine whose compiled components persist in `store`.
+    pub fn with_cache_store(
+        config: EngineConfig,
+        store: Arc<dyn CacheStore>,
+    ) -> Result<Self, PluginError> {
+        Self::build(config, Some(store))
+    }
+
+    fn build(
+        config: EngineConfig,
+        store: Option<Arc<dyn CacheStore>>,
+    ) -> Result<Self, PluginError> {
+        let engine = Engine::new(&wasmtime_config(&config)).map_err(config_error)?;
+        let linker = plugin_linker(&engine)?;
+        let engine_hash = engine_hash(&engine);
+        start_epoch_ticker(&engine, config.epoch_tick);
+        Ok(PluginEngine {
+            inner: Arc::new(EngineInner {
+                engine,
+                linker,
+                config,
+                engine_hash,
+                compiled: Mutex::new(HashMap::new()),
+                store,
+            }),
+        })
+    }
+
+    /// The wasmtime engine (for tools that inspect components).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The cache key of `wasm` under this engine.
+    pub fn cache_key(&self, wasm: &[u8]) -> CacheKey {
+        CacheKey {
+            component_sha256: sha256_hex(wasm),
+            engine_hash: self.inner.engine_hash.clone(),
+        }
+    }
+
+    /// Compiles `wasm` on upload: validates it against the world and stores
+    /// the artifact in the persistent store (if any) and memory cache.
+    pub fn precompile(&self, wasm: &[u8]) -> Result<CacheKey, PluginError> {
+        self.load_component(wasm)?;
+        Ok(self.cache_key(wasm))
+    }
+
+    /// The compiled component for `wasm`: from memory, then the store, else
+    /// compiled now (and saved). Also checks that it fits the world.
+    pub fn load_component(&self, wasm: &[u8]) -> Result<(Component, CacheSource), PluginError> {
+        let key = self.cache_key(wasm);
+        if let Some(component) = self
+            .inner
+            .compiled
+            .lock()
+            .expect("cache lock")
+            .get(&key.component_sha256)
+        {
+            return Ok((component.clone(), CacheSource::Memory));
+        }
+        let (component, source) = match self.load_from_store(&key)? {
+            Some(component) => (component, CacheSource::Store),
+            None => (self.compile_and_save(wasm, &key)?, CacheSource::Compiled),
+        };
+        self.inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(world_mismatch)?;
+        self.inner
+            .compiled
+            .lock()
+            .expect("cache lock")
+            .insert(key.component_sha256, component.clone());
+        Ok((component, source))
+    }
+
+    /// Drops the compiled component of `component_sha256` from the memory
+    /// cache (e.g. when a plugin version is deleted); the store keeps it.
+    pub fn evict(&self, component_sha256: &str) {
+        self.inner
+            .compiled
+            .lock()
+            .expect("cache lock")
+            .remove(component_sha256);
+    }
+
+    fn load_from_store(&self, key: &CacheKey) -> Result<Option<Component>, PluginError> {
+        let Some(store) = &self.inner.store else {
+            return Ok(None);
+        };
+        let Some(artifact) = store
+            .load(key)
+            .map_err(|err| PluginError::Cache(err.to_string()))?
+        else {
+            return Ok(None);
+        };
+        deserialize_trusted(&self.inner.engine, &artifact).map(Some)
+    }
+
+    fn compile_and_save(&self, wasm: &[u8], key: &CacheKey) -> Result<Component, PluginError> {
+        let artifact = self
+            .inner
+            .engine
+            .precompile_component(wasm)
+            .map_err(|err| PluginError::InvalidComponent(format!("{err:#}")))?;
+        if let Some(store) = &self.inner.store {
+            store
+                .save(key, &artifact)
+                .map_err(|err| PluginError::Cache(err.to_string()))?;
+        }
+        deserialize_trusted(&self.inner.engine, &artifact)
+    }
+
+    /// Prepares a validated plugin: manifest checked, component compiled (or
+    /// taken from the cache) and pre-instantiated.
+    pub fn prepare(&self, manifest: Manifest, wasm: &[u8]) -> Result<Plugin, PluginError> {
+        let policy = &self.inner.config.limits;
+        manifest.validate(policy)?;
+        let limits = Limits::resolve(&manifest.limits, policy);
+        if limits.fuel.is_some() && !self.inner.config.fuel_metering {
+            return Err(PluginError::Config(
+                "the manifest sets limits.fuel but this host runs without fuel metering".into(),
+            ));
+        }
+        let (component, _) = self.load_component(wasm)?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(world_mismatch)?;
+        Plugin::new(self.clone(), manifest, limits, pre)
+    }
+
+    pub(crate) fn epoch_ticks(&self, timeout: Duration) -> u64 {
+        let tick = self.inner.config.epoch_tick.as_nanos().max(1);
+        // +1: the current tick may be about to end.
+        (timeout.as_nanos().div_ceil(tick) as u64).saturating_add(1)
+    }
+
+    pub(crate) fn fuel_metering(&self) -> bool {
+        self.inner.config.fuel_metering
+    }
+}
+
+fn wasmtime_config(config: &EngineConfig) -> Config {
+    let n = config.max_concurrent_instances;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(n)
+        .total_core_instances(n * 4)
+        .total_memories(n)
+        .total_tables(n * 4)
+        .max_memory_size((config.limits.max_memory_mb << 20) as usize);
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        .epoch_interruption(true)
+        .consume_fuel(config.fuel_metering)
+        .max_wasm_stack(config.max_wasm_stack)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    wasm
+}
+
+fn plugin_linker(engine: &Engine) -> Result<Linker<CallState>, PluginError> {
+    let mut linker = Linker::new(engine);
+    Action::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)
+        .map_err(config_error)?;
+    // std guests import WASI (cli, io, clocks, filesystem, ...) even when
+    // unused; they get a context with nothing granted.
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(config_error)?;
+    Ok(linker)
+}
+
+fn engine_hash(engine: &Engine) -> String {
+    let mut hasher = Sha256Hasher(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hex::encode(&hasher.0.finalize()[..16])
+}
+
+/// Advances the epoch every `tick` while the engine lives.
+fn start_epoch_ticker(engine: &Engine, tick: Duration) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("plugin-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            }
+        });
+    // Without the ticker timeouts would never fire: refuse to run at all.
+    spawned.expect("spawn the plugin epoch ticker thread");
+}
+
+#[allow(unsafe_code)]
+fn deserialize_trusted(engine: &Engine, artifact: &[u8]) -> Result<Component, PluginError> {
+    // SAFETY: artifacts come only from `Engine::precompile_component` of an
+    // engine with the same compatibility hash (part of the cache key), stored
+    // in trusted storage (see the module doc of `cache`).
+    unsafe { Component::deserialize(engine, artifact) }
+        .map_err(|err| PluginError::Cache(format!("{err:#}")))
+}
+
+fn config_error(err: wasmtime::Error) -> PluginError {
+    PluginError::Config(format!("{err:#}"))
+}
+
+fn world_mismatch(err: wasmtime::Error) -> PluginError {
+    PluginError::WorldMismatch(format!("{err:#}"))
+}

@@ -1,0 +1,227 @@
+//! An in-memory [`Host`] for tests and offline tools: records in a map,
+//! every effect recorded (with `applied` false in dry-run), a fixed clock and
+//! an optional SSRF-safe http client. It must never be used as the production
+//! host: it has no persistence and no outbox.
+
+use crate::host::{
+    CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask,
+};
+use crate::net::HttpClient;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One side effect a plugin asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effect {
+    /// `record.create`, `record.update`, `email.send`, `notify.user`,
+    /// `notify.channel`, `task.create`, `http.fetch`.
+    pub kind: String,
+    pub payload: Value,
+    /// False in dry-run: recorded, not performed.
+    pub applied: bool,
+}
+
+/// One log line a plugin wrote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// The in-memory host.
+#[derive(Debug, Default)]
+pub struct MemoryHost {
+    records: Mutex<BTreeMap<(String, String), Map<String, Value>>>,
+    effects: Mutex<Vec<Effect>>,
+    logs: Mutex<Vec<LogLine>>,
+    next_id: Mutex<u64>,
+    http: Option<HttpClient>,
+}
+
+impl MemoryHost {
+    pub fn new() -> Self {
+        MemoryHost::default()
+    }
+
+    /// A host whose http.fetch goes through `client`; without one, http fails.
+    pub fn with_http(client: HttpClient) -> Self {
+        MemoryHost {
+            http: Some(client),
+            ..MemoryHost::default()
+        }
+    }
+
+    /// Adds or replaces a record (its `id` field is set to `id`).
+    pub fn insert(&self, object: &str, id: &str, mut fields: Map<String, Value>) {
+        fields.insert("id".into(), Value::String(id.into()));
+        self.records
+            .lock()
+            .expect("lock")
+            .insert((object.into(), id.into()), fields);
+    }
+
+    /// The record as stored now.
+    pub fn record(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
+        self.records
+            .lock()
+            .expect("lock")
+            .get(&(object.into(), id.into()))
+            .cloned()
+    }
+
+    pub fn effects(&self) -> Vec<Effect> {
+        self.effects.lock().expect("lock").clone()
+    }
+
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.logs.lock().expect("lock").clone()
+    }
+
+    fn record_effect(&self, call: &CallInfo, kind: &str, payload: Value) {
+        let effect = Effect {
+            kind: kind.into(),
+            payload,
+            applied: !call.dry_run,
+        };
+        self.effects.lock().expect("lock").push(effect);
+    }
+
+    fn new_id(&self, call: &CallInfo, prefix: &str) -> String {
+        let mut next = self.next_id.lock().expect("lock");
+        *next += 1;
+        if call.dry_run {
+            format!("dry-{prefix}-{next}")
+        } else {
+            format!("{prefix}-{next}")
+        }
+    }
+}
+
+impl Host for MemoryHost {
+    fn record_get(&self, _call: &CallInfo, object: &str, id: &str) -> HostResult<Option<Value>> {
+        Ok(self.record(object, id).map(Value::Object))
+    }
+
+    fn record_query(
+        &self,
+        _call: &CallInfo,
+        object: &str,
+        filter: &Map<String, Value>,
+        limit: u32,
+    ) -> HostResult<Vec<Value>> {
+        let records = self.records.lock().expect("lock");
+        Ok(records
+            .iter()
+            .filter(|((o, _), fields)| {
+                o == object && filter.iter().all(|(k, v)| fields.get(k) == Some(v))
+            })
+            .take(limit as usize)
+            .map(|(_, fields)| Value::Object(fields.clone()))
+            .collect())
+    }
+
+    fn record_create(
+        &self,
+        call: &CallInfo,
+        object: &str,
+        fields: Map<String, Value>,
+    ) -> HostResult<String> {
+        let id = self.new_id(call, object);
+        self.record_effect(
+            call,
+            "record.create",
+            serde_json::json!({"object": object, "id": id, "fields": fields}),
+        );
+        if !call.dry_run {
+            self.insert(object, &id, fields);
+        }
+        Ok(id)
+    }
+
+    fn record_update(
+        &self,
+        call: &CallInfo,
+        object: &str,
+        id: &str,
+        fields: Map<String, Value>,
+    ) -> HostResult<()> {
+        if self.record(object, id).is_none() {
+            return Err(format!("{object} {id} not found"));
+        }
+        self.record_effect(
+            call,
+            "record.update",
+            serde_json::json!({"object": object, "id": id, "fields": fields}),
+        );
+        if !call.dry_run {
+            let mut records = self.records.lock().expect("lock");
+            if let Some(record) = records.get_mut(&(object.into(), id.into())) {
+                record.extend(fields);
+            }
+        }
+        Ok(())
+    }
+
+    fn email_send(&self, call: &CallInfo, email: Email) -> HostResult<()> {
+        self.record_effect(
+            call,
+            "email.send",
+            serde_json::to_value(email).map_err(|e| e.to_string())?,
+        );
+        Ok(())
+    }
+
+    fn notify_user(&self, call: &CallInfo, user_id: &str, message: &str) -> HostResult<()> {
+        self.record_effect(
+            call,
+            "notify.user",
+            serde_json::json!({"user_id": user_id, "message": message}),
+        );
+        Ok(())
+    }
+
+    fn notify_channel(&self, call: &CallInfo, channel: &str, message: &str) -> HostResult<()> {
+        self.record_effect(
+            call,
+            "notify.channel",
+            serde_json::json!({"channel": channel, "message": message}),
+        );
+        Ok(())
+    }
+
+    fn task_create(&self, call: &CallInfo, task: NewTask) -> HostResult<String> {
+        let id = self.new_id(call, "task");
+        let mut payload = serde_json::to_value(task).map_err(|e| e.to_string())?;
+        payload["id"] = Value::String(id.clone());
+        self.record_effect(call, "task.create", payload);
+        Ok(id)
+    }
+
+    fn http_fetch(&self, call: &CallInfo, request: HttpRequest) -> HostResult<HttpResponse> {
+        let client = self
+            .http
+            .as_ref()
+            .ok_or("http is not configured on this host")?;
+        let response = client.fetch(&request, call).map_err(|e| e.to_string())?;
+        self.record_effect(call, "http.fetch", serde_json::json!({"method": request.method, "url": request.url, "status": response.status}));
+        Ok(response)
+    }
+
+    fn log(&self, _call: &CallInfo, level: LogLevel, message: &str, fields: &[(String, String)]) {
+        let line = LogLine {
+            level,
+            message: message.into(),
+            fields: fields.to_vec(),
+        };
+        self.logs.lock().expect("lock").push(line);
+    }
+
+    /// A fixed instant (2026-01-01T00:00:00Z) so tests are deterministic.
+    fn now(&self, _call: &CallInfo) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+    }
+}

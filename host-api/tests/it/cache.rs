@@ -1,0 +1,63 @@
+//! The component cache: compiled once, then loaded from memory or from the
+//! persistent store by a new engine with the same configuration.
+
+use crate::{build, support};
+use automations_host_api::{CacheSource, CacheStore, DirCacheStore, EngineConfig, PluginEngine};
+use std::sync::Arc;
+
+#[test]
+fn compiled_once_then_loaded_from_memory_and_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DirCacheStore::new(dir.path()).unwrap());
+    let wasm = build::component("lead-scorer");
+    let small = EngineConfig {
+        max_concurrent_instances: 4,
+        ..EngineConfig::default()
+    };
+
+    let first = PluginEngine::with_cache_store(small.clone(), store.clone()).unwrap();
+    let key = first.precompile(&wasm).unwrap();
+    assert!(store.load(&key).unwrap().is_some(), "artifact saved");
+    assert_eq!(first.load_component(&wasm).unwrap().1, CacheSource::Memory);
+
+    let second = PluginEngine::with_cache_store(small, store).unwrap();
+    assert_eq!(
+        second.cache_key(&wasm),
+        key,
+        "same engine configuration, same key"
+    );
+    assert_eq!(second.load_component(&wasm).unwrap().1, CacheSource::Store);
+
+    // The cached component runs.
+    let plugin = second
+        .prepare(support::manifest("lead-scorer"), &wasm)
+        .unwrap();
+    let out = plugin
+        .call(
+            support::crm_host(),
+            &support::ctx_for(&plugin),
+            &serde_json::json!({"lead_id": "lead1"}),
+        )
+        .unwrap();
+    assert_eq!(out.output["score"], 100);
+}
+
+#[test]
+fn a_different_engine_configuration_has_a_different_key() {
+    let wasm = build::component("lead-scorer");
+    let metered = PluginEngine::new(EngineConfig {
+        max_concurrent_instances: 2,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let unmetered = PluginEngine::new(EngineConfig {
+        fuel_metering: false,
+        max_concurrent_instances: 2,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    assert_ne!(
+        metered.cache_key(&wasm).engine_hash,
+        unmetered.cache_key(&wasm).engine_hash
+    );
+}
