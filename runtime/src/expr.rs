@@ -6,7 +6,8 @@
 //! pre-loaded through the open transaction) and calls the reference evaluator. Total by
 //! construction: nothing here panics or errors.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
@@ -74,16 +75,48 @@ impl Resolver for Preloaded<'_> {
 impl EvalContext {
     /// Runs `f` with the compiler's evaluation input over this context.
     pub fn with_input<T>(&self, f: impl FnOnce(&EvalInput<'_>) -> T) -> T {
-        let resolver = Preloaded(&self.related);
+        self.with_resolver(&Preloaded(&self.related), f)
+    }
+
+    /// [`Self::with_input`] with related records from `resolver`.
+    pub fn with_resolver<T>(
+        &self,
+        resolver: &dyn Resolver,
+        f: impl FnOnce(&EvalInput<'_>) -> T,
+    ) -> T {
         let input = EvalInput {
             record: &self.record,
             previous: self.previous.as_ref(),
             event: Some(&self.event),
             steps: Some(&self.steps),
             now_ms: self.now_ms,
-            resolver: &resolver,
+            resolver,
         };
         f(&input)
+    }
+}
+
+/// Serves the pre-loaded related records and notes every one asked for that is neither
+/// loaded nor in `tried` (known missing), so the caller can load them and evaluate again.
+pub struct MissRecorder<'a> {
+    pub related: &'a HashMap<(String, String), Json>,
+    pub tried: &'a HashSet<(String, String)>,
+    pub missed: RefCell<Vec<(String, String)>>,
+}
+
+impl Resolver for MissRecorder<'_> {
+    fn related(&self, object: &str, id: &str) -> Option<Json> {
+        let key = (object.to_string(), id.to_string());
+        if let Some(r) = self.related.get(&key) {
+            return Some(r.clone());
+        }
+        if !self.tried.contains(&key) {
+            let mut missed = self.missed.borrow_mut();
+            if !missed.contains(&key) {
+                missed.push(key);
+            }
+        }
+        None
     }
 }
 

@@ -1,10 +1,15 @@
 //! The catalog of built-in actions (DESIGN §3.3): each action's params with their types and
 //! whether they are required, and the shape of its output (`steps.<id>.output`).
 //!
-//! Outputs: `human_task` -> its form fields; `create_record` / `create_task` -> `id`;
-//! `webhook` -> `status` (number) and `body` (any); `plugin` -> any field (typed `Any`
-//! until plugin manifests carry a schema); every other action has no output fields.
-//! The catalog is data only: checking params against it is `steps`' job.
+//! Outputs are exactly what the runtime's actions produce (runtime/src/engine/actions.rs):
+//! record writes -> `id` and `applied`; `create_record` / `create_task` -> `id`;
+//! `assign_to_queue` -> `queue_id`, `applied`; `notify_user` -> `notification_id`;
+//! `send_email`, `send_notification` and `webhook` -> `outbox_id` only, because delivery
+//! is asynchronous (DESIGN §12.1: a step completes once its effect is in the outbox, so no
+//! HTTP status exists when later steps run); `wait` -> `until`, `waited`; `human_task` ->
+//! its form fields plus `timed_out` (set when the task timed out and the run continued);
+//! `plugin` -> any field (typed `Any` until plugin manifests carry a schema). Change both
+//! sides together. The catalog is data only: checking params against it is `steps`' job.
 
 use serde::Serialize;
 
@@ -48,14 +53,30 @@ pub struct ParamSpec {
     pub choices: &'static [&'static str],
 }
 
+/// The type of a fixed output field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputType {
+    String,
+    Bool,
+    DateTime,
+}
+
+/// One fixed output field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutputField {
+    pub name: &'static str,
+    pub ty: OutputType,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputSpec {
     None,
     /// `id` of the created record.
     Id,
-    /// `status` and `body` of the HTTP response.
-    Http,
+    /// These fields, always.
+    Fields(&'static [OutputField]),
     /// The fields of the `form` param.
     Form,
     /// Unknown shape: every field is `Any`.
@@ -91,6 +112,18 @@ const fn choice(name: &'static str, required: bool, choices: &'static [&'static 
 
 use ParamType as T;
 
+const fn out(name: &'static str, ty: OutputType) -> OutputField {
+    OutputField { name, ty }
+}
+
+/// `id` of the written record and whether the write was applied (false in dry-run).
+const WRITE: &[OutputField] = &[
+    out("id", OutputType::String),
+    out("applied", OutputType::Bool),
+];
+/// The outbox row holding the message; delivery happens after the step.
+const OUTBOX: &[OutputField] = &[out("outbox_id", OutputType::String)];
+
 static CATALOG: &[ActionSpec] = &[
     ActionSpec {
         name: "update_field",
@@ -100,7 +133,7 @@ static CATALOG: &[ActionSpec] = &[
             p("fields", T::Fields, false),
         ],
         one_of: &[&["field", "fields"]],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(WRITE),
     },
     ActionSpec {
         name: "update_record",
@@ -110,7 +143,7 @@ static CATALOG: &[ActionSpec] = &[
             p("fields", T::Fields, true),
         ],
         one_of: &[],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(WRITE),
     },
     ActionSpec {
         name: "create_record",
@@ -136,7 +169,10 @@ static CATALOG: &[ActionSpec] = &[
         name: "assign_to_queue",
         params: &[p("queue_id", T::String, true)],
         one_of: &[],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(&[
+            out("queue_id", OutputType::String),
+            out("applied", OutputType::Bool),
+        ]),
     },
     ActionSpec {
         name: "send_email",
@@ -147,13 +183,13 @@ static CATALOG: &[ActionSpec] = &[
             p("cc", T::Recipients, false),
         ],
         one_of: &[],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(OUTBOX),
     },
     ActionSpec {
         name: "notify_user",
         params: &[p("user_id", T::String, true), p("message", T::String, true)],
         one_of: &[],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(&[out("notification_id", OutputType::String)]),
     },
     ActionSpec {
         name: "send_notification",
@@ -163,7 +199,7 @@ static CATALOG: &[ActionSpec] = &[
             p("target", T::String, false),
         ],
         one_of: &[],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(OUTBOX),
     },
     ActionSpec {
         name: "webhook",
@@ -175,7 +211,7 @@ static CATALOG: &[ActionSpec] = &[
             p("secret", T::String, false),
         ],
         one_of: &[],
-        output: OutputSpec::Http,
+        output: OutputSpec::Fields(OUTBOX),
     },
     ActionSpec {
         name: "human_task",
@@ -197,7 +233,10 @@ static CATALOG: &[ActionSpec] = &[
             p("until", T::DateTime, false),
         ],
         one_of: &[&["duration", "until"]],
-        output: OutputSpec::None,
+        output: OutputSpec::Fields(&[
+            out("until", OutputType::DateTime),
+            out("waited", OutputType::Bool),
+        ]),
     },
     ActionSpec {
         name: "plugin",

@@ -60,6 +60,17 @@ pub(super) fn check_steps(
     (checked, checker.diags)
 }
 
+/// The output field a `human_task` step has besides its form fields.
+const TIMED_OUT: &str = "timed_out";
+
+fn output_type(ty: actions::OutputType) -> Type {
+    match ty {
+        actions::OutputType::String => Type::String,
+        actions::OutputType::Bool => Type::Bool,
+        actions::OutputType::DateTime => Type::DateTime,
+    }
+}
+
 /// The output a step will have, from its action and params (no diagnostics).
 pub(super) fn output_of(step: &Step) -> StepOutput {
     let StepKind::Action { action, params, .. } = &step.kind else {
@@ -72,12 +83,11 @@ pub(super) fn output_of(step: &Step) -> StepOutput {
     match spec.output {
         OutputSpec::None => StepOutput::empty(),
         OutputSpec::Any => StepOutput::any(),
-        OutputSpec::Http => StepOutput {
-            fields: [
-                ("status".to_string(), Type::Number),
-                ("body".to_string(), Type::Any),
-            ]
-            .into(),
+        OutputSpec::Fields(fields) => StepOutput {
+            fields: fields
+                .iter()
+                .map(|f| (f.name.to_string(), output_type(f.ty)))
+                .collect(),
             open: false,
         },
         OutputSpec::Id => {
@@ -96,8 +106,12 @@ pub(super) fn output_of(step: &Step) -> StepOutput {
             let fields = param("form")
                 .map(|p| form_fields(&p.value).0)
                 .unwrap_or_default();
+            let mut fields: BTreeMap<String, Type> =
+                fields.into_iter().map(|f| (f.name, f.ty)).collect();
+            // Set by the runtime when the task timed out and the run continued.
+            fields.entry(TIMED_OUT.to_string()).or_insert(Type::Bool);
             StepOutput {
-                fields: fields.into_iter().map(|f| (f.name, f.ty)).collect(),
+                fields,
                 open: false,
             }
         }
@@ -272,7 +286,10 @@ impl StepChecker<'_> {
             return None;
         };
         if spec.output == OutputSpec::Form
-            && !self.all.get(&step.id).is_none_or(|o| o.fields.is_empty())
+            && self
+                .all
+                .get(&step.id)
+                .is_some_and(|o| o.fields.keys().any(|k| k != TIMED_OUT))
         {
             self.tasks_with_output.push((step.id.clone(), step.span));
         }

@@ -35,7 +35,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use crate::eval::{
-    Decision, EvalInput, Explanation, References, SlotLayout, fill_slots, reference,
+    Decision, EvalInput, Explanation, ReferenceTargets, References, SlotLayout, fill_slots,
+    reference,
 };
 use crate::schema::Schema;
 use crate::typed::TExpr;
@@ -92,6 +93,15 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
     /// Compiles and indexes `entries`. Costly (every condition is compiled): call it off
     /// the hot path when automations change, then swap the result in.
     pub fn build(entries: Vec<DispatchEntry<K>>, schema: Arc<Schema>) -> Self {
+        Self::build_with_targets(entries, schema)
+    }
+
+    /// [`Self::build`] following reference hops by `targets` (the runtime's own view of
+    /// the schema) instead of a compiler [`Schema`].
+    pub fn build_with_targets(
+        entries: Vec<DispatchEntry<K>>,
+        targets: Arc<dyn ReferenceTargets>,
+    ) -> Self {
         let len = entries.len();
         let mut grouped: HashMap<GroupKey, Vec<(K, Option<TExpr>)>> = HashMap::new();
         for e in entries {
@@ -115,7 +125,7 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             // Entry ids follow key order, so sorting ids sorts keys.
             members.sort_by(|a, b| a.0.cmp(&b.0));
             let references = match &object {
-                Some(o) => References::from_schema(o.clone(), schema.clone()),
+                Some(o) => References::new(o.clone(), targets.clone()),
                 None => References::convention(None),
             };
             for part in partition_members(members) {
@@ -215,6 +225,11 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Whether any entry is triggered by `event_type`.
+    pub fn has_event(&self, event_type: &str) -> bool {
+        self.by_event.contains_key(event_type)
     }
 
     /// The event types that have at least one entry, sorted.

@@ -147,13 +147,44 @@ pub fn now_field() -> FieldRef {
     }
 }
 
-/// Maps field paths to slot indices. One layout is shared by every condition compiled for
-/// an event type, so one slot array per event serves all of them.
+/// How a read converts a field's JSON value (`json_to_value`): reads whose types share a
+/// kind convert every JSON value identically, reads of different kinds may not (a bare
+/// `changed(f)` reads `f` untyped, `f > 5` as a number: `"10"` is a string to the first
+/// and null to the second).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReadKind {
+    Any,
+    Bool,
+    Number,
+    Text,
+    DateTime,
+    Duration,
+    List(Box<ReadKind>),
+}
+
+impl ReadKind {
+    pub fn of(ty: &Type) -> ReadKind {
+        match ty {
+            Type::Null | Type::Any => ReadKind::Any,
+            Type::Bool => ReadKind::Bool,
+            Type::Number => ReadKind::Number,
+            Type::String | Type::Picklist(_) | Type::Reference(_) => ReadKind::Text,
+            Type::DateTime => ReadKind::DateTime,
+            Type::Duration => ReadKind::Duration,
+            Type::List(t) => ReadKind::List(Box::new(ReadKind::of(t))),
+        }
+    }
+}
+
+/// Maps field reads to slot indices. One layout is shared by every condition compiled for
+/// an event type, so one slot array per event serves all of them. A slot is keyed by the
+/// field AND the kind it is read as, so one field read as two kinds gets two slots, each
+/// converted as the reference evaluator converts that read.
 #[derive(Debug, Default, Clone)]
 pub struct SlotLayout {
     fields: Vec<FieldRef>,
     types: Vec<Type>,
-    index: HashMap<FieldRef, usize>,
+    index: HashMap<(FieldRef, ReadKind), usize>,
     references: References,
 }
 
@@ -169,28 +200,25 @@ impl SlotLayout {
             ..SlotLayout::default()
         }
     }
-    /// The slot of `f`, added if new; its value is converted without a declared type.
+    /// The slot of `f` read without a declared type, added if new.
     pub fn slot(&mut self, f: &FieldRef) -> usize {
         self.slot_typed(f, &Type::Any)
     }
-    /// The slot of `f`, converted as `ty`. The first concrete type registered for a field
-    /// wins (a schema gives every field one type; `Any`/`Null` are upgraded).
+    /// The slot of `f` read as `ty`, added if new (one slot per field and read kind).
     pub fn slot_typed(&mut self, f: &FieldRef, ty: &Type) -> usize {
-        if let Some(&i) = self.index.get(f) {
-            if matches!(self.types[i], Type::Any | Type::Null) {
-                self.types[i] = ty.clone();
-            }
+        let key = (f.clone(), ReadKind::of(ty));
+        if let Some(&i) = self.index.get(&key) {
             return i;
         }
         let i = self.fields.len();
         self.fields.push(f.clone());
         self.types.push(ty.clone());
-        self.index.insert(f.clone(), i);
+        self.index.insert(key, i);
         i
     }
-    /// The slot of `f` if it has one.
+    /// The first slot of `f` (in any kind) if it has one.
     pub fn get(&self, f: &FieldRef) -> Option<usize> {
-        self.index.get(f).copied()
+        self.fields.iter().position(|x| x == f)
     }
     pub fn fields(&self) -> &[FieldRef] {
         &self.fields

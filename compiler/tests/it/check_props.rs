@@ -116,5 +116,10 @@ fn action_catalog_serializes_for_the_ui() {
         ]
     );
     assert_eq!(v[9]["output"], "form");
+    // Delivery is asynchronous: a webhook step's output is its outbox row, not a response.
+    assert_eq!(
+        v[8]["output"],
+        serde_json::json!({"fields": [{"name": "outbox_id", "ty": "string"}]})
+    );
     assert_eq!(v[7]["params"][0]["choices"][0], "slack");
 }

@@ -514,3 +514,78 @@ fn nested_quantifiers_see_the_right_variable() {
         path: vec![],
     };
 }
+
+/// One condition reading a field untyped (`changed(f)`) and as a number (`f > 5`): the
+/// layout gives each read kind its own slot, so the compiled evaluator agrees with the
+/// reference one even when the JSON value converts differently per kind.
+#[test]
+fn one_field_read_in_two_kinds_agrees_with_reference() {
+    let t = |kind, ty| TExpr {
+        kind,
+        ty,
+        span: Default::default(),
+    };
+    let field = |root: Root| FieldRef {
+        root,
+        path: vec!["amount".into()],
+    };
+    let changed = t(
+        TExprKind::Changed {
+            current: field(Root::Record),
+            previous: field(Root::Previous),
+            from: None,
+            to: None,
+        },
+        Type::Bool,
+    );
+    let gt = t(
+        TExprKind::Binary {
+            op: BinaryOp::Gt,
+            lhs: Box::new(t(TExprKind::Field(field(Root::Record)), Type::Number)),
+            rhs: Box::new(t(TExprKind::Const(Value::Number(5.0)), Type::Number)),
+        },
+        Type::Bool,
+    );
+    let pairs = [
+        (json!("10"), json!(10)),
+        (json!("x"), json!("y")),
+        (json!(10), json!("10")),
+        (json!(10), json!(4)),
+        (json!(3), json!(3)),
+    ];
+    for op in [BinaryOp::And, BinaryOp::Or] {
+        for (l, r) in [(&changed, &gt), (&gt, &changed)] {
+            let e = t(
+                TExprKind::Binary {
+                    op,
+                    lhs: Box::new(l.clone()),
+                    rhs: Box::new(r.clone()),
+                },
+                Type::Bool,
+            );
+            for (now, before) in &pairs {
+                let record = json!({ "amount": now });
+                let previous = json!({ "amount": before });
+                check_pair(&e, &record, Some(&previous), &json!({}));
+            }
+        }
+    }
+    // The case that used to differ: 10 -> "10" is a change to the untyped read, while a
+    // slot shared with `amount > 5` read the new value as the number 10.
+    let and = t(
+        TExprKind::Binary {
+            op: BinaryOp::And,
+            lhs: Box::new(changed),
+            rhs: Box::new(gt),
+        },
+        Type::Bool,
+    );
+    let mut layout = SlotLayout::new();
+    let c = compile(&and, &mut layout);
+    let (record, previous) = (json!({"amount": "10"}), json!({"amount": 10}));
+    let input = EvalInput {
+        previous: Some(&previous),
+        ..EvalInput::record(&record, 0)
+    };
+    assert!(c.eval(&fill_slots(&layout, &input)));
+}

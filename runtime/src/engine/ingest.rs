@@ -3,17 +3,23 @@
 //! is never lost and never runs an automation twice. The loop guard (DESIGN §5) decides
 //! here whether a triggered run starts or fails with `loop_detected`.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::Engine;
-use super::context::{event_context, load_related};
-use crate::dispatch::{DispatchEntry, DispatchInput};
+use super::context::event_context;
+use crate::dispatch::{DispatchEntry, DispatchIndex, DispatchInput};
 use crate::error::{Result, RuntimeError};
-use crate::expr::reference_paths;
+use crate::expr::{EvalContext, MissRecorder};
 use crate::model::*;
 use crate::store::{Store, StoreTx};
+
+/// Reference hops are at most this deep in practice; a bound keeps a pathological chain
+/// of ids from looping (the last round then evaluates with what is loaded).
+const MAX_HOP_ROUNDS: usize = 8;
 
 /// An event from outside (`POST /api/v1/events`).
 #[derive(Debug, Clone, Default)]
@@ -92,10 +98,7 @@ impl<S: Store> Engine<S> {
 
     async fn dispatch_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Vec<String>> {
         let index = self.inner.index.load_full();
-        if index
-            .all_for(&event.workspace_id, &event.event_type)
-            .is_empty()
-        {
+        if !index.handles(&event.workspace_id, &event.event_type) {
             return Ok(Vec::new());
         }
         let now = Utc::now();
@@ -110,34 +113,9 @@ impl<S: Store> Engine<S> {
         {
             ctx.record = serde_json::Value::Object(r.to_json());
         }
-        let input = DispatchInput {
-            workspace_id: &event.workspace_id,
-            event_type: &event.event_type,
-            ctx: &ctx,
-        };
-        let mut paths = Vec::new();
-        for c in index.candidates(&input) {
-            if let Some(cond) = &c.plan.condition {
-                reference_paths(cond, &mut paths);
-            }
-        }
-        if !paths.is_empty() {
-            load_related(
-                tx,
-                self.inner.schema.as_ref(),
-                &event.workspace_id,
-                event.object.as_deref(),
-                &paths,
-                &mut ctx,
-            )
+        let matched = self
+            .match_loading_related(tx, &index, event, &mut ctx)
             .await?;
-        }
-        let input = DispatchInput {
-            workspace_id: &event.workspace_id,
-            event_type: &event.event_type,
-            ctx: &ctx,
-        };
-        let matched: Vec<DispatchEntry> = index.matches(&input).into_iter().cloned().collect();
         let mut run_ids = Vec::new();
         for entry in matched {
             let loop_error = self.loop_check(tx, &entry, event).await?;
@@ -147,6 +125,53 @@ impl<S: Store> Engine<S> {
             }
         }
         Ok(run_ids)
+    }
+
+    /// Matches the event, loading the related records the candidate conditions read: the
+    /// index asks only for what its candidates need, so each round notes the records it
+    /// missed, loads them through `tx`, and matches again (one round per reference hop).
+    async fn match_loading_related(
+        &self,
+        tx: &mut S::Tx,
+        index: &DispatchIndex,
+        event: &Event,
+        ctx: &mut EvalContext,
+    ) -> Result<Vec<DispatchEntry>> {
+        let mut tried: HashSet<(String, String)> = HashSet::new();
+        for _ in 0..MAX_HOP_ROUNDS {
+            let recorder = MissRecorder {
+                related: &ctx.related,
+                tried: &tried,
+                missed: Default::default(),
+            };
+            let input = DispatchInput {
+                workspace_id: &event.workspace_id,
+                event_type: &event.event_type,
+                ctx,
+            };
+            let matched: Vec<DispatchEntry> = index
+                .matches_with(&input, &recorder)
+                .into_iter()
+                .cloned()
+                .collect();
+            let missed = recorder.missed.into_inner();
+            if missed.is_empty() {
+                return Ok(matched);
+            }
+            for (object, id) in missed {
+                if let Some(r) = tx.record(&event.workspace_id, &object, &id).await? {
+                    ctx.related
+                        .insert((object.clone(), id.clone()), Value::Object(r.to_json()));
+                }
+                tried.insert((object, id));
+            }
+        }
+        let input = DispatchInput {
+            workspace_id: &event.workspace_id,
+            event_type: &event.event_type,
+            ctx,
+        };
+        Ok(index.matches(&input).into_iter().cloned().collect())
     }
 
     /// `Some(message)` when starting this run would continue a loop.
