@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod definitions;
 pub mod error;
+pub mod plugins;
 pub mod serve;
 pub mod state;
 

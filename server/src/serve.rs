@@ -7,6 +7,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use automations_host_api::net::{HttpClient, HttpConfig, IpNet};
+use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
 
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
 use automations_runtime::store::{SqliteConfig, SqliteStore};
@@ -14,6 +18,7 @@ use automations_runtime::{EngineConfig, EngineParts, RuntimeError};
 
 use crate::auth::Scope;
 use crate::definitions::Definitions;
+use crate::plugins::{HostRunner, PluginRegistry};
 use crate::state::{ApiConfig, AppState, Engine};
 
 /// Everything `automations serve` is configured with.
@@ -63,6 +68,48 @@ pub async fn open_engine(
     database_url: &str,
     outbox: OutboxConfig,
 ) -> Result<(Engine, Definitions), ServeError> {
+    let (engine, definitions, _) = open_engine_with_plugins(database_url, outbox).await?;
+    Ok((engine, definitions))
+}
+
+/// The process-wide plugin engine (one wasmtime engine, epoch ticker and instance pool).
+fn plugin_engine() -> Result<PluginEngine, ServeError> {
+    static ENGINE: OnceLock<PluginEngine> = OnceLock::new();
+    if let Some(engine) = ENGINE.get() {
+        return Ok(engine.clone());
+    }
+    let engine = PluginEngine::new(PluginEngineConfig::default())
+        .map_err(|e| ServeError::Config(format!("cannot start the plugin engine: {e}")))?;
+    Ok(ENGINE.get_or_init(|| engine).clone())
+}
+
+/// Plugin http: the SSRF-safe client; `allow_private` (`--webhook-allow-private`) also
+/// permits loopback, as it does for webhooks.
+fn plugin_http(allow_private: bool) -> HttpClient {
+    let allow = if allow_private {
+        ["127.0.0.0/8", "::1/128"]
+            .iter()
+            .filter_map(|net| net.parse::<IpNet>().ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    HttpClient::new(HttpConfig {
+        allow,
+        ..HttpConfig::default()
+    })
+}
+
+/// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
+pub async fn open_engine_with_plugins(
+    database_url: &str,
+    outbox: OutboxConfig,
+) -> Result<(Engine, Definitions, Arc<PluginRegistry>), ServeError> {
+    let registry = Arc::new(PluginRegistry::new(plugin_engine()?));
+    let runner = Arc::new(HostRunner::new(
+        registry.clone(),
+        plugin_http(outbox.allow_private),
+    ));
     let sqlite = sqlite_config(database_url)?;
     // Custom fields live beside the database file (none for an in-memory database).
     let definitions = match &sqlite.path {
@@ -82,9 +129,11 @@ pub async fn open_engine(
         config,
         schema: definitions.schema_view(),
         compiler: definitions.compiler(),
-        plugins: None,
+        plugins: Some(runner.clone()),
     };
-    Ok((Engine::new(parts).await?, definitions))
+    let engine = Engine::new(parts).await?;
+    runner.attach(engine.clone());
+    Ok((engine, definitions, registry))
 }
 
 /// Applies the migrations and closes the database.
@@ -203,13 +252,14 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, ServeError> {
 
 /// Serves until SIGTERM or Ctrl-C, then drains requests and stops the workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
-    let (engine, definitions) = open_engine(&config.database_url, outbox_config(&config)?).await?;
+    let (engine, definitions, plugins) =
+        open_engine_with_plugins(&config.database_url, outbox_config(&config)?).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
         println!("admin token for workspace `{DEFAULT_WORKSPACE}` (shown once, store it now):");
         println!("{token}");
     }
     let workers = engine.start();
-    let state = AppState::new(engine.clone(), definitions, ApiConfig::default());
+    let state = AppState::with_plugins(engine.clone(), definitions, ApiConfig::default(), plugins);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");

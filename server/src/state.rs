@@ -11,6 +11,7 @@ use crate::api::metrics::HttpCounters;
 use crate::auth::{Principal, RateLimitConfig, RateLimiter, Scope};
 use crate::definitions::Definitions;
 use crate::error::ApiError;
+use crate::plugins::PluginRegistry;
 
 /// The engine the API drives (SQLite storage).
 pub type Engine = automations_runtime::Engine<SqliteStore>;
@@ -43,10 +44,31 @@ struct Inner {
     limiter: RateLimiter,
     counters: HttpCounters,
     ready: AtomicBool,
+    /// Uploaded plugins; `None` when the engine was built without a plugin runner.
+    plugins: Option<Arc<PluginRegistry>>,
 }
 
 impl AppState {
     pub fn new(engine: Engine, definitions: Definitions, config: ApiConfig) -> AppState {
+        AppState::build(engine, definitions, config, None)
+    }
+
+    /// The state of a server whose engine runs plugins from `plugins`.
+    pub fn with_plugins(
+        engine: Engine,
+        definitions: Definitions,
+        config: ApiConfig,
+        plugins: Arc<PluginRegistry>,
+    ) -> AppState {
+        AppState::build(engine, definitions, config, Some(plugins))
+    }
+
+    fn build(
+        engine: Engine,
+        definitions: Definitions,
+        config: ApiConfig,
+        plugins: Option<Arc<PluginRegistry>>,
+    ) -> AppState {
         let limiter = RateLimiter::new(config.rate_limit);
         let inner = Inner {
             engine,
@@ -55,6 +77,7 @@ impl AppState {
             limiter,
             counters: HttpCounters::default(),
             ready: AtomicBool::new(true),
+            plugins,
         };
         AppState {
             inner: Arc::new(inner),
@@ -69,6 +92,9 @@ impl AppState {
     }
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+    pub fn plugins(&self) -> Option<&Arc<PluginRegistry>> {
+        self.inner.plugins.as_ref()
     }
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.inner.limiter

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod plugins;
 pub mod records;
 pub mod runs;
 pub mod sandbox;
@@ -20,6 +21,7 @@ pub mod tasks;
 pub mod testrun;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
@@ -73,4 +75,11 @@ pub fn v1_routes() -> Router<AppState> {
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}/complete", post(tasks::complete))
         .route("/outbox", get(outbox::list))
+        .route(
+            "/plugins",
+            get(plugins::list)
+                .post(plugins::upload)
+                .layer(DefaultBodyLimit::max(plugins::UPLOAD_LIMIT)),
+        )
+        .route("/plugins/{name}/grants", post(plugins::grants))
 }

@@ -6,6 +6,7 @@ mod files;
 mod fmt;
 mod lint;
 mod migrate;
+mod plugin;
 mod serve;
 mod token;
 
@@ -41,6 +42,8 @@ enum Command {
     Token(token::TokenArgs),
     /// Apply database migrations.
     Migrate(migrate::MigrateArgs),
+    /// Scaffold or check plugins (WebAssembly components).
+    Plugin(plugin::PluginArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -119,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(&args),
         Command::Token(args) => token::run(&args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Plugin(args) => plugin::run(&args),
     }
 }
 

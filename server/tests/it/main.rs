@@ -7,6 +7,7 @@ mod basics;
 mod cli;
 mod e2e;
 mod isolation;
+mod plugins;
 mod records;
 mod runs;
 mod schema;

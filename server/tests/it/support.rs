@@ -2,7 +2,7 @@
 //! that drive the router in-process with `tower::ServiceExt::oneshot`.
 
 use automations_runtime::outbox::OutboxConfig;
-use automations_server::serve::{bootstrap, open_engine};
+use automations_server::serve::{bootstrap, open_engine_with_plugins};
 use automations_server::state::Engine;
 use automations_server::{ApiConfig, AppState, app};
 use axum::Router;
@@ -68,9 +68,12 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("test.db");
         let url = format!("sqlite://{}", db_path.display());
-        let (engine, definitions) = open_engine(&url, OutboxConfig::default()).await.unwrap();
+        let (engine, definitions, plugins) =
+            open_engine_with_plugins(&url, OutboxConfig::default())
+                .await
+                .unwrap();
         bootstrap(&engine, Some(ADMIN)).await.unwrap();
-        let state = AppState::new(engine, definitions, config);
+        let state = AppState::with_plugins(engine, definitions, config, plugins);
         let router = app(state.clone());
         TestApp {
             state,

@@ -6,4 +6,4 @@ mod examples;
 mod fmt_compile;
 mod lint;
 mod readme;
-mod support;
+pub mod support;

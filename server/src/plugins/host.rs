@@ -1,0 +1,236 @@
+//! `HostRunner`: the runtime's `PluginRunner` over [`PluginRegistry`], and the per-call
+//! `Host` the plugin sees. Reads go to the engine's record store (live data, also in
+//! dry-run); writes, emails, notifications and tasks are collected as `EffectRequest`s and
+//! handed back to the runtime, which applies them in the step's transaction or, in dry-run,
+//! records them with `applied: false`. This module must never apply an effect itself.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use automations_host_api::net::HttpClient;
+use automations_host_api::{
+    CallContext, CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask,
+};
+use automations_runtime::RuntimeError;
+use automations_runtime::hooks::{
+    EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
+};
+use serde_json::{Map, Value, json};
+use tokio::runtime::Handle;
+
+use super::registry::PluginRegistry;
+use crate::state::Engine;
+
+/// Runs plugin steps. The engine is attached after it is built (it owns this runner), which
+/// makes a reference cycle: both live as long as the process, which is what a server wants.
+pub struct HostRunner {
+    registry: Arc<PluginRegistry>,
+    engine: OnceLock<Engine>,
+    http: HttpClient,
+}
+
+impl HostRunner {
+    pub fn new(registry: Arc<PluginRegistry>, http: HttpClient) -> Self {
+        HostRunner {
+            registry,
+            engine: OnceLock::new(),
+            http,
+        }
+    }
+
+    /// Gives the runner the engine whose records plugins read (once).
+    pub fn attach(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
+    }
+
+    async fn run_call(&self, call: PluginCall) -> Result<PluginResult, String> {
+        let (plugin, granted) = self
+            .registry
+            .resolve(&call.workspace_id, &call.plugin, call.version.as_deref())
+            .map_err(|e| e.to_string())?;
+        let engine = self
+            .engine
+            .get()
+            .cloned()
+            .ok_or("the plugin runner is not attached to an engine")?;
+        let host = Arc::new(CallHost {
+            engine,
+            handle: Handle::current(),
+            http: self.http.clone(),
+            effects: Mutex::new(Vec::new()),
+            created: AtomicU32::new(0),
+        });
+        let ctx = CallContext {
+            workspace: call.workspace_id.clone(),
+            run_id: call.run_id.clone(),
+            step_id: call.step_id.clone(),
+            dry_run: call.dry_run,
+            granted,
+            http_mocks: Vec::new(),
+        };
+        let id = plugin.id().to_string();
+        let dyn_host: Arc<dyn Host> = host.clone();
+        // Guest code blocks (and host reads block on the runtime): keep it off the workers.
+        let output = tokio::task::spawn_blocking(move || plugin.call(dyn_host, &ctx, &call.input))
+            .await
+            .map_err(|e| format!("plugin {id} crashed: {e}"))?
+            .map_err(|e| format!("plugin {id} failed: {e}"))?;
+        let effects = std::mem::take(&mut *host.effects.lock().expect("effects lock"));
+        Ok(PluginResult {
+            output: output.output,
+            effects,
+        })
+    }
+}
+
+impl PluginRunner for HostRunner {
+    fn run(&self, call: PluginCall) -> PluginFuture<'_> {
+        Box::pin(self.run_call(call))
+    }
+}
+
+/// The host of one call.
+struct CallHost {
+    engine: Engine,
+    handle: Handle,
+    http: HttpClient,
+    effects: Mutex<Vec<EffectRequest>>,
+    created: AtomicU32,
+}
+
+impl CallHost {
+    fn push(&self, effect: EffectRequest) {
+        self.effects.lock().expect("effects lock").push(effect);
+    }
+
+    /// Records and tasks are created by the runtime after the call, so the plugin gets a
+    /// placeholder id naming the step's n-th creation.
+    fn pending_id(&self, call: &CallInfo) -> String {
+        let n = self.created.fetch_add(1, Ordering::Relaxed);
+        format!("pending:{}:{}:{n}", call.run_id, call.step_id)
+    }
+}
+
+impl Host for CallHost {
+    fn record_get(&self, call: &CallInfo, object: &str, id: &str) -> HostResult<Option<Value>> {
+        match self
+            .handle
+            .block_on(self.engine.record(&call.workspace, object, id))
+        {
+            Ok(record) => Ok(Some(Value::Object(record.to_json()))),
+            Err(RuntimeError::NotFound { what: "record", .. }) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn record_query(
+        &self,
+        call: &CallInfo,
+        object: &str,
+        filter: &Map<String, Value>,
+        limit: u32,
+    ) -> HostResult<Vec<Value>> {
+        let page = self
+            .handle
+            .block_on(self.engine.query_records(
+                &call.workspace,
+                object,
+                filter,
+                limit.min(500),
+                None,
+            ))
+            .map_err(|e| e.to_string())?;
+        Ok(page
+            .items
+            .iter()
+            .map(|r| Value::Object(r.to_json()))
+            .collect())
+    }
+
+    fn record_create(
+        &self,
+        call: &CallInfo,
+        object: &str,
+        fields: Map<String, Value>,
+    ) -> HostResult<String> {
+        self.push(EffectRequest::CreateRecord {
+            object: object.to_string(),
+            fields,
+        });
+        Ok(self.pending_id(call))
+    }
+
+    fn record_update(
+        &self,
+        _call: &CallInfo,
+        object: &str,
+        id: &str,
+        fields: Map<String, Value>,
+    ) -> HostResult<()> {
+        self.push(EffectRequest::UpdateRecord {
+            object: object.to_string(),
+            id: id.to_string(),
+            fields,
+        });
+        Ok(())
+    }
+
+    fn email_send(&self, _call: &CallInfo, email: Email) -> HostResult<()> {
+        self.push(EffectRequest::Email {
+            to: email.to,
+            cc: Vec::new(),
+            subject: email.subject,
+            body: email.body,
+        });
+        Ok(())
+    }
+
+    fn notify_user(&self, _call: &CallInfo, user_id: &str, message: &str) -> HostResult<()> {
+        self.push(EffectRequest::Notify {
+            user_id: user_id.to_string(),
+            message: message.to_string(),
+        });
+        Ok(())
+    }
+
+    fn notify_channel(&self, _call: &CallInfo, channel: &str, message: &str) -> HostResult<()> {
+        self.push(EffectRequest::Slack {
+            text: message.to_string(),
+            target: Some(channel.to_string()),
+        });
+        Ok(())
+    }
+
+    fn task_create(&self, call: &CallInfo, task: NewTask) -> HostResult<String> {
+        // The same shape as the built-in `create_task` action: a `task` record.
+        let mut fields = Map::new();
+        fields.insert("subject".into(), json!(task.title));
+        fields.insert("status".into(), json!("open"));
+        if let Some(d) = task.description {
+            fields.insert("description".into(), json!(d));
+        }
+        if let Some(a) = task.assignee {
+            fields.insert("assignee_id".into(), json!(a));
+        }
+        if let Some(due) = task.due_at {
+            fields.insert("due".into(), json!(due));
+        }
+        if let Some(related) = task.related {
+            fields.insert("related_object".into(), json!(related.object));
+            fields.insert("related_id".into(), json!(related.id));
+        }
+        self.push(EffectRequest::CreateRecord {
+            object: "task".into(),
+            fields,
+        });
+        Ok(self.pending_id(call))
+    }
+
+    fn http_fetch(&self, call: &CallInfo, request: HttpRequest) -> HostResult<HttpResponse> {
+        self.http.fetch(&request, call).map_err(|e| e.to_string())
+    }
+
+    fn log(&self, call: &CallInfo, level: LogLevel, message: &str, fields: &[(String, String)]) {
+        tracing::info!(plugin = %call.plugin, run_id = %call.run_id, ?level, ?fields, "{message}");
+    }
+}

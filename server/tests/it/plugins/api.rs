@@ -1,0 +1,205 @@
+//! Example plugins through the API: upload (multipart), grants, a `plugin` step in an
+//! automation applying its effects live, recording them in dry-run, and a hostile plugin
+//! failing its step while the server keeps serving.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::build::{component, manifest_text};
+use crate::support::{Answer, TestApp};
+
+const BOUNDARY: &str = "plugin-upload-boundary";
+
+fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"manifest\"\r\nContent-Type: application/json\r\n\r\n{manifest}\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"p.wasm\"\r\nContent-Type: application/wasm\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(wasm);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(app: &TestApp, manifest: &str, wasm: &[u8]) -> Answer {
+    app.post_raw(
+        "/api/v1/plugins",
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        multipart(manifest, wasm),
+    )
+    .await
+}
+
+/// Uploads example `name` and grants everything its manifest asks for.
+async fn install(app: &TestApp, name: &str) {
+    let manifest = manifest_text(name);
+    let answer = upload(app, &manifest, &component(name)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let requested: Value =
+        serde_json::from_str::<Value>(&manifest).unwrap()["capabilities"].clone();
+    let granted = app
+        .post(
+            &format!("/api/v1/plugins/{name}/grants"),
+            &json!({ "capabilities": requested }),
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.text);
+}
+
+async fn automation(app: &TestApp, definition: Value) -> String {
+    let created = app.post("/api/v1/automations", &definition).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.body["id"].as_str().unwrap().to_string()
+}
+
+async fn runs_of(app: &TestApp, automation: &str, query: &str) -> Vec<Value> {
+    let answer = app
+        .get(&format!("/api/v1/automations/{automation}/runs{query}"))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.body["items"].as_array().unwrap().clone()
+}
+
+fn scorer(environment: &str) -> Value {
+    json!({
+        "name": "Score new leads",
+        "environment": environment,
+        "status": "active",
+        "trigger": {"event": "lead.created"},
+        "actions": [{"type": "plugin", "params": {
+            "plugin": "lead-scorer", "version": "0.1.0", "input": {"lead_id": "l_1"}}}]
+    })
+}
+
+async fn create_lead(app: &TestApp) {
+    let lead = app
+        .post(
+            "/api/v1/records/lead",
+            &json!({"id": "l_1", "email": "ana@acme.example", "first_name": "Ana"}),
+        )
+        .await;
+    assert_eq!(lead.status, StatusCode::CREATED, "{}", lead.text);
+}
+
+#[tokio::test]
+async fn upload_list_and_grant() {
+    let app = TestApp::new().await;
+    install(&app, "lead-scorer").await;
+    let list = app.get("/api/v1/plugins").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let item = &list.body["items"][0];
+    assert_eq!(item["name"], "lead-scorer");
+    assert_eq!(item["versions"], json!(["0.1.0"]));
+    assert!(
+        item["granted"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("records:write:lead"))
+    );
+
+    let bad = upload(&app, r#"{"name": "x"}"#, &component("lead-scorer")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let junk = upload(&app, &manifest_text("lead-scorer"), b"not wasm").await;
+    assert_eq!(
+        junk.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        junk.text
+    );
+    let unknown = app
+        .post("/api/v1/plugins/nope/grants", &json!({"capabilities": []}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+
+    let reader = app.token("default", &["records:read"]).await;
+    assert_eq!(
+        app.get_as(&reader, "/api/v1/plugins").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn lead_scorer_writes_the_score_through_a_plugin_step() {
+    let app = TestApp::new().await;
+    install(&app, "lead-scorer").await;
+    let id = automation(&app, scorer("live")).await;
+    create_lead(&app).await;
+    app.settle().await;
+
+    let runs = runs_of(&app, &id, "").await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "completed", "{}", runs[0]);
+    let step = &runs[0]["steps"][0];
+    assert_eq!(step["output"]["lead_id"], "l_1", "{step}");
+    let score = step["output"]["score"].as_i64().expect("a score");
+    assert!(score > 0, "{step}"); // a company email
+    assert_eq!(step["effects"][0]["applied"], true, "{step}");
+    let lead = app.get("/api/v1/records/lead/l_1").await;
+    assert_eq!(lead.body["score"], json!(score), "{}", lead.text);
+}
+
+#[tokio::test]
+async fn in_the_sandbox_plugin_effects_are_recorded_not_applied() {
+    let app = TestApp::new().await;
+    install(&app, "lead-scorer").await;
+    let id = automation(&app, scorer("sandbox")).await;
+    app.post("/api/v1/sandbox/activate", &json!({})).await;
+    create_lead(&app).await;
+    app.settle().await;
+
+    let runs = runs_of(&app, &id, "?dry_run=true").await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "completed", "{}", runs[0]);
+    let effect = &runs[0]["steps"][0]["effects"][0];
+    assert_eq!(effect["applied"], false, "{effect}");
+    let lead = app.get("/api/v1/records/lead/l_1").await;
+    assert_eq!(lead.body["score"], Value::Null, "{}", lead.text);
+}
+
+#[tokio::test]
+async fn without_a_grant_the_plugin_step_fails_readably() {
+    let app = TestApp::new().await;
+    let answer = upload(
+        &app,
+        &manifest_text("lead-scorer"),
+        &component("lead-scorer"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let id = automation(&app, scorer("live")).await;
+    create_lead(&app).await;
+    app.settle().await;
+    let runs = runs_of(&app, &id, "").await;
+    assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
+    assert!(
+        runs[0].to_string().contains("records:read:lead"),
+        "{}",
+        runs[0]
+    );
+}
+
+#[tokio::test]
+async fn a_looping_plugin_fails_its_step_and_the_server_keeps_serving() {
+    let app = TestApp::new().await;
+    install(&app, "hostile").await;
+    let id = automation(
+        &app,
+        json!({
+            "name": "Hostile",
+            "status": "active",
+            "trigger": {"event": "lead.created"},
+            "actions": [{"type": "plugin", "params": {
+                "plugin": "hostile", "input": {"attack": "infinite-loop"}}}]
+        }),
+    )
+    .await;
+    create_lead(&app).await;
+    app.settle().await;
+    let runs = runs_of(&app, &id, "").await;
+    assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
+    let text = runs[0].to_string();
+    assert!(text.contains("hostile@0.1.0"), "{text}");
+    assert_eq!(app.get("/api/v1/healthz").await.status, StatusCode::OK);
+}

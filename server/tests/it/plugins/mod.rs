@@ -1,0 +1,6 @@
+//! Plugins (DESIGN §8): `automations plugin new|check`, and the example plugins run as
+//! automation steps through the API.
+
+mod api;
+mod build;
+mod cli;
