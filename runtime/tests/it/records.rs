@@ -248,3 +248,34 @@ async fn concurrent_writes_share_commits_and_fail_alone() {
         Err(RuntimeError::NotFound { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_pages_are_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    // Created in an order that is neither ascending nor descending by id.
+    for id in ["a", "c", "b"] {
+        let record = NewRecord {
+            id: Some(id.into()),
+            fields: obj(json!({"name": id})),
+        };
+        engine.create_record(&ws.id, "queue", record).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let none = Default::default();
+    let first = engine
+        .query_records(&ws.id, "queue", &none, 2, None)
+        .await
+        .unwrap();
+    let ids: Vec<_> = first.items.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["b", "c"]);
+    let cursor = first.next_cursor.expect("a second page");
+    let second = engine
+        .query_records(&ws.id, "queue", &none, 2, Some(&cursor))
+        .await
+        .unwrap();
+    let ids: Vec<_> = second.items.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a"]);
+    assert!(second.next_cursor.is_none());
+}

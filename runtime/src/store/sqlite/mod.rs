@@ -232,18 +232,26 @@ impl Store for SqliteStore {
         cursor: Option<&str>,
     ) -> Result<Page<Record>> {
         let limit = limit_or_default(limit);
+        // Newest first (DESIGN §12.1); the cursor is the id of the last record of the
+        // previous page, and (created_at, id) orders records created in the same instant.
         let mut sql = format!(
-            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id > ?"
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? \
+             AND (? = '' OR (created_at, id) < \
+                 (SELECT created_at, id FROM records WHERE workspace_id = ? AND object = ? AND id = ?))"
         );
         for _ in equals {
             // Field names are bound as JSON paths, never spliced into the SQL.
             sql.push_str(" AND json_extract(fields, ?) IS json_extract(?, '$')");
         }
-        sql.push_str(" ORDER BY id LIMIT ?");
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        let cursor = cursor.unwrap_or("");
         let mut q = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(object)
-            .bind(cursor.unwrap_or(""));
+            .bind(cursor)
+            .bind(ws)
+            .bind(object)
+            .bind(cursor);
         for (k, v) in equals {
             q = q
                 .bind(format!("$.\"{}\"", k.replace('"', "")))
