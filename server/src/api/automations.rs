@@ -63,6 +63,17 @@ async fn current(state: &AppState, ws: &str, id: &str) -> ApiResult<(Automation,
     Ok((a, definition))
 }
 
+/// The automation as it is now, as the body of a response with its ETag.
+async fn current_response(
+    state: &AppState,
+    ws: &str,
+    id: &str,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let (a, definition) = current(state, ws, id).await?;
+    Ok(with_etag(status, &a, automation_json(&a, &definition)))
+}
+
 fn with_etag(status: StatusCode, a: &Automation, body: Value) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", a.current_version)) {
@@ -193,12 +204,7 @@ pub async fn get_one(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
-    let (a, definition) = current(&state, &principal.workspace_id, &id).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &a,
-        automation_json(&a, &definition),
-    ))
+    current_response(&state, &principal.workspace_id, &id, StatusCode::OK).await
 }
 
 /// Replace the definition: a new immutable version.
@@ -223,12 +229,7 @@ pub async fn replace(
         .engine()
         .update_automation(ws, &id, definition)
         .await?;
-    let (a, definition) = current(&state, ws, &id).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &a,
-        automation_json(&a, &definition),
-    ))
+    current_response(&state, ws, &id, StatusCode::OK).await
 }
 
 /// Change some fields. `{"status": ...}` alone changes the status; other fields make a new
@@ -285,12 +286,7 @@ pub async fn patch(
             .set_automation_status(ws, &id, status)
             .await?;
     }
-    let (a, definition) = current(&state, ws, &id).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &a,
-        automation_json(&a, &definition),
-    ))
+    current_response(&state, ws, &id, StatusCode::OK).await
 }
 
 fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
@@ -350,12 +346,7 @@ pub async fn set_status(
         .engine()
         .set_automation_status(&principal.workspace_id, &id, status)
         .await?;
-    let (a, definition) = current(&state, &principal.workspace_id, &id).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &a,
-        automation_json(&a, &definition),
-    ))
+    current_response(&state, &principal.workspace_id, &id, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -421,10 +412,5 @@ pub async fn promote(
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
     let live = state.engine().promote(&principal.workspace_id, &id).await?;
-    let (a, definition) = current(&state, &principal.workspace_id, &live.id).await?;
-    Ok(with_etag(
-        StatusCode::OK,
-        &a,
-        automation_json(&a, &definition),
-    ))
+    current_response(&state, &principal.workspace_id, &live.id, StatusCode::OK).await
 }
