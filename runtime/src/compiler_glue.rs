@@ -36,7 +36,8 @@ impl SchemaView for Schema {
     }
 }
 
-/// Compiles API JSON with the real front end and checker against a schema.
+/// Compiles API JSON with the real front end and checker against one schema, whatever the
+/// workspace (offline tools, tests; the server compiles against each workspace's own).
 pub struct CompilerFrontend {
     pub schema: Arc<Schema>,
 }
@@ -72,7 +73,7 @@ fn fail(diags: &[Diagnostic]) -> RuntimeError {
 }
 
 impl DefinitionCompiler for CompilerFrontend {
-    fn compile(&self, definition: &Value) -> Result<CompiledDefinition> {
+    fn compile(&self, _ws: &str, definition: &Value) -> Result<CompiledDefinition> {
         let (automation, mut diags) = lower_value(definition);
         if diags.iter().any(Diagnostic::is_error) {
             return Err(fail(&diags));

@@ -54,6 +54,15 @@ impl DispatchIndex {
         entries: impl IntoIterator<Item = DispatchEntry>,
         targets: Arc<dyn ReferenceTargets>,
     ) -> DispatchIndex {
+        DispatchIndex::build_per_workspace(entries, |_| targets.clone())
+    }
+
+    /// [`DispatchIndex::build`] where each workspace follows references by its own schema
+    /// (`targets_of(workspace_id)`).
+    pub fn build_per_workspace(
+        entries: impl IntoIterator<Item = DispatchEntry>,
+        targets_of: impl Fn(&str) -> Arc<dyn ReferenceTargets>,
+    ) -> DispatchIndex {
         let entries: Vec<DispatchEntry> = entries.into_iter().collect();
         let mut per_ws: HashMap<String, Vec<dispatch::DispatchEntry<u32>>> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
@@ -69,7 +78,10 @@ impl DispatchIndex {
         }
         let by_workspace = per_ws
             .into_iter()
-            .map(|(ws, es)| (ws, Inner::build_with_targets(es, targets.clone())))
+            .map(|(ws, es)| {
+                let targets = targets_of(&ws);
+                (ws, Inner::build_with_targets(es, targets))
+            })
             .collect();
         DispatchIndex {
             entries,

@@ -23,8 +23,9 @@ pub struct CompiledDefinition {
 }
 
 pub trait DefinitionCompiler: Send + Sync {
-    /// Compiles API JSON (DESIGN §3.1). Errors are `RuntimeError::Definition` with diagnostics.
-    fn compile(&self, definition: &Value) -> Result<CompiledDefinition>;
+    /// Compiles API JSON (DESIGN §3.1) against the schema of workspace `ws`. Errors are
+    /// `RuntimeError::Definition` with diagnostics.
+    fn compile(&self, ws: &str, definition: &Value) -> Result<CompiledDefinition>;
 }
 
 /// An effect asked for by an action or a plugin; applied (or, in dry-run, recorded) by the

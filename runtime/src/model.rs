@@ -88,6 +88,18 @@ pub struct Workspace {
     pub created_at: DateTime<Utc>,
 }
 
+/// One addition to a workspace's schema: custom objects and fields in the compiler's
+/// custom-schema shape (`{"objects": {"case": {"fields": {"sla_hours": {"type": "number"}}}}}`).
+/// A workspace's schema is the built-in one plus its extensions applied in `seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemaExtension {
+    pub workspace_id: String,
+    /// Assigned by the store on insert; increases with every extension.
+    pub seq: i64,
+    pub extension: Value,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
     pub id: String,

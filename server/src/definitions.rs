@@ -4,69 +4,30 @@
 //! This is the server's one seam to the compiler: it also hands the runtime its
 //! [`DefinitionCompiler`] and [`SchemaView`]. It never stores anything.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::path::Path;
+use std::sync::Arc;
 
 use automations_compiler::check::check_automation;
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
-use automations_compiler::schema::{Schema, SchemaError};
+use automations_compiler::schema::Schema;
 use automations_compiler::source::LineIndex;
-use automations_runtime::compiler_glue::CompilerFrontend;
-use automations_runtime::hooks::{CompiledDefinition, DefinitionCompiler};
-use automations_runtime::schema::SchemaView;
+use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::schema::{SchemaView, WorkspaceSchemas};
+use automations_runtime::store::Store;
 use serde_json::Value;
 
 use crate::api::extract::{BodyFormat, TextOrJson, json_error};
 use crate::error::{ApiDiagnostic, ApiError};
+use crate::schemas::SchemaCache;
 
-/// The compiler hooks of the engine and the API's view of definitions.
+pub use crate::schemas::SchemaChangeError;
+
+/// The compiler hooks of the engine and the API's view of definitions, per workspace.
 #[derive(Clone)]
 pub struct Definitions {
-    live: Arc<LiveSchema>,
-}
-
-/// The current schema (built-in plus custom fields), swapped whole when fields are added,
-/// and where its custom part is kept across restarts.
-struct LiveSchema {
-    current: RwLock<Arc<Schema>>,
-    /// The custom part in the shape of `Schema::extend_from_json_str`, accumulated.
-    custom: Mutex<Value>,
-    file: Option<PathBuf>,
-}
-
-impl LiveSchema {
-    fn get(&self) -> Arc<Schema> {
-        self.current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-}
-
-impl SchemaView for LiveSchema {
-    fn has_object(&self, object: &str) -> bool {
-        SchemaView::has_object(self.get().as_ref(), object)
-    }
-    fn field_type(&self, object: &str, field: &str) -> Option<automations_compiler::typed::Type> {
-        SchemaView::field_type(self.get().as_ref(), object, field)
-    }
-}
-
-impl DefinitionCompiler for LiveSchema {
-    fn compile(&self, definition: &Value) -> automations_runtime::Result<CompiledDefinition> {
-        CompilerFrontend::new(self.get()).compile(definition)
-    }
-}
-
-/// Why custom fields could not be added.
-#[derive(Debug, thiserror::Error)]
-pub enum SchemaChangeError {
-    #[error("{0}")]
-    Invalid(#[from] SchemaError),
-    #[error("cannot save the custom schema: {0}")]
-    Io(#[from] std::io::Error),
+    schemas: Arc<SchemaCache>,
 }
 
 /// What `POST /automations/validate` reports.
@@ -93,148 +54,81 @@ impl CheckReport {
 }
 
 impl Definitions {
-    /// Definitions checked against `schema`; custom fields are not saved.
+    /// Definitions checked against `schema` in every workspace; nothing is loaded.
     pub fn new(schema: Schema) -> Definitions {
-        let live = LiveSchema {
-            current: RwLock::new(Arc::new(schema)),
-            custom: Mutex::new(serde_json::json!({"objects": {}})),
-            file: None,
-        };
         Definitions {
-            live: Arc::new(live),
+            schemas: Arc::new(SchemaCache::new(schema)),
         }
     }
 
-    /// The built-in CRM schema of DESIGN §4.1.
+    /// The built-in CRM schema of DESIGN §4.1 in every workspace.
     pub fn builtin() -> Definitions {
         Definitions::new(Schema::builtin())
     }
 
-    /// The built-in schema plus the custom fields saved in `file` (created on first add).
-    pub fn with_custom_file(file: PathBuf) -> Result<Definitions, SchemaChangeError> {
-        let mut schema = Schema::builtin();
-        let custom = match std::fs::read_to_string(&file) {
-            Ok(text) => {
-                schema.extend_from_json_str(&text)?;
-                serde_json::from_str(&text).map_err(|e| SchemaError::Json(e.to_string()))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                serde_json::json!({"objects": {}})
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let live = LiveSchema {
-            current: RwLock::new(Arc::new(schema)),
-            custom: Mutex::new(custom),
-            file: Some(file),
-        };
+    /// The built-in schema plus every workspace's custom fields stored in `store`.
+    pub async fn load<S: Store>(store: &S) -> Result<Definitions, SchemaChangeError> {
         Ok(Definitions {
-            live: Arc::new(live),
+            schemas: Arc::new(SchemaCache::load(Schema::builtin(), store).await?),
         })
     }
 
+    /// Compiles each workspace's definitions against that workspace's schema.
     pub fn compiler(&self) -> Arc<dyn DefinitionCompiler> {
-        self.live.clone()
+        self.schemas.clone()
     }
 
-    pub fn schema_view(&self) -> Arc<dyn SchemaView> {
-        self.live.clone()
+    /// Each workspace's schema, for the engine's record validation.
+    pub fn schemas(&self) -> Arc<dyn WorkspaceSchemas> {
+        self.schemas.clone()
     }
 
-    /// The CRM schema as JSON (`GET /schema`).
-    pub fn schema_json(&self) -> Value {
-        self.live.get().to_json()
+    /// The schema of workspace `ws`.
+    pub fn schema_view(&self, ws: &str) -> Arc<dyn SchemaView> {
+        self.schemas.get(ws)
     }
 
-    /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`), saves
-    /// them, and swaps the schema in. Existing fields cannot change type.
-    pub fn extend(&self, extension: &Value) -> Result<Value, SchemaChangeError> {
-        let mut custom = self.live.custom.lock().unwrap_or_else(|p| p.into_inner());
-        let mut schema = (*self.live.get()).clone();
-        schema.extend_from_json_str(&extension.to_string())?;
-        let mut merged = custom.clone();
-        merge_objects(&mut merged, extension);
-        if let Some(file) = &self.live.file {
-            let tmp = file.with_extension("json.tmp");
-            std::fs::write(&tmp, serde_json::to_vec_pretty(&merged).unwrap_or_default())?;
-            std::fs::rename(&tmp, file)?;
-        }
-        *custom = merged;
-        *self.live.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(schema);
-        Ok(self.schema_json())
+    /// The CRM schema of workspace `ws` as JSON (`GET /schema`).
+    pub fn schema_json(&self, ws: &str) -> Value {
+        self.schemas.get(ws).to_json()
     }
 
-    /// Reads and checks a definition body. Malformed JSON and a body that is not an object
-    /// are 400s; everything the compiler finds is in the report.
-    pub fn check(&self, body: &TextOrJson) -> Result<CheckReport, ApiError> {
+    /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`) to
+    /// workspace `ws`, stores them, and swaps its schema. Existing fields cannot change type.
+    pub async fn extend<S: Store>(
+        &self,
+        store: &S,
+        ws: &str,
+        extension: &Value,
+    ) -> Result<Value, SchemaChangeError> {
+        Ok(self.schemas.extend(store, ws, extension).await?.to_json())
+    }
+
+    /// Imports the old server-wide custom schema file into workspace `ws` once (see
+    /// [`SchemaCache::import_legacy_file`]).
+    pub async fn import_legacy_file<S: Store>(
+        &self,
+        store: &S,
+        ws: &str,
+        file: &Path,
+    ) -> Result<bool, SchemaChangeError> {
+        self.schemas.import_legacy_file(store, ws, file).await
+    }
+
+    /// Reads and checks a definition body against the schema of workspace `ws`. Malformed
+    /// JSON and a body that is not an object are 400s; everything the compiler finds is in
+    /// the report.
+    pub fn check(&self, ws: &str, body: &TextOrJson) -> Result<CheckReport, ApiError> {
+        let schema = self.schemas.get(ws);
         match body.format {
-            BodyFormat::Json => self.check_json(&body.text),
-            BodyFormat::Dsl => Ok(self.check_dsl(&body.text)),
-        }
-    }
-
-    fn check_json(&self, text: &str) -> Result<CheckReport, ApiError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        if !value.is_object() {
-            return Err(ApiError::bad_request(
-                "invalid_body",
-                "a definition must be a JSON object",
-            ));
-        }
-        let (automations, map, mut diagnostics) = lower_json_text(text);
-        if let Some(automation) = automations.first() {
-            diagnostics.extend(check_automation(automation, &self.live.get()).1);
-        }
-        let index = LineIndex::new(text);
-        let diagnostics = diagnostics
-            .iter()
-            .map(|d| json_diagnostic(d, &map, &index))
-            .collect();
-        Ok(CheckReport {
-            definition: Some(value),
-            diagnostics,
-        })
-    }
-
-    fn check_dsl(&self, text: &str) -> CheckReport {
-        let (automations, mut diagnostics) = parse_dsl(text);
-        let index = LineIndex::new(text);
-        let mut extra = Vec::new();
-        let definition = match automations.as_slice() {
-            [automation] => {
-                diagnostics.extend(check_automation(automation, &self.live.get()).1);
-                Some(to_json(automation))
-            }
-            [] if diagnostics.iter().any(Diagnostic::is_error) => None,
-            [] => {
-                extra.push(ApiDiagnostic::error(
-                    "E0004",
-                    "the text holds no automation",
-                ));
-                None
-            }
-            _ => {
-                extra.push(ApiDiagnostic::error(
-                    "E0004",
-                    "send one automation per request",
-                ));
-                None
-            }
-        };
-        let mut diagnostics: Vec<ApiDiagnostic> = diagnostics
-            .iter()
-            .map(|d| dsl_diagnostic(d, &index))
-            .collect();
-        diagnostics.extend(extra);
-        CheckReport {
-            definition,
-            diagnostics,
+            BodyFormat::Json => check_json(&schema, &body.text),
+            BodyFormat::Dsl => Ok(check_dsl(&schema, &body.text)),
         }
     }
 
     /// The definition JSON to store, or 422 with every diagnostic.
-    pub fn read(&self, body: &TextOrJson) -> Result<Value, ApiError> {
-        let report = self.check(body)?;
+    pub fn read(&self, ws: &str, body: &TextOrJson) -> Result<Value, ApiError> {
+        let report = self.check(ws, body)?;
         match report.definition {
             Some(definition) if report.errors() == 0 => Ok(definition),
             _ => Err(ApiError::unprocessable(
@@ -243,6 +137,65 @@ impl Definitions {
                 report.diagnostics,
             )),
         }
+    }
+}
+
+fn check_json(schema: &Schema, text: &str) -> Result<CheckReport, ApiError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "a definition must be a JSON object",
+        ));
+    }
+    let (automations, map, mut diagnostics) = lower_json_text(text);
+    if let Some(automation) = automations.first() {
+        diagnostics.extend(check_automation(automation, schema).1);
+    }
+    let index = LineIndex::new(text);
+    let diagnostics = diagnostics
+        .iter()
+        .map(|d| json_diagnostic(d, &map, &index))
+        .collect();
+    Ok(CheckReport {
+        definition: Some(value),
+        diagnostics,
+    })
+}
+
+fn check_dsl(schema: &Schema, text: &str) -> CheckReport {
+    let (automations, mut diagnostics) = parse_dsl(text);
+    let index = LineIndex::new(text);
+    let mut extra = Vec::new();
+    let definition = match automations.as_slice() {
+        [automation] => {
+            diagnostics.extend(check_automation(automation, schema).1);
+            Some(to_json(automation))
+        }
+        [] if diagnostics.iter().any(Diagnostic::is_error) => None,
+        [] => {
+            extra.push(ApiDiagnostic::error(
+                "E0004",
+                "the text holds no automation",
+            ));
+            None
+        }
+        _ => {
+            extra.push(ApiDiagnostic::error(
+                "E0004",
+                "send one automation per request",
+            ));
+            None
+        }
+    };
+    let mut diagnostics: Vec<ApiDiagnostic> = diagnostics
+        .iter()
+        .map(|d| dsl_diagnostic(d, &index))
+        .collect();
+    diagnostics.extend(extra);
+    CheckReport {
+        definition,
+        diagnostics,
     }
 }
 
@@ -274,29 +227,4 @@ fn json_diagnostic(d: &Diagnostic, map: &JsonSourceMap, index: &LineIndex) -> Ap
 /// DSL input: line and column.
 fn dsl_diagnostic(d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
     with_region(base_diagnostic(d), d, index)
-}
-
-/// Adds every object and field of `extension` to `into` (both in the custom-schema shape).
-fn merge_objects(into: &mut Value, extension: &Value) {
-    let Some(objects) = extension.get("objects").and_then(Value::as_object) else {
-        return;
-    };
-    let target = into
-        .as_object_mut()
-        .and_then(|m| m.get_mut("objects"))
-        .and_then(Value::as_object_mut);
-    let Some(target) = target else { return };
-    for (name, object) in objects {
-        let entry = target
-            .entry(name.clone())
-            .or_insert_with(|| serde_json::json!({"fields": {}}));
-        let fields = object
-            .get("fields")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        if let Some(existing) = entry.get_mut("fields").and_then(Value::as_object_mut) {
-            existing.extend(fields);
-        }
-    }
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod definitions;
 pub mod error;
 pub mod plugins;
+pub mod schemas;
 pub mod serve;
 pub mod state;
 

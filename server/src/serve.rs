@@ -17,7 +17,7 @@ use automations_runtime::store::{SqliteConfig, SqliteStore};
 use automations_runtime::{EngineConfig, EngineParts, RuntimeError};
 
 use crate::auth::Scope;
-use crate::definitions::Definitions;
+use crate::definitions::{Definitions, SchemaChangeError};
 use crate::plugins::{HostRunner, PluginRegistry};
 use crate::state::{ApiConfig, AppState, Engine};
 
@@ -111,15 +111,9 @@ pub async fn open_engine_with_plugins(
         plugin_http(outbox.allow_private),
     ));
     let sqlite = sqlite_config(database_url)?;
-    // Custom fields live beside the database file (none for an in-memory database).
-    let definitions = match &sqlite.path {
-        Some(path) => {
-            Definitions::with_custom_file(PathBuf::from(format!("{}.schema.json", path.display())))
-                .map_err(|e| ServeError::Config(e.to_string()))?
-        }
-        None => Definitions::builtin(),
-    };
     let store = SqliteStore::open(&sqlite).await?;
+    // Each workspace's custom fields, from the database.
+    let definitions = Definitions::load(&store).await.map_err(schema_failure)?;
     let config = EngineConfig {
         outbox,
         ..EngineConfig::default()
@@ -127,13 +121,47 @@ pub async fn open_engine_with_plugins(
     let parts = EngineParts {
         store,
         config,
-        schema: definitions.schema_view(),
+        schema: definitions.schemas(),
         compiler: definitions.compiler(),
         plugins: Some(runner.clone()),
     };
     let engine = Engine::new(parts).await?;
     runner.attach(engine.clone());
     Ok((engine, definitions, registry))
+}
+
+fn schema_failure(e: SchemaChangeError) -> ServeError {
+    match e {
+        SchemaChangeError::Store(e) => ServeError::Runtime(e),
+        other => ServeError::Config(format!("custom schema: {other}")),
+    }
+}
+
+/// Where servers before per-workspace schemas kept the (server-wide) custom fields.
+pub fn legacy_schema_file(database_url: &str) -> Option<PathBuf> {
+    let path = SqliteConfig::from_url(database_url).path?;
+    Some(PathBuf::from(format!("{}.schema.json", path.display())))
+}
+
+/// Imports the old server-wide custom schema file (`<database>.schema.json`), when there
+/// is one, into workspace `default` once; the file is renamed `*.imported`. Call after
+/// [`bootstrap`]. True when a file was imported.
+pub async fn import_legacy_schema(
+    engine: &Engine,
+    definitions: &Definitions,
+    database_url: &str,
+) -> Result<bool, ServeError> {
+    let Some(file) = legacy_schema_file(database_url) else {
+        return Ok(false);
+    };
+    if !file.exists() {
+        return Ok(false);
+    }
+    let workspace = engine.ensure_workspace(DEFAULT_WORKSPACE).await?;
+    definitions
+        .import_legacy_file(engine.store(), &workspace.id, &file)
+        .await
+        .map_err(schema_failure)
 }
 
 /// Applies the migrations and closes the database.
@@ -257,6 +285,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
         println!("admin token for workspace `{DEFAULT_WORKSPACE}` (shown once, store it now):");
         println!("{token}");
+    }
+    if import_legacy_schema(&engine, &definitions, &config.database_url).await? {
+        tracing::info!("imported the old server-wide custom schema into workspace `default`");
     }
     let workers = engine.start();
     let state = AppState::with_plugins(engine.clone(), definitions, ApiConfig::default(), plugins);

@@ -20,7 +20,7 @@ impl<S: Store> Engine<S> {
         ws: &str,
         definition: Value,
     ) -> Result<(Automation, Vec<Value>)> {
-        let compiled = self.inner.compiler.compile(&definition)?;
+        let compiled = self.inner.compiler.compile(ws, &definition)?;
         let now = Utc::now();
         let a = Automation {
             id: new_id("aut"),
@@ -58,7 +58,7 @@ impl<S: Store> Engine<S> {
         id: &str,
         definition: Value,
     ) -> Result<(Automation, Vec<Value>)> {
-        let compiled = self.inner.compiler.compile(&definition)?;
+        let compiled = self.inner.compiler.compile(ws, &definition)?;
         let mut tx = self.inner.store.begin().await?;
         let mut a = tx
             .automation(ws, id)
@@ -186,7 +186,9 @@ impl<S: Store> Engine<S> {
 
     /// Reloads every active automation and swaps in a fresh dispatch index.
     pub async fn rebuild_index(&self) -> Result<()> {
-        let automations = self.inner.store.automations(None).await?;
+        let mut automations = self.inner.store.automations(None).await?;
+        // Oldest first, so that an event's runs are created in the automations' order.
+        automations.sort_by(|a, b| a.id.cmp(&b.id));
         let mut sandbox_on: HashMap<String, bool> = HashMap::new();
         let mut entries = Vec::new();
         for a in automations
@@ -221,10 +223,13 @@ impl<S: Store> Engine<S> {
                 dry_run,
             });
         }
-        self.inner.index.store(Arc::new(DispatchIndex::build(
-            entries,
-            self.inner.targets.clone(),
-        )));
+        let schemas = self.inner.schema.clone();
+        self.inner
+            .index
+            .store(Arc::new(DispatchIndex::build_per_workspace(
+                entries,
+                |ws| Arc::new(crate::expr::SchemaTargets(schemas.view(ws))),
+            )));
         Ok(())
     }
 
@@ -261,7 +266,10 @@ impl<S: Store> Engine<S> {
         Ok(self.cache_plan(
             id,
             version,
-            self.inner.compiler.compile(&v.definition)?.plan,
+            self.inner
+                .compiler
+                .compile(&v.workspace_id, &v.definition)?
+                .plan,
         ))
     }
 
@@ -282,7 +290,10 @@ impl<S: Store> Engine<S> {
         Ok(self.cache_plan(
             id,
             version,
-            self.inner.compiler.compile(&v.definition)?.plan,
+            self.inner
+                .compiler
+                .compile(&v.workspace_id, &v.definition)?
+                .plan,
         ))
     }
 }

@@ -109,7 +109,11 @@ impl<S: Store> Engine<S> {
             match &req {
                 EffectRequest::UpdateRecord { object, fields, .. }
                 | EffectRequest::CreateRecord { object, fields } => {
-                    crate::records::validate_fields(self.inner.schema.as_ref(), object, fields)?;
+                    crate::records::validate_fields(
+                        self.schema(scope.ws).as_ref(),
+                        object,
+                        fields,
+                    )?;
                 }
                 _ => {}
             }

@@ -150,7 +150,7 @@ impl<S: Store> Engine<S> {
         let mut ctx = event_context(
             &event,
             now.timestamp_millis(),
-            self.references(run.object.as_deref()),
+            self.references(&run.workspace_id, run.object.as_deref()),
         );
         self.refresh_record(tx, &run, &mut ctx).await?;
         ctx.steps = run.state.outputs.clone();
@@ -158,7 +158,7 @@ impl<S: Store> Engine<S> {
         if !paths.is_empty() {
             load_related(
                 tx,
-                self.inner.schema.as_ref(),
+                self.schema(&run.workspace_id).as_ref(),
                 &run.workspace_id,
                 run.object.as_deref(),
                 &paths,

@@ -105,7 +105,7 @@ impl<S: Store> Engine<S> {
         let mut ctx = event_context(
             event,
             now.timestamp_millis(),
-            self.references(event.object.as_deref()),
+            self.references(&event.workspace_id, event.object.as_deref()),
         );
         if event.event_type.starts_with("custom.")
             && let (Some(o), Some(id)) = (&event.object, &event.record_id)

@@ -16,7 +16,7 @@ use crate::dispatch::DispatchIndex;
 use crate::hooks::{DefinitionCompiler, PluginRunner};
 use crate::outbox::{Deliverer, OutboxConfig};
 use crate::plan::Plan;
-use crate::schema::SchemaView;
+use crate::schema::{SchemaView, WorkspaceSchemas};
 use crate::store::{SqliteStore, Store};
 
 mod actions;
@@ -83,7 +83,7 @@ impl Default for EngineConfig {
 pub(crate) struct Inner<S: Store> {
     pub(crate) store: S,
     pub(crate) config: EngineConfig,
-    pub(crate) schema: Arc<dyn SchemaView>,
+    pub(crate) schema: Arc<dyn WorkspaceSchemas>,
     pub(crate) compiler: Arc<dyn DefinitionCompiler>,
     pub(crate) plugins: Option<Arc<dyn PluginRunner>>,
     pub(crate) index: ArcSwap<DispatchIndex>,
@@ -94,7 +94,6 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) wake_timers: Notify,
     /// The group-commit queue of API writes (see `combiner`).
     pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
-    pub(crate) targets: Arc<dyn automations_compiler::eval::ReferenceTargets>,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -114,7 +113,9 @@ impl<S: Store> Clone for Engine<S> {
 pub struct EngineParts<S: Store> {
     pub store: S,
     pub config: EngineConfig,
-    pub schema: Arc<dyn SchemaView>,
+    /// Each workspace's schema (record writes are validated against it).
+    pub schema: Arc<dyn WorkspaceSchemas>,
+    /// Compiles a workspace's definitions against that workspace's schema.
     pub compiler: Arc<dyn DefinitionCompiler>,
     pub plugins: Option<Arc<dyn PluginRunner>>,
 }
@@ -126,8 +127,6 @@ impl<S: Store> Engine<S> {
     pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
         let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
-        let targets: Arc<dyn automations_compiler::eval::ReferenceTargets> =
-            Arc::new(crate::expr::SchemaTargets(parts.schema.clone()));
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -142,7 +141,6 @@ impl<S: Store> Engine<S> {
                 wake_outbox: Notify::new(),
                 wake_timers: Notify::new(),
                 writes,
-                targets,
             }),
         };
         combiner::spawn(Arc::downgrade(&engine.inner), write_rx);
@@ -159,17 +157,22 @@ impl<S: Store> Engine<S> {
         &self.inner.config
     }
 
-    pub fn schema(&self) -> &Arc<dyn SchemaView> {
-        &self.inner.schema
+    /// The schema of workspace `ws`.
+    pub fn schema(&self, ws: &str) -> Arc<dyn SchemaView> {
+        self.inner.schema.view(ws)
     }
 
-    /// How expressions on records of `object` follow references (by this engine's schema).
+    /// How expressions on records of `object` follow references (by the schema of `ws`).
     pub(crate) fn references(
         &self,
+        ws: &str,
         object: Option<&str>,
     ) -> automations_compiler::eval::References {
         match object {
-            Some(o) => automations_compiler::eval::References::new(o, self.inner.targets.clone()),
+            Some(o) => automations_compiler::eval::References::new(
+                o,
+                Arc::new(crate::expr::SchemaTargets(self.schema(ws))),
+            ),
             None => automations_compiler::eval::References::convention(None),
         }
     }

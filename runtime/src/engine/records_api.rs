@@ -89,7 +89,7 @@ impl<S: Store> Engine<S> {
     }
 
     pub async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Record> {
-        self.check_object(object)?;
+        self.check_object(ws, object)?;
         self.inner
             .store
             .record(ws, object, id)
@@ -106,15 +106,15 @@ impl<S: Store> Engine<S> {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Record>> {
-        self.check_object(object)?;
+        self.check_object(ws, object)?;
         self.inner
             .store
             .query_records(ws, object, equals, limit, cursor)
             .await
     }
 
-    fn check_object(&self, object: &str) -> Result<()> {
-        if self.inner.schema.has_object(object) {
+    fn check_object(&self, ws: &str, object: &str) -> Result<()> {
+        if self.schema(ws).has_object(object) {
             Ok(())
         } else {
             Err(RuntimeError::not_found("object", object))
@@ -130,7 +130,8 @@ impl<S: Store> Engine<S> {
         cause: &Cause,
     ) -> Result<(Option<Record>, Vec<Event>)> {
         let now = Utc::now();
-        let schema = self.inner.schema.as_ref();
+        let schema = self.schema(ws);
+        let schema = schema.as_ref();
         let (record, events) = match op {
             RecordOp::Create { object, record } => {
                 records::validate_fields(schema, &object, &record.fields)?;
@@ -164,7 +165,7 @@ impl<S: Store> Engine<S> {
                 (Some(after), events)
             }
             RecordOp::Delete { object, id } => {
-                self.check_object(&object)?;
+                self.check_object(ws, &object)?;
                 let before = tx
                     .record(ws, &object, &id)
                     .await?

@@ -18,7 +18,7 @@ use crate::expr::reference_paths;
 use crate::hooks::{DefinitionCompiler, PluginRunner};
 use crate::model::*;
 use crate::records;
-use crate::schema::SchemaView;
+use crate::schema::{SameSchema, SchemaView};
 use crate::store::{SqliteConfig, SqliteStore, Store, StoreTx};
 
 /// The event a test runs on.
@@ -95,14 +95,14 @@ impl<S: Store> Engine<S> {
         let mut ctx = event_context(
             &event,
             Utc::now().timestamp_millis(),
-            self.references(object.as_deref()),
+            self.references(ws, object.as_deref()),
         );
         if let Some(c) = &plan.condition {
             let mut paths = Vec::new();
             reference_paths(c, &mut paths);
             load_related(
                 &mut tx,
-                self.inner.schema.as_ref(),
+                self.schema(ws).as_ref(),
                 ws,
                 object.as_deref(),
                 &paths,
@@ -110,7 +110,7 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
-        let explanation = self.explain(plan.condition.as_ref(), object.as_deref(), &ctx);
+        let explanation = self.explain(ws, plan.condition.as_ref(), object.as_deref(), &ctx);
         let matched = explanation.result;
         if !matched {
             tx.commit().await?;
@@ -160,6 +160,7 @@ impl<S: Store> Engine<S> {
     /// Why a condition holds or not, by the compiled evaluator's explanation.
     pub(crate) fn explain(
         &self,
+        ws: &str,
         condition: Option<&automations_compiler::typed::TExpr>,
         object: Option<&str>,
         ctx: &EvalContext,
@@ -171,7 +172,7 @@ impl<S: Store> Engine<S> {
                 clauses: Vec::new(),
             };
         };
-        let mut layout = SlotLayout::with_references(self.references(object));
+        let mut layout = SlotLayout::with_references(self.references(ws, object));
         let compiled = compile(c, &mut layout);
         let slots = ctx.with_input(|i| fill_slots(&layout, i));
         compiled.explain(&slots)
@@ -181,6 +182,7 @@ impl<S: Store> Engine<S> {
 /// What an offline test needs besides the definition.
 pub struct OfflineTest {
     pub compiler: Arc<dyn DefinitionCompiler>,
+    /// The schema of the test's workspace.
     pub schema: Arc<dyn SchemaView>,
     pub plugins: Option<Arc<dyn PluginRunner>>,
     /// Records the automation may read through references: (object, fields with `id`).
@@ -198,7 +200,7 @@ pub async fn test_offline(
     let engine = Engine::new(EngineParts {
         store,
         config: EngineConfig::default(),
-        schema: env.schema,
+        schema: SameSchema::shared(env.schema),
         compiler: env.compiler,
         plugins: env.plugins,
     })

@@ -62,7 +62,8 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         id: &str,
     ) -> impl Future<Output = Result<Option<Automation>>> + Send;
-    /// Automations of one workspace, or of all workspaces when `ws` is `None`.
+    /// Automations of one workspace, or of all workspaces when `ws` is `None`; newest
+    /// first (`created_at`, then `id`, descending).
     fn automations(&self, ws: Option<&str>)
     -> impl Future<Output = Result<Vec<Automation>>> + Send;
     fn versions(
@@ -94,7 +95,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A run with its steps.
     fn run(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Run>>> + Send;
-    /// Runs without their steps, newest first.
+    /// Runs without their steps, newest first (`created_at`, then `id`); the cursor is the
+    /// id of the last run of the previous page (`NotFound("cursor")` when it names none).
+    /// Tasks and outbox items page the same way.
     fn runs(&self, ws: &str, filter: &RunFilter) -> impl Future<Output = Result<Page<Run>>> + Send;
     /// Every run of an event (tests and the API's event view).
     fn runs_for_event(
@@ -131,6 +134,13 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+
+    /// Schema extensions of one workspace, or of every workspace when `ws` is `None`;
+    /// ordered by `seq` (the order they must be applied in).
+    fn schema_extensions(
+        &self,
+        ws: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<SchemaExtension>>> + Send;
 }
 
 /// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
@@ -271,4 +281,11 @@ pub trait StoreTx: Send {
 
     fn insert_notification(&mut self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
     fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
+
+    /// Appends an extension to the schema of `e.workspace_id` (its `seq` is ignored);
+    /// returns the `seq` the store gave it.
+    fn insert_schema_extension(
+        &mut self,
+        e: &SchemaExtension,
+    ) -> impl Future<Output = Result<i64>> + Send;
 }

@@ -234,7 +234,7 @@ async fn plugin_steps_go_through_the_runner_and_the_effect_path() {
     let engine = Engine::new(EngineParts {
         store,
         config: quick_config(),
-        schema: crm_schema(),
+        schema: automations_runtime::schema::SameSchema::shared(crm_schema()),
         compiler: compiler(),
         plugins: Some(Arc::new(Scorer)),
     })

@@ -11,3 +11,4 @@ mod outbox;
 mod records;
 mod seed;
 mod support;
+mod workspace_schema;

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use automations_compiler::schema::Schema;
 use automations_runtime::compiler_glue::CompilerFrontend;
 use automations_runtime::hooks::DefinitionCompiler;
-use automations_runtime::schema::SchemaView;
+use automations_runtime::schema::{SameSchema, SchemaView};
 use automations_runtime::store::{SqliteConfig, SqliteStore};
 use automations_runtime::{Engine, EngineConfig, EngineParts};
 
@@ -42,7 +42,7 @@ pub async fn open_engine(path: &Path, config: EngineConfig) -> Engine {
     Engine::new(EngineParts {
         store,
         config,
-        schema: crm_schema(),
+        schema: SameSchema::shared(crm_schema()),
         compiler: compiler(),
         plugins: None,
     })

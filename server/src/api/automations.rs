@@ -123,7 +123,7 @@ pub struct ListAutomations {
 
 /// List automations, newest first.
 #[utoipa::path(get, path = "/api/v1/automations", tag = "automations", params(ListAutomations),
-    responses((status = 200, description = "A page of automations"), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page of automations", body = crate::api::wire::AutomationPage), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -141,11 +141,8 @@ pub async fn list(
     all.retain(|a| {
         status.is_none_or(|s| a.status == s) && environment.is_none_or(|e| a.environment == e)
     });
-    all.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
+    // The store lists them newest first (created_at, then id); the cursor is the id of the
+    // last automation of the previous page.
     let page = pagination::paginate(all, |a| a.id.clone(), limit, query.cursor.as_deref())?;
     let mut items = Vec::with_capacity(page.items.len());
     for a in &page.items {
@@ -174,7 +171,7 @@ pub(crate) fn parse_filter<T>(
 /// Create an automation from the definition (JSON verbatim, or DSL as text/plain).
 #[utoipa::path(post, path = "/api/v1/automations", tag = "automations",
     request_body(content = Object, description = "The definition (DESIGN §3.1), or DSL as text/plain"),
-    responses((status = 201, description = "Created"), (status = 400, body = crate::error::ErrorBody),
+    responses((status = 201, description = "Created", body = crate::api::wire::AutomationDoc), (status = 400, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -182,7 +179,7 @@ pub async fn create(
     body: TextOrJson,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let definition = state.definitions().read(&body)?;
+    let definition = state.definitions().read(&principal.workspace_id, &body)?;
     let (a, _warnings) = state
         .engine()
         .create_automation(&principal.workspace_id, definition)
@@ -197,7 +194,7 @@ pub async fn create(
 
 /// One automation (its current version).
 #[utoipa::path(get, path = "/api/v1/automations/{id}", tag = "automations",
-    responses((status = 200, description = "The automation"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -210,7 +207,7 @@ pub async fn get_one(
 /// Replace the definition: a new immutable version.
 #[utoipa::path(put, path = "/api/v1/automations/{id}", tag = "automations",
     request_body(content = Object, description = "The whole definition"),
-    responses((status = 200, description = "The new version"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The new version", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -224,7 +221,7 @@ pub async fn replace(
     let existing = state.engine().automation(ws, &id).await?;
     check_if_match(&headers, &existing)?;
     reject_archived(&existing)?;
-    let definition = state.definitions().read(&body)?;
+    let definition = state.definitions().read(ws, &body)?;
     state
         .engine()
         .update_automation(ws, &id, definition)
@@ -236,7 +233,7 @@ pub async fn replace(
 /// version of the definition with those fields replaced.
 #[utoipa::path(patch, path = "/api/v1/automations/{id}", tag = "automations",
     request_body(content = Object, description = "Fields of the definition to replace"),
-    responses((status = 200, description = "The automation"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -274,7 +271,7 @@ pub async fn patch(
             text,
             format: super::extract::BodyFormat::Json,
         };
-        let new_definition = state.definitions().read(&body)?;
+        let new_definition = state.definitions().read(ws, &body)?;
         state
             .engine()
             .update_automation(ws, &id, new_definition)
@@ -333,7 +330,7 @@ pub struct StatusBody {
 
 /// Change the status (`{"status": "active"}`).
 #[utoipa::path(post, path = "/api/v1/automations/{id}/status", tag = "automations", request_body = StatusBody,
-    responses((status = 200, description = "The automation"), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
     principal: Principal,
@@ -358,7 +355,7 @@ pub struct PageQuery {
 
 /// Every version, newest first.
 #[utoipa::path(get, path = "/api/v1/automations/{id}/versions", tag = "automations", params(PageQuery),
-    responses((status = 200, description = "A page of versions"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page of versions", body = crate::api::wire::VersionPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
     principal: Principal,
@@ -367,11 +364,11 @@ pub async fn versions(
 ) -> ApiResult<Json<Page<Value>>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
     let limit = pagination::limit(query.limit)?;
-    let mut all = state
+    // Newest version first (the store's order).
+    let all = state
         .engine()
         .automation_versions(&principal.workspace_id, &id)
         .await?;
-    all.sort_by_key(|v| std::cmp::Reverse(v.version));
     let page = pagination::paginate(
         all,
         |v| v.version.to_string(),
@@ -384,7 +381,7 @@ pub async fn versions(
 /// Check a definition without storing it: the compiler's diagnostics.
 #[utoipa::path(post, path = "/api/v1/automations/validate", tag = "automations",
     request_body(content = Object, description = "A definition (JSON, or DSL as text/plain)"),
-    responses((status = 200, description = "`valid`, `errors`, `warnings` and the diagnostics"),
+    responses((status = 200, description = "`valid`, `errors`, `warnings` and the diagnostics", body = crate::api::wire::ValidationDoc),
         (status = 400, body = crate::error::ErrorBody)))]
 pub async fn validate(
     State(state): State<AppState>,
@@ -392,7 +389,7 @@ pub async fn validate(
     body: TextOrJson,
 ) -> ApiResult<Json<Value>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
-    let report = state.definitions().check(&body)?;
+    let report = state.definitions().check(&principal.workspace_id, &body)?;
     Ok(Json(json!({
         "valid": report.errors() == 0 && report.definition.is_some(),
         "errors": report.errors(),
@@ -404,7 +401,7 @@ pub async fn validate(
 
 /// Make a sandbox automation live; answers the live automation.
 #[utoipa::path(post, path = "/api/v1/automations/{id}/promote", tag = "automations",
-    responses((status = 200, description = "The live automation"), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The live automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn promote(
     State(state): State<AppState>,
     principal: Principal,

@@ -30,7 +30,7 @@ pub struct EventBody {
 
 /// Accept one event: 202 with its id, whether it was a duplicate, and the runs it started.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = EventBody,
-    responses((status = 202, description = "`event_id`, `duplicate`, `run_ids`"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 202, description = "Accepted", body = crate::api::wire::AcceptedDoc), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn post(
     State(state): State<AppState>,
     principal: Principal,

@@ -19,6 +19,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod tasks;
 pub mod testrun;
+pub mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

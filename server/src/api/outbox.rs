@@ -36,7 +36,7 @@ pub struct ListOutbox {
 
 /// Outbox items.
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "outbox", params(ListOutbox),
-    responses((status = 200, description = "A page of outbox items")))]
+    responses((status = 200, description = "A page of outbox items", body = crate::api::wire::OutboxPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,

@@ -40,7 +40,28 @@ fn registry_error(err: RegistryError) -> ApiError {
     }
 }
 
-/// Uploads a plugin version.
+/// The parts of a plugin upload.
+#[derive(utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "describes the multipart body for the OpenAPI document"
+)]
+pub struct PluginUpload {
+    /// The WebAssembly component (`.wasm`).
+    #[schema(value_type = String, format = Binary)]
+    pub component: Vec<u8>,
+    /// The manifest JSON: `name`, `version`, `description`, `input_schema`,
+    /// `output_schema`, `capabilities`, `limits`.
+    pub manifest: String,
+}
+
+/// Uploads a plugin version (`multipart/form-data`: `component` and `manifest`).
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins",
+    request_body(content = PluginUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "The plugin", body = crate::api::wire::PluginDoc),
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     principal: Principal,
@@ -82,20 +103,27 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(json!(info))))
 }
 
-/// The workspace's plugins, by name.
+/// The workspace's plugins, by name (one page).
+#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins",
+    responses((status = 200, description = "The plugins", body = crate::api::wire::PluginPage),
+        (status = 403, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
     principal.require(Scope::PluginsAdmin)?;
     let items = registry(&state)?.list(&principal.workspace_id);
     Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsBody {
     pub capabilities: Vec<String>,
 }
 
 /// Replaces what an admin grants the plugin (all its versions).
+#[utoipa::path(post, path = "/api/v1/plugins/{name}/grants", tag = "plugins", request_body = GrantsBody,
+    params(("name" = String, Path, description = "The plugin's name")),
+    responses((status = 200, description = "The plugin", body = crate::api::wire::PluginDoc),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn grants(
     State(state): State<AppState>,
     principal: Principal,

@@ -50,7 +50,7 @@ fn object_body(body: Value) -> ApiResult<Map<String, Value>> {
     params(("object" = String, Path, description = "case, account, ..."),
         ("limit" = Option<u32>, Query, description = "default 50, at most 500"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, description = "A page of records"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page of records", body = crate::api::wire::RecordPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -68,7 +68,7 @@ pub async fn list(
         }
     };
     let cursor = query.remove("cursor");
-    let schema = state.definitions().schema_view();
+    let schema = state.definitions().schema_view(&principal.workspace_id);
     if !schema.has_object(&object) {
         return Err(ApiError::not_found("object"));
     }
@@ -117,7 +117,7 @@ fn filter_value(ty: &Type, field: &str, text: &str) -> ApiResult<Value> {
 /// Create a record; its `*.created` event triggers automations.
 #[utoipa::path(post, path = "/api/v1/records/{object}", tag = "records",
     request_body(content = Object, description = "The fields, flat; `id` optional"),
-    responses((status = 201, description = "The record"), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "The record", body = crate::api::wire::RecordDoc), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
@@ -166,7 +166,7 @@ fn valid_id(id: &str) -> bool {
 
 /// One record.
 #[utoipa::path(get, path = "/api/v1/records/{object}/{id}", tag = "records",
-    responses((status = 200, description = "The record"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The record", body = crate::api::wire::RecordDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -183,7 +183,7 @@ pub async fn get_one(
 /// Change some fields (`null` clears one); raises `*.updated` and `*.<field>_changed`.
 #[utoipa::path(patch, path = "/api/v1/records/{object}/{id}", tag = "records",
     request_body(content = Object, description = "The fields to change, flat"),
-    responses((status = 200, description = "The record"), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The record", body = crate::api::wire::RecordDoc), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,

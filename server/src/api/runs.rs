@@ -42,7 +42,7 @@ pub struct ListRuns {
 
 /// Runs of one automation, newest first, each with its steps.
 #[utoipa::path(get, path = "/api/v1/automations/{id}/runs", tag = "runs", params(ListRuns),
-    responses((status = 200, description = "A page of runs"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page of runs", body = crate::api::wire::RunPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -84,7 +84,7 @@ pub(crate) fn bad_cursor(err: RuntimeError) -> ApiError {
 
 /// One run with its steps and effects.
 #[utoipa::path(get, path = "/api/v1/automations/{id}/runs/{run_id}", tag = "runs",
-    responses((status = 200, description = "The run"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
     principal: Principal,
@@ -109,7 +109,7 @@ pub struct CompleteTaskBody {
 /// match the form, 409 when the task is already completed.
 #[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/complete-task", tag = "runs",
     request_body = CompleteTaskBody,
-    responses((status = 200, description = "The run"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn complete_task(
     State(state): State<AppState>,
@@ -150,32 +150,44 @@ pub(crate) fn task_output_error(err: RuntimeError) -> ApiError {
 
 /// Cancel a queued, running or waiting run.
 #[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/cancel", tag = "runs",
-    responses((status = 200, description = "The cancelled run"), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The cancelled run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     principal: Principal,
-    ApiPath((id, run_id)): ApiPath<(String, String)>,
+    ApiPath(ids): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Scope::RunsWrite)?;
-    let run = state
-        .engine()
-        .cancel_run(&principal.workspace_id, &id, &run_id)
-        .await?;
-    Ok(Json(run_json(&run)))
+    control(&state, &principal, &ids, RunControl::Cancel).await
 }
 
 /// Retry a failed run from its failed step (effects already applied are not repeated).
 #[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/retry", tag = "runs",
-    responses((status = 200, description = "The re-queued run"), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The re-queued run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     principal: Principal,
-    ApiPath((id, run_id)): ApiPath<(String, String)>,
+    ApiPath(ids): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    control(&state, &principal, &ids, RunControl::Retry).await
+}
+
+/// What a run-control call asks of the engine.
+enum RunControl {
+    Cancel,
+    Retry,
+}
+
+/// Cancel and retry alike: `runs:write`, the engine's transition, the run as the answer.
+async fn control(
+    state: &AppState,
+    principal: &Principal,
+    (id, run_id): &(String, String),
+    action: RunControl,
 ) -> ApiResult<Json<Value>> {
     principal.require(Scope::RunsWrite)?;
-    let run = state
-        .engine()
-        .retry_run(&principal.workspace_id, &id, &run_id)
-        .await?;
+    let (engine, ws) = (state.engine(), &principal.workspace_id);
+    let run = match action {
+        RunControl::Cancel => engine.cancel_run(ws, id, run_id).await?,
+        RunControl::Retry => engine.retry_run(ws, id, run_id).await?,
+    };
     Ok(Json(run_json(&run)))
 }

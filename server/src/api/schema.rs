@@ -1,8 +1,8 @@
 //! The CRM schema definitions and conditions are checked against: `GET /schema`, and
 //! custom fields and objects (`POST /schema`, `POST /schema/{object}/fields`).
 //!
-//! Custom fields are server-wide (every workspace sees them) and saved beside the
-//! database; a field's type cannot change once defined (409).
+//! Custom fields belong to the caller's workspace (no other workspace sees them) and are
+//! stored in the database; a field's type cannot change once defined (409).
 
 use axum::Json;
 use axum::extract::State;
@@ -18,19 +18,23 @@ use crate::state::AppState;
 
 use automations_compiler::schema as compiler_schema;
 
-/// The schema: `{"objects": {"case": {"fields": {"priority": {"type": "picklist", ...}}}}}`.
-#[utoipa::path(get, path = "/api/v1/schema", tag = "schema", responses((status = 200, description = "The schema")))]
+/// The caller's workspace schema (built-in plus its custom fields):
+/// `{"objects": {"case": {"fields": {"priority": {"type": "picklist", ...}}}}}`.
+#[utoipa::path(get, path = "/api/v1/schema", tag = "schema", responses((status = 200, description = "The schema", body = crate::api::wire::SchemaDoc)))]
 pub async fn get_schema(
     State(state): State<AppState>,
-    _principal: Principal,
+    principal: Principal,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(state.definitions().schema_json()))
+    Ok(Json(
+        state.definitions().schema_json(&principal.workspace_id),
+    ))
 }
 
-/// Add custom objects and fields, in the schema's own shape. Needs `admin`.
+/// Add custom objects and fields to the caller's workspace, in the schema's own shape.
+/// Needs `admin`.
 #[utoipa::path(post, path = "/api/v1/schema", tag = "schema",
     request_body(content = Object, description = r#"{"objects": {"case": {"fields": {"sla_hours": {"type": "number"}}}}}"#),
-    responses((status = 200, description = "The whole schema"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The whole schema", body = crate::api::wire::SchemaDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn extend(
     State(state): State<AppState>,
@@ -38,16 +42,19 @@ pub async fn extend(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
     principal.require(Scope::Admin)?;
-    Ok(Json(
-        state.definitions().extend(&body).map_err(schema_error)?,
-    ))
+    let schema = state
+        .definitions()
+        .extend(state.engine().store(), &principal.workspace_id, &body)
+        .await
+        .map_err(schema_error)?;
+    Ok(Json(schema))
 }
 
 /// Add one custom field: `{"name": "sla_hours", "type": "number"}` (picklists add
 /// `values`, references `object`). 201 with the field.
 #[utoipa::path(post, path = "/api/v1/schema/{object}/fields", tag = "schema",
     request_body(content = Object, description = r#"{"name": "tier", "type": "picklist", "values": ["a", "b"]}"#),
-    responses((status = 201, description = "The field"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 201, description = "The field", body = crate::api::wire::AddedFieldDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn add_field(
     State(state): State<AppState>,
@@ -73,7 +80,8 @@ pub async fn add_field(
     let extension = json!({"objects": {object.clone(): {"fields": fields}}});
     state
         .definitions()
-        .extend(&extension)
+        .extend(state.engine().store(), &principal.workspace_id, &extension)
+        .await
         .map_err(schema_error)?;
     let mut answer = field;
     answer.insert("name".into(), json!(name));
@@ -94,6 +102,7 @@ fn schema_error(err: SchemaChangeError) -> ApiError {
                 vec![ApiDiagnostic::error("E0005", message)],
             )
         }
+        SchemaChangeError::Store(e) => e.into(),
         SchemaChangeError::Io(e) => ApiError::internal(e),
     }
 }

@@ -36,7 +36,7 @@ pub struct ListTasks {
 
 /// Human tasks, newest first.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListTasks),
-    responses((status = 200, description = "A page of tasks")))]
+    responses((status = 200, description = "A page of tasks", body = crate::api::wire::TaskPage)))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -68,7 +68,7 @@ pub async fn list(
 
 /// Complete a task from the inbox; answers the resumed run.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", request_body = CompleteTaskBody,
-    responses((status = 200, description = "The run"), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn complete(
     State(state): State<AppState>,

@@ -45,7 +45,7 @@ pub struct TestEventBody {
 
 /// Dry-run the automation once.
 #[utoipa::path(post, path = "/api/v1/automations/{id}/test", tag = "automations", request_body = TestBody,
-    responses((status = 200, description = "`matched`, `explanation` and the dry `run` (null when not matched)"),
+    responses((status = 200, description = "`matched`, `explanation` and the dry `run` (null when not matched)", body = crate::api::wire::TestReportDoc),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,

@@ -45,6 +45,15 @@ async fn another_workspaces_ids_are_404() {
     let rid = runs.body["items"][0]["id"].as_str().unwrap().to_string();
     let tasks = app.get_as(&a, "/api/v1/tasks").await;
     let tid = tasks.body["items"][0]["id"].as_str().unwrap().to_string();
+    let field = app
+        .call(
+            Method::POST,
+            "/api/v1/schema/opportunity/fields",
+            Some(&a),
+            body(json!({"name": "region", "type": "string"})),
+        )
+        .await;
+    assert_eq!(field.status, StatusCode::CREATED, "{}", field.text);
     let before = app.fingerprint().await;
 
     let output = json!({"output": {"approved": true, "notes": ""}});
@@ -160,6 +169,26 @@ async fn another_workspaces_ids_are_404() {
             app.get_as(&a, path).await.body["items"],
             json!([]),
             "{path} of the owner"
+        );
+    }
+    // A's custom field is A's alone; A's ids are no cursor for B's lists.
+    let b_schema = app.get_as(&b, "/api/v1/schema").await.body;
+    assert!(b_schema["objects"]["opportunity"]["fields"]["region"].is_null());
+    let a_schema = app.get_as(&a, "/api/v1/schema").await.body;
+    assert_eq!(
+        a_schema["objects"]["opportunity"]["fields"]["region"]["type"],
+        "string"
+    );
+    for path in [
+        format!("/api/v1/tasks?cursor={tid}"),
+        format!("/api/v1/records/opportunity?cursor={oid}"),
+    ] {
+        let answer = app.get_as(&b, &path).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            answer.text
         );
     }
     // A record id of another workspace can be reused without colliding.

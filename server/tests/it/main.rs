@@ -7,6 +7,8 @@ mod basics;
 mod cli;
 mod e2e;
 mod isolation;
+mod lists;
+mod openapi;
 mod plugins;
 mod records;
 mod runs;

@@ -66,6 +66,21 @@ impl TestApp {
 
     pub async fn with_config(config: ApiConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        TestApp::open(dir, config).await
+    }
+
+    /// A restart: closes the database and opens the same file again.
+    pub async fn reopen(self) -> TestApp {
+        let config = self.state.config().clone();
+        self.engine().store().close().await;
+        TestApp::open(self._dir, config).await
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.db_path.display())
+    }
+
+    async fn open(dir: tempfile::TempDir, config: ApiConfig) -> TestApp {
         let db_path = dir.path().join("test.db");
         let url = format!("sqlite://{}", db_path.display());
         let (engine, definitions, plugins) =

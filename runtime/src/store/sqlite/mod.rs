@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::{DueWork, Store, StoreStats};
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 mod rows;
@@ -132,6 +132,46 @@ fn limit_or_default(limit: u32) -> u32 {
     if limit == 0 { 50 } else { limit.min(500) }
 }
 
+/// The lists that page by `(created_at, id)`, newest first.
+#[derive(Clone, Copy)]
+enum Listed {
+    Runs,
+    Tasks,
+    Outbox,
+}
+
+impl Listed {
+    fn key_sql(self) -> &'static str {
+        match self {
+            Listed::Runs => "SELECT created_at, id FROM runs WHERE workspace_id = ? AND id = ?",
+            Listed::Tasks => "SELECT created_at, id FROM tasks WHERE workspace_id = ? AND id = ?",
+            Listed::Outbox => "SELECT created_at, id FROM outbox WHERE workspace_id = ? AND id = ?",
+        }
+    }
+}
+
+impl SqliteStore {
+    /// The `(created_at, id)` of the row a cursor names (the last item of the previous
+    /// page); `NotFound("cursor")` when it names no row of the workspace.
+    async fn cursor_key(
+        &self,
+        list: Listed,
+        ws: &str,
+        cursor: Option<&str>,
+    ) -> Result<(Option<String>, Option<String>)> {
+        let Some(cursor) = cursor else {
+            return Ok((None, None));
+        };
+        let key: Option<(String, String)> = sqlx::query_as(list.key_sql())
+            .bind(ws)
+            .bind(cursor)
+            .fetch_optional(&self.reader)
+            .await?;
+        let (created_at, id) = key.ok_or_else(|| RuntimeError::not_found("cursor", cursor))?;
+        Ok((Some(created_at), Some(id)))
+    }
+}
+
 impl Store for SqliteStore {
     type Tx = SqliteTx;
 
@@ -179,7 +219,8 @@ impl Store for SqliteStore {
 
     async fn automations(&self, ws: Option<&str>) -> Result<Vec<Automation>> {
         let sql = format!(
-            "SELECT {AUTOMATION_COLS} FROM automations WHERE (?1 IS NULL OR workspace_id = ?1) ORDER BY id"
+            "SELECT {AUTOMATION_COLS} FROM automations WHERE (?1 IS NULL OR workspace_id = ?1) \
+             ORDER BY created_at DESC, id DESC"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
@@ -232,6 +273,19 @@ impl Store for SqliteStore {
         cursor: Option<&str>,
     ) -> Result<Page<Record>> {
         let limit = limit_or_default(limit);
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM records WHERE workspace_id = ? AND object = ? AND id = ?",
+            )
+            .bind(ws)
+            .bind(object)
+            .bind(c)
+            .fetch_optional(&self.reader)
+            .await?;
+            if known.is_none() {
+                return Err(RuntimeError::not_found("cursor", c));
+            }
+        }
         // Newest first (DESIGN §12.1); the cursor is the id of the last record of the
         // previous page, and (created_at, id) orders records created in the same instant.
         let mut sql = format!(
@@ -284,17 +338,22 @@ impl Store for SqliteStore {
 
     async fn runs(&self, ws: &str, f: &RunFilter) -> Result<Page<Run>> {
         let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Runs, ws, f.cursor.as_deref())
+            .await?;
         let sql = format!(
             "SELECT {RUN_COLS} FROM runs WHERE workspace_id = ?1 AND (?2 IS NULL OR automation_id = ?2) \
-             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR dry_run = ?4) AND (?5 IS NULL OR id < ?5) \
-             ORDER BY id DESC LIMIT ?6"
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR dry_run = ?4) \
+             AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?7"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(f.automation_id.as_deref())
             .bind(f.status.map(|s| s.as_str()))
             .bind(f.dry_run.map(i64::from))
-            .bind(f.cursor.as_deref())
+            .bind(after_at)
+            .bind(after_id)
             .bind(limit as i64 + 1)
             .fetch_all(&self.reader)
             .await?;
@@ -386,17 +445,22 @@ impl Store for SqliteStore {
 
     async fn tasks(&self, ws: &str, f: &TaskFilter) -> Result<Page<Task>> {
         let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Tasks, ws, f.cursor.as_deref())
+            .await?;
         let sql = format!(
             "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ?1 AND (?2 IS NULL OR status = ?2) \
-             AND (?3 IS NULL OR assignee = ?3) AND (?4 IS NULL OR queue = ?4) AND (?5 IS NULL OR id < ?5) \
-             ORDER BY id DESC LIMIT ?6"
+             AND (?3 IS NULL OR assignee = ?3) AND (?4 IS NULL OR queue = ?4) \
+             AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?7"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(f.status.map(|s| s.as_str()))
             .bind(f.assignee.as_deref())
             .bind(f.queue.as_deref())
-            .bind(f.cursor.as_deref())
+            .bind(after_at)
+            .bind(after_id)
             .bind(limit as i64 + 1)
             .fetch_all(&self.reader)
             .await?;
@@ -406,17 +470,22 @@ impl Store for SqliteStore {
 
     async fn outbox(&self, ws: &str, f: &OutboxFilter) -> Result<Page<OutboxItem>> {
         let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Outbox, ws, f.cursor.as_deref())
+            .await?;
         let sql = format!(
             "SELECT {OUTBOX_COLS} FROM outbox WHERE workspace_id = ?1 AND (?2 IS NULL OR kind = ?2) \
-             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR run_id = ?4) AND (?5 IS NULL OR id < ?5) \
-             ORDER BY id DESC LIMIT ?6"
+             AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR run_id = ?4) \
+             AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?7"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(f.kind.map(|s| s.as_str()))
             .bind(f.status.map(|s| s.as_str()))
             .bind(f.run_id.as_deref())
-            .bind(f.cursor.as_deref())
+            .bind(after_at)
+            .bind(after_id)
             .bind(limit as i64 + 1)
             .fetch_all(&self.reader)
             .await?;
@@ -461,5 +530,15 @@ impl Store for SqliteStore {
                 .fetch_all(&self.reader)
                 .await?;
         rows.iter().map(audit).collect()
+    }
+
+    async fn schema_extensions(&self, ws: Option<&str>) -> Result<Vec<SchemaExtension>> {
+        let rows = sqlx::query(
+            "SELECT * FROM workspace_schema_extensions WHERE (?1 IS NULL OR workspace_id = ?1) ORDER BY seq",
+        )
+        .bind(ws)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(schema_extension).collect()
     }
 }

@@ -41,6 +41,15 @@ pub(super) fn workspace(r: &SqliteRow) -> Result<Workspace> {
     })
 }
 
+pub(super) fn schema_extension(r: &SqliteRow) -> Result<SchemaExtension> {
+    Ok(SchemaExtension {
+        workspace_id: r.try_get("workspace_id")?,
+        seq: r.try_get("seq")?,
+        extension: json(&r.try_get::<String, _>("extension")?)?,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
+    })
+}
+
 pub(super) fn token(r: &SqliteRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.try_get("id")?,

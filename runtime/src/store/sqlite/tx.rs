@@ -610,4 +610,16 @@ impl StoreTx for SqliteTx {
             .await?;
         Ok(())
     }
+
+    async fn insert_schema_extension(&mut self, e: &SchemaExtension) -> Result<i64> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO workspace_schema_extensions (workspace_id, extension, created_at) VALUES (?, ?, ?) RETURNING seq",
+        )
+        .bind(&e.workspace_id)
+        .bind(e.extension.to_string())
+        .bind(ts(e.created_at))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(seq)
+    }
 }

@@ -1,0 +1,258 @@
+//! The shapes of the API's JSON answers, for the OpenAPI document only.
+//!
+//! Handlers build their bodies from the runtime's model (`run_json`, `record_json`, ...);
+//! these mirrors describe those bodies so that the runtime crate stays free of HTTP and
+//! OpenAPI concerns. `tests/it/openapi.rs` checks real answers against them, so a field
+//! added to a body without being added here fails a test. Never used to build a response.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::ApiDiagnostic;
+
+/// An automation: its definition's fields (§3.1) plus what the server keeps about it.
+#[derive(Serialize, ToSchema)]
+pub struct AutomationDoc {
+    pub id: String,
+    pub name: String,
+    /// The current version.
+    pub version: i64,
+    /// `draft`, `active`, `paused` or `archived`.
+    pub status: String,
+    /// `live` or `sandbox`.
+    pub environment: String,
+    /// The live automation a sandbox automation shadows.
+    pub shadows_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The definition of the current version as API JSON.
+    pub definition: Value,
+    /// The definition's other fields (`trigger`, `actions`, `description`, ...).
+    #[serde(flatten)]
+    pub definition_fields: HashMap<String, Value>,
+}
+
+/// One immutable version of an automation.
+#[derive(Serialize, ToSchema)]
+pub struct VersionDoc {
+    pub automation_id: String,
+    pub version: i64,
+    pub status: String,
+    pub environment: String,
+    pub created_at: DateTime<Utc>,
+    pub definition: Value,
+}
+
+/// An effect of a step (§7): applied, or only recorded in dry-run.
+#[derive(Serialize, ToSchema)]
+pub struct EffectDoc {
+    /// `record.update`, `record.create`, `task.create`, `notification`, `email`, `slack`,
+    /// `webhook`, `human_task`.
+    pub kind: String,
+    pub applied: bool,
+    pub id: Option<String>,
+    pub detail: Value,
+}
+
+/// One step of a run (§6).
+#[derive(Serialize, ToSchema)]
+pub struct StepDoc {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub step_type: String,
+    /// `pending`, `running`, `waiting`, `completed`, `failed` or `skipped`.
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub effects: Vec<EffectDoc>,
+}
+
+/// The record a run is about.
+#[derive(Serialize, ToSchema)]
+pub struct RecordRefDoc {
+    pub object: String,
+    pub id: String,
+}
+
+/// A run (§6) with its steps.
+#[derive(Serialize, ToSchema)]
+pub struct RunDoc {
+    pub id: String,
+    pub automation_id: String,
+    pub version: i64,
+    pub event_id: String,
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+    pub record: Option<RecordRefDoc>,
+    /// `queued`, `running`, `waiting`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    pub dry_run: bool,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub steps: Vec<StepDoc>,
+}
+
+/// A CRM record: `id`, `object`, the times, and its fields at the top level.
+#[derive(Serialize, ToSchema)]
+pub struct RecordDoc {
+    pub id: String,
+    pub object: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The record's fields, by the workspace's schema.
+    #[serde(flatten)]
+    pub fields: HashMap<String, Value>,
+}
+
+/// A human task (§6).
+#[derive(Serialize, ToSchema)]
+pub struct TaskDoc {
+    pub id: String,
+    pub run_id: String,
+    pub automation_id: String,
+    pub step_id: String,
+    pub title: String,
+    pub assignee: Option<String>,
+    pub queue: Option<String>,
+    /// Field name -> type name.
+    pub form: Value,
+    /// `open`, `completed`, `timed_out` or `cancelled`.
+    pub status: String,
+    pub output: Option<Value>,
+    pub on_timeout: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub timeout_at: Option<DateTime<Utc>>,
+    pub dry_run: bool,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// An outbox item (§12.1).
+#[derive(Serialize, ToSchema)]
+pub struct OutboxItemDoc {
+    pub id: String,
+    /// `email`, `slack` or `webhook`.
+    pub kind: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub payload: Value,
+    pub run_id: Option<String>,
+    pub step_id: Option<String>,
+    pub idempotency_key: String,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// A plugin of the workspace (§8).
+#[derive(Serialize, ToSchema)]
+pub struct PluginDoc {
+    pub name: String,
+    pub versions: Vec<String>,
+    pub latest: String,
+    pub description: String,
+    /// What the latest version's manifest asks for.
+    pub requested: Vec<String>,
+    /// What an admin granted.
+    pub granted: Vec<String>,
+}
+
+/// One field of the schema: `{"type": "picklist", "values": [...]}` and so on.
+#[derive(Serialize, ToSchema)]
+pub struct SchemaFieldDoc {
+    /// `string`, `number`, `bool`, `datetime`, `duration`, `picklist` or `reference`.
+    #[serde(rename = "type")]
+    pub field_type: String,
+    /// Picklists: the allowed values.
+    pub values: Option<Vec<String>>,
+    /// References: the object referred to.
+    pub object: Option<String>,
+    pub deprecated: Option<bool>,
+}
+
+/// One object of the schema.
+#[derive(Serialize, ToSchema)]
+pub struct SchemaObjectDoc {
+    pub fields: HashMap<String, SchemaFieldDoc>,
+}
+
+/// The caller's workspace schema: the built-in objects plus its custom ones.
+#[derive(Serialize, ToSchema)]
+pub struct SchemaDoc {
+    pub objects: HashMap<String, SchemaObjectDoc>,
+}
+
+/// A custom field as added (`POST /schema/{object}/fields`).
+#[derive(Serialize, ToSchema)]
+pub struct AddedFieldDoc {
+    pub name: String,
+    pub object: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
+    pub values: Option<Vec<String>>,
+    pub deprecated: Option<bool>,
+}
+
+/// What `POST /automations/validate` reports.
+#[derive(Serialize, ToSchema)]
+pub struct ValidationDoc {
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub diagnostics: Vec<ApiDiagnostic>,
+    /// The definition as API JSON, when it could be read.
+    pub definition: Option<Value>,
+}
+
+/// What `POST /automations/{id}/test` reports.
+#[derive(Serialize, ToSchema)]
+pub struct TestReportDoc {
+    pub matched: bool,
+    /// Which clauses held, with the values seen.
+    pub explanation: Value,
+    /// The dry run; null when the conditions did not match.
+    pub run: Option<RunDoc>,
+}
+
+/// What `POST /events` answers.
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedDoc {
+    pub event_id: String,
+    /// True when an event with this id was accepted before (nothing new ran).
+    pub duplicate: bool,
+    pub run_ids: Vec<String>,
+}
+
+macro_rules! page_doc {
+    ($name:ident, $item:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (§12.1).")]
+        #[derive(Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `?cursor=` for the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+page_doc!(AutomationPage, AutomationDoc, "automations");
+page_doc!(VersionPage, VersionDoc, "versions");
+page_doc!(RunPage, RunDoc, "runs");
+page_doc!(RecordPage, RecordDoc, "records");
+page_doc!(TaskPage, TaskDoc, "tasks");
+page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
+page_doc!(PluginPage, PluginDoc, "plugins");

@@ -1,0 +1,284 @@
+//! The OpenAPI document against the router: every route the router serves (read from the
+//! router's source, then probed on the live router) is documented with its method; every
+//! 2xx answer has a typed body (or is a 204 without one); every error answer is the
+//! `ErrorBody`; every `$ref` resolves; and real answers carry no undocumented field.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// `(method, path)` of every `.route(...)` in `file`, each path prefixed by `prefix`.
+fn routes_in(file: &str, prefix: &str) -> Vec<(String, String)> {
+    let path = format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).unwrap();
+    let mut routes = Vec::new();
+    for (start, _) in source.match_indices(".route(") {
+        let rest = &source[start + ".route(".len()..];
+        let open = rest.find('"').unwrap();
+        let close = open + 1 + rest[open + 1..].find('"').unwrap();
+        let route_path = &rest[open + 1..close];
+        // The handlers: up to the parenthesis closing `.route(`.
+        let mut depth = 1;
+        let mut end = 0;
+        for (i, c) in rest.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = i;
+                break;
+            }
+        }
+        let handlers = &rest[close..end];
+        for method in METHODS {
+            let call = format!("{method}(");
+            let found = handlers.match_indices(&call).any(|(i, _)| {
+                i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+            });
+            if found {
+                routes.push((method.to_string(), format!("{prefix}{route_path}")));
+            }
+        }
+    }
+    routes
+}
+
+fn router_routes() -> Vec<(String, String)> {
+    let mut routes = routes_in("lib.rs", "");
+    routes.extend(routes_in("api/mod.rs", "/api/v1"));
+    routes
+}
+
+/// The same endpoints served under `/api/v1` too; documented once, at the root.
+fn documented_as(path: &str) -> &str {
+    match path {
+        "/api/v1/healthz" => "/healthz",
+        "/api/v1/metrics" => "/metrics",
+        "/api/v1/openapi.json" => "/openapi.json",
+        other => other,
+    }
+}
+
+fn example_path(path: &str) -> String {
+    path.replace("{object}", "case")
+        .replace("{name}", "p")
+        .replace("{id}", "x")
+        .replace("{run_id}", "y")
+}
+
+#[tokio::test]
+async fn every_route_is_documented_with_typed_answers() {
+    let app = TestApp::new().await;
+    let doc = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.body;
+    let routes = router_routes();
+    assert!(routes.len() > 35, "the route reader found only {routes:?}");
+
+    let mut missing = Vec::new();
+    for (method, path) in &routes {
+        // The route really is served: without a token it is never an unknown route.
+        let probe = app
+            .call(
+                method.to_uppercase().parse().unwrap(),
+                &example_path(path),
+                None,
+                None,
+            )
+            .await;
+        assert!(
+            probe.status != StatusCode::NOT_FOUND && probe.status != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is not served: {}",
+            probe.status
+        );
+        if doc["paths"][documented_as(path)][method].is_null() {
+            missing.push(format!("{method} {path}"));
+        }
+    }
+    assert!(missing.is_empty(), "undocumented routes: {missing:?}");
+
+    // And nothing is documented that the router does not serve.
+    let served: BTreeSet<(String, String)> = routes
+        .iter()
+        .map(|(m, p)| (m.clone(), documented_as(p).to_string()))
+        .collect();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if item.get(method).is_some() {
+                assert!(
+                    served.contains(&(method.to_string(), path.clone())),
+                    "{method} {path} is documented but not routed"
+                );
+            }
+        }
+    }
+
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            check_responses(&format!("{method} {path}"), op);
+        }
+    }
+    check_refs(&doc, &doc);
+}
+
+fn check_responses(op_name: &str, op: &Value) {
+    let responses = op["responses"].as_object().unwrap();
+    assert!(
+        responses.keys().any(|s| s.starts_with('2')),
+        "{op_name}: no 2xx answer"
+    );
+    for (status, response) in responses {
+        let content = response.get("content").and_then(Value::as_object);
+        if status == "204" {
+            assert!(content.is_none(), "{op_name}: a 204 has no body");
+            continue;
+        }
+        let content = content.unwrap_or_else(|| panic!("{op_name} {status}: no content"));
+        assert!(!content.is_empty(), "{op_name} {status}: no content");
+        for (media, body) in content {
+            let schema = &body["schema"];
+            if status.starts_with('2') {
+                let typed = schema.get("$ref").is_some()
+                    || schema.get("type").is_some()
+                    || schema.get("oneOf").is_some()
+                    || schema.get("allOf").is_some();
+                assert!(typed, "{op_name} {status} {media}: untyped body {schema}");
+            } else {
+                assert_eq!(
+                    schema["$ref"], "#/components/schemas/ErrorBody",
+                    "{op_name} {status}: errors answer the ErrorBody"
+                );
+            }
+        }
+    }
+}
+
+fn check_refs(doc: &Value, node: &Value) {
+    match node {
+        Value::Object(m) => {
+            if let Some(Value::String(target)) = m.get("$ref") {
+                let pointer = target.strip_prefix('#').expect("local refs only");
+                assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+            }
+            m.values().for_each(|v| check_refs(doc, v));
+        }
+        Value::Array(items) => items.iter().for_each(|v| check_refs(doc, v)),
+        _ => {}
+    }
+}
+
+/// Every field of `value` is a property of the schema `name` (or of the schema it nests,
+/// for objects and lists of objects under documented `$ref`s).
+fn assert_documented(doc: &Value, name: &str, value: &Value) {
+    let schema = &doc["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name}");
+    let properties = schema["properties"].as_object().unwrap();
+    let open = schema
+        .get("additionalProperties")
+        .is_some_and(|a| a != &json!(false));
+    for (key, field) in value.as_object().unwrap() {
+        let Some(property) = properties.get(key) else {
+            assert!(open, "`{key}` of a {name} answer is not in its schema");
+            continue;
+        };
+        let nested = property
+            .pointer("/items/$ref")
+            .or_else(|| property.get("$ref"))
+            .or_else(|| property.pointer("/oneOf/0/$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"));
+        if let Some(nested) = nested {
+            match field {
+                Value::Array(items) => items
+                    .iter()
+                    .for_each(|item| assert_documented(doc, nested, item)),
+                Value::Object(_) => assert_documented(doc, nested, field),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn real_answers_match_their_documented_schemas() {
+    let app = TestApp::new().await;
+    let doc = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let seed = app.create_seed().await;
+    let automation = app.get(&format!("/api/v1/automations/{seed}")).await.body;
+    assert_documented(&doc, "AutomationDoc", &automation);
+    let versions = app
+        .get(&format!("/api/v1/automations/{seed}/versions"))
+        .await
+        .body;
+    assert_documented(&doc, "VersionPage", &versions);
+    let accepted = app
+        .post(
+            "/api/v1/records/case",
+            &json!({"subject": "down", "priority": "critical"}),
+        )
+        .await;
+    assert_documented(&doc, "RecordDoc", &accepted.body);
+    app.settle().await;
+    let runs = app
+        .get(&format!("/api/v1/automations/{seed}/runs"))
+        .await
+        .body;
+    assert!(!runs["items"].as_array().unwrap().is_empty());
+    assert_documented(&doc, "RunPage", &runs);
+    let outbox = app.get("/api/v1/outbox").await.body;
+    assert!(!outbox["items"].as_array().unwrap().is_empty());
+    assert_documented(&doc, "OutboxPage", &outbox);
+    let approval = app
+        .post_raw(
+            "/api/v1/automations",
+            "application/json",
+            crate::runs::APPROVAL,
+        )
+        .await;
+    assert_eq!(approval.status, StatusCode::CREATED);
+    app.post(
+        "/api/v1/records/opportunity",
+        &json!({"name": "big", "amount": 90000}),
+    )
+    .await;
+    app.settle().await;
+    let tasks = app.get("/api/v1/tasks").await.body;
+    assert!(!tasks["items"].as_array().unwrap().is_empty());
+    assert_documented(&doc, "TaskPage", &tasks);
+    let event = app
+        .post(
+            "/api/v1/events",
+            &json!({"id": "e1", "type": "custom.ping", "data": {}}),
+        )
+        .await;
+    assert_eq!(event.status, StatusCode::ACCEPTED, "{}", event.text);
+    assert_documented(&doc, "AcceptedDoc", &event.body);
+    let valid = app
+        .post_raw(
+            "/api/v1/automations/validate",
+            "application/json",
+            crate::support::SEED,
+        )
+        .await;
+    assert_documented(&doc, "ValidationDoc", &valid.body);
+    let schema = app.get("/api/v1/schema").await.body;
+    assert_documented(&doc, "SchemaDoc", &schema);
+    let field = app
+        .post(
+            "/api/v1/schema/case/fields",
+            &json!({"name": "sla", "type": "number"}),
+        )
+        .await;
+    assert_documented(&doc, "AddedFieldDoc", &field.body);
+}
