@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiPath};
+use super::automations::PageQuery;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::pagination;
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::plugins::{PluginRegistry, RegistryError};
@@ -103,14 +105,23 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(json!(info))))
 }
 
-/// The workspace's plugins, by name (one page).
-#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins",
+/// The workspace's plugins, by name (they have no time order); the cursor is the name of
+/// the last plugin of the previous page.
+#[utoipa::path(get, path = "/api/v1/plugins", tag = "plugins", params(PageQuery),
     responses((status = 200, description = "The plugins", body = crate::api::wire::PluginPage),
-        (status = 403, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
-pub async fn list(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Value>> {
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
     principal.require(Scope::PluginsAdmin)?;
-    let items = registry(&state)?.list(&principal.workspace_id);
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    let limit = pagination::limit(query.limit)?;
+    let mut items = registry(&state)?.list(&principal.workspace_id);
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    let page = pagination::paginate(items, |p| p.name.clone(), limit, query.cursor.as_deref())?;
+    Ok(Json(json!(page)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

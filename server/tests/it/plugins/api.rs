@@ -91,6 +91,18 @@ async fn upload_list_and_grant() {
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     let item = &list.body["items"][0];
     assert_eq!(item["name"], "lead-scorer");
+    // Every field is documented (the OpenAPI mirror of a plugin).
+    let doc = app.get("/openapi.json").await.body;
+    let documented = doc["components"]["schemas"]["PluginDoc"]["properties"]
+        .as_object()
+        .unwrap()
+        .clone();
+    for key in item.as_object().unwrap().keys() {
+        assert!(
+            documented.contains_key(key),
+            "`{key}` of a plugin is undocumented"
+        );
+    }
     assert_eq!(item["versions"], json!(["0.1.0"]));
     assert!(
         item["granted"]
@@ -117,6 +129,29 @@ async fn upload_list_and_grant() {
     assert_eq!(
         app.get_as(&reader, "/api/v1/plugins").await.status,
         StatusCode::FORBIDDEN
+    );
+
+    // Pages by name.
+    install(&app, "slack-formatter").await;
+    let first = app.get("/api/v1/plugins?limit=1").await;
+    assert_eq!(
+        first.body["items"][0]["name"], "lead-scorer",
+        "{}",
+        first.text
+    );
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = app
+        .get(&format!("/api/v1/plugins?limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        second.body["items"][0]["name"], "slack-formatter",
+        "{}",
+        second.text
+    );
+    assert_eq!(second.body["next_cursor"], Value::Null);
+    assert_eq!(
+        app.get("/api/v1/plugins?cursor=nope").await.status,
+        StatusCode::BAD_REQUEST
     );
 }
 
