@@ -1,8 +1,10 @@
 //! Definitions as the API receives them: JSON (DESIGN §3.1, verbatim) or `text/plain` DSL,
 //! checked by the compiler into diagnostics with a JSON pointer (JSON) or line/column (DSL).
 //!
-//! This is the server's one seam to the compiler: it also hands the runtime its
-//! [`DefinitionCompiler`] and [`SchemaView`]. It never stores anything.
+//! Every check is against the caller's workspace schema. This is the server's one seam to
+//! the compiler: it also hands the runtime its [`DefinitionCompiler`] and
+//! [`WorkspaceSchemas`] (both backed by [`SchemaCache`]). It never stores anything itself:
+//! custom fields are stored by `SchemaCache` through the runtime's `Store`.
 
 use std::path::Path;
 use std::sync::Arc;

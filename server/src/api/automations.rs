@@ -113,6 +113,7 @@ fn reject_archived(a: &Automation) -> ApiResult<()> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListAutomations {
     pub status: Option<String>,
@@ -193,7 +194,7 @@ pub async fn create(
 }
 
 /// One automation (its current version).
-#[utoipa::path(get, path = "/api/v1/automations/{id}", tag = "automations",
+#[utoipa::path(get, path = "/api/v1/automations/{id}", tag = "automations", params(crate::api::wire::IdPath),
     responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -205,7 +206,7 @@ pub async fn get_one(
 }
 
 /// Replace the definition: a new immutable version.
-#[utoipa::path(put, path = "/api/v1/automations/{id}", tag = "automations",
+#[utoipa::path(put, path = "/api/v1/automations/{id}", tag = "automations", params(crate::api::wire::IdPath),
     request_body(content = Object, description = "The whole definition"),
     responses((status = 200, description = "The new version", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -231,7 +232,7 @@ pub async fn replace(
 
 /// Change some fields. `{"status": ...}` alone changes the status; other fields make a new
 /// version of the definition with those fields replaced.
-#[utoipa::path(patch, path = "/api/v1/automations/{id}", tag = "automations",
+#[utoipa::path(patch, path = "/api/v1/automations/{id}", tag = "automations", params(crate::api::wire::IdPath),
     request_body(content = Object, description = "Fields of the definition to replace"),
     responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -300,7 +301,7 @@ fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
 }
 
 /// Archive the automation (soft delete: its runs stay readable). 204.
-#[utoipa::path(delete, path = "/api/v1/automations/{id}", tag = "automations",
+#[utoipa::path(delete, path = "/api/v1/automations/{id}", tag = "automations", params(crate::api::wire::IdPath),
     responses((status = 204, description = "Archived"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -329,7 +330,7 @@ pub struct StatusBody {
 }
 
 /// Change the status (`{"status": "active"}`).
-#[utoipa::path(post, path = "/api/v1/automations/{id}/status", tag = "automations", request_body = StatusBody,
+#[utoipa::path(post, path = "/api/v1/automations/{id}/status", tag = "automations", params(crate::api::wire::IdPath), request_body = StatusBody,
     responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
@@ -347,6 +348,7 @@ pub async fn set_status(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub limit: Option<u32>,
@@ -354,7 +356,7 @@ pub struct PageQuery {
 }
 
 /// Every version, newest first.
-#[utoipa::path(get, path = "/api/v1/automations/{id}/versions", tag = "automations", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/automations/{id}/versions", tag = "automations", params(crate::api::wire::IdPath, PageQuery),
     responses((status = 200, description = "A page of versions", body = crate::api::wire::VersionPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
@@ -400,7 +402,7 @@ pub async fn validate(
 }
 
 /// Make a sandbox automation live; answers the live automation.
-#[utoipa::path(post, path = "/api/v1/automations/{id}/promote", tag = "automations",
+#[utoipa::path(post, path = "/api/v1/automations/{id}/promote", tag = "automations", params(crate::api::wire::IdPath),
     responses((status = 200, description = "The live automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn promote(
     State(state): State<AppState>,

@@ -55,7 +55,7 @@ use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
         plugins::grants,
     ),
     components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -68,6 +68,35 @@ impl utoipa::Modify for BearerAuth {
         let scheme =
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
         components.add_security_scheme("bearer", scheme);
+    }
+}
+
+/// Handlers of different resources share names (`list`, `get_one`): each operation id is
+/// prefixed with its tag (`runs.list`), so that ids are unique as OpenAPI requires.
+struct UniqueOperationIds;
+
+impl utoipa::Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let tag = operation
+                    .tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(id) = &mut operation.operation_id {
+                    *id = format!("{tag}.{id}");
+                }
+            }
+        }
     }
 }
 

@@ -23,6 +23,7 @@ fn item_json(item: &OutboxItem) -> Value {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListOutbox {
     /// `email`, `slack` or `webhook`.

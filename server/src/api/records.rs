@@ -47,8 +47,7 @@ fn object_body(body: Value) -> ApiResult<Map<String, Value>> {
 /// List records of an object by id; other query parameters filter by field equality
 /// (`?priority=critical`).
 #[utoipa::path(get, path = "/api/v1/records/{object}", tag = "records",
-    params(("object" = String, Path, description = "case, account, ..."),
-        ("limit" = Option<u32>, Query, description = "default 50, at most 500"),
+    params(crate::api::wire::ObjectPath, ("limit" = Option<u32>, Query, description = "default 50, at most 500"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "A page of records", body = crate::api::wire::RecordPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -115,7 +114,7 @@ fn filter_value(ty: &Type, field: &str, text: &str) -> ApiResult<Value> {
 }
 
 /// Create a record; its `*.created` event triggers automations.
-#[utoipa::path(post, path = "/api/v1/records/{object}", tag = "records",
+#[utoipa::path(post, path = "/api/v1/records/{object}", tag = "records", params(crate::api::wire::ObjectPath),
     request_body(content = Object, description = "The fields, flat; `id` optional"),
     responses((status = 201, description = "The record", body = crate::api::wire::RecordDoc), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -165,7 +164,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// One record.
-#[utoipa::path(get, path = "/api/v1/records/{object}/{id}", tag = "records",
+#[utoipa::path(get, path = "/api/v1/records/{object}/{id}", tag = "records", params(crate::api::wire::RecordPath),
     responses((status = 200, description = "The record", body = crate::api::wire::RecordDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -181,7 +180,7 @@ pub async fn get_one(
 }
 
 /// Change some fields (`null` clears one); raises `*.updated` and `*.<field>_changed`.
-#[utoipa::path(patch, path = "/api/v1/records/{object}/{id}", tag = "records",
+#[utoipa::path(patch, path = "/api/v1/records/{object}/{id}", tag = "records", params(crate::api::wire::RecordPath),
     request_body(content = Object, description = "The fields to change, flat"),
     responses((status = 200, description = "The record", body = crate::api::wire::RecordDoc), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -207,7 +206,7 @@ pub async fn update(
 }
 
 /// Delete a record; raises `*.deleted`. 204.
-#[utoipa::path(delete, path = "/api/v1/records/{object}/{id}", tag = "records",
+#[utoipa::path(delete, path = "/api/v1/records/{object}/{id}", tag = "records", params(crate::api::wire::RecordPath),
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -31,6 +31,7 @@ pub fn run_json(run: &Run) -> Value {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListRuns {
     /// `queued`, `running`, `waiting`, `completed`, `failed` or `cancelled`.
@@ -41,7 +42,7 @@ pub struct ListRuns {
 }
 
 /// Runs of one automation, newest first, each with its steps.
-#[utoipa::path(get, path = "/api/v1/automations/{id}/runs", tag = "runs", params(ListRuns),
+#[utoipa::path(get, path = "/api/v1/automations/{id}/runs", tag = "runs", params(crate::api::wire::IdPath, ListRuns),
     responses((status = 200, description = "A page of runs", body = crate::api::wire::RunPage), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -83,7 +84,7 @@ pub(crate) fn bad_cursor(err: RuntimeError) -> ApiError {
 }
 
 /// One run with its steps and effects.
-#[utoipa::path(get, path = "/api/v1/automations/{id}/runs/{run_id}", tag = "runs",
+#[utoipa::path(get, path = "/api/v1/automations/{id}/runs/{run_id}", tag = "runs", params(crate::api::wire::RunPath),
     responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -107,7 +108,7 @@ pub struct CompleteTaskBody {
 
 /// Complete the run's open human task and resume the run. 422 when the output does not
 /// match the form, 409 when the task is already completed.
-#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/complete-task", tag = "runs",
+#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/complete-task", tag = "runs", params(crate::api::wire::RunPath),
     request_body = CompleteTaskBody,
     responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -149,7 +150,7 @@ pub(crate) fn task_output_error(err: RuntimeError) -> ApiError {
 }
 
 /// Cancel a queued, running or waiting run.
-#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/cancel", tag = "runs",
+#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/cancel", tag = "runs", params(crate::api::wire::RunPath),
     responses((status = 200, description = "The cancelled run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -160,7 +161,7 @@ pub async fn cancel(
 }
 
 /// Retry a failed run from its failed step (effects already applied are not repeated).
-#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/retry", tag = "runs",
+#[utoipa::path(post, path = "/api/v1/automations/{id}/runs/{run_id}/retry", tag = "runs", params(crate::api::wire::RunPath),
     responses((status = 200, description = "The re-queued run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,

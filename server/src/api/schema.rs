@@ -52,7 +52,7 @@ pub async fn extend(
 
 /// Add one custom field: `{"name": "sla_hours", "type": "number"}` (picklists add
 /// `values`, references `object`). 201 with the field.
-#[utoipa::path(post, path = "/api/v1/schema/{object}/fields", tag = "schema",
+#[utoipa::path(post, path = "/api/v1/schema/{object}/fields", tag = "schema", params(crate::api::wire::ObjectPath),
     request_body(content = Object, description = r#"{"name": "tier", "type": "picklist", "values": ["a", "b"]}"#),
     responses((status = 201, description = "The field", body = crate::api::wire::AddedFieldDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]

@@ -24,6 +24,7 @@ fn task_json(task: &Task) -> Value {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListTasks {
     pub assignee: Option<String>,
@@ -67,7 +68,7 @@ pub async fn list(
 }
 
 /// Complete a task from the inbox; answers the resumed run.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", request_body = CompleteTaskBody,
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(crate::api::wire::IdPath), request_body = CompleteTaskBody,
     responses((status = 200, description = "The run", body = crate::api::wire::RunDoc), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn complete(

@@ -44,7 +44,7 @@ pub struct TestEventBody {
 }
 
 /// Dry-run the automation once.
-#[utoipa::path(post, path = "/api/v1/automations/{id}/test", tag = "automations", request_body = TestBody,
+#[utoipa::path(post, path = "/api/v1/automations/{id}/test", tag = "automations", params(crate::api::wire::IdPath), request_body = TestBody,
     responses((status = 200, description = "`matched`, `explanation` and the dry `run` (null when not matched)", body = crate::api::wire::TestReportDoc),
         (status = 404, body = crate::error::ErrorBody)))]
 pub async fn test(

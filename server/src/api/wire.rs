@@ -256,3 +256,55 @@ page_doc!(RecordPage, RecordDoc, "records");
 page_doc!(TaskPage, TaskDoc, "tasks");
 page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
 page_doc!(PluginPage, PluginDoc, "plugins");
+
+/// `{id}` of `/automations/{id}...` and `/tasks/{id}...`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(
+    dead_code,
+    reason = "describes path parameters for the OpenAPI document"
+)]
+pub struct IdPath {
+    /// The automation's (or task's) id.
+    pub id: String,
+}
+
+/// `{id}` and `{run_id}` of `/automations/{id}/runs/{run_id}...`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(
+    dead_code,
+    reason = "describes path parameters for the OpenAPI document"
+)]
+pub struct RunPath {
+    /// The automation's id.
+    pub id: String,
+    /// The run's id.
+    pub run_id: String,
+}
+
+/// `{object}` of `/records/{object}` and `/schema/{object}/fields`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(
+    dead_code,
+    reason = "describes path parameters for the OpenAPI document"
+)]
+pub struct ObjectPath {
+    /// The object's name (`case`, `account`, a custom object, ...).
+    pub object: String,
+}
+
+/// `{object}` and `{id}` of `/records/{object}/{id}`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(
+    dead_code,
+    reason = "describes path parameters for the OpenAPI document"
+)]
+pub struct RecordPath {
+    /// The object's name.
+    pub object: String,
+    /// The record's id.
+    pub id: String,
+}

@@ -120,10 +120,18 @@ async fn every_route_is_documented_with_typed_answers() {
         }
     }
 
+    let mut operation_ids = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            check_responses(&format!("{method} {path}"), op);
+            let name = format!("{method} {path}");
+            check_responses(&name, op);
+            check_path_parameters(&name, path, op);
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(
+                operation_ids.insert(id.clone()),
+                "{name}: operationId {id} repeats"
+            );
         }
     }
     check_refs(&doc, &doc);
@@ -159,6 +167,24 @@ fn check_responses(op_name: &str, op: &Value) {
             }
         }
     }
+}
+
+/// Every `{name}` of the path is a declared path parameter, and every declared path
+/// parameter is in the path.
+fn check_path_parameters(op_name: &str, path: &str, op: &Value) {
+    let in_template: BTreeSet<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    let empty = Vec::new();
+    let declared: BTreeSet<&str> = op["parameters"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|p| p["in"] == "path")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_template, declared, "{op_name}: path parameters");
 }
 
 fn check_refs(doc: &Value, node: &Value) {
