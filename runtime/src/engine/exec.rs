@@ -2,6 +2,8 @@
 //! transactions that also hold the steps' effects. A batch of queued runs shares one
 //! transaction (group commit); a crash before commit loses only uncommitted steps, which
 //! are executed again from the run's committed `pc` — their effects were never applied.
+//! Plugin calls never run inside that transaction (see `plugin_calls`): a run reaching one
+//! commits as `running` and comes back to the queue when the call returns.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -24,6 +26,18 @@ pub(crate) enum ActionResult {
     },
     /// The run parks (`waiting`) on this step: a human task or a timer.
     Park { input: Value, effects: Vec<Effect> },
+    /// A plugin call was started outside the transaction: the run stays `running` (the
+    /// queue skips it) until the call re-queues it.
+    Pending { input: Value },
+}
+
+/// How the executor makes plugin calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PluginMode {
+    /// In the background, outside the transaction (the queue's runs).
+    Deferred,
+    /// Awaited in place (a single `test` dry-run, which holds no batch of other runs).
+    Inline,
 }
 
 /// A step's evaluated params: language values (for durations and dates) and their JSON.
@@ -101,7 +115,7 @@ impl<S: Store> Engine<S> {
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();
         for run in runs {
-            self.drive(&mut tx, run).await?;
+            self.drive(&mut tx, run, PluginMode::Deferred).await?;
         }
         tx.commit().await?;
         if n > 0 {
@@ -110,20 +124,28 @@ impl<S: Store> Engine<S> {
         Ok(n)
     }
 
-    /// Executes queued runs and due timers until there is nothing left to do now.
+    /// Executes queued runs and due timers until there is nothing left to do now, waiting
+    /// for this process's plugin calls in flight (their runs come back to the queue).
     pub async fn run_until_idle(&self) -> Result<usize> {
         let mut total = 0;
         loop {
+            // Read before the round: a call settled after this read re-queued its run
+            // before the round looked at the queue.
+            let unsettled = self.inner.plugin_calls.unsettled();
             let n = self.run_queued_once().await? + self.fire_due_timers().await?;
             if n == 0 {
-                return Ok(total);
+                if unsettled == 0 {
+                    return Ok(total);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
             }
             total += n;
         }
     }
 
-    /// Runs one run forward from its `pc` until it completes, fails or parks.
-    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run) -> Result<()> {
+    /// Runs one run forward from its `pc` until it completes, fails, parks, or waits for
+    /// a plugin call (then it stays `running` with `pc` at the plugin step).
+    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run, mode: PluginMode) -> Result<()> {
         let now = Utc::now();
         if run.started_at.is_none() {
             run.started_at = Some(now);
@@ -205,9 +227,15 @@ impl<S: Store> Engine<S> {
                 }
                 Op::Action { step: action, next } => {
                     match self
-                        .step_action(tx, &mut run, &event, &mut ctx, action, &mut step)
+                        .step_action(tx, &mut run, (&event, mode), &mut ctx, action, &mut step)
                         .await?
                     {
+                        StepEnd::Pending => {
+                            // The step runs again when the call is back: same seq then.
+                            run.state.next_seq = step.seq;
+                            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+                            return tx.update_run(&run).await;
+                        }
                         StepEnd::Next => {
                             run.pc = *next as i64;
                             false
@@ -254,7 +282,7 @@ impl<S: Store> Engine<S> {
         &self,
         tx: &mut S::Tx,
         run: &mut Run,
-        event: &Event,
+        (event, mode): (&Event, PluginMode),
         ctx: &mut crate::expr::EvalContext,
         action: &ActionStep,
         step: &mut StepRun,
@@ -279,7 +307,7 @@ impl<S: Store> Engine<S> {
             event,
             dry_run: run.dry_run,
         };
-        let result = self.run_action(tx, &scope, run, action, params).await;
+        let result = self.run_action(tx, &scope, run, action, params, mode).await;
         match result {
             Ok(ActionResult::Done {
                 input,
@@ -304,6 +332,10 @@ impl<S: Store> Engine<S> {
                 step.effects = effects;
                 step.status = StepStatus::Waiting;
                 Ok(StepEnd::Parked)
+            }
+            Ok(ActionResult::Pending { input }) => {
+                step.input = Some(input);
+                Ok(StepEnd::Pending)
             }
             Err(StepError::Step(message)) => {
                 step.error = Some(message.clone());
@@ -332,6 +364,7 @@ impl<S: Store> Engine<S> {
 pub(crate) enum StepEnd {
     Next,
     Parked,
+    Pending,
     Failed(String),
 }
 

@@ -8,6 +8,7 @@ mod kill;
 mod lifecycle;
 mod loops;
 mod outbox;
+mod plugin_calls;
 mod records;
 mod seed;
 mod support;

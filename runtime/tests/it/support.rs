@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use automations_compiler::schema::Schema;
 use automations_runtime::compiler_glue::CompilerFrontend;
-use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::hooks::{DefinitionCompiler, PluginRunner};
 use automations_runtime::schema::SchemaView;
 use automations_runtime::store::{SqliteConfig, SqliteStore};
 use automations_runtime::{Engine, EngineConfig, EngineParts};
@@ -38,13 +38,22 @@ pub fn quick_config() -> EngineConfig {
 }
 
 pub async fn open_engine(path: &Path, config: EngineConfig) -> Engine {
+    open_engine_with(path, config, None).await
+}
+
+/// An engine on a SQLite file with a plugin runner.
+pub async fn open_engine_with(
+    path: &Path,
+    config: EngineConfig,
+    plugins: Option<Arc<dyn PluginRunner>>,
+) -> Engine {
     let store = SqliteStore::open(&SqliteConfig::file(path)).await.unwrap();
     Engine::new(EngineParts {
         store,
         config,
         schema: crm_schema(),
         compiler: compiler(),
-        plugins: None,
+        plugins,
     })
     .await
     .unwrap()
