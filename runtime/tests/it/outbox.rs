@@ -182,3 +182,67 @@ async fn private_targets_are_refused_unless_allowed() {
             .contains("private or loopback")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_outcome_is_recorded_without_waiting_for_the_slowest_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = HttpSink::start().await;
+    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    let def = json!({"name": "two hooks", "trigger": {"event": "case.created"},
+        "actions": [
+            {"type": "webhook", "params": {"url": format!("{}/sleep/1500", sink.url), "body": {}}},
+            {"type": "webhook", "params": {"url": format!("{}/fast", sink.url), "body": {}}}
+        ], "status": "active"});
+    engine.create_automation(&ws.id, def).await.unwrap();
+    engine
+        .create_record(
+            &ws.id,
+            "case",
+            NewRecord {
+                id: None,
+                fields: obj(json!({"priority": "low"})),
+            },
+        )
+        .await
+        .unwrap();
+    engine.run_until_idle().await.unwrap();
+    let started = std::time::Instant::now();
+    let round = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.deliver_outbox_once().await.unwrap() })
+    };
+    // Both items are in one claimed batch; the fast one is recorded while the slow one
+    // is still in flight.
+    loop {
+        let items = engine
+            .outbox(&ws.id, &Default::default())
+            .await
+            .unwrap()
+            .items;
+        let status = |suffix: &str| {
+            items
+                .iter()
+                .find(|i| i.payload["url"].as_str().unwrap().ends_with(suffix))
+                .unwrap()
+                .status
+        };
+        if status("/fast") == OutboxStatus::Delivered {
+            assert_eq!(status("/sleep/1500"), OutboxStatus::Pending);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1200),
+            "the fast delivery was not recorded before the slow one ended"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(round.await.unwrap(), 2);
+    let items = engine
+        .outbox(&ws.id, &Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(items.iter().all(|i| i.status == OutboxStatus::Delivered));
+    assert_eq!(sink.requests().len(), 2);
+}

@@ -88,7 +88,8 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    /// Answers 200, except paths starting `/status/NNN` which answer NNN.
+    /// Answers 200, except paths starting `/status/NNN` which answer NNN; paths starting
+    /// `/sleep/MS` answer after MS milliseconds.
     pub async fn start() -> HttpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -132,6 +133,14 @@ impl HttpSink {
                         let mut body = vec![0u8; len];
                         if rd.read_exact(&mut body).await.is_err() {
                             return;
+                        }
+                        // `/sleep/MS...` answers after MS milliseconds (a slow receiver).
+                        if let Some(ms) = path
+                            .strip_prefix("/sleep/")
+                            .and_then(|s| s.split('/').next())
+                            .and_then(|s| s.parse().ok())
+                        {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
                         }
                         let status: u16 = path
                             .strip_prefix("/status/")
