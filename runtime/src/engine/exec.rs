@@ -11,10 +11,11 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::context::{event_context, load_related, plan_reference_paths};
 use super::effects::{StepError, StepScope};
+use super::exec_plan::CompiledOp;
 use crate::error::{Result, RuntimeError};
-use crate::expr::{self, eval_bool};
+use crate::expr;
 use crate::model::*;
-use crate::plan::{ActionStep, Op, ParamExpr};
+use crate::plan::{ActionStep, Op};
 use crate::store::{Store, StoreTx};
 
 /// What an action did.
@@ -151,7 +152,10 @@ impl<S: Store> Engine<S> {
             run.started_at = Some(now);
         }
         run.status = RunStatus::Running;
-        let plan = match self.plan_in_tx(tx, &run.automation_id, run.version).await {
+        let exec = match self
+            .exec_plan_in_tx(tx, &run.automation_id, run.version)
+            .await
+        {
             Ok(p) => p,
             Err(e @ (RuntimeError::Database(_) | RuntimeError::Corrupt(_))) => return Err(e),
             Err(e) => {
@@ -176,7 +180,8 @@ impl<S: Store> Engine<S> {
         );
         self.refresh_record(tx, &run, &mut ctx).await?;
         ctx.steps = run.state.outputs.clone();
-        let paths = plan_reference_paths(&plan);
+        let plan = &exec.plan;
+        let paths = plan_reference_paths(plan);
         if !paths.is_empty() {
             load_related(
                 tx,
@@ -190,6 +195,7 @@ impl<S: Store> Engine<S> {
         }
         while (run.pc as usize) < plan.ops.len() {
             let op = &plan.ops[run.pc as usize];
+            let compiled = &exec.ops[run.pc as usize];
             let mut step = StepRun {
                 id: op.step_id().to_string(),
                 step_type: step_type(op).to_string(),
@@ -206,18 +212,17 @@ impl<S: Store> Engine<S> {
             run.state.next_seq += 1;
             let parked = match op {
                 Op::Branch {
-                    guard,
-                    condition,
                     then_pc,
                     else_pc,
                     next,
                     ..
                 } => {
-                    if guard.as_ref().is_some_and(|g| !eval_bool(g, &ctx)) {
+                    let slots = compiled.slots(&ctx);
+                    if !compiled.guard_holds(&slots) {
                         finish_step(&mut step, StepStatus::Skipped);
                         run.pc = *next as i64;
                     } else {
-                        let taken = eval_bool(condition, &ctx);
+                        let taken = compiled.condition_holds(&slots);
                         step.output =
                             Some(json!({ "branch": if taken { "then" } else { "else" } }));
                         finish_step(&mut step, StepStatus::Completed);
@@ -227,7 +232,14 @@ impl<S: Store> Engine<S> {
                 }
                 Op::Action { step: action, next } => {
                     match self
-                        .step_action(tx, &mut run, (&event, mode), &mut ctx, action, &mut step)
+                        .step_action(
+                            tx,
+                            &mut run,
+                            (&event, mode),
+                            &mut ctx,
+                            (action, compiled),
+                            &mut step,
+                        )
                         .await?
                     {
                         StepEnd::Pending => {
@@ -284,10 +296,12 @@ impl<S: Store> Engine<S> {
         run: &mut Run,
         (event, mode): (&Event, PluginMode),
         ctx: &mut crate::expr::EvalContext,
-        action: &ActionStep,
+        (action, compiled): (&ActionStep, &CompiledOp),
         step: &mut StepRun,
     ) -> Result<StepEnd> {
-        if action.guard.as_ref().is_some_and(|g| !eval_bool(g, ctx)) {
+        // One slot fill serves the guard and every param (same context for both).
+        let slots = compiled.slots(ctx);
+        if !compiled.guard_holds(&slots) {
             finish_step(step, StepStatus::Skipped);
             return Ok(StepEnd::Next);
         }
@@ -297,7 +311,8 @@ impl<S: Store> Engine<S> {
             finish_step(step, StepStatus::Completed);
             return Ok(StepEnd::Next);
         }
-        let params = eval_params(action, ctx);
+        let (values, json) = compiled.params(&slots);
+        let params = Params { values, json };
         step.input = Some(Value::Object(params.json.clone()));
         let scope = StepScope {
             ws: &run.workspace_id,
@@ -368,18 +383,20 @@ pub(crate) enum StepEnd {
     Failed(String),
 }
 
-/// Evaluates every param of a step (forms become `{field: type}` objects).
+/// Evaluates every param of a step with the reference evaluator (forms become
+/// `{field: type}` objects): the oracle the compiled params are tested against.
+#[cfg(test)]
 pub(crate) fn eval_params(action: &ActionStep, ctx: &crate::expr::EvalContext) -> Params {
     let mut values = Vec::new();
     let mut json_map = Map::new();
     for (name, p) in &action.params {
         match p {
-            ParamExpr::Expr(e) => {
+            crate::plan::ParamExpr::Expr(e) => {
                 let v = expr::eval(e, ctx);
                 json_map.insert(name.clone(), expr::to_json(&v));
                 values.push((name.clone(), v));
             }
-            ParamExpr::Form(fields) => {
+            crate::plan::ParamExpr::Form(fields) => {
                 let form: Map<String, Value> = fields
                     .iter()
                     .map(|(k, t)| (k.clone(), Value::String(t.clone())))

@@ -15,7 +15,6 @@ use tokio::sync::Notify;
 use crate::dispatch::DispatchIndex;
 use crate::hooks::{DefinitionCompiler, PluginRunner};
 use crate::outbox::{Deliverer, OutboxConfig};
-use crate::plan::Plan;
 use crate::schema::SchemaView;
 use crate::store::{SqliteStore, Store};
 
@@ -26,6 +25,7 @@ mod combiner;
 mod context;
 mod effects;
 mod exec;
+mod exec_plan;
 mod ingest;
 mod outbox_worker;
 mod plugin_calls;
@@ -93,7 +93,7 @@ pub(crate) struct Inner<S: Store> {
     /// Plugin calls in flight or finished and not yet applied.
     pub(crate) plugin_calls: plugin_calls::PluginCalls,
     pub(crate) index: ArcSwap<DispatchIndex>,
-    pub(crate) plans: Mutex<HashMap<(String, i64), Arc<Plan>>>,
+    pub(crate) plans: Mutex<HashMap<(String, i64), Arc<exec_plan::ExecPlan>>>,
     pub(crate) deliverer: Deliverer,
     pub(crate) wake_runs: Notify,
     pub(crate) wake_outbox: Notify,
