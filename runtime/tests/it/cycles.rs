@@ -28,9 +28,8 @@ fn set(field: &str, value: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_and_self_triggers_warn_on_create_update_and_activation() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
 
     // A: status changes -> sets priority. Alone: no cycle.
     let (a, w) = engine

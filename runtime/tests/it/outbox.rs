@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use automations_runtime::NewRecord;
 use automations_runtime::model::{OutboxKind, OutboxStatus};
 use automations_runtime::outbox::signing;
 
@@ -42,27 +41,16 @@ async fn deliver_all(engine: &automations_runtime::Engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_signed_and_keep_their_id_across_retries() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(quick_config(), None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/ok", sink.url)))
         .await
         .unwrap();
-    let case = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "low"})),
-            },
-        )
-        .await
-        .unwrap();
+    let case = fx.create("case", json!({"priority": "low"})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     let reqs = sink.requests();
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
@@ -93,12 +81,11 @@ async fn webhooks_are_signed_and_keep_their_id_across_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_retry_until_dead_and_client_errors_do_not() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
     let mut config = quick_config();
     config.outbox.max_attempts = 4;
-    let engine = open_engine(&dir.path().join("a.db"), config).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/status/503", sink.url)))
         .await
@@ -111,12 +98,9 @@ async fn server_errors_retry_until_dead_and_client_errors_do_not() {
         .create_automation(&ws.id, hook(format!("{}/status/429", sink.url)))
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     let reqs = sink.requests();
     let count = |p: &str| reqs.iter().filter(|r| r.path == p).count();
     assert_eq!(count("/status/503"), 4);
@@ -151,22 +135,18 @@ async fn server_errors_retry_until_dead_and_client_errors_do_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_targets_are_refused_unless_allowed() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
     let mut config = quick_config();
     config.outbox.allow_private = false;
-    let engine = open_engine(&dir.path().join("a.db"), config).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/ok", sink.url)))
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     assert!(sink.requests().is_empty());
     let item = &engine
         .outbox(&ws.id, &Default::default())
@@ -185,27 +165,16 @@ async fn private_targets_are_refused_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_outcome_is_recorded_without_waiting_for_the_slowest_delivery() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(quick_config(), None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = json!({"name": "two hooks", "trigger": {"event": "case.created"},
         "actions": [
             {"type": "webhook", "params": {"url": format!("{}/sleep/1500", sink.url), "body": {}}},
             {"type": "webhook", "params": {"url": format!("{}/fast", sink.url), "body": {}}}
         ], "status": "active"});
     engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "low"})),
-            },
-        )
-        .await
-        .unwrap();
+    fx.create("case", json!({"priority": "low"})).await;
     engine.run_until_idle().await.unwrap();
     let started = std::time::Instant::now();
     let round = {

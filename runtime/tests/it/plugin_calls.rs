@@ -137,8 +137,20 @@ async fn a_slow_plugin_does_not_hold_up_other_runs() {
         plugin.calls.load(Ordering::SeqCst) == 1
     })
     .await;
-    let scoring = runs_of(&engine, &ws.id, &scorer.id).await;
-    assert_eq!(scoring[0].status, RunStatus::Running, "parked on its call");
+    // The call starts before its batch commits: wait for the commit.
+    let start = Instant::now();
+    loop {
+        let scoring = runs_of(&engine, &ws.id, &scorer.id).await;
+        if scoring[0].status == RunStatus::Running {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "{scoring:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        !plugin.returned.load(Ordering::SeqCst),
+        "parked on its call"
+    );
 
     // Another automation's run on another event completes while the call is in flight.
     create(&engine, &ws.id, "contact", json!({"first_name": "Ada"})).await;
@@ -206,8 +218,14 @@ async fn a_crash_during_a_plugin_call_makes_the_call_again_once() {
         hanging.calls.load(Ordering::SeqCst) == 1
     })
     .await;
-    let before = runs_of(&first, &ws.id, &scorer.id).await;
-    assert_eq!(before[0].status, RunStatus::Running);
+    let start = Instant::now();
+    while runs_of(&first, &ws.id, &scorer.id).await[0].status != RunStatus::Running {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "never committed as running"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // The "crash": this process's workers stop and its in-memory call is lost.
     workers.shutdown().await;
 

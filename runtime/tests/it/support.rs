@@ -2,7 +2,7 @@
 //! sink that records requests, and the real compiler front end.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,9 +13,10 @@ use tokio::net::TcpListener;
 use automations_compiler::schema::Schema;
 use automations_runtime::compiler_glue::CompilerFrontend;
 use automations_runtime::hooks::{DefinitionCompiler, PluginRunner};
+use automations_runtime::model::{Notification, Record, Run, Workspace};
 use automations_runtime::schema::SchemaView;
 use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{Engine, EngineConfig, EngineParts};
+use automations_runtime::{Engine, EngineConfig, EngineParts, NewRecord};
 
 pub const SEED: &str = r#"{"name":"Auto-assign high-priority cases","trigger":{"event":"case.created","conditions":{"priority":"critical"}},"actions":[{"type":"assign_to_queue","params":{"queue_id":"q_escalations"}},{"type":"send_notification","params":{"channel":"slack","message":"Critical case created"}}],"status":"active"}"#;
 
@@ -57,6 +58,65 @@ pub async fn open_engine_with(
     })
     .await
     .unwrap()
+}
+
+/// A fresh engine on a temporary SQLite file, with the `default` workspace. Keeps the
+/// directory alive as long as the fixture.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub engine: Engine,
+    pub ws: Workspace,
+}
+
+impl Fixture {
+    /// With [`quick_config`] and no plugin runner.
+    pub async fn new() -> Fixture {
+        Fixture::with(quick_config(), None).await
+    }
+
+    pub async fn with(config: EngineConfig, plugins: Option<Arc<dyn PluginRunner>>) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine_with(&dir.path().join("a.db"), config, plugins).await;
+        let ws = engine.ensure_workspace("default").await.unwrap();
+        Fixture { dir, engine, ws }
+    }
+
+    /// The database file (to reopen it as a restarted process).
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("a.db")
+    }
+
+    /// Creates a record in the workspace (raising its `created` event).
+    pub async fn create(&self, object: &str, fields: Value) -> Record {
+        self.engine
+            .create_record(
+                &self.ws.id,
+                object,
+                NewRecord {
+                    id: None,
+                    fields: obj(fields),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The workspace's runs (first page, newest first).
+    pub async fn runs(&self) -> Vec<Run> {
+        self.engine
+            .runs(&self.ws.id, &Default::default())
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// Notifications sent to `user`.
+    pub async fn notifications(&self, user: &str) -> Vec<Notification> {
+        self.engine
+            .notifications(&self.ws.id, Some(user))
+            .await
+            .unwrap()
+    }
 }
 
 pub fn compiler() -> Arc<dyn DefinitionCompiler> {
