@@ -39,3 +39,6 @@ pub const ALWAYS_FALSE: &str = "W0303";
 pub const UNREACHABLE_BRANCH: &str = "W0304";
 pub const UNUSED_STEP_OUTPUT: &str = "W0305";
 pub const DEPRECATED_FIELD: &str = "W0306";
+/// Automations whose record writes trigger each other (or themselves) in a cycle
+/// (DESIGN §5: activation warns on static cycles).
+pub const STATIC_CYCLE: &str = "W0307";

@@ -11,6 +11,7 @@
 //! builds SQL outside `store::<driver>`.
 
 pub mod compiler_glue;
+pub mod cycles;
 pub mod dispatch;
 pub mod engine;
 pub mod error;

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::eval::{CompiledCondition, EvalInput, SlotLayout, compile, reference};
+use crate::eval::{CompiledCondition, EvalInput, SlotLayout, compile};
 use crate::typed::TExpr;
 use crate::value::Value;
 
@@ -34,8 +34,6 @@ const MAX_TUPLES: usize = 64;
 pub(crate) struct Member<K> {
     pub key: K,
     pub condition: Option<TExpr>,
-    /// Decide it with the reference evaluator (see `partition`); never indexed.
-    pub reference_only: bool,
 }
 
 /// An entry as the index keeps it.
@@ -46,13 +44,9 @@ pub(crate) struct Compiled<K> {
     pub condition: Option<CompiledCondition>,
     /// Every slot the condition reads.
     pub needs: Box<[u32]>,
-    pub reference_only: bool,
     /// The access path alone decides the condition: every conjunct is an exact predicate
     /// the path checked, so a candidate is a match without evaluation.
     pub exact: bool,
-    /// The layout `condition` was compiled over when it is not the group's (reference-only
-    /// entries, whose compiled form serves explanations only).
-    pub private: Option<SlotLayout>,
 }
 
 /// The entries of one event type (and one record object).
@@ -80,20 +74,12 @@ impl<K> Group<K> {
         let mut compiled = Vec::with_capacity(entries.len());
         let mut plans = Vec::with_capacity(entries.len());
         for m in entries {
-            let mut private = None;
-            let (condition, needs, preds) = match (&m.condition, m.reference_only) {
-                (Some(expr), false) => {
+            let (condition, needs, preds) = match &m.condition {
+                Some(expr) => {
                     let (c, needs) = compile_with_needs(expr, &mut layout);
                     (Some(c), needs, indexable(expr))
                 }
-                // Compiled over a private layout, for explanations only.
-                (Some(expr), true) => {
-                    let mut own = SlotLayout::with_references(layout.references().clone());
-                    let c = compile(expr, &mut own);
-                    private = Some(own);
-                    (Some(c), Box::default(), (Vec::new(), false))
-                }
-                (None, _) => (None, Box::default(), (Vec::new(), false)),
+                None => (None, Box::default(), (Vec::new(), false)),
             };
             plans.push(preds);
             compiled.push(Compiled {
@@ -101,9 +87,7 @@ impl<K> Group<K> {
                 source: m.condition,
                 condition,
                 needs,
-                reference_only: m.reference_only,
                 exact: false,
-                private,
             });
         }
         let mut group = Group {
@@ -190,12 +174,9 @@ impl<K> Group<K> {
                 hits.set(id);
                 continue;
             }
-            let holds = match (&entry.condition, &entry.source) {
-                (_, Some(expr)) if entry.reference_only => {
-                    reference::evaluate_bool(expr, input, self.layout.references())
-                }
-                (None, _) => true,
-                (Some(c), _) => {
+            let holds = match &entry.condition {
+                None => true,
+                Some(c) => {
                     slots.ensure_all(&entry.needs, input);
                     c.eval(slots.values())
                 }

@@ -11,10 +11,9 @@
 //! (skipped when the access path already checked every conjunct exactly), so 10,000
 //! active automations cost about what the few that can match cost.
 //!
-//! Conditions that read one field in different conversion kinds (a bare `changed(f)` reads
-//! `f` untyped, `f > 5` as a number) get separate layouts (`partition`), so the compiled
-//! conditions see exactly the values the reference evaluator sees; a single condition
-//! doing both is decided by the reference evaluator.
+//! A field read in different conversion kinds (a bare `changed(f)` reads `f` untyped,
+//! `f > 5` as a number) gets one slot per kind in the shared layout, so the compiled
+//! conditions see exactly the values the reference evaluator sees.
 //!
 //! [`DispatchIndex::full_scan`] answers the same question by running the reference
 //! evaluator over every entry of the event type: the test oracle. The index must never
@@ -27,7 +26,6 @@
 mod fill;
 mod index;
 mod key;
-mod partition;
 mod predicates;
 
 use std::collections::HashMap;
@@ -35,15 +33,13 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use crate::eval::{
-    Decision, EvalInput, Explanation, ReferenceTargets, References, SlotLayout, fill_slots,
-    reference,
+    Decision, EvalInput, Explanation, ReferenceTargets, References, SlotLayout, reference,
 };
 use crate::schema::Schema;
 use crate::typed::TExpr;
 
 use fill::{CachingResolver, LazySlots};
 use index::{Group, Hits, Member};
-use partition::{Partition, read_classes};
 
 /// One active automation as dispatch sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,16 +124,17 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
                 Some(o) => References::new(o.clone(), targets.clone()),
                 None => References::convention(None),
             };
-            for part in partition_members(members) {
-                let layout = SlotLayout::with_references(references.clone());
-                let group = Group::build(layout, part);
-                let g = index.groups.len();
-                for (i, e) in group.entries.iter().enumerate() {
-                    index.by_key.entry(e.key.clone()).or_insert((g, i));
-                }
-                index.groups.push(group);
-                index.by_event.entry(event.clone()).or_default().push(g);
+            let members = members
+                .into_iter()
+                .map(|(key, condition)| Member { key, condition })
+                .collect();
+            let group = Group::build(SlotLayout::with_references(references), members);
+            let g = index.groups.len();
+            for (i, e) in group.entries.iter().enumerate() {
+                index.by_key.entry(e.key.clone()).or_insert((g, i));
             }
+            index.groups.push(group);
+            index.by_event.entry(event).or_default().push(g);
         }
         index
     }
@@ -210,9 +207,6 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             resolver: &resolver,
             ..*input
         };
-        if let Some(private) = &entry.private {
-            return Some(condition.explain(&fill_slots(private, &input)));
-        }
         let mut slots = LazySlots::new(&group.layout);
         slots.ensure_all(&entry.needs, &input);
         Some(condition.explain(slots.values()))
@@ -255,38 +249,6 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
         }
         s
     }
-}
-
-/// Splits one event type's members (sorted by key) into groups whose conditions read
-/// every field in one kind (see `partition`); order by key is kept within each group.
-fn partition_members<K>(members: Vec<(K, Option<TExpr>)>) -> Vec<Vec<Member<K>>> {
-    let mut parts: Vec<(Partition, Vec<Member<K>>)> = vec![Default::default()];
-    for (key, condition) in members {
-        let reads = condition.as_ref().map(read_classes);
-        let (at, reference_only) = match &reads {
-            None => (0, false),
-            Some(None) => (0, true),
-            Some(Some(reads)) => match parts.iter_mut().position(|(p, _)| p.admit(reads)) {
-                Some(at) => (at, false),
-                None => {
-                    let mut p = Partition::default();
-                    p.admit(reads);
-                    parts.push((p, Vec::new()));
-                    (parts.len() - 1, false)
-                }
-            },
-        };
-        parts[at].1.push(Member {
-            key,
-            condition,
-            reference_only,
-        });
-    }
-    parts
-        .into_iter()
-        .map(|(_, m)| m)
-        .filter(|m| !m.is_empty())
-        .collect()
 }
 
 impl<K> std::fmt::Debug for DispatchIndex<K> {

@@ -240,13 +240,13 @@ fn event_types_are_exact_and_keys_come_sorted() {
 }
 
 #[test]
-fn mixed_conversion_kinds_get_their_own_layouts() {
+fn mixed_conversion_kinds_get_their_own_slots() {
     // `changed(amount)` reads amount untyped, `amount > 5` as a number: for "x" they
-    // differ (a string vs null), so they must not share a slot.
+    // differ (a string vs null), so they must not share a slot (one slot per read kind).
     let index = build(vec![
         changed("amount", None, None),
         bin(BinaryOp::Gt, amount(), n(5.0)),
-        // Both kinds in one condition: decided by the reference evaluator.
+        // Both kinds in one condition: two slots of one layout.
         and(changed("amount", None, None), is_null(amount(), false)),
     ]);
     let record = json!({"amount": "x"});

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::Engine;
 use super::effects::{StepError, StepScope};
-use super::exec::{ActionResult, Params, deadline};
+use super::exec::{ActionResult, Params, PluginMode, deadline};
 use crate::hooks::{EffectRequest, PluginCall};
 use crate::model::*;
 use crate::plan::ActionStep;
@@ -43,12 +43,13 @@ impl<S: Store> Engine<S> {
         run: &Run,
         action: &ActionStep,
         params: Params,
+        mode: PluginMode,
     ) -> Result<ActionResult, StepError> {
         let name = action.action.as_str();
         let requests = match name {
             "human_task" => return self.human_task(tx, scope, run, params).await,
             "wait" => return self.wait(tx, scope, run, params).await,
-            "plugin" => return self.plugin(tx, scope, params).await,
+            "plugin" => return self.plugin(tx, scope, params, mode).await,
             _ => effect_requests(name, run, &params)?,
         };
         let mut effects = Vec::with_capacity(requests.len());
@@ -165,6 +166,7 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         scope: &StepScope<'_>,
         params: Params,
+        mode: PluginMode,
     ) -> Result<ActionResult, StepError> {
         let runner = self.inner.plugins.clone().ok_or_else(|| {
             StepError::Step("no plugin runner is configured on this server".into())
@@ -178,7 +180,20 @@ impl<S: Store> Engine<S> {
             input: params.get("input").cloned().unwrap_or(Value::Null),
             dry_run: scope.dry_run,
         };
-        let result = runner.run(call).await.map_err(StepError::Step)?;
+        let outcome = match mode {
+            PluginMode::Inline => runner.run(call).await,
+            PluginMode::Deferred => match self.inner.plugin_calls.take(scope.run_id, scope.step_id)
+            {
+                Some(outcome) => outcome,
+                None => {
+                    self.start_plugin_call(runner, call);
+                    return Ok(ActionResult::Pending {
+                        input: Value::Object(params.json),
+                    });
+                }
+            },
+        };
+        let result = outcome.map_err(StepError::Step)?;
         let mut effects = Vec::with_capacity(result.effects.len());
         for (n, req) in result.effects.into_iter().enumerate() {
             effects.push(self.apply_effect(tx, scope, n, req).await?);

@@ -7,8 +7,11 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::Engine;
+use super::exec_plan::ExecPlan;
+use crate::cycles;
 use crate::dispatch::{DispatchEntry, DispatchIndex};
 use crate::error::{Result, RuntimeError};
+use crate::hooks::CompiledDefinition;
 use crate::model::*;
 use crate::plan::Plan;
 use crate::store::{Store, StoreTx};
@@ -35,19 +38,8 @@ impl<S: Store> Engine<S> {
         };
         let mut tx = self.inner.store.begin().await?;
         tx.insert_automation(&a).await?;
-        tx.insert_version(&version_row(&a, definition)).await?;
-        audit(
-            &mut tx,
-            ws,
-            "automation.create",
-            &a.id,
-            json!({ "version": 1 }),
-        )
-        .await?;
-        tx.commit().await?;
-        self.cache_plan(&a.id, 1, compiled.plan);
-        self.rebuild_index().await?;
-        Ok((a, compiled.warnings))
+        self.commit_version(tx, a, definition, compiled, "automation.create")
+            .await
     }
 
     /// Replaces the definition: a new immutable version. Waiting runs keep their version.
@@ -75,19 +67,33 @@ impl<S: Store> Engine<S> {
         a.environment = compiled.environment;
         a.updated_at = Utc::now();
         tx.update_automation(&a).await?;
+        self.commit_version(tx, a, definition, compiled, "automation.update")
+            .await
+    }
+
+    /// The rest of create and update: the version row, the audit entry, the commit, the
+    /// plan cache and index, and the warnings (the compiler's and static cycles).
+    async fn commit_version(
+        &self,
+        mut tx: S::Tx,
+        a: Automation,
+        definition: Value,
+        compiled: CompiledDefinition,
+        audit_action: &str,
+    ) -> Result<(Automation, Vec<Value>)> {
+        let ws = a.workspace_id.clone();
         tx.insert_version(&version_row(&a, definition)).await?;
-        audit(
-            &mut tx,
-            ws,
-            "automation.update",
-            id,
-            json!({ "version": a.current_version }),
-        )
-        .await?;
+        let details = json!({ "version": a.current_version });
+        audit(&mut tx, &ws, audit_action, &a.id, details).await?;
         tx.commit().await?;
-        self.cache_plan(id, a.current_version, compiled.plan);
+        let plan = self
+            .cache_plan(&ws, &a.id, a.current_version, compiled.plan)
+            .plan
+            .clone();
         self.rebuild_index().await?;
-        Ok((a, compiled.warnings))
+        let mut warnings = compiled.warnings;
+        warnings.extend(self.cycle_warnings(&a, &plan).await?);
+        Ok((a, warnings))
     }
 
     /// `draft`, `active`, `paused` or `archived`; leaving `archived` is a Conflict.
@@ -97,6 +103,17 @@ impl<S: Store> Engine<S> {
         id: &str,
         status: AutomationStatus,
     ) -> Result<Automation> {
+        Ok(self.change_automation_status(ws, id, status).await?.0)
+    }
+
+    /// [`Self::set_automation_status`] with the warnings of activating it (static cycles,
+    /// W0307); no warnings for other statuses.
+    pub async fn change_automation_status(
+        &self,
+        ws: &str,
+        id: &str,
+        status: AutomationStatus,
+    ) -> Result<(Automation, Vec<Value>)> {
         let mut tx = self.inner.store.begin().await?;
         let mut a = tx
             .automation(ws, id)
@@ -120,7 +137,36 @@ impl<S: Store> Engine<S> {
         .await?;
         tx.commit().await?;
         self.rebuild_index().await?;
-        Ok(a)
+        let warnings = if status == AutomationStatus::Active {
+            let plan = self.plan(id, a.current_version).await?;
+            self.cycle_warnings(&a, &plan).await?
+        } else {
+            Vec::new()
+        };
+        Ok((a, warnings))
+    }
+
+    /// W0307 when `a` (with `plan`, taken as active) is on a static trigger cycle with the
+    /// workspace's active live automations. Sandbox automations run in dry-run: their
+    /// writes raise no events, so they are left out (and get no warning).
+    async fn cycle_warnings(&self, a: &Automation, plan: &Plan) -> Result<Vec<Value>> {
+        if a.environment == EnvironmentKind::Sandbox {
+            return Ok(Vec::new());
+        }
+        let mut nodes = vec![cycles::Node::of(&a.id, plan)];
+        for other in self.inner.store.automations(Some(&a.workspace_id)).await? {
+            if other.id == a.id
+                || other.status != AutomationStatus::Active
+                || other.environment == EnvironmentKind::Sandbox
+            {
+                continue;
+            }
+            // One that no longer compiles (schema changed) triggers nothing: skip it.
+            if let Ok(p) = self.plan(&other.id, other.current_version).await {
+                nodes.push(cycles::Node::of(&other.id, &p));
+            }
+        }
+        Ok(cycles::cycle_warning(&nodes, 0).into_iter().collect())
     }
 
     pub async fn automation(&self, ws: &str, id: &str) -> Result<Automation> {
@@ -233,17 +279,21 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    pub(crate) fn cache_plan(&self, id: &str, version: i64, plan: Plan) -> Arc<Plan> {
+    /// Caches a version's plan with its ops compiled (versions are immutable); references
+    /// are followed by the schema of the automation's workspace.
+    pub(crate) fn cache_plan(&self, ws: &str, id: &str, version: i64, plan: Plan) -> Arc<ExecPlan> {
         let plan = Arc::new(plan);
+        let references = self.references(ws, plan.trigger_object());
+        let exec = Arc::new(ExecPlan::new(plan, &references));
         self.inner
             .plans
             .lock()
             .expect("plan cache lock")
-            .insert((id.to_string(), version), plan.clone());
-        plan
+            .insert((id.to_string(), version), exec.clone());
+        exec
     }
 
-    fn cached_plan(&self, id: &str, version: i64) -> Option<Arc<Plan>> {
+    fn cached_plan(&self, id: &str, version: i64) -> Option<Arc<ExecPlan>> {
         self.inner
             .plans
             .lock()
@@ -252,10 +302,19 @@ impl<S: Store> Engine<S> {
             .cloned()
     }
 
+    fn compile_version(&self, v: &AutomationVersion) -> Result<Arc<ExecPlan>> {
+        let plan = self
+            .inner
+            .compiler
+            .compile(&v.workspace_id, &v.definition)?
+            .plan;
+        Ok(self.cache_plan(&v.workspace_id, &v.automation_id, v.version, plan))
+    }
+
     /// The plan of one version (cached; versions are immutable).
     pub(crate) async fn plan(&self, id: &str, version: i64) -> Result<Arc<Plan>> {
         if let Some(p) = self.cached_plan(id, version) {
-            return Ok(p);
+            return Ok(p.plan.clone());
         }
         let v = self
             .inner
@@ -263,23 +322,16 @@ impl<S: Store> Engine<S> {
             .version(id, version)
             .await?
             .ok_or_else(|| RuntimeError::not_found("automation version", id))?;
-        Ok(self.cache_plan(
-            id,
-            version,
-            self.inner
-                .compiler
-                .compile(&v.workspace_id, &v.definition)?
-                .plan,
-        ))
+        Ok(self.compile_version(&v)?.plan.clone())
     }
 
-    /// Same, reading through an open write transaction.
-    pub(crate) async fn plan_in_tx(
+    /// The executable plan of one version, reading through an open write transaction.
+    pub(crate) async fn exec_plan_in_tx(
         &self,
         tx: &mut S::Tx,
         id: &str,
         version: i64,
-    ) -> Result<Arc<Plan>> {
+    ) -> Result<Arc<ExecPlan>> {
         if let Some(p) = self.cached_plan(id, version) {
             return Ok(p);
         }
@@ -287,14 +339,17 @@ impl<S: Store> Engine<S> {
             .version(id, version)
             .await?
             .ok_or_else(|| RuntimeError::not_found("automation version", id))?;
-        Ok(self.cache_plan(
-            id,
-            version,
-            self.inner
-                .compiler
-                .compile(&v.workspace_id, &v.definition)?
-                .plan,
-        ))
+        self.compile_version(&v)
+    }
+
+    /// Same as [`Self::plan`], reading through an open write transaction.
+    pub(crate) async fn plan_in_tx(
+        &self,
+        tx: &mut S::Tx,
+        id: &str,
+        version: i64,
+    ) -> Result<Arc<Plan>> {
+        Ok(self.exec_plan_in_tx(tx, id, version).await?.plan.clone())
     }
 }
 

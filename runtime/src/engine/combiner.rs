@@ -31,15 +31,31 @@ pub(crate) enum WriteJob {
     },
 }
 
-enum Done {
-    Records(
-        oneshot::Sender<Result<Vec<Option<Record>>>>,
-        Result<Vec<Option<Record>>>,
-    ),
-    Events(
-        oneshot::Sender<Result<Vec<Accepted>>>,
-        Result<Vec<Accepted>>,
-    ),
+/// Answers one caller once the group's fate is known: its own result if the transaction
+/// committed, else the transaction's error.
+type Answer = Box<dyn FnOnce(&Result<()>) + Send>;
+
+fn answer<T: Send + 'static>(reply: oneshot::Sender<Result<T>>, result: Result<T>) -> Answer {
+    Box::new(move |group: &Result<()>| {
+        let _ = reply.send(match group {
+            Ok(()) => result,
+            Err(e) => Err(copy_err(e)),
+        });
+    })
+}
+
+impl WriteJob {
+    /// The answer of a job that never ran because the group failed (replaced by the
+    /// group's error when answered).
+    fn abandoned(self) -> Answer {
+        fn not_run<T>() -> Result<T> {
+            Err(RuntimeError::Corrupt("group commit abandoned".into()))
+        }
+        match self {
+            WriteJob::Records { reply, .. } => answer(reply, not_run()),
+            WriteJob::Events { reply, .. } => answer(reply, not_run()),
+        }
+    }
 }
 
 pub(crate) fn spawn<S: Store>(inner: Weak<Inner<S>>, mut rx: mpsc::UnboundedReceiver<WriteJob>) {
@@ -103,102 +119,91 @@ impl<S: Store> Engine<S> {
     async fn run_group(&self, jobs: Vec<WriteJob>) {
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = self.group_tx(jobs, &mut done).await;
-        for d in done {
-            match (d, &outcome) {
-                (Done::Records(tx, r), Ok(())) => drop(tx.send(r)),
-                (Done::Events(tx, r), Ok(())) => drop(tx.send(r)),
-                (Done::Records(tx, _), Err(e)) => drop(tx.send(Err(copy_err(e)))),
-                (Done::Events(tx, _), Err(e)) => drop(tx.send(Err(copy_err(e)))),
-            }
+        for answer in done {
+            answer(&outcome);
         }
         if outcome.is_ok() {
             self.inner.wake_runs.notify_one();
         }
     }
 
-    /// Executes every job in one transaction; `Err` when the transaction itself failed
-    /// (then every caller gets the error and nothing was written).
-    async fn group_tx(&self, jobs: Vec<WriteJob>, done: &mut Vec<Done>) -> Result<()> {
+    /// Executes every job in one transaction, each in its own savepoint; `Err` when the
+    /// transaction itself failed (then every caller gets the error and nothing was written).
+    async fn group_tx(&self, jobs: Vec<WriteJob>, done: &mut Vec<Answer>) -> Result<()> {
         let mut tx = match self.inner.store.begin().await {
             Ok(tx) => tx,
             Err(e) => {
-                done.extend(jobs.into_iter().map(|j| match j {
-                    WriteJob::Records { reply, .. } => Done::Records(reply, Ok(vec![])),
-                    WriteJob::Events { reply, .. } => Done::Events(reply, Ok(vec![])),
-                }));
+                done.extend(jobs.into_iter().map(WriteJob::abandoned));
                 return Err(e);
             }
         };
         let mut failure = None;
         for job in jobs {
             if failure.is_some() {
-                match job {
-                    WriteJob::Records { reply, .. } => done.push(Done::Records(reply, Ok(vec![]))),
-                    WriteJob::Events { reply, .. } => done.push(Done::Events(reply, Ok(vec![]))),
-                }
+                done.push(job.abandoned());
                 continue;
             }
             tx.savepoint().await?;
-            match job {
+            let answered = match job {
                 WriteJob::Records { ws, ops, reply } => {
-                    let mut out = Vec::with_capacity(ops.len());
-                    let mut res = Ok(());
-                    for op in ops {
-                        match self.write_in_tx(&mut tx, &ws, op, &Cause::default()).await {
-                            Ok((r, _)) => out.push(r),
-                            Err(e) => {
-                                res = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                    match res {
-                        Ok(()) => {
-                            tx.release_savepoint().await?;
-                            done.push(Done::Records(reply, Ok(out)));
-                        }
-                        Err(e) if fatal(&e) => {
-                            failure = Some(e);
-                            done.push(Done::Records(reply, Ok(vec![])));
-                        }
-                        Err(e) => {
-                            tx.rollback_to_savepoint().await?;
-                            done.push(Done::Records(reply, Err(e)));
-                        }
-                    }
+                    let result = self.records_job(&mut tx, &ws, ops).await;
+                    answer(reply, settle(&mut tx, result, &mut failure).await?)
                 }
                 WriteJob::Events { events, reply } => {
-                    let mut out = Vec::with_capacity(events.len());
-                    let mut res = Ok(());
-                    for e in &events {
-                        match self.accept_in_tx(&mut tx, e).await {
-                            Ok(a) => out.push(a),
-                            Err(e) => {
-                                res = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                    match res {
-                        Ok(()) => {
-                            tx.release_savepoint().await?;
-                            done.push(Done::Events(reply, Ok(out)));
-                        }
-                        Err(e) if fatal(&e) => {
-                            failure = Some(e);
-                            done.push(Done::Events(reply, Ok(vec![])));
-                        }
-                        Err(e) => {
-                            tx.rollback_to_savepoint().await?;
-                            done.push(Done::Events(reply, Err(e)));
-                        }
-                    }
+                    let result = self.events_job(&mut tx, &events).await;
+                    answer(reply, settle(&mut tx, result, &mut failure).await?)
                 }
-            }
+            };
+            done.push(answered);
         }
         match failure {
             Some(e) => Err(e),
             None => tx.commit().await,
+        }
+    }
+
+    async fn records_job(
+        &self,
+        tx: &mut S::Tx,
+        ws: &str,
+        ops: Vec<RecordOp>,
+    ) -> Result<Vec<Option<Record>>> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.push(self.write_in_tx(tx, ws, op, &Cause::default()).await?.0);
+        }
+        Ok(out)
+    }
+
+    async fn events_job(&self, tx: &mut S::Tx, events: &[Event]) -> Result<Vec<Accepted>> {
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(self.accept_in_tx(tx, e).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// Ends a job's savepoint by its result: kept, rolled back (the caller gets its error and
+/// the others go on), or — on a storage failure — the whole group is abandoned.
+async fn settle<T, X: StoreTx>(
+    tx: &mut X,
+    result: Result<T>,
+    failure: &mut Option<RuntimeError>,
+) -> Result<Result<T>> {
+    match result {
+        Ok(v) => {
+            tx.release_savepoint().await?;
+            Ok(Ok(v))
+        }
+        Err(e) if fatal(&e) => {
+            let placeholder = Err(copy_err(&e));
+            *failure = Some(e);
+            Ok(placeholder)
+        }
+        Err(e) => {
+            tx.rollback_to_savepoint().await?;
+            Ok(Err(e))
         }
     }
 }

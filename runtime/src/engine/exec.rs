@@ -2,6 +2,8 @@
 //! transactions that also hold the steps' effects. A batch of queued runs shares one
 //! transaction (group commit); a crash before commit loses only uncommitted steps, which
 //! are executed again from the run's committed `pc` — their effects were never applied.
+//! Plugin calls never run inside that transaction (see `plugin_calls`): a run reaching one
+//! commits as `running` and comes back to the queue when the call returns.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -9,10 +11,11 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::context::{event_context, load_related, plan_reference_paths};
 use super::effects::{StepError, StepScope};
+use super::exec_plan::CompiledOp;
 use crate::error::{Result, RuntimeError};
-use crate::expr::{self, eval_bool};
+use crate::expr;
 use crate::model::*;
-use crate::plan::{ActionStep, Op, ParamExpr};
+use crate::plan::{ActionStep, Op};
 use crate::store::{Store, StoreTx};
 
 /// What an action did.
@@ -24,6 +27,18 @@ pub(crate) enum ActionResult {
     },
     /// The run parks (`waiting`) on this step: a human task or a timer.
     Park { input: Value, effects: Vec<Effect> },
+    /// A plugin call was started outside the transaction: the run stays `running` (the
+    /// queue skips it) until the call re-queues it.
+    Pending { input: Value },
+}
+
+/// How the executor makes plugin calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PluginMode {
+    /// In the background, outside the transaction (the queue's runs).
+    Deferred,
+    /// Awaited in place (a single `test` dry-run, which holds no batch of other runs).
+    Inline,
 }
 
 /// A step's evaluated params: language values (for durations and dates) and their JSON.
@@ -101,7 +116,7 @@ impl<S: Store> Engine<S> {
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();
         for run in runs {
-            self.drive(&mut tx, run).await?;
+            self.drive(&mut tx, run, PluginMode::Deferred).await?;
         }
         tx.commit().await?;
         if n > 0 {
@@ -110,26 +125,37 @@ impl<S: Store> Engine<S> {
         Ok(n)
     }
 
-    /// Executes queued runs and due timers until there is nothing left to do now.
+    /// Executes queued runs and due timers until there is nothing left to do now, waiting
+    /// for this process's plugin calls in flight (their runs come back to the queue).
     pub async fn run_until_idle(&self) -> Result<usize> {
         let mut total = 0;
         loop {
+            // Read before the round: a call settled after this read re-queued its run
+            // before the round looked at the queue.
+            let unsettled = self.inner.plugin_calls.unsettled();
             let n = self.run_queued_once().await? + self.fire_due_timers().await?;
             if n == 0 {
-                return Ok(total);
+                if unsettled == 0 {
+                    return Ok(total);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
             }
             total += n;
         }
     }
 
-    /// Runs one run forward from its `pc` until it completes, fails or parks.
-    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run) -> Result<()> {
+    /// Runs one run forward from its `pc` until it completes, fails, parks, or waits for
+    /// a plugin call (then it stays `running` with `pc` at the plugin step).
+    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run, mode: PluginMode) -> Result<()> {
         let now = Utc::now();
         if run.started_at.is_none() {
             run.started_at = Some(now);
         }
         run.status = RunStatus::Running;
-        let plan = match self.plan_in_tx(tx, &run.automation_id, run.version).await {
+        let exec = match self
+            .exec_plan_in_tx(tx, &run.automation_id, run.version)
+            .await
+        {
             Ok(p) => p,
             Err(e @ (RuntimeError::Database(_) | RuntimeError::Corrupt(_))) => return Err(e),
             Err(e) => {
@@ -154,7 +180,8 @@ impl<S: Store> Engine<S> {
         );
         self.refresh_record(tx, &run, &mut ctx).await?;
         ctx.steps = run.state.outputs.clone();
-        let paths = plan_reference_paths(&plan);
+        let plan = &exec.plan;
+        let paths = plan_reference_paths(plan);
         if !paths.is_empty() {
             load_related(
                 tx,
@@ -168,6 +195,7 @@ impl<S: Store> Engine<S> {
         }
         while (run.pc as usize) < plan.ops.len() {
             let op = &plan.ops[run.pc as usize];
+            let compiled = &exec.ops[run.pc as usize];
             let mut step = StepRun {
                 id: op.step_id().to_string(),
                 step_type: step_type(op).to_string(),
@@ -184,18 +212,17 @@ impl<S: Store> Engine<S> {
             run.state.next_seq += 1;
             let parked = match op {
                 Op::Branch {
-                    guard,
-                    condition,
                     then_pc,
                     else_pc,
                     next,
                     ..
                 } => {
-                    if guard.as_ref().is_some_and(|g| !eval_bool(g, &ctx)) {
+                    let slots = compiled.slots(&ctx);
+                    if !compiled.guard_holds(&slots) {
                         finish_step(&mut step, StepStatus::Skipped);
                         run.pc = *next as i64;
                     } else {
-                        let taken = eval_bool(condition, &ctx);
+                        let taken = compiled.condition_holds(&slots);
                         step.output =
                             Some(json!({ "branch": if taken { "then" } else { "else" } }));
                         finish_step(&mut step, StepStatus::Completed);
@@ -205,9 +232,22 @@ impl<S: Store> Engine<S> {
                 }
                 Op::Action { step: action, next } => {
                     match self
-                        .step_action(tx, &mut run, &event, &mut ctx, action, &mut step)
+                        .step_action(
+                            tx,
+                            &mut run,
+                            (&event, mode),
+                            &mut ctx,
+                            (action, compiled),
+                            &mut step,
+                        )
                         .await?
                     {
+                        StepEnd::Pending => {
+                            // The step runs again when the call is back: same seq then.
+                            run.state.next_seq = step.seq;
+                            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+                            return tx.update_run(&run).await;
+                        }
                         StepEnd::Next => {
                             run.pc = *next as i64;
                             false
@@ -254,12 +294,14 @@ impl<S: Store> Engine<S> {
         &self,
         tx: &mut S::Tx,
         run: &mut Run,
-        event: &Event,
+        (event, mode): (&Event, PluginMode),
         ctx: &mut crate::expr::EvalContext,
-        action: &ActionStep,
+        (action, compiled): (&ActionStep, &CompiledOp),
         step: &mut StepRun,
     ) -> Result<StepEnd> {
-        if action.guard.as_ref().is_some_and(|g| !eval_bool(g, ctx)) {
+        // One slot fill serves the guard and every param (same context for both).
+        let slots = compiled.slots(ctx);
+        if !compiled.guard_holds(&slots) {
             finish_step(step, StepStatus::Skipped);
             return Ok(StepEnd::Next);
         }
@@ -269,7 +311,8 @@ impl<S: Store> Engine<S> {
             finish_step(step, StepStatus::Completed);
             return Ok(StepEnd::Next);
         }
-        let params = eval_params(action, ctx);
+        let (values, json) = compiled.params(&slots);
+        let params = Params { values, json };
         step.input = Some(Value::Object(params.json.clone()));
         let scope = StepScope {
             ws: &run.workspace_id,
@@ -279,7 +322,7 @@ impl<S: Store> Engine<S> {
             event,
             dry_run: run.dry_run,
         };
-        let result = self.run_action(tx, &scope, run, action, params).await;
+        let result = self.run_action(tx, &scope, run, action, params, mode).await;
         match result {
             Ok(ActionResult::Done {
                 input,
@@ -304,6 +347,10 @@ impl<S: Store> Engine<S> {
                 step.effects = effects;
                 step.status = StepStatus::Waiting;
                 Ok(StepEnd::Parked)
+            }
+            Ok(ActionResult::Pending { input }) => {
+                step.input = Some(input);
+                Ok(StepEnd::Pending)
             }
             Err(StepError::Step(message)) => {
                 step.error = Some(message.clone());
@@ -332,21 +379,24 @@ impl<S: Store> Engine<S> {
 pub(crate) enum StepEnd {
     Next,
     Parked,
+    Pending,
     Failed(String),
 }
 
-/// Evaluates every param of a step (forms become `{field: type}` objects).
+/// Evaluates every param of a step with the reference evaluator (forms become
+/// `{field: type}` objects): the oracle the compiled params are tested against.
+#[cfg(test)]
 pub(crate) fn eval_params(action: &ActionStep, ctx: &crate::expr::EvalContext) -> Params {
     let mut values = Vec::new();
     let mut json_map = Map::new();
     for (name, p) in &action.params {
         match p {
-            ParamExpr::Expr(e) => {
+            crate::plan::ParamExpr::Expr(e) => {
                 let v = expr::eval(e, ctx);
                 json_map.insert(name.clone(), expr::to_json(&v));
                 values.push((name.clone(), v));
             }
-            ParamExpr::Form(fields) => {
+            crate::plan::ParamExpr::Form(fields) => {
                 let form: Map<String, Value> = fields
                     .iter()
                     .map(|(k, t)| (k.clone(), Value::String(t.clone())))

@@ -15,7 +15,6 @@ use tokio::sync::Notify;
 use crate::dispatch::DispatchIndex;
 use crate::hooks::{DefinitionCompiler, PluginRunner};
 use crate::outbox::{Deliverer, OutboxConfig};
-use crate::plan::Plan;
 use crate::schema::{SchemaView, WorkspaceSchemas};
 use crate::store::{SqliteStore, Store};
 
@@ -26,8 +25,10 @@ mod combiner;
 mod context;
 mod effects;
 mod exec;
+mod exec_plan;
 mod ingest;
 mod outbox_worker;
+mod plugin_calls;
 mod records_api;
 mod tasks;
 mod testrun;
@@ -67,6 +68,8 @@ pub struct EngineConfig {
     pub run_batch: u32,
     /// How often idle workers look for work they were not woken for (timers, leases).
     pub poll_interval: Duration,
+    /// Plugin calls running at once (each outside any transaction; see `plugin_calls`).
+    pub plugin_concurrency: usize,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +79,7 @@ impl Default for EngineConfig {
             loop_guard: LoopGuardConfig::default(),
             run_batch: 256,
             poll_interval: Duration::from_millis(250),
+            plugin_concurrency: 16,
         }
     }
 }
@@ -86,8 +90,10 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) schema: Arc<dyn WorkspaceSchemas>,
     pub(crate) compiler: Arc<dyn DefinitionCompiler>,
     pub(crate) plugins: Option<Arc<dyn PluginRunner>>,
+    /// Plugin calls in flight or finished and not yet applied.
+    pub(crate) plugin_calls: plugin_calls::PluginCalls,
     pub(crate) index: ArcSwap<DispatchIndex>,
-    pub(crate) plans: Mutex<HashMap<(String, i64), Arc<Plan>>>,
+    pub(crate) plans: Mutex<HashMap<(String, i64), Arc<exec_plan::ExecPlan>>>,
     pub(crate) deliverer: Deliverer,
     pub(crate) wake_runs: Notify,
     pub(crate) wake_outbox: Notify,
@@ -127,6 +133,7 @@ impl<S: Store> Engine<S> {
     pub async fn new(parts: EngineParts<S>) -> crate::Result<Engine<S>> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
         let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
+        let plugin_calls = plugin_calls::PluginCalls::new(parts.config.plugin_concurrency);
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -134,6 +141,7 @@ impl<S: Store> Engine<S> {
                 schema: parts.schema,
                 compiler: parts.compiler,
                 plugins: parts.plugins,
+                plugin_calls,
                 index: ArcSwap::from_pointee(DispatchIndex::default()),
                 plans: Mutex::new(HashMap::new()),
                 deliverer,

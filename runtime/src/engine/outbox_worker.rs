@@ -1,5 +1,10 @@
 //! Delivering outbox items: claim a batch under a lease, deliver concurrently outside any
-//! transaction, record the outcomes (delivered, retry with backoff, dead) in one write.
+//! transaction, and record each outcome (delivered, retry with backoff, dead) as soon as
+//! its delivery ends, grouping whatever outcomes are ready into one small write.
+//!
+//! Must never hold a transaction across a delivery, nor hold finished outcomes back for
+//! the rest of the batch: each delivered-but-unrecorded item is one more re-send after a
+//! crash (the same idempotency key, so receivers deduplicate).
 
 use chrono::Utc;
 use tokio::task::JoinSet;
@@ -25,6 +30,7 @@ impl<S: Store> Engine<S> {
         if items.is_empty() {
             return Ok(0);
         }
+        let n = items.len();
         let mut set = JoinSet::new();
         for item in items {
             let engine = self.clone();
@@ -33,18 +39,24 @@ impl<S: Store> Engine<S> {
                 (item, outcome)
             });
         }
-        let mut results = Vec::with_capacity(set.len());
-        while let Some(r) = set.join_next().await {
-            if let Ok(pair) = r {
-                results.push(pair);
+        // Record outcomes as they come in, never waiting for the slowest delivery of the
+        // batch: a crash then re-sends only deliveries whose exchange was in flight (or
+        // whose outcome was in its small write), not every item already delivered.
+        while let Some(first) = set.join_next().await {
+            let mut ready = Vec::new();
+            ready.extend(first.ok());
+            while let Some(more) = set.try_join_next() {
+                ready.extend(more.ok());
             }
+            if ready.is_empty() {
+                continue;
+            }
+            let mut tx = self.inner.store.begin().await?;
+            for (mut item, outcome) in ready {
+                self.record_outcome(&mut tx, &mut item, outcome).await?;
+            }
+            tx.commit().await?;
         }
-        let n = results.len();
-        let mut tx = self.inner.store.begin().await?;
-        for (mut item, outcome) in results {
-            self.record_outcome(&mut tx, &mut item, outcome).await?;
-        }
-        tx.commit().await?;
         Ok(n)
     }
 

@@ -145,7 +145,9 @@ impl<S: Store> Engine<S> {
             steps: Vec::new(),
         };
         tx.insert_run(&run).await?;
-        self.drive(&mut tx, run.clone()).await?;
+        // One dry-run alone in its transaction: its plugin call is awaited in place.
+        self.drive(&mut tx, run.clone(), super::exec::PluginMode::Inline)
+            .await?;
         tx.commit().await?;
         let run = self.run(ws, &run.id).await?;
         Ok(TestReport {

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
+use automations_runtime::RuntimeError;
 use automations_runtime::model::{RunStatus, StepStatus, TaskStatus};
-use automations_runtime::{NewRecord, RuntimeError};
 
 use crate::support::*;
 
@@ -25,29 +25,16 @@ fn approval() -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approval_parks_survives_restart_and_resumes_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("a.db");
+    let fx = Fixture::new().await;
+    let db = fx.db();
     let (ws, auto_id, run_id, case_id) = {
-        let engine = open_engine(&db, quick_config()).await;
-        let ws = engine.ensure_workspace("default").await.unwrap();
+        let (engine, ws) = (&fx.engine, fx.ws.clone());
         let (auto, _) = engine.create_automation(&ws.id, approval()).await.unwrap();
-        let case = engine
-            .create_record(
-                &ws.id,
-                "case",
-                NewRecord {
-                    id: None,
-                    fields: obj(json!({"subject": "Refund", "priority": "high"})),
-                },
-            )
-            .await
-            .unwrap();
+        let case = fx
+            .create("case", json!({"subject": "Refund", "priority": "high"}))
+            .await;
         engine.run_until_idle().await.unwrap();
-        let runs = engine
-            .runs(&ws.id, &Default::default())
-            .await
-            .unwrap()
-            .items;
+        let runs = fx.runs().await;
         assert_eq!(runs.len(), 1);
         let run = engine.run(&ws.id, &runs[0].id).await.unwrap();
         assert_eq!(run.status, RunStatus::Waiting);
@@ -163,9 +150,8 @@ async fn approval_parks_survives_restart_and_resumes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_timeout_fails_or_continues() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     for (policy, priority) in [("fail", "high"), ("continue", "low")] {
         let def = json!({
             "name": format!("timeout {policy}"),
@@ -175,26 +161,12 @@ async fn task_timeout_fails_or_continues() {
             "status": "active"
         });
         engine.create_automation(&ws.id, def).await.unwrap();
-        engine
-            .create_record(
-                &ws.id,
-                "case",
-                NewRecord {
-                    id: None,
-                    fields: obj(json!({"priority": priority})),
-                },
-            )
-            .await
-            .unwrap();
+        fx.create("case", json!({"priority": priority})).await;
     }
     engine.run_until_idle().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     engine.run_until_idle().await.unwrap();
-    let runs = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items;
+    let runs = fx.runs().await;
     let mut statuses: Vec<_> = runs
         .iter()
         .map(|r| (r.status, r.error_code.clone()))
@@ -211,9 +183,8 @@ async fn task_timeout_fails_or_continues() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = json!({
         "name": "wait then notify",
         "trigger": {"event": "case.created"},
@@ -222,20 +193,10 @@ async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
         "status": "active"
     });
     let (auto, _) = engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    let runs = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items;
+    let runs = fx.runs().await;
     assert!(runs.iter().all(|r| r.status == RunStatus::Waiting));
     let cancelled = engine
         .cancel_run(&ws.id, &auto.id, &runs[0].id)
@@ -258,21 +219,13 @@ async fn wait_parks_on_a_durable_timer_and_cancel_stops_a_run() {
         engine.run(&ws.id, &runs[0].id).await.unwrap().status,
         RunStatus::Cancelled
     );
-    assert_eq!(
-        engine
-            .notifications(&ws.id, Some("u1"))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(fx.notifications("u1").await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_timeout_escalates_and_keeps_waiting() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = json!({
         "name": "escalate",
         "trigger": {"event": "case.created"},
@@ -280,10 +233,7 @@ async fn task_timeout_escalates_and_keeps_waiting() {
         "status": "active"
     });
     let (auto, _) = engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     engine.run_until_idle().await.unwrap();
@@ -298,14 +248,7 @@ async fn task_timeout_escalates_and_keeps_waiting() {
         (task.assignee.as_deref(), task.queue.as_deref()),
         (None, Some("escalations"))
     );
-    assert_eq!(
-        engine
-            .notifications(&ws.id, Some("escalations"))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(fx.notifications("escalations").await.len(), 1);
     let run = engine
         .complete_task(&ws.id, &task.id, json!({"ok": true}))
         .await

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use automations_runtime::model::{RunFilter, RunStatus};
-use automations_runtime::{NewRecord, TestEvent, TestRequest};
+use automations_runtime::{TestEvent, TestRequest};
 
 use crate::support::*;
 
@@ -23,49 +23,23 @@ fn three_effects(sink: &str, env: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_dry_run_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, three_effects(&sink.url, "sandbox"))
         .await
         .unwrap();
 
     // Sandbox off: the sandbox automation does not run at all.
-    engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "critical"})),
-            },
-        )
-        .await
-        .unwrap();
+    fx.create("case", json!({"priority": "critical"})).await;
     engine.run_until_idle().await.unwrap();
-    assert!(
-        engine
-            .runs(&ws.id, &Default::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(fx.runs().await.is_empty());
 
     engine.set_sandbox(&ws.id, true).await.unwrap();
-    let case = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "critical", "status": "new"})),
-            },
-        )
-        .await
-        .unwrap();
+    let case = fx
+        .create("case", json!({"priority": "critical", "status": "new"}))
+        .await;
     engine.run_until_idle().await.unwrap();
     engine.deliver_outbox_until_idle().await.unwrap();
 
@@ -116,10 +90,9 @@ async fn sandbox_dry_run_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_runs_a_dry_run_with_mocks_and_explains_non_matches() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let (auto, _) = engine
         .create_automation(&ws.id, three_effects(&sink.url, "live"))
         .await

@@ -105,6 +105,7 @@ async fn kill_and_restart_loses_nothing() {
 
     // Restart: recover, finish writing the events, let the workers drain everything.
     let engine = open_engine(&db, config(&sink.url)).await;
+    let leased_at_kill = leased_keys(&engine, &ws_id).await;
     let written_before = engine
         .query_records(&ws_id, "case", &Default::default(), 500, None)
         .await
@@ -218,12 +219,63 @@ async fn kill_and_restart_loses_nothing() {
         .collect();
     let item_keys: HashSet<_> = items.iter().map(|i| i.idempotency_key.clone()).collect();
     assert_eq!(keys, item_keys, "every outbox effect reached the sink");
+    let mut sends: HashMap<&str, usize> = HashMap::new();
+    for r in &reqs {
+        *sends
+            .entry(r.headers["idempotency-key"].as_str())
+            .or_default() += 1;
+    }
+    let redelivered: Vec<&str> = sends
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| *k)
+        .collect();
     println!(
-        "kill: {} sink requests for {} distinct effects ({} redelivered after the kill)",
+        "kill: {} raw sink requests for {} distinct keys ({} redelivered after the kill; {} items were leased at the kill)",
         reqs.len(),
         keys.len(),
+        reqs.len() - keys.len(),
+        leased_at_kill.len()
+    );
+    // Only deliveries in flight at the kill can be sent again: items the killed worker had
+    // claimed and not recorded, at most its delivery concurrency (one claimed batch).
+    let concurrency = config(&sink.url).outbox.batch as usize;
+    assert!(
+        reqs.len() - keys.len() <= concurrency,
+        "{} redeliveries > concurrency {concurrency}",
         reqs.len() - keys.len()
     );
-    // Redeliveries can only be items in flight at the kill (one claimed batch at most).
-    assert!(reqs.len() - keys.len() <= 64);
+    for k in &redelivered {
+        assert!(
+            leased_at_kill.contains(*k),
+            "{k} was sent twice but was not leased at the kill"
+        );
+        assert!(sends[k] == 2, "{k} was sent {} times", sends[k]);
+    }
+}
+
+/// Idempotency keys of outbox items claimed (leased) and not finished: pending items whose
+/// next attempt was moved past their creation by a claim.
+async fn leased_keys(engine: &automations_runtime::Engine, ws: &str) -> HashSet<String> {
+    let mut keys = HashSet::new();
+    let mut cursor = None;
+    loop {
+        let f = OutboxFilter {
+            status: Some(OutboxStatus::Pending),
+            limit: 500,
+            cursor,
+            ..Default::default()
+        };
+        let page = engine.outbox(ws, &f).await.unwrap();
+        keys.extend(
+            page.items
+                .into_iter()
+                .filter(|i| i.next_attempt_at > i.created_at)
+                .map(|i| i.idempotency_key),
+        );
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return keys,
+        }
+    }
 }

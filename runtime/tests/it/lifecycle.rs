@@ -9,39 +9,23 @@ use automations_runtime::hooks::{
     EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
 };
 use automations_runtime::model::{AutomationStatus, OutboxKind, RunStatus, StepStatus};
-use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{Engine, EngineParts, NewRecord, RuntimeError};
+use automations_runtime::{NewRecord, RuntimeError};
 
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_resumes_at_the_failed_step_without_repeating_effects() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = json!({"name": "needs c_target", "trigger": {"event": "case.created", "conditions": {"priority": "high"}},
         "actions": [
             {"type": "send_email", "params": {"to": "a@example.com", "subject": "s", "body": "b"}},
             {"type": "update_record", "params": {"object": "case", "id": "c_target", "fields": {"status": "closed"}}}
         ], "status": "active"});
     let (auto, _) = engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "high"})),
-            },
-        )
-        .await
-        .unwrap();
+    fx.create("case", json!({"priority": "high"})).await;
     engine.run_until_idle().await.unwrap();
-    let run = &engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items[0];
+    let run = &fx.runs().await[0];
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.error_code.as_deref(), Some("step_failed"));
     assert!(matches!(
@@ -98,19 +82,15 @@ async fn retry_resumes_at_the_failed_step_without_repeating_effects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_runs_finish_on_their_version_and_paused_automations_do_not_trigger() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = |msg: &str| {
         json!({"name": "versions", "trigger": {"event": "case.created"},
             "actions": [{"id": "ok", "type": "human_task", "params": {"title": "t", "queue": "q1", "form": {"go": "bool"}}},
                         {"type": "notify_user", "params": {"user_id": "u1", "message": msg}}], "status": "active"})
     };
     let (auto, _) = engine.create_automation(&ws.id, def("v1")).await.unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
     let (updated, _) = engine
         .update_automation(&ws.id, &auto.id, def("v2"))
@@ -125,12 +105,7 @@ async fn waiting_runs_finish_on_their_version_and_paused_automations_do_not_trig
             .len(),
         2
     );
-    let run = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let run = fx.runs().await.remove(0);
     engine
         .complete_run_task(&ws.id, &auto.id, &run.id, json!({"go": true}))
         .await
@@ -143,17 +118,9 @@ async fn waiting_runs_finish_on_their_version_and_paused_automations_do_not_trig
         "v1"
     );
 
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    let newest = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let newest = fx.runs().await.remove(0);
     assert_eq!(newest.version, 2);
 
     // Paused: no new runs, the waiting one can still finish.
@@ -161,20 +128,9 @@ async fn waiting_runs_finish_on_their_version_and_paused_automations_do_not_trig
         .set_automation_status(&ws.id, &auto.id, AutomationStatus::Paused)
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    assert_eq!(
-        engine
-            .runs(&ws.id, &Default::default())
-            .await
-            .unwrap()
-            .items
-            .len(),
-        2
-    );
+    assert_eq!(fx.runs().await.len(), 2);
     engine
         .complete_run_task(&ws.id, &auto.id, &newest.id, json!({"go": false}))
         .await
@@ -227,56 +183,22 @@ impl PluginRunner for Scorer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_steps_go_through_the_runner_and_the_effect_path() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("a.db")))
-        .await
-        .unwrap();
-    let engine = Engine::new(EngineParts {
-        store,
-        config: quick_config(),
-        schema: automations_runtime::schema::SameSchema::shared(crm_schema()),
-        compiler: compiler(),
-        plugins: Some(Arc::new(Scorer)),
-    })
-    .await
-    .unwrap();
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(quick_config(), Some(Arc::new(Scorer))).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let def = json!({"name": "plugin", "trigger": {"event": "case.created"},
         "actions": [{"id": "p", "type": "plugin", "params": {"plugin": "scorer", "version": "1.0.0", "input": {"subject": "{{ subject }}"}}},
                     {"type": "notify_user", "params": {"user_id": "u1", "message": "score {{ steps.p.output.score }}"}}], "status": "active"});
     engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"subject": "hello"})),
-            },
-        )
-        .await
-        .unwrap();
+    fx.create("case", json!({"subject": "hello"})).await;
     engine.run_until_idle().await.unwrap();
-    let run = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let run = fx.runs().await.remove(0);
     let run = engine.run(&ws.id, &run.id).await.unwrap();
     assert_eq!(run.status, RunStatus::Completed, "{:?}", run.error);
     assert_eq!(run.steps[0].effects.len(), 1);
     assert!(run.steps[0].effects[0].applied);
     assert_eq!(
-        engine
-            .notifications(&ws.id, Some("u_plugin"))
-            .await
-            .unwrap()[0]
-            .message,
+        fx.notifications("u_plugin").await[0].message,
         "scored \"hello\""
     );
-    assert_eq!(
-        engine.notifications(&ws.id, Some("u1")).await.unwrap()[0].message,
-        "score 7"
-    );
+    assert_eq!(fx.notifications("u1").await[0].message, "score 7");
 }

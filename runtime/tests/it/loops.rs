@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use automations_runtime::NewRecord;
 use automations_runtime::model::RunStatus;
 use automations_runtime::store::Store;
 
@@ -10,9 +9,8 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_triggers_stop_with_loop_detected() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     // A: when status changes to open, set it to pending; B: when it changes to pending, set it to open.
     let a = json!({"name": "A", "trigger": {"event": "case.status_changed", "conditions": {"status": "open"}},
         "actions": [{"type": "update_field", "params": {"field": "status", "value": "pending"}}], "status": "active"});
@@ -20,28 +18,14 @@ async fn mutual_triggers_stop_with_loop_detected() {
         "actions": [{"type": "update_field", "params": {"field": "status", "value": "open"}}], "status": "active"});
     engine.create_automation(&ws.id, a).await.unwrap();
     engine.create_automation(&ws.id, b).await.unwrap();
-    let case = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"status": "new"})),
-            },
-        )
-        .await
-        .unwrap();
+    let case = fx.create("case", json!({"status": "new"})).await;
     engine
         .update_record(&ws.id, "case", &case.id, obj(json!({"status": "open"})))
         .await
         .unwrap();
     engine.run_until_idle().await.unwrap();
 
-    let runs = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items;
+    let runs = fx.runs().await;
     let failed: Vec<_> = runs
         .iter()
         .filter(|r| r.status == RunStatus::Failed)

@@ -2,12 +2,14 @@
 
 mod approval;
 mod bench;
+mod cycles;
 mod dispatch_prop;
 mod dry_run;
 mod kill;
 mod lifecycle;
 mod loops;
 mod outbox;
+mod plugin_calls;
 mod records;
 mod seed;
 mod support;

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use automations_runtime::NewRecord;
 use automations_runtime::model::{OutboxKind, OutboxStatus};
 use automations_runtime::outbox::signing;
 
@@ -42,27 +41,16 @@ async fn deliver_all(engine: &automations_runtime::Engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_signed_and_keep_their_id_across_retries() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(quick_config(), None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/ok", sink.url)))
         .await
         .unwrap();
-    let case = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"priority": "low"})),
-            },
-        )
-        .await
-        .unwrap();
+    let case = fx.create("case", json!({"priority": "low"})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     let reqs = sink.requests();
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
@@ -93,12 +81,11 @@ async fn webhooks_are_signed_and_keep_their_id_across_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_retry_until_dead_and_client_errors_do_not() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
     let mut config = quick_config();
     config.outbox.max_attempts = 4;
-    let engine = open_engine(&dir.path().join("a.db"), config).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/status/503", sink.url)))
         .await
@@ -111,12 +98,9 @@ async fn server_errors_retry_until_dead_and_client_errors_do_not() {
         .create_automation(&ws.id, hook(format!("{}/status/429", sink.url)))
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     let reqs = sink.requests();
     let count = |p: &str| reqs.iter().filter(|r| r.path == p).count();
     assert_eq!(count("/status/503"), 4);
@@ -151,22 +135,18 @@ async fn server_errors_retry_until_dead_and_client_errors_do_not() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_targets_are_refused_unless_allowed() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
     let mut config = quick_config();
     config.outbox.allow_private = false;
-    let engine = open_engine(&dir.path().join("a.db"), config).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     engine
         .create_automation(&ws.id, hook(format!("{}/ok", sink.url)))
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", NewRecord::default())
-        .await
-        .unwrap();
+    fx.create("case", json!({})).await;
     engine.run_until_idle().await.unwrap();
-    deliver_all(&engine).await;
+    deliver_all(engine).await;
     assert!(sink.requests().is_empty());
     let item = &engine
         .outbox(&ws.id, &Default::default())
@@ -181,4 +161,57 @@ async fn private_targets_are_refused_unless_allowed() {
             .unwrap()
             .contains("private or loopback")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_outcome_is_recorded_without_waiting_for_the_slowest_delivery() {
+    let sink = HttpSink::start().await;
+    let fx = Fixture::with(quick_config(), None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
+    let def = json!({"name": "two hooks", "trigger": {"event": "case.created"},
+        "actions": [
+            {"type": "webhook", "params": {"url": format!("{}/sleep/1500", sink.url), "body": {}}},
+            {"type": "webhook", "params": {"url": format!("{}/fast", sink.url), "body": {}}}
+        ], "status": "active"});
+    engine.create_automation(&ws.id, def).await.unwrap();
+    fx.create("case", json!({"priority": "low"})).await;
+    engine.run_until_idle().await.unwrap();
+    let started = std::time::Instant::now();
+    let round = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.deliver_outbox_once().await.unwrap() })
+    };
+    // Both items are in one claimed batch; the fast one is recorded while the slow one
+    // is still in flight.
+    loop {
+        let items = engine
+            .outbox(&ws.id, &Default::default())
+            .await
+            .unwrap()
+            .items;
+        let status = |suffix: &str| {
+            items
+                .iter()
+                .find(|i| i.payload["url"].as_str().unwrap().ends_with(suffix))
+                .unwrap()
+                .status
+        };
+        if status("/fast") == OutboxStatus::Delivered {
+            assert_eq!(status("/sleep/1500"), OutboxStatus::Pending);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(1200),
+            "the fast delivery was not recorded before the slow one ended"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(round.await.unwrap(), 2);
+    let items = engine
+        .outbox(&ws.id, &Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(items.iter().all(|i| i.status == OutboxStatus::Delivered));
+    assert_eq!(sink.requests().len(), 2);
 }

@@ -2,51 +2,29 @@
 
 use serde_json::json;
 
-use automations_runtime::NewRecord;
 use automations_runtime::model::{OutboxFilter, OutboxKind, OutboxStatus, RunStatus, StepStatus};
 
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_automation_runs_on_critical_case_and_delivers_slack() {
-    let dir = tempfile::tempdir().unwrap();
     let sink = HttpSink::start().await;
     let mut config = quick_config();
     config.outbox.slack_webhook_url = Some(format!("{}/slack", sink.url));
-    let engine = open_engine(&dir.path().join("a.db"), config).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let (auto, _) = engine.create_automation(&ws.id, seed()).await.unwrap();
 
-    let case = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"subject": "Down", "priority": "critical"})),
-            },
-        )
-        .await
-        .unwrap();
-    let low = engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"subject": "Meh", "priority": "low"})),
-            },
-        )
-        .await
-        .unwrap();
+    let case = fx
+        .create("case", json!({"subject": "Down", "priority": "critical"}))
+        .await;
+    let low = fx
+        .create("case", json!({"subject": "Meh", "priority": "low"}))
+        .await;
     engine.run_until_idle().await.unwrap();
     engine.deliver_outbox_until_idle().await.unwrap();
 
-    let runs = engine
-        .runs(&ws.id, &Default::default())
-        .await
-        .unwrap()
-        .items;
+    let runs = fx.runs().await;
     assert_eq!(runs.len(), 1, "only the critical case triggers");
     let run = engine
         .automation_run(&ws.id, &auto.id, &runs[0].id)
@@ -96,23 +74,13 @@ async fn seed_automation_runs_on_critical_case_and_delivers_slack() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_without_url_ends_dead_and_email_goes_to_the_mailbox() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let mut def = seed();
     def["actions"].as_array_mut().unwrap().push(json!({"type": "send_email", "params": {"to": "ops@example.com", "subject": "Case {{ subject }}", "body": "Priority {{ priority }}"}}));
     engine.create_automation(&ws.id, def).await.unwrap();
-    engine
-        .create_record(
-            &ws.id,
-            "case",
-            NewRecord {
-                id: None,
-                fields: obj(json!({"subject": "Down", "priority": "critical"})),
-            },
-        )
-        .await
-        .unwrap();
+    fx.create("case", json!({"subject": "Down", "priority": "critical"}))
+        .await;
     engine.run_until_idle().await.unwrap();
     engine.deliver_outbox_until_idle().await.unwrap();
     let items = engine

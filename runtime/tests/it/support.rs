@@ -2,7 +2,7 @@
 //! sink that records requests, and the real compiler front end.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,10 +12,11 @@ use tokio::net::TcpListener;
 
 use automations_compiler::schema::Schema;
 use automations_runtime::compiler_glue::CompilerFrontend;
-use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::hooks::{DefinitionCompiler, PluginRunner};
+use automations_runtime::model::{Notification, Record, Run, Workspace};
 use automations_runtime::schema::{SameSchema, SchemaView};
 use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{Engine, EngineConfig, EngineParts};
+use automations_runtime::{Engine, EngineConfig, EngineParts, NewRecord};
 
 pub const SEED: &str = r#"{"name":"Auto-assign high-priority cases","trigger":{"event":"case.created","conditions":{"priority":"critical"}},"actions":[{"type":"assign_to_queue","params":{"queue_id":"q_escalations"}},{"type":"send_notification","params":{"channel":"slack","message":"Critical case created"}}],"status":"active"}"#;
 
@@ -38,16 +39,84 @@ pub fn quick_config() -> EngineConfig {
 }
 
 pub async fn open_engine(path: &Path, config: EngineConfig) -> Engine {
+    open_engine_with(path, config, None).await
+}
+
+/// An engine on a SQLite file with a plugin runner.
+pub async fn open_engine_with(
+    path: &Path,
+    config: EngineConfig,
+    plugins: Option<Arc<dyn PluginRunner>>,
+) -> Engine {
     let store = SqliteStore::open(&SqliteConfig::file(path)).await.unwrap();
     Engine::new(EngineParts {
         store,
         config,
         schema: SameSchema::shared(crm_schema()),
         compiler: compiler(),
-        plugins: None,
+        plugins,
     })
     .await
     .unwrap()
+}
+
+/// A fresh engine on a temporary SQLite file, with the `default` workspace. Keeps the
+/// directory alive as long as the fixture.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub engine: Engine,
+    pub ws: Workspace,
+}
+
+impl Fixture {
+    /// With [`quick_config`] and no plugin runner.
+    pub async fn new() -> Fixture {
+        Fixture::with(quick_config(), None).await
+    }
+
+    pub async fn with(config: EngineConfig, plugins: Option<Arc<dyn PluginRunner>>) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine_with(&dir.path().join("a.db"), config, plugins).await;
+        let ws = engine.ensure_workspace("default").await.unwrap();
+        Fixture { dir, engine, ws }
+    }
+
+    /// The database file (to reopen it as a restarted process).
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("a.db")
+    }
+
+    /// Creates a record in the workspace (raising its `created` event).
+    pub async fn create(&self, object: &str, fields: Value) -> Record {
+        self.engine
+            .create_record(
+                &self.ws.id,
+                object,
+                NewRecord {
+                    id: None,
+                    fields: obj(fields),
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// The workspace's runs (first page, newest first).
+    pub async fn runs(&self) -> Vec<Run> {
+        self.engine
+            .runs(&self.ws.id, &Default::default())
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// Notifications sent to `user`.
+    pub async fn notifications(&self, user: &str) -> Vec<Notification> {
+        self.engine
+            .notifications(&self.ws.id, Some(user))
+            .await
+            .unwrap()
+    }
 }
 
 pub fn compiler() -> Arc<dyn DefinitionCompiler> {
@@ -79,7 +148,8 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    /// Answers 200, except paths starting `/status/NNN` which answer NNN.
+    /// Answers 200, except paths starting `/status/NNN` which answer NNN; paths starting
+    /// `/sleep/MS` answer after MS milliseconds.
     pub async fn start() -> HttpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -123,6 +193,14 @@ impl HttpSink {
                         let mut body = vec![0u8; len];
                         if rd.read_exact(&mut body).await.is_err() {
                             return;
+                        }
+                        // `/sleep/MS...` answers after MS milliseconds (a slow receiver).
+                        if let Some(ms) = path
+                            .strip_prefix("/sleep/")
+                            .and_then(|s| s.split('/').next())
+                            .and_then(|s| s.parse().ok())
+                        {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
                         }
                         let status: u16 = path
                             .strip_prefix("/status/")
