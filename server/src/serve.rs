@@ -105,11 +105,6 @@ pub async fn open_engine_with_plugins(
     database_url: &str,
     outbox: OutboxConfig,
 ) -> Result<(Engine, Definitions, Arc<PluginRegistry>), ServeError> {
-    let registry = Arc::new(PluginRegistry::new(plugin_engine()?));
-    let runner = Arc::new(HostRunner::new(
-        registry.clone(),
-        plugin_http(outbox.allow_private),
-    ));
     let sqlite = sqlite_config(database_url)?;
     // Custom fields live beside the database file (none for an in-memory database).
     let definitions = match &sqlite.path {
@@ -120,6 +115,16 @@ pub async fn open_engine_with_plugins(
         None => Definitions::builtin(),
     };
     let store = SqliteStore::open(&sqlite).await?;
+    let registry = Arc::new(PluginRegistry::new(plugin_engine()?, store.clone()));
+    let loaded = registry
+        .load()
+        .await
+        .map_err(|e| ServeError::Config(format!("cannot load the stored plugins: {e}")))?;
+    tracing::debug!(versions = loaded, "plugins loaded");
+    let runner = Arc::new(HostRunner::new(
+        registry.clone(),
+        plugin_http(outbox.allow_private),
+    ));
     let config = EngineConfig {
         outbox,
         ..EngineConfig::default()

@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 use crate::error::Result;
 use crate::model::*;
 
+pub mod plugins;
 pub mod sqlite;
+
+pub use plugins::{ArtifactKey, PluginGrantRow, PluginVersionRow};
 
 pub use sqlite::{SqliteConfig, SqliteStore};
 
@@ -131,6 +134,22 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+    /// Uploaded plugin versions of workspace `ws` (every workspace when `None`: the
+    /// server loads them all on start), oldest upload first within a plugin.
+    fn plugin_versions(
+        &self,
+        ws: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<PluginVersionRow>>> + Send;
+    /// Admin grants of workspace `ws` (every workspace when `None`).
+    fn plugin_grants(
+        &self,
+        ws: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<PluginGrantRow>>> + Send;
+    /// The precompiled artifact stored under `key`, if any.
+    fn plugin_artifact(
+        &self,
+        key: ArtifactKey<'_>,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
 }
 
 /// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
@@ -271,4 +290,21 @@ pub trait StoreTx: Send {
 
     fn insert_notification(&mut self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
     fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
+
+    /// Stores a plugin version; the same (workspace, name, version) again replaces it.
+    fn upsert_plugin_version(
+        &mut self,
+        v: &PluginVersionRow,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores what an admin grants a plugin, replacing the previous grant.
+    fn upsert_plugin_grant(
+        &mut self,
+        g: &PluginGrantRow,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores a precompiled artifact (trusted storage: only the host's own compile output).
+    fn save_plugin_artifact(
+        &mut self,
+        key: ArtifactKey<'_>,
+        artifact: &[u8],
+    ) -> impl Future<Output = Result<()>> + Send;
 }

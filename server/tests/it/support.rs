@@ -83,6 +83,33 @@ impl TestApp {
         }
     }
 
+    /// Closes this app's database and opens a new app on the same file, as a restarted
+    /// server would (stored plugins, automations and records come back).
+    pub async fn reopen(self) -> TestApp {
+        let TestApp {
+            state,
+            db_path,
+            _dir,
+            ..
+        } = self;
+        state.engine().store().close().await;
+        drop(state);
+        let url = format!("sqlite://{}", db_path.display());
+        let (engine, definitions, plugins) =
+            open_engine_with_plugins(&url, OutboxConfig::default())
+                .await
+                .unwrap();
+        bootstrap(&engine, Some(ADMIN)).await.unwrap();
+        let state = AppState::with_plugins(engine, definitions, ApiConfig::default(), plugins);
+        let router = app(state.clone());
+        TestApp {
+            state,
+            router,
+            db_path,
+            _dir,
+        }
+    }
+
     pub fn engine(&self) -> &Engine {
         self.state.engine()
     }

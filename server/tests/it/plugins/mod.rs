@@ -4,3 +4,4 @@
 mod api;
 mod build;
 mod cli;
+mod persist;
