@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use super::build::{component, manifest_text};
 use crate::support::{Answer, TestApp};
 
-pub(super) const BOUNDARY: &str = "plugin-upload-boundary";
+pub(crate) const BOUNDARY: &str = "plugin-upload-boundary";
 
-pub(super) fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
+pub(crate) fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(
         format!(

@@ -4,4 +4,5 @@
 mod api;
 mod build;
 mod cli;
+mod e2e;
 mod persist;
