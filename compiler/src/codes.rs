@@ -39,3 +39,10 @@ pub const ALWAYS_FALSE: &str = "W0303";
 pub const UNREACHABLE_BRANCH: &str = "W0304";
 pub const UNUSED_STEP_OUTPUT: &str = "W0305";
 pub const DEPRECATED_FIELD: &str = "W0306";
+/// A plugin step names a plugin (or a version of it) that the plugin catalog given to the
+/// checker does not hold (the server's workspace registry).
+pub const UNKNOWN_PLUGIN: &str = "E0111";
+/// A plugin step's `input` has a property its manifest's input schema does not declare.
+pub const UNKNOWN_PLUGIN_INPUT: &str = "E0112";
+/// A plugin step's `input` lacks a property its manifest's input schema requires.
+pub const MISSING_PLUGIN_INPUT: &str = "E0113";

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use automations_compiler::check::check_automation;
+use automations_compiler::check::{CheckConfig, PluginCatalog, check_automation_with};
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
@@ -167,13 +167,24 @@ impl Definitions {
     /// Reads and checks a definition body. Malformed JSON and a body that is not an object
     /// are 400s; everything the compiler finds is in the report.
     pub fn check(&self, body: &TextOrJson) -> Result<CheckReport, ApiError> {
+        self.check_with(body, None)
+    }
+
+    /// [`Self::check`] with the workspace's plugins: `plugin` steps are checked against
+    /// them (unknown plugin, input against the manifest's input schema).
+    pub fn check_with(
+        &self,
+        body: &TextOrJson,
+        plugins: Option<&PluginCatalog>,
+    ) -> Result<CheckReport, ApiError> {
+        let config = CheckConfig { plugins };
         match body.format {
-            BodyFormat::Json => self.check_json(&body.text),
-            BodyFormat::Dsl => Ok(self.check_dsl(&body.text)),
+            BodyFormat::Json => self.check_json(&body.text, &config),
+            BodyFormat::Dsl => Ok(self.check_dsl(&body.text, &config)),
         }
     }
 
-    fn check_json(&self, text: &str) -> Result<CheckReport, ApiError> {
+    fn check_json(&self, text: &str, config: &CheckConfig<'_>) -> Result<CheckReport, ApiError> {
         let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         if !value.is_object() {
             return Err(ApiError::bad_request(
@@ -183,7 +194,7 @@ impl Definitions {
         }
         let (automations, map, mut diagnostics) = lower_json_text(text);
         if let Some(automation) = automations.first() {
-            diagnostics.extend(check_automation(automation, &self.live.get()).1);
+            diagnostics.extend(check_automation_with(automation, &self.live.get(), config).1);
         }
         let index = LineIndex::new(text);
         let diagnostics = diagnostics
@@ -196,13 +207,13 @@ impl Definitions {
         })
     }
 
-    fn check_dsl(&self, text: &str) -> CheckReport {
+    fn check_dsl(&self, text: &str, config: &CheckConfig<'_>) -> CheckReport {
         let (automations, mut diagnostics) = parse_dsl(text);
         let index = LineIndex::new(text);
         let mut extra = Vec::new();
         let definition = match automations.as_slice() {
             [automation] => {
-                diagnostics.extend(check_automation(automation, &self.live.get()).1);
+                diagnostics.extend(check_automation_with(automation, &self.live.get(), config).1);
                 Some(to_json(automation))
             }
             [] if diagnostics.iter().any(Diagnostic::is_error) => None,
@@ -234,7 +245,16 @@ impl Definitions {
 
     /// The definition JSON to store, or 422 with every diagnostic.
     pub fn read(&self, body: &TextOrJson) -> Result<Value, ApiError> {
-        let report = self.check(body)?;
+        self.read_with(body, None)
+    }
+
+    /// [`Self::read`] with the workspace's plugins (see [`Self::check_with`]).
+    pub fn read_with(
+        &self,
+        body: &TextOrJson,
+        plugins: Option<&PluginCatalog>,
+    ) -> Result<Value, ApiError> {
+        let report = self.check_with(body, plugins)?;
         match report.definition {
             Some(definition) if report.errors() == 0 => Ok(definition),
             _ => Err(ApiError::unprocessable(

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use automations_compiler::check::PluginCatalog;
 use automations_host_api::cache::sha256_hex;
 use automations_host_api::{
     CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine, check_component,
 };
 use automations_runtime::store::{PluginGrantRow, PluginVersionRow, SqliteStore, Store, StoreTx};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::cache::DbCacheStore;
 
@@ -238,25 +238,23 @@ impl PluginRegistry {
         Ok((plugin.clone(), entry.granted.clone()))
     }
 
-    /// The input schemas of workspace `ws`'s plugins, for the compiler's check of plugin
-    /// steps: `(name, version, input schema)` per version, plus `(name, None, ...)` for the
-    /// latest. A version without an input schema maps to `None`.
-    pub fn input_schemas(&self, ws: &str) -> Vec<(String, Option<String>, Option<Value>)> {
+    /// Workspace `ws`'s plugins with their input schemas, for the compiler's check of
+    /// `plugin` steps.
+    pub fn catalog(&self, ws: &str) -> PluginCatalog {
         let entries = self.entries.read().expect("registry lock");
-        let mut out = Vec::new();
+        let mut catalog = PluginCatalog::new();
         for ((w, name), entry) in entries.iter() {
             if w != ws {
                 continue;
             }
             for (version, plugin) in &entry.versions {
-                let schema = plugin.manifest().input_schema.clone();
-                out.push((name.clone(), Some(version.clone()), schema));
+                catalog.insert(name, version, plugin.manifest().input_schema.as_ref());
             }
-            if let Some((_, plugin)) = latest(entry) {
-                out.push((name.clone(), None, plugin.manifest().input_schema.clone()));
+            if let Some((version, _)) = latest(entry) {
+                catalog.set_latest(name, version);
             }
         }
-        out
+        catalog
     }
 
     /// Where prepared components came from since this registry was built.
