@@ -8,6 +8,7 @@ mod kill;
 mod lifecycle;
 mod loops;
 mod outbox;
+mod plugin_store;
 mod records;
 mod seed;
 mod support;
