@@ -42,3 +42,10 @@ pub const DEPRECATED_FIELD: &str = "W0306";
 /// Automations whose record writes trigger each other (or themselves) in a cycle
 /// (DESIGN §5: activation warns on static cycles).
 pub const STATIC_CYCLE: &str = "W0307";
+/// A plugin step names a plugin (or a version of it) that the plugin catalog given to the
+/// checker does not hold (the server's workspace registry).
+pub const UNKNOWN_PLUGIN: &str = "E0111";
+/// A plugin step's `input` has a property its manifest's input schema does not declare.
+pub const UNKNOWN_PLUGIN_INPUT: &str = "E0112";
+/// A plugin step's `input` lacks a property its manifest's input schema requires.
+pub const MISSING_PLUGIN_INPUT: &str = "E0113";

@@ -121,19 +121,49 @@ impl PluginEngine {
     /// The compiled component for `wasm`: from memory, then the store, else
     /// compiled now (and saved). Also checks that it fits the world.
     pub fn load_component(&self, wasm: &[u8]) -> Result<(Component, CacheSource), PluginError> {
+        // Everything in memory was compiled by this engine and saved to its own store then.
+        self.load_with(wasm, self.inner.store.as_deref(), false)
+    }
+
+    /// [`Self::load_component`] with `store` as the persistent cache instead of
+    /// the engine's own: one process-wide engine can serve several databases
+    /// (each with its own trusted artifact table). A component already in
+    /// memory is also saved to `store` when `store` lacks it, so that the next
+    /// process finds it there.
+    pub fn load_component_in(
+        &self,
+        wasm: &[u8],
+        store: Option<&dyn CacheStore>,
+    ) -> Result<(Component, CacheSource), PluginError> {
+        self.load_with(wasm, store, true)
+    }
+
+    fn load_with(
+        &self,
+        wasm: &[u8],
+        store: Option<&dyn CacheStore>,
+        save_memory_hits: bool,
+    ) -> Result<(Component, CacheSource), PluginError> {
         let key = self.cache_key(wasm);
-        if let Some(component) = self
+        let in_memory = self
             .inner
             .compiled
             .lock()
             .expect("cache lock")
             .get(&key.component_sha256)
-        {
-            return Ok((component.clone(), CacheSource::Memory));
+            .cloned();
+        if let Some(component) = in_memory {
+            if let (Some(store), true) = (store, save_memory_hits) {
+                save_if_missing(store, &key, &component)?;
+            }
+            return Ok((component, CacheSource::Memory));
         }
-        let (component, source) = match self.load_from_store(&key)? {
+        let (component, source) = match self.load_from_store(store, &key)? {
             Some(component) => (component, CacheSource::Store),
-            None => (self.compile_and_save(wasm, &key)?, CacheSource::Compiled),
+            None => (
+                self.compile_and_save(store, wasm, &key)?,
+                CacheSource::Compiled,
+            ),
         };
         self.inner
             .linker
@@ -157,8 +187,12 @@ impl PluginEngine {
             .remove(component_sha256);
     }
 
-    fn load_from_store(&self, key: &CacheKey) -> Result<Option<Component>, PluginError> {
-        let Some(store) = &self.inner.store else {
+    fn load_from_store(
+        &self,
+        store: Option<&dyn CacheStore>,
+        key: &CacheKey,
+    ) -> Result<Option<Component>, PluginError> {
+        let Some(store) = store else {
             return Ok(None);
         };
         let Some(artifact) = store
@@ -170,13 +204,18 @@ impl PluginEngine {
         deserialize_trusted(&self.inner.engine, &artifact).map(Some)
     }
 
-    fn compile_and_save(&self, wasm: &[u8], key: &CacheKey) -> Result<Component, PluginError> {
+    fn compile_and_save(
+        &self,
+        store: Option<&dyn CacheStore>,
+        wasm: &[u8],
+        key: &CacheKey,
+    ) -> Result<Component, PluginError> {
         let artifact = self
             .inner
             .engine
             .precompile_component(wasm)
             .map_err(|err| PluginError::InvalidComponent(format!("{err:#}")))?;
-        if let Some(store) = &self.inner.store {
+        if let Some(store) = store {
             store
                 .save(key, &artifact)
                 .map_err(|err| PluginError::Cache(err.to_string()))?;
@@ -187,6 +226,28 @@ impl PluginEngine {
     /// Prepares a validated plugin: manifest checked, component compiled (or
     /// taken from the cache) and pre-instantiated.
     pub fn prepare(&self, manifest: Manifest, wasm: &[u8]) -> Result<Plugin, PluginError> {
+        self.prepare_with(manifest, wasm, self.inner.store.as_deref(), false)
+            .map(|(plugin, _)| plugin)
+    }
+
+    /// [`Self::prepare`] with `store` as the persistent cache; also says where
+    /// the compiled component came from.
+    pub fn prepare_in(
+        &self,
+        manifest: Manifest,
+        wasm: &[u8],
+        store: Option<&dyn CacheStore>,
+    ) -> Result<(Plugin, CacheSource), PluginError> {
+        self.prepare_with(manifest, wasm, store, true)
+    }
+
+    fn prepare_with(
+        &self,
+        manifest: Manifest,
+        wasm: &[u8],
+        store: Option<&dyn CacheStore>,
+        save_memory_hits: bool,
+    ) -> Result<(Plugin, CacheSource), PluginError> {
         let policy = &self.inner.config.limits;
         manifest.validate(policy)?;
         let limits = Limits::resolve(&manifest.limits, policy);
@@ -195,13 +256,13 @@ impl PluginEngine {
                 "the manifest sets limits.fuel but this host runs without fuel metering".into(),
             ));
         }
-        let (component, _) = self.load_component(wasm)?;
+        let (component, source) = self.load_with(wasm, store, save_memory_hits)?;
         let pre = self
             .inner
             .linker
             .instantiate_pre(&component)
             .map_err(world_mismatch)?;
-        Plugin::new(self.clone(), manifest, limits, pre)
+        Ok((Plugin::new(self.clone(), manifest, limits, pre)?, source))
     }
 
     pub(crate) fn epoch_ticks(&self, timeout: Duration) -> u64 {
@@ -273,6 +334,23 @@ fn deserialize_trusted(engine: &Engine, artifact: &[u8]) -> Result<Component, Pl
     // in trusted storage (see the module doc of `cache`).
     unsafe { Component::deserialize(engine, artifact) }
         .map_err(|err| PluginError::Cache(format!("{err:#}")))
+}
+
+/// Saves `component`'s artifact (its own serialization: this engine's compile output) to
+/// `store` unless the store has it already.
+fn save_if_missing(
+    store: &dyn CacheStore,
+    key: &CacheKey,
+    component: &Component,
+) -> Result<(), PluginError> {
+    let cache_error = |err: crate::cache::CacheError| PluginError::Cache(err.to_string());
+    if store.load(key).map_err(cache_error)?.is_some() {
+        return Ok(());
+    }
+    let artifact = component
+        .serialize()
+        .map_err(|err| PluginError::Cache(format!("{err:#}")))?;
+    store.save(key, &artifact).map_err(cache_error)
 }
 
 fn config_error(err: wasmtime::Error) -> PluginError {

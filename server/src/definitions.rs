@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use automations_compiler::check::check_automation;
+use automations_compiler::check::{CheckConfig, PluginCatalog, check_automation_with};
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
@@ -117,20 +117,32 @@ impl Definitions {
         self.schemas.import_legacy_file(store, ws, file).await
     }
 
-    /// Reads and checks a definition body against the schema of workspace `ws`. Malformed
-    /// JSON and a body that is not an object are 400s; everything the compiler finds is in
-    /// the report.
-    pub fn check(&self, ws: &str, body: &TextOrJson) -> Result<CheckReport, ApiError> {
+    /// Reads and checks a definition body against the schema of workspace `ws` and, when
+    /// given, its plugins (unknown plugin, input against the manifest's input schema).
+    /// Malformed JSON and a body that is not an object are 400s; everything the compiler
+    /// finds is in the report.
+    pub fn check(
+        &self,
+        ws: &str,
+        body: &TextOrJson,
+        plugins: Option<&PluginCatalog>,
+    ) -> Result<CheckReport, ApiError> {
         let schema = self.schemas.get(ws);
+        let config = CheckConfig { plugins };
         match body.format {
-            BodyFormat::Json => check_json(&schema, &body.text),
-            BodyFormat::Dsl => Ok(check_dsl(&schema, &body.text)),
+            BodyFormat::Json => check_json(&schema, &body.text, &config),
+            BodyFormat::Dsl => Ok(check_dsl(&schema, &body.text, &config)),
         }
     }
 
     /// The definition JSON to store, or 422 with every diagnostic.
-    pub fn read(&self, ws: &str, body: &TextOrJson) -> Result<Value, ApiError> {
-        let report = self.check(ws, body)?;
+    pub fn read(
+        &self,
+        ws: &str,
+        body: &TextOrJson,
+        plugins: Option<&PluginCatalog>,
+    ) -> Result<Value, ApiError> {
+        let report = self.check(ws, body, plugins)?;
         match report.definition {
             Some(definition) if report.errors() == 0 => Ok(definition),
             _ => Err(ApiError::unprocessable(
@@ -142,7 +154,11 @@ impl Definitions {
     }
 }
 
-fn check_json(schema: &Schema, text: &str) -> Result<CheckReport, ApiError> {
+fn check_json(
+    schema: &Schema,
+    text: &str,
+    config: &CheckConfig<'_>,
+) -> Result<CheckReport, ApiError> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
     if !value.is_object() {
         return Err(ApiError::bad_request(
@@ -152,7 +168,7 @@ fn check_json(schema: &Schema, text: &str) -> Result<CheckReport, ApiError> {
     }
     let (automations, map, mut diagnostics) = lower_json_text(text);
     if let Some(automation) = automations.first() {
-        diagnostics.extend(check_automation(automation, schema).1);
+        diagnostics.extend(check_automation_with(automation, schema, config).1);
     }
     let index = LineIndex::new(text);
     let diagnostics = diagnostics
@@ -165,13 +181,13 @@ fn check_json(schema: &Schema, text: &str) -> Result<CheckReport, ApiError> {
     })
 }
 
-fn check_dsl(schema: &Schema, text: &str) -> CheckReport {
+fn check_dsl(schema: &Schema, text: &str, config: &CheckConfig<'_>) -> CheckReport {
     let (automations, mut diagnostics) = parse_dsl(text);
     let index = LineIndex::new(text);
     let mut extra = Vec::new();
     let definition = match automations.as_slice() {
         [automation] => {
-            diagnostics.extend(check_automation(automation, schema).1);
+            diagnostics.extend(check_automation_with(automation, schema, config).1);
             Some(to_json(automation))
         }
         [] if diagnostics.iter().any(Diagnostic::is_error) => None,

@@ -29,6 +29,9 @@ pub struct ServeConfig {
     pub smtp_url: Option<String>,
     pub slack_webhook_url: Option<String>,
     pub webhook_allow_private: bool,
+    /// `--plugin-http-allow NET`: address blocks plugin `http` may reach despite the SSRF
+    /// policy (IPs or CIDRs).
+    pub plugin_http_allow: Vec<String>,
     /// `AUTOMATIONS_ADMIN_TOKEN`: the admin token of workspace `default` at first start.
     pub admin_token: Option<String>,
 }
@@ -83,10 +86,11 @@ fn plugin_engine() -> Result<PluginEngine, ServeError> {
     Ok(ENGINE.get_or_init(|| engine).clone())
 }
 
-/// Plugin http: the SSRF-safe client; `allow_private` (`--webhook-allow-private`) also
-/// permits loopback, as it does for webhooks.
-fn plugin_http(allow_private: bool) -> HttpClient {
-    let allow = if allow_private {
+/// Plugin http: the SSRF-safe client. `allow_private` (`--webhook-allow-private`) also
+/// permits loopback, as it does for webhooks; `extra` (`--plugin-http-allow`) permits the
+/// given blocks.
+fn plugin_http(allow_private: bool, extra: &[IpNet]) -> HttpClient {
+    let mut allow: Vec<IpNet> = if allow_private {
         ["127.0.0.0/8", "::1/128"]
             .iter()
             .filter_map(|net| net.parse::<IpNet>().ok())
@@ -94,10 +98,33 @@ fn plugin_http(allow_private: bool) -> HttpClient {
     } else {
         Vec::new()
     };
+    allow.extend_from_slice(extra);
     HttpClient::new(HttpConfig {
         allow,
         ..HttpConfig::default()
     })
+}
+
+/// Parses `--plugin-http-allow` values (an IP is its own /32 or /128 block).
+pub fn parse_plugin_http_allow(values: &[String]) -> Result<Vec<IpNet>, ServeError> {
+    values
+        .iter()
+        .map(|v| {
+            v.parse::<IpNet>().map_err(|_| {
+                ServeError::Config(format!(
+                    "invalid --plugin-http-allow `{v}`: expected an IP or a CIDR block"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// How the engine is opened: outbox delivery and what plugin `http` may reach.
+#[derive(Debug, Clone, Default)]
+pub struct OpenConfig {
+    pub outbox: OutboxConfig,
+    /// Extra address blocks for plugin `http` (`--plugin-http-allow`).
+    pub plugin_http_allow: Vec<IpNet>,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -105,15 +132,36 @@ pub async fn open_engine_with_plugins(
     database_url: &str,
     outbox: OutboxConfig,
 ) -> Result<(Engine, Definitions, Arc<PluginRegistry>), ServeError> {
-    let registry = Arc::new(PluginRegistry::new(plugin_engine()?));
-    let runner = Arc::new(HostRunner::new(
-        registry.clone(),
-        plugin_http(outbox.allow_private),
-    ));
+    let config = OpenConfig {
+        outbox,
+        plugin_http_allow: Vec::new(),
+    };
+    open_engine_with(database_url, config).await
+}
+
+/// [`open_engine_with_plugins`] with every setting.
+pub async fn open_engine_with(
+    database_url: &str,
+    open: OpenConfig,
+) -> Result<(Engine, Definitions, Arc<PluginRegistry>), ServeError> {
+    let OpenConfig {
+        outbox,
+        plugin_http_allow,
+    } = open;
     let sqlite = sqlite_config(database_url)?;
     let store = SqliteStore::open(&sqlite).await?;
     // Each workspace's custom fields, from the database.
     let definitions = Definitions::load(&store).await.map_err(schema_failure)?;
+    let registry = Arc::new(PluginRegistry::new(plugin_engine()?, store.clone()));
+    let loaded = registry
+        .load()
+        .await
+        .map_err(|e| ServeError::Config(format!("cannot load the stored plugins: {e}")))?;
+    tracing::debug!(versions = loaded, "plugins loaded");
+    let runner = Arc::new(HostRunner::new(
+        registry.clone(),
+        plugin_http(outbox.allow_private, &plugin_http_allow),
+    ));
     let config = EngineConfig {
         outbox,
         ..EngineConfig::default()
@@ -280,8 +328,11 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, ServeError> {
 
 /// Serves until SIGTERM or Ctrl-C, then drains requests and stops the workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
-    let (engine, definitions, plugins) =
-        open_engine_with_plugins(&config.database_url, outbox_config(&config)?).await?;
+    let open = OpenConfig {
+        outbox: outbox_config(&config)?,
+        plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
+    };
+    let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
         println!("admin token for workspace `{DEFAULT_WORKSPACE}` (shown once, store it now):");
         println!("{token}");

@@ -12,6 +12,7 @@ mod lints;
 mod literal;
 mod params;
 mod paths;
+pub mod plugins;
 mod steps;
 mod types;
 
@@ -24,6 +25,8 @@ use crate::diagnostic::Diagnostic;
 use crate::ir;
 use crate::schema::{EventError, EventKind, Schema};
 use crate::typed::{TExpr, Type};
+
+pub use plugins::{CheckConfig, InputSchema, PluginCatalog};
 
 /// What an expression can see: the trigger's object and event, and the steps that have
 /// run before it (with their output types). Lambda locals are tracked while checking.
@@ -149,6 +152,16 @@ pub fn check_automation(
     a: &ir::Automation,
     schema: &Schema,
 ) -> (CheckedAutomation, Vec<Diagnostic>) {
+    check_automation_with(a, schema, &CheckConfig::default())
+}
+
+/// [`check_automation`] with a configuration: with a plugin catalog, `plugin` steps are
+/// checked against it (unknown plugin, input against the manifest's input schema).
+pub fn check_automation_with(
+    a: &ir::Automation,
+    schema: &Schema,
+    config: &CheckConfig<'_>,
+) -> (CheckedAutomation, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let (object, event) = resolve_trigger(&a.trigger, schema, &mut diags);
     let scope = ExprScope {
@@ -168,6 +181,9 @@ pub fn check_automation(
     });
     let (steps, mut step_diags) = steps::check_steps(&a.steps, &scope, schema, used_steps);
     diags.append(&mut step_diags);
+    if let Some(catalog) = config.plugins {
+        plugins::check_plugin_steps(&steps, catalog, &mut diags);
+    }
     let checked = CheckedAutomation {
         automation: a.clone(),
         object,

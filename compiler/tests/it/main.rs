@@ -2,6 +2,7 @@
 
 mod check_cases;
 mod check_model;
+mod check_plugins;
 mod check_props;
 mod check_support;
 mod dispatch_cases;

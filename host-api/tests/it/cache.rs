@@ -61,3 +61,38 @@ fn a_different_engine_configuration_has_a_different_key() {
         unmetered.cache_key(&wasm).engine_hash
     );
 }
+
+#[test]
+fn a_per_call_store_gets_the_artifact_even_on_a_memory_hit() {
+    let wasm = build::component("lead-scorer");
+    let engine = PluginEngine::new(EngineConfig {
+        max_concurrent_instances: 2,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let first_dir = tempfile::tempdir().unwrap();
+    let first = DirCacheStore::new(first_dir.path()).unwrap();
+    let (_, source) = engine.load_component_in(&wasm, Some(&first)).unwrap();
+    assert_eq!(source, CacheSource::Compiled);
+    let key = engine.cache_key(&wasm);
+    assert!(first.load(&key).unwrap().is_some(), "saved on compile");
+
+    // One engine serving a second database: a memory hit still fills that store.
+    let second_dir = tempfile::tempdir().unwrap();
+    let second = DirCacheStore::new(second_dir.path()).unwrap();
+    let (plugin, source) = engine
+        .prepare_in(support::manifest("lead-scorer"), &wasm, Some(&second))
+        .unwrap();
+    assert_eq!(source, CacheSource::Memory);
+    assert!(second.load(&key).unwrap().is_some(), "saved on memory hit");
+    assert_eq!(plugin.manifest().name, "lead-scorer");
+
+    // A new engine finds it in the second store: no compile.
+    let fresh = PluginEngine::new(EngineConfig {
+        max_concurrent_instances: 2,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let (_, source) = fresh.load_component_in(&wasm, Some(&second)).unwrap();
+    assert_eq!(source, CacheSource::Store);
+}

@@ -8,4 +8,5 @@ mod check;
 mod examples;
 mod hostile;
 mod http;
+mod https;
 mod support;

@@ -13,7 +13,10 @@ use serde_json::{Map, Value};
 use crate::error::Result;
 use crate::model::*;
 
+pub mod plugins;
 pub mod sqlite;
+
+pub use plugins::{ArtifactKey, PluginGrantRow, PluginVersionRow};
 
 pub use sqlite::{SqliteConfig, SqliteStore};
 
@@ -141,6 +144,23 @@ pub trait Store: Send + Sync + 'static {
         &self,
         ws: Option<&str>,
     ) -> impl Future<Output = Result<Vec<SchemaExtension>>> + Send;
+
+    /// Uploaded plugin versions of workspace `ws` (every workspace when `None`: the
+    /// server loads them all on start), oldest upload first within a plugin.
+    fn plugin_versions(
+        &self,
+        ws: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<PluginVersionRow>>> + Send;
+    /// Admin grants of workspace `ws` (every workspace when `None`).
+    fn plugin_grants(
+        &self,
+        ws: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<PluginGrantRow>>> + Send;
+    /// The precompiled artifact stored under `key`, if any.
+    fn plugin_artifact(
+        &self,
+        key: ArtifactKey<'_>,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
 }
 
 /// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
@@ -288,4 +308,21 @@ pub trait StoreTx: Send {
         &mut self,
         e: &SchemaExtension,
     ) -> impl Future<Output = Result<i64>> + Send;
+
+    /// Stores a plugin version; the same (workspace, name, version) again replaces it.
+    fn upsert_plugin_version(
+        &mut self,
+        v: &PluginVersionRow,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores what an admin grants a plugin, replacing the previous grant.
+    fn upsert_plugin_grant(
+        &mut self,
+        g: &PluginGrantRow,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores a precompiled artifact (trusted storage: only the host's own compile output).
+    fn save_plugin_artifact(
+        &mut self,
+        key: ArtifactKey<'_>,
+        artifact: &[u8],
+    ) -> impl Future<Output = Result<()>> + Send;
 }

@@ -10,6 +10,7 @@ mod lifecycle;
 mod loops;
 mod outbox;
 mod plugin_calls;
+mod plugin_store;
 mod records;
 mod seed;
 mod support;

@@ -180,7 +180,11 @@ pub async fn create(
     body: TextOrJson,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let definition = state.definitions().read(&principal.workspace_id, &body)?;
+    let definition = state.definitions().read(
+        &principal.workspace_id,
+        &body,
+        plugin_catalog(&state, &principal).as_ref(),
+    )?;
     let (a, _warnings) = state
         .engine()
         .create_automation(&principal.workspace_id, definition)
@@ -222,7 +226,11 @@ pub async fn replace(
     let existing = state.engine().automation(ws, &id).await?;
     check_if_match(&headers, &existing)?;
     reject_archived(&existing)?;
-    let definition = state.definitions().read(ws, &body)?;
+    let definition = state.definitions().read(
+        &principal.workspace_id,
+        &body,
+        plugin_catalog(&state, &principal).as_ref(),
+    )?;
     state
         .engine()
         .update_automation(ws, &id, definition)
@@ -272,7 +280,11 @@ pub async fn patch(
             text,
             format: super::extract::BodyFormat::Json,
         };
-        let new_definition = state.definitions().read(ws, &body)?;
+        let new_definition = state.definitions().read(
+            &principal.workspace_id,
+            &body,
+            plugin_catalog(&state, &principal).as_ref(),
+        )?;
         state
             .engine()
             .update_automation(ws, &id, new_definition)
@@ -391,7 +403,11 @@ pub async fn validate(
     body: TextOrJson,
 ) -> ApiResult<Json<Value>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
-    let report = state.definitions().check(&principal.workspace_id, &body)?;
+    let report = state.definitions().check(
+        &principal.workspace_id,
+        &body,
+        plugin_catalog(&state, &principal).as_ref(),
+    )?;
     Ok(Json(json!({
         "valid": report.errors() == 0 && report.definition.is_some(),
         "errors": report.errors(),
@@ -412,4 +428,15 @@ pub async fn promote(
     principal.require(Scope::AutomationsWrite)?;
     let live = state.engine().promote(&principal.workspace_id, &id).await?;
     current_response(&state, &principal.workspace_id, &live.id, StatusCode::OK).await
+}
+
+/// The workspace's plugins for the compiler's check of `plugin` steps (`None` when the
+/// server runs without plugins).
+fn plugin_catalog(
+    state: &AppState,
+    principal: &Principal,
+) -> Option<automations_compiler::check::PluginCatalog> {
+    state
+        .plugins()
+        .map(|registry| registry.catalog(&principal.workspace_id))
 }

@@ -25,6 +25,8 @@ pub struct MetricsSnapshot {
     /// (kind, pending items).
     pub outbox_backlog: Vec<(String, i64)>,
     pub http_requests: u64,
+    /// (source: memory, store, compiled) of plugin components prepared by this process.
+    pub plugin_components: Vec<(String, u64)>,
 }
 
 /// Counters kept in memory by this process.
@@ -98,6 +100,15 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
         "automations_http_requests_total {}",
         snapshot.http_requests
     );
+    out.push_str("# HELP automations_plugin_components_loaded_total Plugin components prepared by this process, by where the compiled code came from (memory, store, compiled).\n");
+    out.push_str("# TYPE automations_plugin_components_loaded_total counter\n");
+    for (source, count) in &snapshot.plugin_components {
+        let _ = writeln!(
+            out,
+            "automations_plugin_components_loaded_total{{source=\"{}\"}} {count}",
+            escape(source)
+        );
+    }
     out
 }
 
@@ -121,6 +132,7 @@ mod tests {
             step_latency_sum_ms: 6.0,
             outbox_backlog: vec![("slack".into(), 1)],
             http_requests: 9,
+            plugin_components: vec![("store".into(), 2)],
         };
         let text = render(&snapshot);
         assert!(text.contains("automations_runs{status=\"completed\"} 3\n"));
@@ -128,6 +140,7 @@ mod tests {
         assert!(text.contains("automations_step_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("automations_step_duration_seconds_sum 0.006\n"));
         assert!(text.contains("automations_outbox_backlog{kind=\"slack\"} 1\n"));
+        assert!(text.contains("automations_plugin_components_loaded_total{source=\"store\"} 2\n"));
     }
 }
 
@@ -191,5 +204,13 @@ async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<Met
         step_latency_sum_ms: stats.step_sum_ms,
         outbox_backlog,
         http_requests: state.counters().total(),
+        plugin_components: state.plugins().map_or_else(Vec::new, |registry| {
+            let counts = registry.load_counts();
+            vec![
+                ("memory".to_string(), counts.memory),
+                ("store".to_string(), counts.store),
+                ("compiled".to_string(), counts.compiled),
+            ]
+        }),
     })
 }

@@ -31,6 +31,7 @@ fn registry_error(err: RegistryError) -> ApiError {
         RegistryError::Manifest(problems) => ("invalid_manifest", problems),
         RegistryError::Component(problem) => ("invalid_component", vec![problem]),
         RegistryError::Capabilities(problem) => ("invalid_capabilities", vec![problem]),
+        RegistryError::Storage(problem) => return ApiError::Internal(problem),
     };
     ApiError::Unprocessable {
         code,
@@ -97,10 +98,9 @@ pub async fn upload(
     let manifest = String::from_utf8(manifest.to_vec())
         .map_err(|_| ApiError::bad_request("invalid_utf8", "the manifest is not UTF-8"))?;
     let ws = principal.workspace_id.clone();
-    // Compiling a component takes a while: keep it off the async workers.
-    let info = tokio::task::spawn_blocking(move || registry.upload(&ws, &manifest, &component))
+    let info = registry
+        .upload(&ws, manifest, component.to_vec())
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(registry_error)?;
     Ok((StatusCode::CREATED, Json(json!(info))))
 }
@@ -144,6 +144,7 @@ pub async fn grants(
     principal.require(Scope::PluginsAdmin)?;
     let info = registry(&state)?
         .grant(&principal.workspace_id, &name, &body.capabilities)
+        .await
         .map_err(registry_error)?;
     Ok(Json(json!(info)))
 }

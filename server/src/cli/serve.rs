@@ -24,6 +24,11 @@ pub struct ServeArgs {
     /// Allow webhooks and Slack to reach private and loopback addresses (tests, intranets).
     #[arg(long)]
     webhook_allow_private: bool,
+    /// Let plugin `http` reach this address block despite the SSRF policy (an IP such as
+    /// `127.0.0.1` or a CIDR such as `10.0.0.0/8`; repeatable). The plugin still needs its
+    /// `http:fetch:HOST` grant.
+    #[arg(long = "plugin-http-allow", value_name = "NET")]
+    plugin_http_allow: Vec<String>,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -33,6 +38,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         smtp_url: args.smtp_url.clone(),
         slack_webhook_url: args.slack_webhook_url.clone(),
         webhook_allow_private: args.webhook_allow_private,
+        plugin_http_allow: args.plugin_http_allow.clone(),
         admin_token: std::env::var("AUTOMATIONS_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty()),

@@ -1,13 +1,21 @@
-//! Uploaded plugins per workspace: every version prepared (precompiled) once with the
-//! process-wide `PluginEngine`, and the capabilities an admin granted. It never runs guest code.
+//! Uploaded plugins per workspace, persisted in the database (versions side by side with
+//! their manifest and component bytes, admin grants) and loaded on start: every version is
+//! prepared once with the process-wide `PluginEngine`, whose compiled artifacts persist in
+//! the database too (see [`super::cache`]). It never runs guest code.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use automations_compiler::check::PluginCatalog;
+use automations_host_api::cache::sha256_hex;
 use automations_host_api::{
-    CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine, check_component,
+    CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine, check_component,
 };
+use automations_runtime::store::{PluginGrantRow, PluginVersionRow, SqliteStore, Store, StoreTx};
 use serde::Serialize;
+
+use super::cache::DbCacheStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -19,6 +27,8 @@ pub enum RegistryError {
     Capabilities(String),
     #[error("plugin `{0}` not found")]
     NotFound(String),
+    #[error("plugin storage: {0}")]
+    Storage(String),
 }
 
 /// A plugin as the API lists it.
@@ -33,6 +43,35 @@ pub struct PluginInfo {
     pub granted: Vec<String>,
 }
 
+/// How often a prepared component came from each cache level (`/metrics`, tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LoadCounts {
+    /// Already compiled in this process.
+    pub memory: u64,
+    /// Deserialized from the database's artifact table.
+    pub store: u64,
+    /// Compiled now.
+    pub compiled: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    memory: AtomicU64,
+    store: AtomicU64,
+    compiled: AtomicU64,
+}
+
+impl Counters {
+    fn count(&self, source: CacheSource) {
+        let counter = match source {
+            CacheSource::Memory => &self.memory,
+            CacheSource::Store => &self.store,
+            CacheSource::Compiled => &self.compiled,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 #[derive(Default)]
 struct Entry {
     /// By version; order by [`semver_key`] picks the latest.
@@ -44,43 +83,102 @@ struct Entry {
 pub struct PluginRegistry {
     engine: PluginEngine,
     policy: LimitPolicy,
+    store: SqliteStore,
     entries: RwLock<HashMap<(String, String), Entry>>,
+    counters: Counters,
 }
 
 impl PluginRegistry {
-    pub fn new(engine: PluginEngine) -> Self {
+    /// An empty registry over `store`; call [`Self::load`] to bring back stored plugins.
+    pub fn new(engine: PluginEngine, store: SqliteStore) -> Self {
         let policy = engine.config().limits.clone();
         PluginRegistry {
             engine,
             policy,
+            store,
             entries: RwLock::new(HashMap::new()),
+            counters: Counters::default(),
         }
     }
 
-    /// Validates and precompiles an upload; a version uploaded again replaces the old one.
-    pub fn upload(
-        &self,
-        ws: &str,
-        manifest: &str,
-        wasm: &[u8],
-    ) -> Result<PluginInfo, RegistryError> {
-        let manifest = Manifest::from_json(manifest, &self.policy)
-            .map_err(|e| RegistryError::Manifest(e.problems))?;
-        check_component(wasm).map_err(|e| RegistryError::Component(e.to_string()))?;
-        let name = manifest.name.clone();
-        let version = manifest.version.clone();
-        let plugin = self
-            .engine
-            .prepare(manifest, wasm)
-            .map_err(|e| RegistryError::Component(e.to_string()))?;
+    /// Prepares every stored version and applies the stored grants (server start). A version
+    /// that no longer prepares (e.g. a stricter limit policy) is logged and skipped rather
+    /// than stopping the server. Returns how many versions were loaded.
+    pub async fn load(self: &Arc<Self>) -> Result<usize, RegistryError> {
+        let versions = self.store.plugin_versions(None).await.map_err(storage)?;
+        let grants = self.store.plugin_grants(None).await.map_err(storage)?;
+        let mut loaded = 0;
+        for row in versions {
+            let this = self.clone();
+            let (ws, name, version) = (
+                row.workspace_id.clone(),
+                row.name.clone(),
+                row.version.clone(),
+            );
+            let prepared = tokio::task::spawn_blocking(move || {
+                this.prepare(&row.manifest.to_string(), &row.component)
+            })
+            .await
+            .map_err(|e| RegistryError::Storage(e.to_string()))?;
+            match prepared {
+                Ok((_, plugin)) => {
+                    self.insert(&ws, &name, &version, plugin);
+                    loaded += 1;
+                }
+                Err(err) => {
+                    tracing::error!(workspace = %ws, plugin = %name, %version, %err, "stored plugin version does not load; skipped")
+                }
+            }
+        }
         let mut entries = self.entries.write().expect("registry lock");
-        let entry = entries.entry((ws.to_string(), name.clone())).or_default();
-        entry.versions.insert(version, plugin);
-        Ok(info(&name, entry))
+        for grant in grants {
+            let Some(entry) = entries.get_mut(&(grant.workspace_id, grant.name.clone())) else {
+                continue;
+            };
+            match CapabilitySet::parse(&grant.capabilities) {
+                Ok(set) => entry.granted = Arc::new(set),
+                Err(err) => {
+                    tracing::error!(plugin = %grant.name, %err, "stored plugin grant does not parse; nothing granted")
+                }
+            }
+        }
+        Ok(loaded)
     }
 
-    /// Replaces the admin grants of a plugin (all its versions).
-    pub fn grant(
+    /// Validates, precompiles and stores an upload; a version uploaded again replaces the
+    /// old one.
+    pub async fn upload(
+        self: &Arc<Self>,
+        ws: &str,
+        manifest: String,
+        wasm: Vec<u8>,
+    ) -> Result<PluginInfo, RegistryError> {
+        let this = self.clone();
+        // Compiling a component takes a while and the cache store blocks: off the workers.
+        let (manifest, plugin, wasm) = tokio::task::spawn_blocking(move || {
+            check_component(&wasm).map_err(|e| RegistryError::Component(e.to_string()))?;
+            this.prepare(&manifest, &wasm)
+                .map(|(manifest, plugin)| (manifest, plugin, wasm))
+        })
+        .await
+        .map_err(|e| RegistryError::Storage(e.to_string()))??;
+        let row = PluginVersionRow {
+            workspace_id: ws.to_string(),
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            manifest: serde_json::to_value(&manifest).map_err(|e| storage(e.into()))?,
+            sha256: sha256_hex(&wasm),
+            component: wasm,
+            uploaded_at: chrono::Utc::now(),
+        };
+        let mut tx = self.store.begin().await.map_err(storage)?;
+        tx.upsert_plugin_version(&row).await.map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        Ok(self.insert(ws, &manifest.name, &manifest.version, plugin))
+    }
+
+    /// Replaces (and stores) the admin grants of a plugin (all its versions).
+    pub async fn grant(
         &self,
         ws: &str,
         name: &str,
@@ -88,6 +186,18 @@ impl PluginRegistry {
     ) -> Result<PluginInfo, RegistryError> {
         let set = CapabilitySet::parse(capabilities)
             .map_err(|e| RegistryError::Capabilities(e.to_string()))?;
+        if !self.exists(ws, name) {
+            return Err(RegistryError::NotFound(name.to_string()));
+        }
+        let row = PluginGrantRow {
+            workspace_id: ws.to_string(),
+            name: name.to_string(),
+            capabilities: set.to_strings(),
+            granted_at: chrono::Utc::now(),
+        };
+        let mut tx = self.store.begin().await.map_err(storage)?;
+        tx.upsert_plugin_grant(&row).await.map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
         let mut entries = self.entries.write().expect("registry lock");
         let entry = entries
             .get_mut(&(ws.to_string(), name.to_string()))
@@ -127,6 +237,65 @@ impl PluginRegistry {
         })?;
         Ok((plugin.clone(), entry.granted.clone()))
     }
+
+    /// Workspace `ws`'s plugins with their input schemas, for the compiler's check of
+    /// `plugin` steps.
+    pub fn catalog(&self, ws: &str) -> PluginCatalog {
+        let entries = self.entries.read().expect("registry lock");
+        let mut catalog = PluginCatalog::new();
+        for ((w, name), entry) in entries.iter() {
+            if w != ws {
+                continue;
+            }
+            for (version, plugin) in &entry.versions {
+                catalog.insert(name, version, plugin.manifest().input_schema.as_ref());
+            }
+            if let Some((version, _)) = latest(entry) {
+                catalog.set_latest(name, version);
+            }
+        }
+        catalog
+    }
+
+    /// Where prepared components came from since this registry was built.
+    pub fn load_counts(&self) -> LoadCounts {
+        LoadCounts {
+            memory: self.counters.memory.load(Ordering::Relaxed),
+            store: self.counters.store.load(Ordering::Relaxed),
+            compiled: self.counters.compiled.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Parses and prepares one version (blocking: compiles or reads the artifact store).
+    fn prepare(&self, manifest: &str, wasm: &[u8]) -> Result<(Manifest, Plugin), RegistryError> {
+        let manifest = Manifest::from_json(manifest, &self.policy)
+            .map_err(|e| RegistryError::Manifest(e.problems))?;
+        let cache = DbCacheStore::new(self.store.clone(), tokio::runtime::Handle::current());
+        let (plugin, source) = self
+            .engine
+            .prepare_in(manifest.clone(), wasm, Some(&cache))
+            .map_err(|e| RegistryError::Component(e.to_string()))?;
+        self.counters.count(source);
+        Ok((manifest, plugin))
+    }
+
+    fn insert(&self, ws: &str, name: &str, version: &str, plugin: Plugin) -> PluginInfo {
+        let mut entries = self.entries.write().expect("registry lock");
+        let entry = entries
+            .entry((ws.to_string(), name.to_string()))
+            .or_default();
+        entry.versions.insert(version.to_string(), plugin);
+        info(name, entry)
+    }
+
+    fn exists(&self, ws: &str, name: &str) -> bool {
+        let entries = self.entries.read().expect("registry lock");
+        entries.contains_key(&(ws.to_string(), name.to_string()))
+    }
+}
+
+fn storage(err: automations_runtime::RuntimeError) -> RegistryError {
+    RegistryError::Storage(err.to_string())
 }
 
 fn latest(entry: &Entry) -> Option<(&String, &Plugin)> {

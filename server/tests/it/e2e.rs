@@ -15,10 +15,10 @@ use crate::runs::APPROVAL;
 use crate::support::SEED;
 
 const BIN: &str = env!("CARGO_BIN_EXE_automations");
-const TOKEN: &str = "e2e-admin-token";
+pub(crate) const TOKEN: &str = "e2e-admin-token";
 
 /// A local HTTP server that answers 200 and keeps every request body.
-async fn slack_sink() -> (String, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn slack_sink() -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/services/hook", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -66,9 +66,9 @@ async fn slack_sink() -> (String, Arc<Mutex<Vec<String>>>) {
     (url, bodies)
 }
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -88,7 +88,11 @@ fn start(db_url: &str, slack: &str) -> Server {
 }
 
 /// Starts `serve` on a free port; returns the server and what it printed before its URL.
-fn start_with(db_url: &str, extra: &[&str], admin_token: Option<&str>) -> (Server, Vec<String>) {
+pub(crate) fn start_with(
+    db_url: &str,
+    extra: &[&str],
+    admin_token: Option<&str>,
+) -> (Server, Vec<String>) {
     let mut command = Command::new(BIN);
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--database-url", db_url])
@@ -116,14 +120,19 @@ fn start_with(db_url: &str, extra: &[&str], admin_token: Option<&str>) -> (Serve
     (Server { child, base }, printed)
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 impl Client {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -136,15 +145,15 @@ impl Client {
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
     /// Polls `path` until `done` holds on its body (runs and deliveries are asynchronous).
-    async fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let (status, body) = self.get(path).await;
@@ -160,7 +169,7 @@ impl Client {
     }
 }
 
-fn items(body: &Value) -> &Vec<Value> {
+pub(crate) fn items(body: &Value) -> &Vec<Value> {
     body["items"].as_array().unwrap()
 }
 

@@ -69,13 +69,6 @@ impl TestApp {
         TestApp::open(dir, config).await
     }
 
-    /// A restart: closes the database and opens the same file again.
-    pub async fn reopen(self) -> TestApp {
-        let config = self.state.config().clone();
-        self.engine().store().close().await;
-        TestApp::open(self._dir, config).await
-    }
-
     pub fn database_url(&self) -> String {
         format!("sqlite://{}", self.db_path.display())
     }
@@ -96,6 +89,16 @@ impl TestApp {
             db_path,
             _dir: dir,
         }
+    }
+
+    /// Closes this app's database and opens a new app on the same file, as a restarted
+    /// server would (stored plugins, custom fields, automations and records come back).
+    pub async fn reopen(self) -> TestApp {
+        let TestApp { state, _dir, .. } = self;
+        let config = state.config().clone();
+        state.engine().store().close().await;
+        drop(state);
+        TestApp::open(_dir, config).await
     }
 
     pub fn engine(&self) -> &Engine {

@@ -12,10 +12,11 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
-use super::{DueWork, Store, StoreStats};
+use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
+mod plugins;
 mod rows;
 mod tx;
 
@@ -540,5 +541,17 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(schema_extension).collect()
+    }
+
+    async fn plugin_versions(&self, ws: Option<&str>) -> Result<Vec<PluginVersionRow>> {
+        plugins::versions(&self.reader, ws).await
+    }
+
+    async fn plugin_grants(&self, ws: Option<&str>) -> Result<Vec<PluginGrantRow>> {
+        plugins::grants(&self.reader, ws).await
+    }
+
+    async fn plugin_artifact(&self, key: ArtifactKey<'_>) -> Result<Option<Vec<u8>>> {
+        plugins::artifact(&self.reader, key).await
     }
 }

@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
-use crate::store::StoreTx;
+use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
@@ -621,5 +621,17 @@ impl StoreTx for SqliteTx {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(seq)
+    }
+
+    async fn upsert_plugin_version(&mut self, v: &PluginVersionRow) -> Result<()> {
+        super::plugins::upsert_version(&mut self.tx, v).await
+    }
+
+    async fn upsert_plugin_grant(&mut self, g: &PluginGrantRow) -> Result<()> {
+        super::plugins::upsert_grant(&mut self.tx, g).await
+    }
+
+    async fn save_plugin_artifact(&mut self, key: ArtifactKey<'_>, artifact: &[u8]) -> Result<()> {
+        super::plugins::save_artifact(&mut self.tx, key, artifact).await
     }
 }

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use super::build::{component, manifest_text};
 use crate::support::{Answer, TestApp};
 
-const BOUNDARY: &str = "plugin-upload-boundary";
+pub(crate) const BOUNDARY: &str = "plugin-upload-boundary";
 
-fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
+pub(crate) fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(
         format!(
@@ -23,7 +23,7 @@ fn multipart(manifest: &str, wasm: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, manifest: &str, wasm: &[u8]) -> Answer {
+pub(super) async fn upload(app: &TestApp, manifest: &str, wasm: &[u8]) -> Answer {
     app.post_raw(
         "/api/v1/plugins",
         &format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -33,7 +33,7 @@ async fn upload(app: &TestApp, manifest: &str, wasm: &[u8]) -> Answer {
 }
 
 /// Uploads example `name` and grants everything its manifest asks for.
-async fn install(app: &TestApp, name: &str) {
+pub(super) async fn install(app: &TestApp, name: &str) {
     let manifest = manifest_text(name);
     let answer = upload(app, &manifest, &component(name)).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
@@ -48,13 +48,13 @@ async fn install(app: &TestApp, name: &str) {
     assert_eq!(granted.status, StatusCode::OK, "{}", granted.text);
 }
 
-async fn automation(app: &TestApp, definition: Value) -> String {
+pub(super) async fn automation(app: &TestApp, definition: Value) -> String {
     let created = app.post("/api/v1/automations", &definition).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     created.body["id"].as_str().unwrap().to_string()
 }
 
-async fn runs_of(app: &TestApp, automation: &str, query: &str) -> Vec<Value> {
+pub(super) async fn runs_of(app: &TestApp, automation: &str, query: &str) -> Vec<Value> {
     let answer = app
         .get(&format!("/api/v1/automations/{automation}/runs{query}"))
         .await;
@@ -62,7 +62,7 @@ async fn runs_of(app: &TestApp, automation: &str, query: &str) -> Vec<Value> {
     answer.body["items"].as_array().unwrap().clone()
 }
 
-fn scorer(environment: &str) -> Value {
+pub(super) fn scorer(environment: &str) -> Value {
     json!({
         "name": "Score new leads",
         "environment": environment,
@@ -73,7 +73,7 @@ fn scorer(environment: &str) -> Value {
     })
 }
 
-async fn create_lead(app: &TestApp) {
+pub(super) async fn create_lead(app: &TestApp) {
     let lead = app
         .post(
             "/api/v1/records/lead",

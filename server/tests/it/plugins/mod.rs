@@ -3,4 +3,7 @@
 
 mod api;
 mod build;
+mod check;
 mod cli;
+mod e2e;
+mod persist;
