@@ -40,6 +40,13 @@ pub struct CheckReport {
     pub diagnostics: Vec<ApiDiagnostic>,
 }
 
+/// A definition the checker accepted (no errors), with its warnings and notes.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub definition: Value,
+    pub warnings: Vec<ApiDiagnostic>,
+}
+
 impl CheckReport {
     pub fn errors(&self) -> usize {
         self.diagnostics
@@ -135,16 +142,20 @@ impl Definitions {
         }
     }
 
-    /// The definition JSON to store, or 422 with every diagnostic.
+    /// The definition JSON to store with the checker's warnings, or 422 with every
+    /// diagnostic.
     pub fn read(
         &self,
         ws: &str,
         body: &TextOrJson,
         plugins: Option<&PluginCatalog>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Accepted, ApiError> {
         let report = self.check(ws, body, plugins)?;
         match report.definition {
-            Some(definition) if report.errors() == 0 => Ok(definition),
+            Some(definition) if report.errors() == 0 => Ok(Accepted {
+                definition,
+                warnings: report.diagnostics,
+            }),
             _ => Err(ApiError::unprocessable(
                 "invalid_definition",
                 format!("the definition has {} error(s)", report.errors().max(1)),

@@ -41,6 +41,10 @@ fn describe(code: &str) -> &'static str {
         codes::UNREACHABLE_BRANCH => "Unreachable branch",
         codes::UNUSED_STEP_OUTPUT => "Unused step output",
         codes::DEPRECATED_FIELD => "Deprecated field",
+        codes::STATIC_CYCLE => "Automations trigger each other in a cycle",
+        codes::UNKNOWN_PLUGIN => "Unknown plugin or plugin version",
+        codes::UNKNOWN_PLUGIN_INPUT => "Plugin input property not in the manifest",
+        codes::MISSING_PLUGIN_INPUT => "Required plugin input property missing",
         _ => "Diagnostic",
     }
 }
@@ -112,4 +116,26 @@ pub fn render_sarif_value(files: &[FileDiagnostics]) -> Value {
 
 pub fn render_sarif(files: &[FileDiagnostics]) -> String {
     serde_json::to_string_pretty(&render_sarif_value(files)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every stable code declared in `codes.rs` has its own rule description.
+    #[test]
+    fn every_code_is_described() {
+        let source = include_str!("../codes.rs");
+        let declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub const "))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        assert!(declared.len() > 20, "{declared:?}");
+        for code in declared {
+            assert_ne!(
+                super::describe(code),
+                "Diagnostic",
+                "{code} has no description"
+            );
+        }
+    }
 }

@@ -18,8 +18,9 @@ use serde_json::{Map, Value, json};
 use super::extract::{ApiJson, ApiPath, ApiQuery, TextOrJson};
 use super::pagination::{self, Page};
 use crate::auth::{Principal, Scope};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
+use automations_compiler::codes::STATIC_CYCLE;
 
 /// The wire form of an automation (current version).
 pub fn automation_json(a: &Automation, definition: &Value) -> Value {
@@ -72,6 +73,46 @@ async fn current_response(
 ) -> ApiResult<Response> {
     let (a, definition) = current(state, ws, id).await?;
     Ok(with_etag(status, &a, automation_json(&a, &definition)))
+}
+
+/// The answer to a write (create, update, status change): the automation as stored, with
+/// `warnings` (the checker's, and the engine's static-cycle warnings).
+async fn written_response(
+    state: &AppState,
+    ws: &str,
+    id: &str,
+    status: StatusCode,
+    warnings: Vec<ApiDiagnostic>,
+) -> ApiResult<Response> {
+    let (a, definition) = current(state, ws, id).await?;
+    let mut body = automation_json(&a, &definition);
+    if let Value::Object(map) = &mut body {
+        map.insert("warnings".into(), json!(warnings));
+    }
+    Ok(with_etag(status, &a, body))
+}
+
+/// Adds the engine's warnings that the checker cannot see (W0307: static trigger cycles
+/// across the workspace's automations); the engine's copies of the checker's own warnings
+/// are dropped, the checker's carry positions.
+fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &[Value]) -> Vec<ApiDiagnostic> {
+    for w in engine {
+        if w["code"] != STATIC_CYCLE {
+            continue;
+        }
+        let mut d = ApiDiagnostic::error(STATIC_CYCLE, w["message"].as_str().unwrap_or_default());
+        d.severity = "warning".into();
+        d.notes = w["notes"]
+            .as_array()
+            .map(|n| {
+                n.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        warnings.push(d);
+    }
+    warnings
 }
 
 fn with_etag(status: StatusCode, a: &Automation, body: Value) -> Response {
@@ -180,17 +221,24 @@ pub async fn create(
     body: TextOrJson,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let definition = state.definitions().read(
+    let accepted = state.definitions().read(
         &principal.workspace_id,
         &body,
         plugin_catalog(&state, &principal).as_ref(),
     )?;
-    let (a, _warnings) = state
+    let (a, engine_warnings) = state
         .engine()
-        .create_automation(&principal.workspace_id, definition)
+        .create_automation(&principal.workspace_id, accepted.definition)
         .await?;
-    let (a, definition) = current(&state, &principal.workspace_id, &a.id).await?;
-    let mut response = with_etag(StatusCode::CREATED, &a, automation_json(&a, &definition));
+    let warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
+    let mut response = written_response(
+        &state,
+        &principal.workspace_id,
+        &a.id,
+        StatusCode::CREATED,
+        warnings,
+    )
+    .await?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/automations/{}", a.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -226,16 +274,17 @@ pub async fn replace(
     let existing = state.engine().automation(ws, &id).await?;
     check_if_match(&headers, &existing)?;
     reject_archived(&existing)?;
-    let definition = state.definitions().read(
+    let accepted = state.definitions().read(
         &principal.workspace_id,
         &body,
         plugin_catalog(&state, &principal).as_ref(),
     )?;
-    state
+    let (_, engine_warnings) = state
         .engine()
-        .update_automation(ws, &id, definition)
+        .update_automation(ws, &id, accepted.definition)
         .await?;
-    current_response(&state, ws, &id, StatusCode::OK).await
+    let warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
+    written_response(&state, ws, &id, StatusCode::OK, warnings).await
 }
 
 /// Change some fields. `{"status": ...}` alone changes the status; other fields make a new
@@ -271,6 +320,7 @@ pub async fn patch(
             ));
         }
     };
+    let mut warnings = Vec::new();
     if !fields.is_empty() {
         reject_archived(&existing)?;
         let mut merged = definition.as_object().cloned().unwrap_or_default();
@@ -280,23 +330,25 @@ pub async fn patch(
             text,
             format: super::extract::BodyFormat::Json,
         };
-        let new_definition = state.definitions().read(
+        let accepted = state.definitions().read(
             &principal.workspace_id,
             &body,
             plugin_catalog(&state, &principal).as_ref(),
         )?;
-        state
+        let (_, engine_warnings) = state
             .engine()
-            .update_automation(ws, &id, new_definition)
+            .update_automation(ws, &id, accepted.definition)
             .await?;
+        warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
     }
     if let Some(status) = status {
-        state
+        let (_, engine_warnings) = state
             .engine()
-            .set_automation_status(ws, &id, status)
+            .change_automation_status(ws, &id, status)
             .await?;
+        warnings = with_engine_warnings(warnings, &engine_warnings);
     }
-    current_response(&state, ws, &id, StatusCode::OK).await
+    written_response(&state, ws, &id, StatusCode::OK, warnings).await
 }
 
 fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
@@ -352,11 +404,19 @@ pub async fn set_status(
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
     let status = parse_status(&body.status)?;
-    state
+    let (_, engine_warnings) = state
         .engine()
-        .set_automation_status(&principal.workspace_id, &id, status)
+        .change_automation_status(&principal.workspace_id, &id, status)
         .await?;
-    current_response(&state, &principal.workspace_id, &id, StatusCode::OK).await
+    let warnings = with_engine_warnings(Vec::new(), &engine_warnings);
+    written_response(
+        &state,
+        &principal.workspace_id,
+        &id,
+        StatusCode::OK,
+        warnings,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

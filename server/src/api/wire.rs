@@ -31,6 +31,10 @@ pub struct AutomationDoc {
     pub updated_at: DateTime<Utc>,
     /// The definition of the current version as API JSON.
     pub definition: Value,
+    /// On create, update and status changes only: the checker's warnings and static
+    /// trigger cycles with the workspace's other active automations (W0307).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<ApiDiagnostic>>,
     /// The definition's other fields (`trigger`, `actions`, `description`, ...).
     #[serde(flatten)]
     pub definition_fields: HashMap<String, Value>,

@@ -245,3 +245,87 @@ async fn stale_if_match_and_archived_edits_are_409() {
         StatusCode::CONFLICT
     );
 }
+
+fn writer(name: &str, status: &str, on: &str, field: &str, value: &str) -> Value {
+    json!({
+        "name": name,
+        "status": status,
+        "trigger": {"event": format!("case.{on}_changed")},
+        "actions": [{"type": "update_field", "params": {"field": field, "value": value}}]
+    })
+}
+
+fn codes(answer: &Value) -> Vec<String> {
+    answer["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no warnings array: {answer}"))
+        .iter()
+        .map(|w| w["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn writes_answer_static_trigger_cycles_as_warnings() {
+    let app = TestApp::new().await;
+    let a = app
+        .post(
+            "/api/v1/automations",
+            &writer("A", "active", "priority", "status", "open"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert!(!codes(&a.body).contains(&"W0307".to_string()), "{}", a.text);
+
+    // B writes priority on a status change; A writes status on a priority change.
+    let b = app
+        .post(
+            "/api/v1/automations",
+            &writer("B", "draft", "status", "priority", "high"),
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CREATED, "{}", b.text);
+    // A draft is warned too: the cycle forms as soon as it is activated.
+    assert_eq!(codes(&b.body), ["W0307"], "{}", b.text);
+    let b_id = b.body["id"].as_str().unwrap();
+
+    let activated = app
+        .post(
+            &format!("/api/v1/automations/{b_id}/status"),
+            &json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(activated.status, StatusCode::OK, "{}", activated.text);
+    assert_eq!(codes(&activated.body), ["W0307"], "{}", activated.text);
+    let warning = &activated.body["warnings"][0];
+    assert_eq!(warning["severity"], "warning");
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"A\"") && message.contains("\"B\""),
+        "{message}"
+    );
+
+    // A GET carries no warnings; a self-retriggering update warns on PUT.
+    let got = app.get(&format!("/api/v1/automations/{b_id}")).await;
+    assert!(got.body.get("warnings").is_none(), "{}", got.text);
+    let own = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/automations/{b_id}"),
+            Some(ADMIN),
+            Some((
+                "application/json",
+                serde_json::to_vec(&writer("B", "active", "status", "status", "closed")).unwrap(),
+            )),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert_eq!(codes(&own.body), ["W0307"], "{}", own.text);
+    assert!(
+        own.body["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("re-triggers itself"),
+        "{}",
+        own.text
+    );
+}

@@ -230,7 +230,33 @@ async fn a_looping_plugin_fails_its_step_and_the_server_keeps_serving() {
         }),
     )
     .await;
+    let other = automation(
+        &app,
+        json!({
+            "name": "Escalate",
+            "status": "active",
+            "trigger": {"event": "case.created"},
+            "actions": [{"type": "assign_to_queue", "params": {"queue_id": "q_1"}}]
+        }),
+    )
+    .await;
     create_lead(&app).await;
+    // The looping call starts outside the write transaction ...
+    app.engine().run_queued_once().await.unwrap();
+    // ... so while it loops, another event's run is written and completes.
+    let case = app
+        .post(
+            "/api/v1/records/case",
+            &json!({"id": "c_1", "subject": "x"}),
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::CREATED, "{}", case.text);
+    app.engine().run_queued_once().await.unwrap();
+    let done = runs_of(&app, &other, "").await;
+    assert_eq!(done[0]["status"], "completed", "{}", done[0]);
+    let looping = runs_of(&app, &id, "").await;
+    assert_eq!(looping[0]["status"], "running", "{}", looping[0]);
+
     app.settle().await;
     let runs = runs_of(&app, &id, "").await;
     assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
