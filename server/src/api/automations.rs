@@ -75,6 +75,25 @@ async fn current_response(
     Ok(with_etag(status, &a, automation_json(&a, &definition)))
 }
 
+/// Checks `body` against the caller's workspace (schema and plugins) and stores it as the
+/// next version of `id`; returns the warnings.
+async fn store_new_version(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    body: &TextOrJson,
+) -> ApiResult<Vec<ApiDiagnostic>> {
+    let ws = &principal.workspace_id;
+    let accepted = state
+        .definitions()
+        .read(ws, body, plugin_catalog(state, principal).as_ref())?;
+    let (_, engine_warnings) = state
+        .engine()
+        .update_automation(ws, id, accepted.definition)
+        .await?;
+    Ok(with_engine_warnings(accepted.warnings, &engine_warnings))
+}
+
 /// The answer to a write (create, update, status change): the automation as stored, with
 /// `warnings` (the checker's, and the engine's static-cycle warnings).
 async fn written_response(
@@ -274,16 +293,7 @@ pub async fn replace(
     let existing = state.engine().automation(ws, &id).await?;
     check_if_match(&headers, &existing)?;
     reject_archived(&existing)?;
-    let accepted = state.definitions().read(
-        &principal.workspace_id,
-        &body,
-        plugin_catalog(&state, &principal).as_ref(),
-    )?;
-    let (_, engine_warnings) = state
-        .engine()
-        .update_automation(ws, &id, accepted.definition)
-        .await?;
-    let warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
+    let warnings = store_new_version(&state, &principal, &id, &body).await?;
     written_response(&state, ws, &id, StatusCode::OK, warnings).await
 }
 
@@ -330,16 +340,7 @@ pub async fn patch(
             text,
             format: super::extract::BodyFormat::Json,
         };
-        let accepted = state.definitions().read(
-            &principal.workspace_id,
-            &body,
-            plugin_catalog(&state, &principal).as_ref(),
-        )?;
-        let (_, engine_warnings) = state
-            .engine()
-            .update_automation(ws, &id, accepted.definition)
-            .await?;
-        warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
+        warnings = store_new_version(&state, &principal, &id, &body).await?;
     }
     if let Some(status) = status {
         let (_, engine_warnings) = state
