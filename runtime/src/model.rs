@@ -232,6 +232,10 @@ pub struct RunState {
     /// Offline `test`: `wait` steps complete at once instead of parking.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_waits: bool,
+    /// When the step at `pc` started, if it is a plugin step whose call is in flight: the
+    /// step row is written again when the result is back and keeps this start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -201,7 +201,7 @@ impl<S: Store> Engine<S> {
                 step_type: step_type(op).to_string(),
                 status: StepStatus::Running,
                 seq: run.state.next_seq,
-                started_at: Some(Utc::now()),
+                started_at: Some(run.state.pending_since.take().unwrap_or_else(Utc::now)),
                 finished_at: None,
                 duration_ms: None,
                 input: None,
@@ -245,6 +245,7 @@ impl<S: Store> Engine<S> {
                         StepEnd::Pending => {
                             // The step runs again when the call is back: same seq then.
                             run.state.next_seq = step.seq;
+                            run.state.pending_since = step.started_at;
                             tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
                             return tx.update_run(&run).await;
                         }

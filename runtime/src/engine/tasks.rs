@@ -263,6 +263,15 @@ impl<S: Store> Engine<S> {
             .await?;
         }
         tx.cancel_timers_for_run(run_id).await?;
+        // A step parked on a task or timer, or waiting for a plugin call, ends with the run.
+        for mut step in tx.steps(run_id).await? {
+            if matches!(step.status, StepStatus::Running | StepStatus::Waiting) {
+                step.error = Some("cancelled with the run".into());
+                finish_step(&mut step, StepStatus::Skipped);
+                tx.upsert_step(ws, run_id, &step).await?;
+            }
+        }
+        run.state.pending_since = None;
         finish_run(&mut run, RunStatus::Cancelled, None);
         tx.update_run(&run).await?;
         tx.commit().await?;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use automations_runtime::hooks::{
     EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
 };
-use automations_runtime::model::{Run, RunStatus};
+use automations_runtime::model::{Run, RunStatus, StepStatus};
 use automations_runtime::{Engine, NewRecord};
 
 use crate::support::*;
@@ -188,6 +188,9 @@ async fn a_slow_plugin_does_not_hold_up_other_runs() {
     assert_eq!(plugin.calls.load(Ordering::SeqCst), 1);
     assert_eq!(run.steps.len(), 2, "{:?}", run.steps);
     assert_eq!(run.steps[0].output, Some(json!({"score": 7})));
+    // The step's duration covers the call (1.5 s), not only applying its result.
+    let took = run.steps[0].duration_ms.unwrap();
+    assert!(took >= 1400, "plugin step took {took} ms");
     assert_eq!(run.steps[0].effects.len(), 1);
     assert!(run.steps[0].effects[0].applied);
     let plugin_notes = engine
@@ -247,4 +250,43 @@ async fn a_crash_during_a_plugin_call_makes_the_call_again_once() {
         "its effects are applied once"
     );
     assert_eq!(notification_count(&second, &ws.id, "u1").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_run_waiting_for_its_plugin_call_ends_the_step_and_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = FakePlugin::new(Behaviour::Sleep(Duration::from_millis(300)));
+    let engine = open_engine_with(
+        &dir.path().join("a.db"),
+        quick_config(),
+        Some(plugin.clone()),
+    )
+    .await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    let (scorer, _) = engine
+        .create_automation(&ws.id, scoring_automation())
+        .await
+        .unwrap();
+    create(&engine, &ws.id, "case", json!({"subject": "cancel me"})).await;
+    engine.run_queued_once().await.unwrap();
+    let run_id = runs_of(&engine, &ws.id, &scorer.id).await[0].id.clone();
+    assert!(!plugin.returned.load(Ordering::SeqCst), "call in flight");
+
+    let cancelled = engine
+        .cancel_run(&ws.id, &scorer.id, &run_id)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    assert_eq!(cancelled.steps.len(), 1, "{:?}", cancelled.steps);
+    assert_eq!(cancelled.steps[0].status, StepStatus::Skipped);
+    assert!(cancelled.steps[0].finished_at.is_some());
+
+    // The call returns later: the run stays cancelled and its effects are not applied.
+    engine.run_until_idle().await.unwrap();
+    assert!(plugin.returned.load(Ordering::SeqCst));
+    let run = engine.run(&ws.id, &run_id).await.unwrap();
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(run.steps.len(), 1, "{:?}", run.steps);
+    assert_eq!(notification_count(&engine, &ws.id, "u_plugin").await, 0);
+    assert_eq!(notification_count(&engine, &ws.id, "u1").await, 0);
 }
