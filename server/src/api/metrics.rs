@@ -27,6 +27,8 @@ pub struct MetricsSnapshot {
     pub http_requests: u64,
     /// (source: memory, store, compiled) of plugin components prepared by this process.
     pub plugin_components: Vec<(String, u64)>,
+    /// (kind, count) of plugin calls that failed (timeout, panic, memory_exhausted, ...).
+    pub plugin_failures: Vec<(String, u64)>,
 }
 
 /// Counters kept in memory by this process.
@@ -109,6 +111,15 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
             escape(source)
         );
     }
+    out.push_str("# HELP automations_plugin_failures_total Plugin calls that failed, by kind (timeout, panic, memory_exhausted, trap, ...).\n");
+    out.push_str("# TYPE automations_plugin_failures_total counter\n");
+    for (kind, count) in &snapshot.plugin_failures {
+        let _ = writeln!(
+            out,
+            "automations_plugin_failures_total{{kind=\"{}\"}} {count}",
+            escape(kind)
+        );
+    }
     out
 }
 
@@ -133,6 +144,7 @@ mod tests {
             outbox_backlog: vec![("slack".into(), 1)],
             http_requests: 9,
             plugin_components: vec![("store".into(), 2)],
+            plugin_failures: vec![("timeout".into(), 1)],
         };
         let text = render(&snapshot);
         assert!(text.contains("automations_runs{status=\"completed\"} 3\n"));
@@ -141,6 +153,7 @@ mod tests {
         assert!(text.contains("automations_step_duration_seconds_sum 0.006\n"));
         assert!(text.contains("automations_outbox_backlog{kind=\"slack\"} 1\n"));
         assert!(text.contains("automations_plugin_components_loaded_total{source=\"store\"} 2\n"));
+        assert!(text.contains("automations_plugin_failures_total{kind=\"timeout\"} 1\n"));
     }
 }
 
@@ -212,5 +225,8 @@ async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<Met
                 ("compiled".to_string(), counts.compiled),
             ]
         }),
+        plugin_failures: state
+            .plugins()
+            .map_or_else(Vec::new, |registry| registry.failure_counts()),
     })
 }

@@ -73,8 +73,14 @@ impl HostRunner {
         // Guest code blocks (and host reads block on the runtime): keep it off the workers.
         let output = tokio::task::spawn_blocking(move || plugin.call(dyn_host, &ctx, &call.input))
             .await
-            .map_err(|e| format!("plugin {id} crashed: {e}"))?
-            .map_err(|e| format!("plugin {id} failed: {e}"))?;
+            .map_err(|e| {
+                self.registry.count_failure("host_crash");
+                format!("plugin {id} crashed: {e}")
+            })?
+            .map_err(|e| {
+                self.registry.count_failure(e.kind());
+                format!("plugin {id} failed: {e}")
+            })?;
         let effects = std::mem::take(&mut *host.effects.lock().expect("effects lock"));
         Ok(PluginResult {
             output: output.output,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use automations_compiler::check::PluginCatalog;
 use automations_host_api::cache::sha256_hex;
@@ -86,6 +86,8 @@ pub struct PluginRegistry {
     store: SqliteStore,
     entries: RwLock<HashMap<(String, String), Entry>>,
     counters: Counters,
+    /// Failed calls by `PluginError::kind` (timeout, panic, memory_exhausted, ...).
+    failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl PluginRegistry {
@@ -98,6 +100,7 @@ impl PluginRegistry {
             store,
             entries: RwLock::new(HashMap::new()),
             counters: Counters::default(),
+            failures: Mutex::default(),
         }
     }
 
@@ -255,6 +258,22 @@ impl PluginRegistry {
             }
         }
         catalog
+    }
+
+    /// Counts a failed call of kind `kind` (`/metrics`).
+    pub fn count_failure(&self, kind: &'static str) {
+        *self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+    }
+
+    /// Failed calls since this registry was built, by kind.
+    pub fn failure_counts(&self) -> Vec<(String, u64)> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.iter().map(|(k, n)| (k.to_string(), *n)).collect()
     }
 
     /// Where prepared components came from since this registry was built.

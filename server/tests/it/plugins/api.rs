@@ -263,4 +263,12 @@ async fn a_looping_plugin_fails_its_step_and_the_server_keeps_serving() {
     let text = runs[0].to_string();
     assert!(text.contains("hostile@0.1.0"), "{text}");
     assert_eq!(app.get("/api/v1/healthz").await.status, StatusCode::OK);
+    let metrics = app.get("/metrics").await;
+    assert!(
+        metrics
+            .text
+            .contains("automations_plugin_failures_total{kind=\"timeout\"} 1\n"),
+        "{}",
+        metrics.text
+    );
 }
