@@ -176,11 +176,7 @@ impl<S: Store> Engine<S> {
     }
 
     async fn events_job(&self, tx: &mut S::Tx, events: &[Event]) -> Result<Vec<Accepted>> {
-        let mut out = Vec::with_capacity(events.len());
-        for e in events {
-            out.push(self.accept_in_tx(tx, e).await?);
-        }
-        Ok(out)
+        self.accept_all_in_tx(tx, events).await
     }
 }
 

@@ -5,6 +5,8 @@
 //! Plugin calls never run inside that transaction (see `plugin_calls`): a run reaching one
 //! commits as `running` and comes back to the queue when the call returns.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -115,8 +117,13 @@ impl<S: Store> Engine<S> {
         let mut tx = self.inner.store.begin().await?;
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();
+        let events = prefetch(&mut tx, &runs).await?;
         for run in runs {
-            self.drive(&mut tx, run, PluginMode::Deferred).await?;
+            let event = events
+                .get(&(run.workspace_id.clone(), run.event_id.clone()))
+                .cloned();
+            self.drive_with(&mut tx, run, event, PluginMode::Deferred)
+                .await?;
         }
         tx.commit().await?;
         if n > 0 {
@@ -146,7 +153,19 @@ impl<S: Store> Engine<S> {
 
     /// Runs one run forward from its `pc` until it completes, fails, parks, or waits for
     /// a plugin call (then it stays `running` with `pc` at the plugin step).
-    pub(crate) async fn drive(&self, tx: &mut S::Tx, mut run: Run, mode: PluginMode) -> Result<()> {
+    pub(crate) async fn drive(&self, tx: &mut S::Tx, run: Run, mode: PluginMode) -> Result<()> {
+        self.drive_with(tx, run, None, mode).await
+    }
+
+    /// [`Self::drive`] with the run's event when it was already read. The step rows are
+    /// written once, when the drive ends (one statement), with the run's new state.
+    async fn drive_with(
+        &self,
+        tx: &mut S::Tx,
+        mut run: Run,
+        event: Option<Event>,
+        mode: PluginMode,
+    ) -> Result<()> {
         let now = Utc::now();
         if run.started_at.is_none() {
             run.started_at = Some(now);
@@ -167,12 +186,15 @@ impl<S: Store> Engine<S> {
                 return tx.update_run(&run).await;
             }
         };
-        let event = tx
-            .event(&run.workspace_id, &run.event_id)
-            .await?
-            .ok_or_else(|| {
-                RuntimeError::Corrupt(format!("run {} has no event {}", run.id, run.event_id))
-            })?;
+        let event = match event {
+            Some(e) => e,
+            None => tx
+                .event(&run.workspace_id, &run.event_id)
+                .await?
+                .ok_or_else(|| {
+                    RuntimeError::Corrupt(format!("run {} has no event {}", run.id, run.event_id))
+                })?,
+        };
         let mut ctx = event_context(
             &event,
             now.timestamp_millis(),
@@ -193,6 +215,7 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
+        let mut steps: Vec<StepRun> = Vec::new();
         while (run.pc as usize) < plan.ops.len() {
             let op = &plan.ops[run.pc as usize];
             let compiled = &exec.ops[run.pc as usize];
@@ -246,8 +269,8 @@ impl<S: Store> Engine<S> {
                             // The step runs again when the call is back: same seq then.
                             run.state.next_seq = step.seq;
                             run.state.pending_since = step.started_at;
-                            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
-                            return tx.update_run(&run).await;
+                            steps.push(step);
+                            return end_drive(tx, &run, &steps).await;
                         }
                         StepEnd::Next => {
                             run.pc = *next as i64;
@@ -255,25 +278,25 @@ impl<S: Store> Engine<S> {
                         }
                         StepEnd::Parked => true,
                         StepEnd::Failed(message) => {
-                            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+                            steps.push(step);
                             finish_run(
                                 &mut run,
                                 RunStatus::Failed,
                                 Some(("step_failed".into(), message)),
                             );
-                            return tx.update_run(&run).await;
+                            return end_drive(tx, &run, &steps).await;
                         }
                     }
                 }
             };
-            tx.upsert_step(&run.workspace_id, &run.id, &step).await?;
+            steps.push(step);
             if parked {
                 run.status = RunStatus::Waiting;
-                return tx.update_run(&run).await;
+                return end_drive(tx, &run, &steps).await;
             }
         }
         finish_run(&mut run, RunStatus::Completed, None);
-        tx.update_run(&run).await
+        end_drive(tx, &run, &steps).await
     }
 
     async fn refresh_record(
@@ -375,6 +398,44 @@ impl<S: Store> Engine<S> {
         run.state.outputs.insert(id.to_string(), output.clone());
         ctx.steps.insert(id.to_string(), output);
     }
+}
+
+/// Writes the steps a drive executed and the run's new state.
+async fn end_drive<T: StoreTx>(tx: &mut T, run: &Run, steps: &[StepRun]) -> Result<()> {
+    if !steps.is_empty() {
+        tx.upsert_steps(&run.workspace_id, &run.id, steps).await?;
+    }
+    tx.update_run(run).await
+}
+
+/// Reads, in one statement each, the events of a batch of runs (returned by workspace and
+/// id) and their triggering records (remembered by the transaction for the drives).
+async fn prefetch<T: StoreTx>(
+    tx: &mut T,
+    runs: &[Run],
+) -> Result<HashMap<(String, String), Event>> {
+    if runs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let keys: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|r| (r.workspace_id.as_str(), r.event_id.as_str()))
+        .collect();
+    let events = tx.events(&keys).await?;
+    let records: Vec<(&str, &str, &str)> = runs
+        .iter()
+        .filter_map(|r| match (&r.object, &r.record_id) {
+            (Some(o), Some(id)) => Some((r.workspace_id.as_str(), o.as_str(), id.as_str())),
+            _ => None,
+        })
+        .collect();
+    if !records.is_empty() {
+        tx.prefetch_records(&records).await?;
+    }
+    Ok(events
+        .into_iter()
+        .map(|e| ((e.workspace_id.clone(), e.id.clone()), e))
+        .collect())
 }
 
 pub(crate) enum StepEnd {

@@ -79,21 +79,32 @@ impl<S: Store> Engine<S> {
         self.submit_events(rows).await
     }
 
-    /// Stores one event and creates the runs it triggers, inside `tx`.
-    pub(crate) async fn accept_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Accepted> {
-        if !tx.insert_event(event).await? {
-            return Ok(Accepted {
+    /// Stores events (one statement for all of them) and creates the runs each new one
+    /// triggers, inside `tx`. An event already stored (or repeated earlier in `events`) is
+    /// a duplicate and triggers nothing.
+    pub(crate) async fn accept_all_in_tx(
+        &self,
+        tx: &mut S::Tx,
+        events: &[Event],
+    ) -> Result<Vec<Accepted>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inserted = tx.insert_events(events).await?;
+        let mut out = Vec::with_capacity(events.len());
+        for (event, new) in events.iter().zip(inserted) {
+            let run_ids = if new {
+                self.dispatch_in_tx(tx, event).await?
+            } else {
+                Vec::new()
+            };
+            out.push(Accepted {
                 event_id: event.id.clone(),
-                duplicate: true,
-                run_ids: Vec::new(),
+                duplicate: !new,
+                run_ids,
             });
         }
-        let run_ids = self.dispatch_in_tx(tx, event).await?;
-        Ok(Accepted {
-            event_id: event.id.clone(),
-            duplicate: false,
-            run_ids,
-        })
+        Ok(out)
     }
 
     async fn dispatch_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Vec<String>> {

@@ -174,9 +174,7 @@ impl<S: Store> Engine<S> {
                 (None, records::deleted_events(&before, cause, now))
             }
         };
-        for e in &events {
-            self.accept_in_tx(tx, e).await?;
-        }
+        self.accept_all_in_tx(tx, &events).await?;
         Ok((record, events))
     }
 }

@@ -199,6 +199,12 @@ pub trait StoreTx: Send {
         object: &str,
         id: &str,
     ) -> impl Future<Output = Result<Option<Record>>> + Send;
+    /// Reads the records named by `keys` (workspace, object, id) in one go, so that the
+    /// following [`StoreTx::record`] calls for them cost no statement.
+    fn prefetch_records(
+        &mut self,
+        keys: &[(&str, &str, &str)],
+    ) -> impl Future<Output = Result<()>> + Send;
     fn insert_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
     fn update_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
     fn delete_record(
@@ -209,6 +215,8 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<bool>> + Send;
 
     fn event(&mut self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Event>>> + Send;
+    /// The events named by (workspace, id); absent ones are left out, order unspecified.
+    fn events(&mut self, keys: &[(&str, &str)]) -> impl Future<Output = Result<Vec<Event>>> + Send;
     fn version(
         &mut self,
         automation_id: &str,
@@ -219,6 +227,11 @@ pub trait StoreTx: Send {
 
     /// False when an event with the same workspace and id exists (idempotent acceptance).
     fn insert_event(&mut self, e: &Event) -> impl Future<Output = Result<bool>> + Send;
+
+    /// [`StoreTx::insert_event`] for several events in one statement: per event, whether
+    /// it was inserted (false when already stored or repeated earlier in `events`).
+    fn insert_events(&mut self, events: &[Event])
+    -> impl Future<Output = Result<Vec<bool>>> + Send;
 
     /// False when the run for this (workspace, automation, event) already exists.
     fn insert_run(&mut self, r: &Run) -> impl Future<Output = Result<bool>> + Send;
@@ -246,6 +259,14 @@ pub trait StoreTx: Send {
         ws: &str,
         run_id: &str,
         s: &StepRun,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// [`StoreTx::upsert_step`] for several steps of one run in one statement (a step id
+    /// given twice keeps its last row).
+    fn upsert_steps(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        steps: &[StepRun],
     ) -> impl Future<Output = Result<()>> + Send;
     fn steps(&mut self, run_id: &str) -> impl Future<Output = Result<Vec<StepRun>>> + Send;
 

@@ -16,6 +16,7 @@ use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, Store
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
+mod batch;
 mod plugins;
 mod rows;
 mod tx;
@@ -177,9 +178,9 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        Ok(SqliteTx {
-            tx: self.writer.begin_with("BEGIN IMMEDIATE").await?,
-        })
+        Ok(SqliteTx::new(
+            self.writer.begin_with("BEGIN IMMEDIATE").await?,
+        ))
     }
 
     async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {

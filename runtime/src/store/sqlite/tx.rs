@@ -1,10 +1,18 @@
 //! The SQLite write transaction ([`StoreTx`]). Every statement runs on the one writer
 //! connection inside a `BEGIN IMMEDIATE` transaction.
+//!
+//! Records read or written through the transaction are remembered for its lifetime (the
+//! writer holds the lock, so nothing else changes them): reading one again costs no
+//! statement. A written record is remembered as a read would return it (stored JSON and
+//! millisecond timestamps). Rolling back to a savepoint forgets them all.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
+use std::collections::HashMap;
+
+use super::batch::{self, RecordKey};
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
@@ -12,6 +20,36 @@ use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
+    /// Records known in this transaction (`None`: known to be absent).
+    pub(super) records: HashMap<RecordKey, Option<Record>>,
+}
+
+impl SqliteTx {
+    pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+        SqliteTx {
+            tx,
+            records: HashMap::new(),
+        }
+    }
+
+    /// Remembers `r` as a read would return it after storing `fields`.
+    fn remember_written(&mut self, r: &Record, fields: &str) -> Result<()> {
+        let stored = Record {
+            workspace_id: r.workspace_id.clone(),
+            object: r.object.clone(),
+            id: r.id.clone(),
+            fields: serde_json::from_str(fields)?,
+            created_at: parse_ts(&ts(r.created_at)),
+            updated_at: parse_ts(&ts(r.updated_at)),
+        };
+        self.records
+            .insert(record_key(&r.workspace_id, &r.object, &r.id), Some(stored));
+        Ok(())
+    }
+}
+
+fn record_key(ws: &str, object: &str, id: &str) -> RecordKey {
+    (ws.to_string(), object.to_string(), id.to_string())
 }
 
 fn opt_ts(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -42,6 +80,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.records.clear();
         sqlx::query("ROLLBACK TO request")
             .execute(&mut *self.tx)
             .await?;
@@ -150,6 +189,10 @@ impl StoreTx for SqliteTx {
     }
 
     async fn record(&mut self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
+        let key = record_key(ws, object, id);
+        if let Some(known) = self.records.get(&key) {
+            return Ok(known.clone());
+        }
         let sql = format!(
             "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id = ?"
         );
@@ -159,7 +202,31 @@ impl StoreTx for SqliteTx {
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;
-        row.as_ref().map(record).transpose()
+        let found = row.as_ref().map(record).transpose()?;
+        self.records.insert(key, found.clone());
+        Ok(found)
+    }
+
+    async fn prefetch_records(&mut self, keys: &[(&str, &str, &str)]) -> Result<()> {
+        let wanted: Vec<RecordKey> = keys
+            .iter()
+            .map(|(ws, o, id)| record_key(ws, o, id))
+            .filter(|k| !self.records.contains_key(k))
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let found = batch::records(&mut self.tx, &wanted).await?;
+        for k in wanted {
+            self.records.insert(k, None);
+        }
+        for r in found {
+            let key = record_key(&r.workspace_id, &r.object, &r.id);
+            self.records.insert(key, Some(r));
+        }
+        Ok(())
     }
 
     async fn insert_record(&mut self, r: &Record) -> Result<()> {
@@ -173,18 +240,39 @@ impl StoreTx for SqliteTx {
             .bind(ts(r.updated_at))
             .execute(&mut *self.tx)
             .await?;
+        // Forgotten rather than remembered: a new record is rarely read back in the same
+        // transaction, and parsing it back would cost every insert.
+        self.records
+            .remove(&record_key(&r.workspace_id, &r.object, &r.id));
         Ok(())
     }
 
     async fn update_record(&mut self, r: &Record) -> Result<()> {
-        sqlx::query("UPDATE records SET fields = ?, updated_at = ? WHERE workspace_id = ? AND object = ? AND id = ?")
-            .bind(Value::Object(r.fields.clone()).to_string())
+        let fields = Value::Object(r.fields.clone()).to_string();
+        let res = sqlx::query("UPDATE records SET fields = ?, updated_at = ? WHERE workspace_id = ? AND object = ? AND id = ?")
+            .bind(&fields)
             .bind(ts(r.updated_at))
             .bind(&r.workspace_id)
             .bind(&r.object)
             .bind(&r.id)
             .execute(&mut *self.tx)
             .await?;
+        let key = record_key(&r.workspace_id, &r.object, &r.id);
+        if res.rows_affected() == 1 {
+            // created_at is not written: keep the stored one if known.
+            match self.records.get(&key) {
+                Some(Some(old)) => {
+                    let mut written = r.clone();
+                    written.created_at = old.created_at;
+                    self.remember_written(&written, &fields)?;
+                }
+                _ => {
+                    self.records.remove(&key);
+                }
+            }
+        } else {
+            self.records.insert(key, None);
+        }
         Ok(())
     }
 
@@ -195,6 +283,7 @@ impl StoreTx for SqliteTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+        self.records.insert(record_key(ws, object, id), None);
         Ok(r.rows_affected() == 1)
     }
 
@@ -206,6 +295,14 @@ impl StoreTx for SqliteTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(event).transpose()
+    }
+
+    async fn events(&mut self, keys: &[(&str, &str)]) -> Result<Vec<Event>> {
+        let keys: Vec<(String, String)> = keys
+            .iter()
+            .map(|(ws, id)| (ws.to_string(), id.to_string()))
+            .collect();
+        batch::events(&mut self.tx, &keys).await
     }
 
     async fn version(&mut self, automation_id: &str, v: i64) -> Result<Option<AutomationVersion>> {
@@ -244,6 +341,10 @@ impl StoreTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_events(&mut self, events: &[Event]) -> Result<Vec<bool>> {
+        batch::insert_events(&mut self.tx, events).await
     }
 
     async fn insert_run(&mut self, r: &Run) -> Result<bool> {
@@ -366,6 +467,10 @@ impl StoreTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn upsert_steps(&mut self, ws: &str, run_id: &str, steps: &[StepRun]) -> Result<()> {
+        batch::upsert_steps(&mut self.tx, ws, run_id, steps).await
     }
 
     async fn steps(&mut self, run_id: &str) -> Result<Vec<StepRun>> {

@@ -1,0 +1,158 @@
+//! Multi-row statements of the write transaction: each statement is a round trip to the
+//! writer connection's thread, so the executor's per-run cost is the number of statements.
+//! These read or write many rows at once with the same meaning as their one-row twins in
+//! `tx.rs`. Never used outside a write transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::rows::*;
+use crate::error::Result;
+use crate::model::*;
+
+/// Rows per statement: far under SQLite's bound-variable limit for the widest row here.
+const CHUNK: usize = 200;
+
+/// The (workspace, object, id) key of a record.
+pub(super) type RecordKey = (String, String, String);
+
+fn opt_ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(ts)
+}
+
+/// The events named by (workspace, id), in one statement per chunk; absent ones are left out.
+pub(super) async fn events(
+    conn: &mut SqliteConnection,
+    keys: &[(String, String)],
+) -> Result<Vec<Event>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {EVENT_COLS} FROM events WHERE (workspace_id, id) IN ("
+        ));
+        q.push_values(chunk, |mut b, (ws, id)| {
+            b.push_bind(ws.clone()).push_bind(id.clone());
+        });
+        q.push(")");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            out.push(event(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The records named by `keys`, in one statement per chunk; absent ones are left out.
+pub(super) async fn records(
+    conn: &mut SqliteConnection,
+    keys: &[RecordKey],
+) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {RECORD_COLS} FROM records WHERE (workspace_id, object, id) IN ("
+        ));
+        q.push_values(chunk, |mut b, (ws, object, id)| {
+            b.push_bind(ws.clone())
+                .push_bind(object.clone())
+                .push_bind(id.clone());
+        });
+        q.push(")");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            out.push(record(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts events that are new by (workspace, id); returns, per event, whether it was
+/// inserted (false for one already stored, or repeated earlier in `events`).
+pub(super) async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[Event],
+) -> Result<Vec<bool>> {
+    let mut inserted: HashSet<(String, String)> = HashSet::new();
+    for chunk in events.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
+        );
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            rows.push((e, serde_json::to_string(&e.causation)?));
+        }
+        q.push_values(rows, |mut b, (e, causation)| {
+            b.push_bind(e.workspace_id.clone())
+                .push_bind(e.id.clone())
+                .push_bind(e.event_type.clone())
+                .push_bind(e.object.clone())
+                .push_bind(e.record_id.clone())
+                .push_bind(e.payload.to_string())
+                .push_bind(causation)
+                .push_bind(e.causation.len() as i64)
+                .push_bind(ts(e.created_at));
+        });
+        q.push(" ON CONFLICT (workspace_id, id) DO NOTHING RETURNING workspace_id, id");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            use sqlx::Row;
+            inserted.insert((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    // RETURNING order is unspecified: match by key, the first occurrence taking it.
+    Ok(events
+        .iter()
+        .map(|e| inserted.remove(&(e.workspace_id.clone(), e.id.clone())))
+        .collect())
+}
+
+/// Upserts the step rows of one run; a step id given twice keeps its last row, as
+/// successive one-row upserts would.
+pub(super) async fn upsert_steps(
+    conn: &mut SqliteConnection,
+    ws: &str,
+    run_id: &str,
+    steps: &[StepRun],
+) -> Result<()> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in steps.iter().enumerate() {
+        last.insert(s.id.as_str(), i);
+    }
+    let mut kept: Vec<&StepRun> = steps
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| last.get(s.id.as_str()) == Some(i))
+        .map(|(_, s)| s)
+        .collect();
+    kept.sort_by_key(|s| s.seq);
+    for chunk in kept.chunks(CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for s in chunk {
+            rows.push((*s, serde_json::to_string(&s.effects)?));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects) ",
+        );
+        q.push_values(rows, |mut b, (s, effects)| {
+            b.push_bind(ws.to_string())
+                .push_bind(run_id.to_string())
+                .push_bind(s.id.clone())
+                .push_bind(s.seq)
+                .push_bind(s.step_type.clone())
+                .push_bind(s.status.as_str())
+                .push_bind(opt_ts(s.started_at))
+                .push_bind(opt_ts(s.finished_at))
+                .push_bind(s.duration_ms)
+                .push_bind(s.input.as_ref().map(Value::to_string))
+                .push_bind(s.output.as_ref().map(Value::to_string))
+                .push_bind(s.error.clone())
+                .push_bind(effects);
+        });
+        q.push(
+            " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
+             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
+             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
