@@ -118,13 +118,20 @@ impl<S: Store> Engine<S> {
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();
         let events = prefetch(&mut tx, &runs).await?;
+        let mut ended = Vec::with_capacity(n);
         for run in runs {
             let event = events
                 .get(&(run.workspace_id.clone(), run.event_id.clone()))
                 .cloned();
-            self.drive_with(&mut tx, run, event, PluginMode::Deferred)
-                .await?;
+            ended.push(
+                self.drive_with(&mut tx, run, event, PluginMode::Deferred)
+                    .await?,
+            );
         }
+        // Nothing in the batch reads run or step rows back: write them all at once.
+        let ends: Vec<(&Run, &[StepRun])> =
+            ended.iter().map(|e| (&e.run, e.steps.as_slice())).collect();
+        tx.end_runs(&ends).await?;
         tx.commit().await?;
         if n > 0 {
             self.inner.wake_outbox.notify_one();
@@ -154,18 +161,19 @@ impl<S: Store> Engine<S> {
     /// Runs one run forward from its `pc` until it completes, fails, parks, or waits for
     /// a plugin call (then it stays `running` with `pc` at the plugin step).
     pub(crate) async fn drive(&self, tx: &mut S::Tx, run: Run, mode: PluginMode) -> Result<()> {
-        self.drive_with(tx, run, None, mode).await
+        let e = self.drive_with(tx, run, None, mode).await?;
+        tx.end_runs(&[(&e.run, e.steps.as_slice())]).await
     }
 
-    /// [`Self::drive`] with the run's event when it was already read. The step rows are
-    /// written once, when the drive ends (one statement), with the run's new state.
+    /// [`Self::drive`] with the run's event when it was already read, leaving the writes
+    /// of the run's new state and of the steps it executed to the caller (`end_runs`).
     async fn drive_with(
         &self,
         tx: &mut S::Tx,
         mut run: Run,
         event: Option<Event>,
         mode: PluginMode,
-    ) -> Result<()> {
+    ) -> Result<Ended> {
         let now = Utc::now();
         if run.started_at.is_none() {
             run.started_at = Some(now);
@@ -183,7 +191,10 @@ impl<S: Store> Engine<S> {
                     RunStatus::Failed,
                     Some(("plan_unavailable".into(), e.to_string())),
                 );
-                return tx.update_run(&run).await;
+                return Ok(Ended {
+                    run,
+                    steps: Vec::new(),
+                });
             }
         };
         let event = match event {
@@ -270,7 +281,7 @@ impl<S: Store> Engine<S> {
                             run.state.next_seq = step.seq;
                             run.state.pending_since = step.started_at;
                             steps.push(step);
-                            return end_drive(tx, &run, &steps).await;
+                            return Ok(Ended { run, steps });
                         }
                         StepEnd::Next => {
                             run.pc = *next as i64;
@@ -284,7 +295,7 @@ impl<S: Store> Engine<S> {
                                 RunStatus::Failed,
                                 Some(("step_failed".into(), message)),
                             );
-                            return end_drive(tx, &run, &steps).await;
+                            return Ok(Ended { run, steps });
                         }
                     }
                 }
@@ -292,11 +303,11 @@ impl<S: Store> Engine<S> {
             steps.push(step);
             if parked {
                 run.status = RunStatus::Waiting;
-                return end_drive(tx, &run, &steps).await;
+                return Ok(Ended { run, steps });
             }
         }
         finish_run(&mut run, RunStatus::Completed, None);
-        end_drive(tx, &run, &steps).await
+        Ok(Ended { run, steps })
     }
 
     async fn refresh_record(
@@ -400,12 +411,10 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// Writes the steps a drive executed and the run's new state.
-async fn end_drive<T: StoreTx>(tx: &mut T, run: &Run, steps: &[StepRun]) -> Result<()> {
-    if !steps.is_empty() {
-        tx.upsert_steps(&run.workspace_id, &run.id, steps).await?;
-    }
-    tx.update_run(run).await
+/// Where a drive left a run, and the steps it executed: not yet written.
+pub(crate) struct Ended {
+    run: Run,
+    steps: Vec<StepRun>,
 }
 
 /// Reads, in one statement each, the events of a batch of runs (returned by workspace and

@@ -260,14 +260,10 @@ pub trait StoreTx: Send {
         run_id: &str,
         s: &StepRun,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// [`StoreTx::upsert_step`] for several steps of one run in one statement (a step id
-    /// given twice keeps its last row).
-    fn upsert_steps(
-        &mut self,
-        ws: &str,
-        run_id: &str,
-        steps: &[StepRun],
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Ends drives of distinct runs: upserts their step rows (a step id given twice for a
+    /// run keeps its last row) and updates the runs, as [`StoreTx::upsert_step`] and
+    /// [`StoreTx::update_run`] would, in one statement each for the lot.
+    fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> impl Future<Output = Result<()>> + Send;
     fn steps(&mut self, run_id: &str) -> impl Future<Output = Result<Vec<StepRun>>> + Send;
 
     fn insert_task(&mut self, t: &Task) -> impl Future<Output = Result<()>> + Send;

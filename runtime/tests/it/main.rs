@@ -13,5 +13,6 @@ mod plugin_calls;
 mod plugin_store;
 mod records;
 mod seed;
+mod store_batch;
 mod support;
 mod workspace_schema;

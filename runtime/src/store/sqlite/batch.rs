@@ -105,36 +105,37 @@ pub(super) async fn insert_events(
         .collect())
 }
 
-/// Upserts the step rows of one run; a step id given twice keeps its last row, as
+/// Upserts the step rows of runs; a (run, step id) given twice keeps its last row, as
 /// successive one-row upserts would.
 pub(super) async fn upsert_steps(
     conn: &mut SqliteConnection,
-    ws: &str,
-    run_id: &str,
-    steps: &[StepRun],
+    ends: &[(&Run, &[StepRun])],
 ) -> Result<()> {
-    let mut last: HashMap<&str, usize> = HashMap::new();
-    for (i, s) in steps.iter().enumerate() {
-        last.insert(s.id.as_str(), i);
+    let all: Vec<(&Run, &StepRun)> = ends
+        .iter()
+        .flat_map(|(r, steps)| steps.iter().map(move |s| (*r, s)))
+        .collect();
+    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, (r, s)) in all.iter().enumerate() {
+        last.insert((r.id.as_str(), s.id.as_str()), i);
     }
-    let mut kept: Vec<&StepRun> = steps
+    let kept: Vec<(&Run, &StepRun)> = all
         .iter()
         .enumerate()
-        .filter(|(i, s)| last.get(s.id.as_str()) == Some(i))
-        .map(|(_, s)| s)
+        .filter(|(i, (r, s))| last.get(&(r.id.as_str(), s.id.as_str())) == Some(i))
+        .map(|(_, rs)| *rs)
         .collect();
-    kept.sort_by_key(|s| s.seq);
     for chunk in kept.chunks(CHUNK) {
         let mut rows = Vec::with_capacity(chunk.len());
-        for s in chunk {
-            rows.push((*s, serde_json::to_string(&s.effects)?));
+        for (r, s) in chunk {
+            rows.push((*r, *s, serde_json::to_string(&s.effects)?));
         }
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects) ",
         );
-        q.push_values(rows, |mut b, (s, effects)| {
-            b.push_bind(ws.to_string())
-                .push_bind(run_id.to_string())
+        q.push_values(rows, |mut b, (r, s, effects)| {
+            b.push_bind(r.workspace_id.clone())
+                .push_bind(r.id.clone())
                 .push_bind(s.id.clone())
                 .push_bind(s.seq)
                 .push_bind(s.step_type.clone())
@@ -151,6 +152,37 @@ pub(super) async fn upsert_steps(
             " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// [`update_run`](super::tx) for distinct runs, one statement per chunk.
+pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> Result<()> {
+    for chunk in runs.chunks(CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            rows.push((*r, serde_json::to_string(&r.state)?));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH v (id, status, pc, state, error, error_code, started_at, finished_at, duration_ms) AS (",
+        );
+        q.push_values(rows, |mut b, (r, state)| {
+            b.push_bind(r.id.clone())
+                .push_bind(r.status.as_str())
+                .push_bind(r.pc)
+                .push_bind(state)
+                .push_bind(r.error.clone())
+                .push_bind(r.error_code.clone())
+                .push_bind(opt_ts(r.started_at))
+                .push_bind(opt_ts(r.finished_at))
+                .push_bind(r.duration_ms);
+        });
+        q.push(
+            ") UPDATE runs SET status = v.status, pc = v.pc, state = v.state, error = v.error, \
+             error_code = v.error_code, started_at = v.started_at, finished_at = v.finished_at, \
+             duration_ms = v.duration_ms FROM v WHERE runs.id = v.id",
         );
         q.build().execute(&mut *conn).await?;
     }

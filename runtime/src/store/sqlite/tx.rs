@@ -469,8 +469,13 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn upsert_steps(&mut self, ws: &str, run_id: &str, steps: &[StepRun]) -> Result<()> {
-        batch::upsert_steps(&mut self.tx, ws, run_id, steps).await
+    async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
+        if ends.is_empty() {
+            return Ok(());
+        }
+        batch::upsert_steps(&mut self.tx, ends).await?;
+        let runs: Vec<&Run> = ends.iter().map(|(r, _)| *r).collect();
+        batch::update_runs(&mut self.tx, &runs).await
     }
 
     async fn steps(&mut self, run_id: &str) -> Result<Vec<StepRun>> {
