@@ -218,7 +218,8 @@ impl<S: Store> Engine<S> {
             created_at: now,
             delivered_at: None,
         };
-        tx.insert_outbox(&item).await.map_err(StepError::Fatal)?;
+        // Deferred to one statement for the batch: nothing in the transaction reads it.
+        tx.queue_outbox(&item).await.map_err(StepError::Fatal)?;
         Ok(item.id)
     }
 }

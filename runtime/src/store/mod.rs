@@ -303,6 +303,10 @@ pub trait StoreTx: Send {
     fn close_timer(&mut self, id: &str, status: &str) -> impl Future<Output = Result<bool>> + Send;
     fn cancel_timers_for_run(&mut self, run_id: &str) -> impl Future<Output = Result<()>> + Send;
 
+    /// [`StoreTx::insert_outbox`], deferred: the item is written (nothing when its
+    /// idempotency key is taken) with the other queued ones in one statement, before the
+    /// transaction commits and before any savepoint or outbox operation of the transaction.
+    fn queue_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
     /// False when an item with the same idempotency key exists (never enqueued twice).
     fn insert_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<bool>> + Send;
     /// Pending items due at `now`, oldest first; their `next_attempt_at` is pushed to

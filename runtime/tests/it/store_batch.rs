@@ -156,3 +156,57 @@ async fn records_remembered_in_a_transaction_read_as_stored() {
     }
     assert_eq!(read.fields["s"], json!("b"));
 }
+
+fn outbox_item(id: &str, key: &str) -> OutboxItem {
+    let now = Utc::now();
+    OutboxItem {
+        id: id.into(),
+        workspace_id: "w1".into(),
+        kind: OutboxKind::Slack,
+        status: OutboxStatus::Pending,
+        attempts: 0,
+        last_error: None,
+        payload: json!({"text": id}),
+        run_id: Some("r1".into()),
+        step_id: Some("s1".into()),
+        idempotency_key: key.into(),
+        next_attempt_at: now,
+        created_at: now,
+        delivered_at: None,
+    }
+}
+
+#[tokio::test]
+async fn queued_outbox_items_are_written_once_per_key_before_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("o.db")))
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.queue_outbox(&outbox_item("o1", "k1")).await.unwrap();
+    tx.queue_outbox(&outbox_item("o2", "k1")).await.unwrap();
+    tx.queue_outbox(&outbox_item("o3", "k2")).await.unwrap();
+    // A one-row insert sees the queued ones first.
+    assert!(!tx.insert_outbox(&outbox_item("o4", "k2")).await.unwrap());
+    tx.queue_outbox(&outbox_item("o5", "k3")).await.unwrap();
+    // Rolled back to a savepoint taken before it: never written.
+    tx.savepoint().await.unwrap();
+    tx.queue_outbox(&outbox_item("o6", "k4")).await.unwrap();
+    tx.rollback_to_savepoint().await.unwrap();
+    tx.queue_outbox(&outbox_item("o7", "k5")).await.unwrap();
+    tx.commit().await.unwrap();
+    let filter = OutboxFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let mut ids: Vec<String> = store
+        .outbox("w1", &filter)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec!["o1", "o3", "o5", "o7"]);
+}

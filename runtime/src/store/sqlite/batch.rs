@@ -188,3 +188,29 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
     }
     Ok(())
 }
+
+/// Inserts outbox items, skipping those whose idempotency key is taken (as successive
+/// `insert_outbox` calls would, the first of a repeated key winning).
+pub(super) async fn insert_outbox(conn: &mut SqliteConnection, items: &[OutboxItem]) -> Result<()> {
+    for chunk in items.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO outbox ({OUTBOX_COLS}) "));
+        q.push_values(chunk, |mut b, o| {
+            b.push_bind(o.id.clone())
+                .push_bind(o.workspace_id.clone())
+                .push_bind(o.kind.as_str())
+                .push_bind(o.status.as_str())
+                .push_bind(o.attempts)
+                .push_bind(o.last_error.clone())
+                .push_bind(o.payload.to_string())
+                .push_bind(o.run_id.clone())
+                .push_bind(o.step_id.clone())
+                .push_bind(o.idempotency_key.clone())
+                .push_bind(ts(o.next_attempt_at))
+                .push_bind(ts(o.created_at))
+                .push_bind(opt_ts(o.delivered_at));
+        });
+        q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -22,6 +22,8 @@ pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
     /// Records known in this transaction (`None`: known to be absent).
     pub(super) records: HashMap<RecordKey, Option<Record>>,
+    /// Outbox items queued by `queue_outbox`, written before anything that could see them.
+    outbox: Vec<OutboxItem>,
 }
 
 impl SqliteTx {
@@ -29,7 +31,17 @@ impl SqliteTx {
         SqliteTx {
             tx,
             records: HashMap::new(),
+            outbox: Vec::new(),
         }
+    }
+
+    /// Writes the queued outbox items (one statement per chunk).
+    async fn flush_outbox(&mut self) -> Result<()> {
+        if self.outbox.is_empty() {
+            return Ok(());
+        }
+        let items = std::mem::take(&mut self.outbox);
+        batch::insert_outbox(&mut self.tx, &items).await
     }
 
     /// Remembers `r` as a read would return it after storing `fields`.
@@ -61,11 +73,13 @@ fn opt_json(v: Option<&Value>) -> Option<String> {
 }
 
 impl StoreTx for SqliteTx {
-    async fn commit(self) -> Result<()> {
+    async fn commit(mut self) -> Result<()> {
+        self.flush_outbox().await?;
         Ok(self.tx.commit().await?)
     }
 
     async fn savepoint(&mut self) -> Result<()> {
+        self.flush_outbox().await?;
         sqlx::query("SAVEPOINT request")
             .execute(&mut *self.tx)
             .await?;
@@ -73,6 +87,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn release_savepoint(&mut self) -> Result<()> {
+        self.flush_outbox().await?;
         sqlx::query("RELEASE request")
             .execute(&mut *self.tx)
             .await?;
@@ -81,6 +96,7 @@ impl StoreTx for SqliteTx {
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.records.clear();
+        self.outbox.clear();
         sqlx::query("ROLLBACK TO request")
             .execute(&mut *self.tx)
             .await?;
@@ -617,7 +633,13 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
+    async fn queue_outbox(&mut self, o: &OutboxItem) -> Result<()> {
+        self.outbox.push(o.clone());
+        Ok(())
+    }
+
     async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
+        self.flush_outbox().await?;
         let sql = format!(
             "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
         );
@@ -646,6 +668,7 @@ impl StoreTx for SqliteTx {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<OutboxItem>> {
+        self.flush_outbox().await?;
         let sql = format!(
             "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
              AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) RETURNING {OUTBOX_COLS}"
@@ -660,6 +683,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
+        self.flush_outbox().await?;
         sqlx::query(
             "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE id = ?",
         )
