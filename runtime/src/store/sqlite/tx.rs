@@ -360,6 +360,11 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_events(&mut self, events: &[Event]) -> Result<Vec<bool>> {
+        // One event (every record creation): the plain insert is cheaper than a RETURNING
+        // query read back row by row.
+        if let [one] = events {
+            return Ok(vec![self.insert_event(one).await?]);
+        }
         batch::insert_events(&mut self.tx, events).await
     }
 
