@@ -119,7 +119,15 @@ fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &[Value]) -> V
         if w["code"] != STATIC_CYCLE {
             continue;
         }
-        let mut d = ApiDiagnostic::error(STATIC_CYCLE, w["message"].as_str().unwrap_or_default());
+        let message = w["message"].as_str().unwrap_or_default();
+        // A PATCH of fields and status answers both writes: one copy of each warning.
+        if warnings
+            .iter()
+            .any(|d| d.code == STATIC_CYCLE && d.message == message)
+        {
+            continue;
+        }
+        let mut d = ApiDiagnostic::error(STATIC_CYCLE, message);
         d.severity = "warning".into();
         d.notes = w["notes"]
             .as_array()

@@ -328,4 +328,13 @@ async fn writes_answer_static_trigger_cycles_as_warnings() {
         "{}",
         own.text
     );
+    // A PATCH of a field and the status answers the cycle once.
+    let both = app
+        .patch(
+            &format!("/api/v1/automations/{b_id}"),
+            &json!({"description": "closes itself", "status": "active"}),
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.text);
+    assert_eq!(codes(&both.body), ["W0307"], "{}", both.text);
 }
