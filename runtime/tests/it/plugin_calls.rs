@@ -113,15 +113,13 @@ async fn notification_count(engine: &Engine, ws: &str, user: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_plugin_does_not_hold_up_other_runs() {
-    let dir = tempfile::tempdir().unwrap();
     let plugin = FakePlugin::new(Behaviour::Sleep(Duration::from_millis(1500)));
-    let engine = open_engine_with(
-        &dir.path().join("a.db"),
-        quick_config(),
-        Some(plugin.clone()),
-    )
-    .await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    // `_dir` keeps the database's folder for the whole test.
+    let Fixture {
+        dir: _dir,
+        engine,
+        ws,
+    } = Fixture::with(quick_config(), Some(plugin.clone())).await;
     let (scorer, _) = engine
         .create_automation(&ws.id, scoring_automation())
         .await
@@ -254,15 +252,13 @@ async fn a_crash_during_a_plugin_call_makes_the_call_again_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_run_waiting_for_its_plugin_call_ends_the_step_and_applies_nothing() {
-    let dir = tempfile::tempdir().unwrap();
     let plugin = FakePlugin::new(Behaviour::Sleep(Duration::from_millis(300)));
-    let engine = open_engine_with(
-        &dir.path().join("a.db"),
-        quick_config(),
-        Some(plugin.clone()),
-    )
-    .await;
-    let ws = engine.ensure_workspace("default").await.unwrap();
+    // `_dir` keeps the database's folder for the whole test.
+    let Fixture {
+        dir: _dir,
+        engine,
+        ws,
+    } = Fixture::with(quick_config(), Some(plugin.clone())).await;
     let (scorer, _) = engine
         .create_automation(&ws.id, scoring_automation())
         .await
