@@ -1,0 +1,17 @@
+// TEMPORARY: until GET /api/v1/schema answers `events`, `custom_events` and `actions`
+// (the schema contract), events are derived from the objects and actions come from this
+// copy of the compiler's catalog. Remove once the catalog endpoint is on main.
+
+import { ActionSchema, Schema } from "./types";
+
+const ACTIONS: ActionSchema[] = [{"name":"update_field","params":[{"name":"field","type":"field_name","required":false},{"name":"value","type":"any","required":false},{"name":"fields","type":"fields","required":false}],"one_of":[["field","fields"]]},{"name":"update_record","params":[{"name":"object","type":"object_name","required":true},{"name":"id","type":"string","required":true},{"name":"fields","type":"fields","required":true}],"one_of":[]},{"name":"create_record","params":[{"name":"object","type":"object_name","required":true},{"name":"fields","type":"fields","required":true}],"one_of":[]},{"name":"create_task","params":[{"name":"subject","type":"string","required":true},{"name":"assignee","type":"string","required":false},{"name":"due","type":"date_time","required":false},{"name":"description","type":"string","required":false}],"one_of":[]},{"name":"assign_to_queue","params":[{"name":"queue_id","type":"string","required":true}],"one_of":[]},{"name":"send_email","params":[{"name":"to","type":"recipients","required":true},{"name":"subject","type":"string","required":true},{"name":"body","type":"string","required":true},{"name":"cc","type":"recipients","required":false}],"one_of":[]},{"name":"notify_user","params":[{"name":"user_id","type":"string","required":true},{"name":"message","type":"string","required":true}],"one_of":[]},{"name":"send_notification","params":[{"name":"channel","type":"choice","required":true,"choices":["slack","email","in_app"]},{"name":"message","type":"string","required":true},{"name":"target","type":"string","required":false}],"one_of":[]},{"name":"webhook","params":[{"name":"url","type":"string","required":true},{"name":"method","type":"choice","required":false,"choices":["GET","POST","PUT","PATCH","DELETE"]},{"name":"headers","type":"map","required":false},{"name":"body","type":"any","required":false},{"name":"secret","type":"string","required":false}],"one_of":[]},{"name":"human_task","params":[{"name":"title","type":"string","required":true},{"name":"assignee","type":"string","required":false},{"name":"queue","type":"string","required":false},{"name":"form","type":"form","required":false},{"name":"timeout","type":"duration","required":false},{"name":"on_timeout","type":"string","required":false}],"one_of":[["assignee","queue"]]},{"name":"wait","params":[{"name":"duration","type":"duration","required":false},{"name":"until","type":"date_time","required":false}],"one_of":[["duration","until"]]},{"name":"plugin","params":[{"name":"plugin","type":"string","required":true},{"name":"version","type":"string","required":false},{"name":"input","type":"any","required":false}],"one_of":[]}];
+
+export function withFallbacks(schema: Schema): Schema {
+  const events = schema.events ?? Object.fromEntries(
+    Object.entries(schema.objects ?? {}).map(([object, def]) => [
+      object,
+      [`${object}.created`, `${object}.updated`, `${object}.deleted`, ...Object.keys(def.fields).map((f) => `${object}.${f}_changed`)],
+    ]),
+  );
+  return { ...schema, events, custom_events: schema.custom_events ?? [], actions: schema.actions ?? ACTIONS };
+}
