@@ -13,6 +13,7 @@ use automations_compiler::check::{CheckConfig, PluginCatalog, check_automation_w
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
+use automations_compiler::print::print_dsl;
 use automations_compiler::schema::Schema;
 use automations_compiler::source::LineIndex;
 use automations_runtime::hooks::DefinitionCompiler;
@@ -38,6 +39,15 @@ pub struct CheckReport {
     /// The definition as API JSON, when it could be read at all.
     pub definition: Option<Value>,
     pub diagnostics: Vec<ApiDiagnostic>,
+}
+
+/// One definition in both canonical forms (`POST /automations/format`).
+#[derive(Debug, Clone)]
+pub struct Formatted {
+    /// The canonical `.auto` text (what `automations fmt` writes).
+    pub dsl: String,
+    /// The canonical API JSON (what `compile --emit json` prints).
+    pub definition: Value,
 }
 
 /// A definition the checker accepted (no errors), with its warnings and notes.
@@ -162,6 +172,58 @@ impl Definitions {
                 report.diagnostics,
             )),
         }
+    }
+}
+
+/// Both canonical forms of one definition body, JSON or DSL. Only syntax and shape are
+/// checked (as `fmt` does): names and types are `validate`'s business, so a definition
+/// with a typo still shows as text. Malformed JSON is a 400; a body that does not parse
+/// or lower, or holds other than one automation, a 422 with the diagnostics.
+pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
+    let index = LineIndex::new(&body.text);
+    let (automations, diagnostics, map) = match body.format {
+        BodyFormat::Json => {
+            let value: Value = serde_json::from_str(&body.text).map_err(|e| json_error(&e))?;
+            if !value.is_object() {
+                return Err(ApiError::bad_request(
+                    "invalid_body",
+                    "a definition must be a JSON object",
+                ));
+            }
+            let (automations, map, diagnostics) = lower_json_text(&body.text);
+            (automations, diagnostics, Some(map))
+        }
+        BodyFormat::Dsl => {
+            let (automations, diagnostics) = parse_dsl(&body.text);
+            (automations, diagnostics, None)
+        }
+    };
+    let mut errors: Vec<ApiDiagnostic> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| match &map {
+            Some(map) => json_diagnostic(d, map, &index),
+            None => dsl_diagnostic(d, &index),
+        })
+        .collect();
+    if errors.is_empty() && automations.len() != 1 {
+        let message = if automations.is_empty() {
+            "the text holds no automation"
+        } else {
+            "send one automation per request"
+        };
+        errors.push(ApiDiagnostic::error("E0004", message));
+    }
+    match automations.as_slice() {
+        [automation] if errors.is_empty() => Ok(Formatted {
+            dsl: print_dsl(std::slice::from_ref(automation)),
+            definition: to_json(automation),
+        }),
+        _ => Err(ApiError::unprocessable(
+            "invalid_definition",
+            format!("the definition cannot be read ({} error(s))", errors.len()),
+            errors,
+        )),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! [`app`] builds the whole HTTP application from an [`AppState`], so tests drive it
 //! in-process with `tower::ServiceExt::oneshot` and the binary serves the same router. This
-//! crate speaks HTTP and maps errors to statuses; it must never hold business rules of the
+//! crate speaks HTTP and maps errors to statuses, and serves the embedded web UI
+//! ([`web`]); it must never hold business rules of the
 //! engine (those live in automations-runtime and automations-compiler).
 
 pub mod api;
@@ -14,6 +15,7 @@ pub mod plugins;
 pub mod schemas;
 pub mod serve;
 pub mod state;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -39,7 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(api::openapi::openapi_json))
         .route("/metrics", get(api::metrics::metrics))
         .nest("/api/v1", api::v1_routes())
-        .fallback(not_found)
+        .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
@@ -71,10 +73,6 @@ fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> axum::resp
         .or_else(|| detail.downcast_ref::<&str>().copied())
         .unwrap_or("panic");
     ApiError::internal(format!("handler panicked: {message}")).into_response()
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route".into())
 }
 
 async fn method_not_allowed() -> ApiError {

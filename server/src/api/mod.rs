@@ -7,6 +7,7 @@
 pub mod automations;
 pub mod events;
 pub mod extract;
+pub mod format;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
@@ -38,6 +39,7 @@ pub fn v1_routes() -> Router<AppState> {
             get(automations::list).post(automations::create),
         )
         .route("/automations/validate", post(automations::validate))
+        .route("/automations/format", post(format::format))
         .route(
             "/automations/{id}",
             get(automations::get_one)

@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    automations, events, health, metrics, outbox, plugins, records, runs, sandbox, schema, tasks,
-    testrun,
+    automations, events, format, health, metrics, outbox, plugins, records, runs, sandbox, schema,
+    tasks, testrun,
 };
 use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
 
@@ -28,6 +28,7 @@ use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
         automations::set_status,
         automations::versions,
         automations::validate,
+        format::format,
         automations::promote,
         testrun::test,
         runs::list,

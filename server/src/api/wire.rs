@@ -312,3 +312,12 @@ pub struct RecordPath {
     /// The record's id.
     pub id: String,
 }
+
+/// What `POST /automations/format` answers: the definition in both canonical forms.
+#[derive(Serialize, ToSchema)]
+pub struct FormattedDoc {
+    /// The canonical `.auto` text.
+    pub dsl: String,
+    /// The canonical API JSON.
+    pub definition: Value,
+}

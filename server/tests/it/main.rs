@@ -14,3 +14,4 @@ mod records;
 mod runs;
 mod schema;
 mod support;
+mod web;

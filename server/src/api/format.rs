@@ -1,0 +1,26 @@
+//! `POST /automations/format`: one definition in both canonical forms, so that a client
+//! (the web UI's DSL tab) shows the compiler's `.auto` text for a JSON definition and reads
+//! edited text back as JSON. Nothing is stored; the body is JSON or `text/plain` DSL.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+use super::extract::TextOrJson;
+use crate::auth::{Principal, Scope};
+use crate::definitions;
+use crate::error::ApiResult;
+
+/// The canonical `.auto` text and API JSON of a definition (JSON, or DSL as text/plain).
+/// Only syntax and shape are checked; `validate` reports names and types. The DSL carries
+/// no `layout`: a client that keeps node positions merges them back.
+#[utoipa::path(post, path = "/api/v1/automations/format", tag = "automations",
+    request_body(content = Object, description = "A definition (JSON, or DSL as text/plain)"),
+    responses((status = 200, description = "`dsl` and `definition`", body = crate::api::wire::FormattedDoc),
+        (status = 400, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn format(principal: Principal, body: TextOrJson) -> ApiResult<Json<Value>> {
+    principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
+    let formatted = definitions::format(&body)?;
+    Ok(Json(
+        json!({ "dsl": formatted.dsl, "definition": formatted.definition }),
+    ))
+}

@@ -1,0 +1,201 @@
+//! The embedded web UI at `/` (SPA fallback, assets, headers) and `POST
+//! /automations/format`, the JSON <-> DSL conversion its DSL tab uses.
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN, TestApp};
+
+#[tokio::test]
+async fn pages_answer_the_ui_and_the_api_keeps_json_404s() {
+    let app = TestApp::new().await;
+    for path in [
+        "/",
+        "/automations/new",
+        "/automations/aut_1/edit",
+        "/tasks",
+        "/sandbox?x=1",
+    ] {
+        let answer = app.call(Method::GET, path, None, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert!(
+            answer.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert!(answer.text.contains("<div id=\"root\">"), "{path}");
+        assert_eq!(answer.headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(answer.headers[header::REFERRER_POLICY], "no-referrer");
+    }
+    // The API, other methods and missing files keep the JSON 404.
+    for (method, path) in [
+        (Method::GET, "/api/v1/nothing-here"),
+        (Method::GET, "/api"),
+        (Method::POST, "/automations"),
+        (Method::GET, "/assets/missing.js"),
+        (Method::GET, "/logo.png"),
+    ] {
+        let answer = app.call(method.clone(), path, Some(ADMIN), None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(answer.error_code(), "not_found", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn assets_named_by_the_page_are_served_with_their_type_and_cached() {
+    let app = TestApp::new().await;
+    let index = app.call(Method::GET, "/", None, None).await.text;
+    let assets: Vec<&str> = index
+        .split('"')
+        .filter(|p| p.starts_with("/assets/"))
+        .collect();
+    assert!(assets.iter().any(|a| a.ends_with(".js")), "{index}");
+    assert!(assets.iter().any(|a| a.ends_with(".css")), "{index}");
+    for asset in assets {
+        let answer = app.call(Method::GET, asset, None, None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{asset}");
+        let expected = if asset.ends_with(".js") {
+            "text/javascript; charset=utf-8"
+        } else {
+            "text/css; charset=utf-8"
+        };
+        assert_eq!(answer.headers[header::CONTENT_TYPE], expected);
+        assert!(
+            answer.headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert!(
+            answer.text.len() > 1000,
+            "{asset} is {} bytes",
+            answer.text.len()
+        );
+    }
+    let icon = app.call(Method::GET, "/favicon.svg", None, None).await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.headers[header::CONTENT_TYPE], "image/svg+xml");
+}
+
+fn examples() -> Vec<(String, Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let value: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            if value.get("trigger").is_some() {
+                out.push((path.display().to_string(), value));
+            }
+        }
+    }
+    assert!(out.len() >= 9, "examples: {}", out.len());
+    out
+}
+
+#[tokio::test]
+async fn format_turns_every_example_into_dsl_and_back() {
+    let app = TestApp::new().await;
+    for (name, definition) in examples() {
+        let from_json = app.post("/api/v1/automations/format", &definition).await;
+        assert_eq!(
+            from_json.status,
+            StatusCode::OK,
+            "{name}: {}",
+            from_json.text
+        );
+        assert_eq!(
+            from_json.body["definition"], definition,
+            "{name} is canonical JSON"
+        );
+        let dsl = from_json.body["dsl"].as_str().unwrap();
+        assert!(dsl.starts_with("automation \""), "{name}: {dsl}");
+        let from_dsl = app
+            .post_raw("/api/v1/automations/format", "text/plain", dsl)
+            .await;
+        assert_eq!(from_dsl.status, StatusCode::OK, "{name}: {}", from_dsl.text);
+        assert_eq!(
+            from_dsl.body["definition"], definition,
+            "{name} through DSL"
+        );
+        assert_eq!(from_dsl.body["dsl"], dsl, "{name}: the DSL is canonical");
+    }
+}
+
+#[tokio::test]
+async fn format_keeps_typos_and_reports_what_cannot_be_read() {
+    let app = TestApp::new().await;
+    // Names are validate's business: a typo still formats.
+    let typo = json!({"name": "t", "trigger": {"event": "case.created", "conditions": "priorty == 'critical'"}, "actions": []});
+    let answer = app.post("/api/v1/automations/format", &typo).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert!(
+        answer.body["dsl"]
+            .as_str()
+            .unwrap()
+            .contains("if priorty == \"critical\"")
+    );
+
+    let broken = "automation \"a\" {\n  when case.created\n  if priority ==\n  do {}\n}\n";
+    let answer = app
+        .post_raw("/api/v1/automations/format", "text/plain", broken)
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error_code(), "invalid_definition");
+    let first = &answer.body["error"]["diagnostics"][0];
+    assert!(first["line"].as_u64().is_some(), "{first}");
+
+    let two = "automation \"a\" { when case.created do {} }\nautomation \"b\" { when case.created do {} }\n";
+    let answer = app
+        .post_raw("/api/v1/automations/format", "text/plain", two)
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.body["error"]["diagnostics"][0]["code"], "E0004");
+
+    let answer = app
+        .post_raw(
+            "/api/v1/automations/format",
+            "application/json",
+            "{\"name\": ",
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.error_code(), "malformed_json");
+
+    let shape =
+        json!({"name": "x", "trigger": {"event": "case.created"}, "actions": [{"type": 5}]});
+    let answer = app.post("/api/v1/automations/format", &shape).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        answer.body["error"]["diagnostics"][0]["pointer"],
+        "/actions/0/type"
+    );
+
+    let anonymous = app
+        .call(
+            Method::POST,
+            "/api/v1/automations/format",
+            None,
+            Some(("application/json", typo.to_string().into_bytes())),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
