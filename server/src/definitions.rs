@@ -41,13 +41,16 @@ pub struct CheckReport {
     pub diagnostics: Vec<ApiDiagnostic>,
 }
 
-/// One definition in both canonical forms (`POST /automations/format`).
+/// One definition in both canonical forms (`POST /automations/format`), or why the text
+/// cannot be read as one.
 #[derive(Debug, Clone)]
 pub struct Formatted {
-    /// The canonical `.auto` text (what `automations fmt` writes).
-    pub dsl: String,
-    /// The canonical API JSON (what `compile --emit json` prints).
-    pub definition: Value,
+    /// The canonical `.auto` text (what `automations fmt` writes); None when unreadable.
+    pub dsl: Option<String>,
+    /// The canonical API JSON (what `compile --emit json` prints); None when unreadable.
+    pub definition: Option<Value>,
+    /// The syntax and shape errors that kept it from being read.
+    pub diagnostics: Vec<ApiDiagnostic>,
 }
 
 /// A definition the checker accepted (no errors), with its warnings and notes.
@@ -178,7 +181,8 @@ impl Definitions {
 /// Both canonical forms of one definition body, JSON or DSL. Only syntax and shape are
 /// checked (as `fmt` does): names and types are `validate`'s business, so a definition
 /// with a typo still shows as text. Malformed JSON is a 400; a body that does not parse
-/// or lower, or holds other than one automation, a 422 with the diagnostics.
+/// or lower, or holds other than one automation, answers its diagnostics (as `validate`
+/// does: an editor asks while the user types, so an unreadable text is no failed request).
 pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
     let index = LineIndex::new(&body.text);
     let (automations, diagnostics, map) = match body.format {
@@ -214,17 +218,18 @@ pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
         };
         errors.push(ApiDiagnostic::error("E0004", message));
     }
-    match automations.as_slice() {
-        [automation] if errors.is_empty() => Ok(Formatted {
-            dsl: print_dsl(std::slice::from_ref(automation)),
-            definition: to_json(automation),
-        }),
-        _ => Err(ApiError::unprocessable(
-            "invalid_definition",
-            format!("the definition cannot be read ({} error(s))", errors.len()),
-            errors,
-        )),
-    }
+    Ok(match automations.as_slice() {
+        [automation] if errors.is_empty() => Formatted {
+            dsl: Some(print_dsl(std::slice::from_ref(automation))),
+            definition: Some(to_json(automation)),
+            diagnostics: Vec::new(),
+        },
+        _ => Formatted {
+            dsl: None,
+            definition: None,
+            diagnostics: errors,
+        },
+    })
 }
 
 fn check_json(

@@ -151,6 +151,9 @@ const tests = [
     name: "typo diagnostic with a suggestion applied by a click",
     async fn({ page, url }) {
       await signIn(page, url, "/automations/new");
+      // A new, empty definition already has its DSL text (and no console error).
+      await page.getByRole("tab", { name: "DSL" }).click();
+      await eventually(async () => (await page.getByLabel("DSL", { exact: true }).inputValue()).startsWith("automation"), "DSL of an empty definition");
       await page.getByRole("tab", { name: "Form" }).click();
       await page.getByLabel("Name").fill("Typo check");
       await page.getByLabel("Trigger event").selectOption("case.created");
@@ -304,6 +307,27 @@ const tests = [
       await page.keyboard.press("Tab");
       const focused = await page.evaluate(() => document.activeElement?.textContent);
       check(focused && focused.length > 0, "a control has focus after Tab");
+    },
+  },
+  {
+    name: "long lists page with the API cursors",
+    async fn({ page, url, api }) {
+      for (let i = 0; i < 30; i += 1) {
+        const made = await api("POST", "/automations", {
+          name: `Bulk ${String(i).padStart(2, "0")}`,
+          trigger: { event: "lead.created" },
+          actions: [{ type: "update_field", params: { field: "status", value: "working" } }],
+        });
+        check(made.status === 201, `bulk ${i}: ${made.status}`);
+      }
+      const total = (await api("GET", "/automations?limit=500")).data.items.length;
+      await signIn(page, url);
+      const rows = page.locator("table.list tbody tr");
+      await eventually(async () => (await rows.count()) === 25, "a first page of 25");
+      await page.getByRole("button", { name: "Load more" }).click();
+      await eventually(async () => (await rows.count()) === Math.min(total, 50), `${Math.min(total, 50)} rows`);
+      await page.getByLabel("Status filter").selectOption("active");
+      await eventually(async () => (await rows.filter({ hasText: "Bulk" }).count()) === 0, "drafts filtered out");
     },
   },
 ];

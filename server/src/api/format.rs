@@ -11,16 +11,19 @@ use crate::definitions;
 use crate::error::ApiResult;
 
 /// The canonical `.auto` text and API JSON of a definition (JSON, or DSL as text/plain).
-/// Only syntax and shape are checked; `validate` reports names and types. The DSL carries
-/// no `layout`: a client that keeps node positions merges them back.
+/// Only syntax and shape are checked; `validate` reports names and types. Text that
+/// cannot be read answers `dsl` and `definition` null with the diagnostics. The builder's
+/// `layout` goes through the DSL's `layout { ... }` both ways.
 #[utoipa::path(post, path = "/api/v1/automations/format", tag = "automations",
     request_body(content = Object, description = "A definition (JSON, or DSL as text/plain)"),
-    responses((status = 200, description = "`dsl` and `definition`", body = crate::api::wire::FormattedDoc),
-        (status = 400, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "`dsl`, `definition` and the diagnostics", body = crate::api::wire::FormattedDoc),
+        (status = 400, body = crate::error::ErrorBody)))]
 pub async fn format(principal: Principal, body: TextOrJson) -> ApiResult<Json<Value>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
     let formatted = definitions::format(&body)?;
-    Ok(Json(
-        json!({ "dsl": formatted.dsl, "definition": formatted.definition }),
-    ))
+    Ok(Json(json!({
+        "dsl": formatted.dsl,
+        "definition": formatted.definition,
+        "diagnostics": formatted.diagnostics,
+    })))
 }

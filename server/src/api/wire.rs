@@ -313,11 +313,13 @@ pub struct RecordPath {
     pub id: String,
 }
 
-/// What `POST /automations/format` answers: the definition in both canonical forms.
+/// What `POST /automations/format` answers: the definition in both canonical forms, or
+/// (both null) the syntax and shape errors that kept it from being read.
 #[derive(Serialize, ToSchema)]
 pub struct FormattedDoc {
     /// The canonical `.auto` text.
-    pub dsl: String,
+    pub dsl: Option<String>,
     /// The canonical API JSON.
-    pub definition: Value,
+    pub definition: Option<Value>,
+    pub diagnostics: Vec<ApiDiagnostic>,
 }

@@ -126,6 +126,26 @@ async fn format_turns_every_example_into_dsl_and_back() {
 }
 
 #[tokio::test]
+async fn format_keeps_the_builder_layout_through_the_dsl() {
+    let app = TestApp::new().await;
+    let definition = json!({
+        "name": "Laid out",
+        "status": "draft",
+        "trigger": {"event": "case.created"},
+        "actions": [{"type": "assign_to_queue", "params": {"queue_id": "q"}}],
+        "layout": {"trigger": {"x": -40, "y": 0}, "steps": {"step_1": {"x": 105.5, "y": 240}}}
+    });
+    let answer = app.post("/api/v1/automations/format", &definition).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let dsl = answer.body["dsl"].as_str().unwrap();
+    assert!(dsl.contains("layout {"), "{dsl}");
+    let back = app
+        .post_raw("/api/v1/automations/format", "text/plain", dsl)
+        .await;
+    assert_eq!(back.body["definition"], definition, "{}", back.text);
+}
+
+#[tokio::test]
 async fn format_keeps_typos_and_reports_what_cannot_be_read() {
     let app = TestApp::new().await;
     // Names are validate's business: a typo still formats.
@@ -139,31 +159,26 @@ async fn format_keeps_typos_and_reports_what_cannot_be_read() {
             .contains("if priorty == \"critical\"")
     );
 
+    // What cannot be read answers its diagnostics (the DSL tab asks while the user types).
+    let unreadable = |answer: &crate::support::Answer| {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.body["dsl"], Value::Null);
+        assert_eq!(answer.body["definition"], Value::Null);
+        answer.body["diagnostics"][0].clone()
+    };
     let broken = "automation \"a\" {\n  when case.created\n  if priority ==\n  do {}\n}\n";
     let answer = app
         .post_raw("/api/v1/automations/format", "text/plain", broken)
         .await;
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.error_code(), "invalid_definition");
-    let first = &answer.body["error"]["diagnostics"][0];
-    assert!(first["line"].as_u64().is_some(), "{first}");
+    let first = unreadable(&answer);
+    assert_eq!(first["code"], "E0001", "{first}");
+    assert_eq!(first["line"], 4, "{first}");
 
     let two = "automation \"a\" { when case.created do {} }\nautomation \"b\" { when case.created do {} }\n";
     let answer = app
         .post_raw("/api/v1/automations/format", "text/plain", two)
         .await;
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(answer.body["error"]["diagnostics"][0]["code"], "E0004");
+    assert_eq!(unreadable(&answer)["code"], "E0004");
 
     let answer = app
         .post_raw(
@@ -178,16 +193,7 @@ async fn format_keeps_typos_and_reports_what_cannot_be_read() {
     let shape =
         json!({"name": "x", "trigger": {"event": "case.created"}, "actions": [{"type": 5}]});
     let answer = app.post("/api/v1/automations/format", &shape).await;
-    assert_eq!(
-        answer.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        answer.text
-    );
-    assert_eq!(
-        answer.body["error"]["diagnostics"][0]["pointer"],
-        "/actions/0/type"
-    );
+    assert_eq!(unreadable(&answer)["pointer"], "/actions/0/type");
 
     let anonymous = app
         .call(

@@ -1,6 +1,7 @@
 // The DSL view: the canonical `.auto` text of the definition from the server's printer,
 // editable, with the compiler's diagnostics at their line and column. An edit that reads
-// as an automation becomes the definition the other views show (its layout kept).
+// as an automation becomes the definition the other views show (node positions included:
+// the DSL's `layout { ... }` carries them).
 
 import { useEffect, useRef, useState } from "react";
 import { ApiError, describeError, request } from "../api";
@@ -9,8 +10,9 @@ import { lineRange } from "../model/validation";
 import { CodeField, DiagnosticList } from "./CodeField";
 
 interface FormatAnswer {
-  dsl: string;
-  definition: Definition;
+  dsl: string | null;
+  definition: Definition | null;
+  diagnostics: Diagnostic[];
 }
 
 interface ValidateAnswer {
@@ -43,6 +45,12 @@ export function DslEditor({ def, setDef }: { def: Definition; setDef: (def: Defi
     request<FormatAnswer>("/automations/format", { method: "POST", body: def })
       .then(({ data }) => {
         if (!live) return;
+        if (data.dsl === null) {
+          // Not readable as an automation yet (no trigger event, a broken template, ...).
+          setProblem({ message: "The definition cannot be shown as DSL text yet:", diagnostics: data.diagnostics });
+          setText((t) => t ?? "");
+          return;
+        }
         setText(data.dsl);
         setProblem(null);
         setDiagnostics([]);
@@ -72,10 +80,8 @@ export function DslEditor({ def, setDef }: { def: Definition; setDef: (def: Defi
         setDiagnostics(data.diagnostics);
         setProblem(null);
         if (data.definition) {
-          const merged: Definition = { ...data.definition };
-          if (def.layout !== undefined) merged.layout = def.layout;
-          fromDsl.current = merged;
-          setDef(merged);
+          fromDsl.current = data.definition;
+          setDef(data.definition);
         }
       } catch (e) {
         if (mine === seq.current) setProblem({ message: describeError(e), diagnostics: e instanceof ApiError ? e.diagnostics : [] });
@@ -102,7 +108,7 @@ export function DslEditor({ def, setDef }: { def: Definition; setDef: (def: Defi
         located={located}
         rows={Math.max(12, text.split("\n").length + 2)}
         checking={checking}
-        hint="The canonical .auto text of this automation (as `automations fmt` writes it). Edits here change the form and the builder."
+        hint="The canonical .auto text of this automation, as automations fmt writes it. Edits here change the form and the builder."
       />
     </div>
   );
