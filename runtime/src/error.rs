@@ -29,6 +29,10 @@ pub enum RuntimeError {
     /// did not fail (the server answers 409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A write made against a version that is no longer the current one (`If-Match`),
+    /// found inside the write transaction (the server answers 409).
+    #[error("version {expected} is stale: the current version is {current}")]
+    Stale { expected: i64, current: i64 },
     /// A request that makes no sense in the current state of things (400).
     #[error("bad request: {0}")]
     BadRequest(String),

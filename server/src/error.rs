@@ -273,6 +273,7 @@ impl From<automations_runtime::RuntimeError> for ApiError {
                 ApiError::unprocessable("invalid_definition", message, diagnostics)
             }
             E::Conflict(message) => ApiError::Conflict(message),
+            stale @ E::Stale { .. } => ApiError::Conflict(stale.to_string()),
             E::BadRequest(message) => ApiError::bad_request("bad_request", message),
             other => ApiError::internal(other),
         }

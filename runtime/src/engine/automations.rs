@@ -50,17 +50,23 @@ impl<S: Store> Engine<S> {
         id: &str,
         definition: Value,
     ) -> Result<(Automation, Vec<Value>)> {
+        self.update_automation_at(ws, id, definition, None).await
+    }
+
+    /// [`Self::update_automation`] when the current version is still `expected` (the
+    /// caller's `If-Match`), compared inside the write transaction: of concurrent writers
+    /// that saw the same version exactly one succeeds, the others get [`RuntimeError::Stale`].
+    pub async fn update_automation_at(
+        &self,
+        ws: &str,
+        id: &str,
+        definition: Value,
+        expected: Option<i64>,
+    ) -> Result<(Automation, Vec<Value>)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let mut tx = self.inner.store.begin().await?;
-        let mut a = tx
-            .automation(ws, id)
-            .await?
-            .ok_or_else(|| RuntimeError::not_found("automation", id))?;
-        if a.status == AutomationStatus::Archived {
-            return Err(RuntimeError::Conflict(format!(
-                "automation {id} is archived and read-only"
-            )));
-        }
+        let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
+        reject_archived(&a)?;
         a.current_version += 1;
         a.name = compiled.name.clone();
         a.status = compiled.status;
@@ -114,11 +120,21 @@ impl<S: Store> Engine<S> {
         id: &str,
         status: AutomationStatus,
     ) -> Result<(Automation, Vec<Value>)> {
+        self.change_automation_status_at(ws, id, status, None).await
+    }
+
+    /// [`Self::change_automation_status`] when the current version is still `expected`,
+    /// compared inside the write transaction (a status change makes no version, so only
+    /// edits in between make it stale).
+    pub async fn change_automation_status_at(
+        &self,
+        ws: &str,
+        id: &str,
+        status: AutomationStatus,
+        expected: Option<i64>,
+    ) -> Result<(Automation, Vec<Value>)> {
         let mut tx = self.inner.store.begin().await?;
-        let mut a = tx
-            .automation(ws, id)
-            .await?
-            .ok_or_else(|| RuntimeError::not_found("automation", id))?;
+        let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
         if a.status == AutomationStatus::Archived && status != AutomationStatus::Archived {
             return Err(RuntimeError::Conflict(format!(
                 "automation {id} is archived and read-only"
@@ -205,29 +221,76 @@ impl<S: Store> Engine<S> {
     /// Makes a sandbox automation live: a new version of the live automation it shadows, or
     /// a new live automation. Returns the live automation.
     pub async fn promote(&self, ws: &str, id: &str) -> Result<Automation> {
-        let sandbox = self.automation(ws, id).await?;
-        if sandbox.environment != EnvironmentKind::Sandbox {
-            return Err(RuntimeError::Conflict(format!(
-                "automation {id} is not a sandbox automation"
-            )));
-        }
-        let mut def = self.automation_definition(ws, id).await?.definition;
-        if let Value::Object(m) = &mut def {
-            m.insert("environment".into(), json!("live"));
-        }
-        let live = match &sandbox.shadows_id {
-            Some(live_id) => self.update_automation(ws, live_id, def).await?.0,
-            None => {
-                let (live, _) = self.create_automation(ws, def).await?;
-                let mut tx = self.inner.store.begin().await?;
-                let mut s = sandbox.clone();
-                s.shadows_id = Some(live.id.clone());
-                tx.update_automation(&s).await?;
-                tx.commit().await?;
-                live
+        self.promote_at(ws, id, None).await
+    }
+
+    /// [`Self::promote`] when the sandbox automation's current version is still `expected`.
+    /// Which live automation it shadows is read and written in the one write transaction,
+    /// so concurrent promotes of an unshadowed sandbox make one live automation, not two.
+    pub async fn promote_at(
+        &self,
+        ws: &str,
+        id: &str,
+        expected: Option<i64>,
+    ) -> Result<Automation> {
+        // A promote racing an edit of the sandbox compiles again (a bounded number of times).
+        for _ in 0..8 {
+            let sandbox = self.automation(ws, id).await?;
+            if sandbox.environment != EnvironmentKind::Sandbox {
+                return Err(RuntimeError::Conflict(format!(
+                    "automation {id} is not a sandbox automation"
+                )));
             }
-        };
-        Ok(live)
+            check_version(&sandbox, expected)?;
+            let mut def = self.automation_definition(ws, id).await?.definition;
+            if let Value::Object(m) = &mut def {
+                m.insert("environment".into(), json!("live"));
+            }
+            let compiled = self.inner.compiler.compile(ws, &def)?;
+            let mut tx = self.inner.store.begin().await?;
+            let mut s = current_in_tx(&mut tx, ws, id, expected).await?;
+            if s.current_version != sandbox.current_version {
+                continue;
+            }
+            let live = match &s.shadows_id {
+                Some(live_id) => {
+                    let mut a = current_in_tx(&mut tx, ws, live_id, None).await?;
+                    reject_archived(&a)?;
+                    a.current_version += 1;
+                    a.name = compiled.name.clone();
+                    a.status = compiled.status;
+                    a.environment = compiled.environment;
+                    a.updated_at = Utc::now();
+                    tx.update_automation(&a).await?;
+                    a
+                }
+                None => {
+                    let now = Utc::now();
+                    let a = Automation {
+                        id: new_id("aut"),
+                        workspace_id: ws.to_string(),
+                        name: compiled.name.clone(),
+                        status: compiled.status,
+                        environment: compiled.environment,
+                        current_version: 1,
+                        shadows_id: None,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    tx.insert_automation(&a).await?;
+                    s.shadows_id = Some(a.id.clone());
+                    tx.update_automation(&s).await?;
+                    a
+                }
+            };
+            return Ok(self
+                .commit_version(tx, live, def, compiled, "automation.promote")
+                .await?
+                .0);
+        }
+        Err(RuntimeError::Conflict(format!(
+            "automation {id} kept changing while it was promoted; try again"
+        )))
     }
 
     /// Reloads every active automation and swaps in a fresh dispatch index.
@@ -351,6 +414,41 @@ impl<S: Store> Engine<S> {
     ) -> Result<Arc<Plan>> {
         Ok(self.exec_plan_in_tx(tx, id, version).await?.plan.clone())
     }
+}
+
+/// The automation as the open write transaction sees it, when its version is `expected`.
+async fn current_in_tx<T: StoreTx>(
+    tx: &mut T,
+    ws: &str,
+    id: &str,
+    expected: Option<i64>,
+) -> Result<Automation> {
+    let a = tx
+        .automation(ws, id)
+        .await?
+        .ok_or_else(|| RuntimeError::not_found("automation", id))?;
+    check_version(&a, expected)?;
+    Ok(a)
+}
+
+fn check_version(a: &Automation, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != a.current_version => Err(RuntimeError::Stale {
+            expected: v,
+            current: a.current_version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn reject_archived(a: &Automation) -> Result<()> {
+    if a.status == AutomationStatus::Archived {
+        return Err(RuntimeError::Conflict(format!(
+            "automation {} is archived and read-only",
+            a.id
+        )));
+    }
+    Ok(())
 }
 
 fn version_row(a: &Automation, definition: Value) -> AutomationVersion {

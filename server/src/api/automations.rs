@@ -76,22 +76,24 @@ async fn current_response(
 }
 
 /// Checks `body` against the caller's workspace (schema and plugins) and stores it as the
-/// next version of `id`; returns the warnings.
+/// next version of `id` when its version is still `expected`; returns the automation as
+/// written and the warnings.
 async fn store_new_version(
     state: &AppState,
     principal: &Principal,
     id: &str,
     body: &TextOrJson,
-) -> ApiResult<Vec<ApiDiagnostic>> {
+    expected: Option<i64>,
+) -> ApiResult<(Automation, Vec<ApiDiagnostic>)> {
     let ws = &principal.workspace_id;
     let accepted = state
         .definitions()
         .read(ws, body, plugin_catalog(state, principal).as_ref())?;
-    let (_, engine_warnings) = state
+    let (a, engine_warnings) = state
         .engine()
-        .update_automation(ws, id, accepted.definition)
+        .update_automation_at(ws, id, accepted.definition, expected)
         .await?;
-    Ok(with_engine_warnings(accepted.warnings, &engine_warnings))
+    Ok((a, with_engine_warnings(accepted.warnings, &engine_warnings)))
 }
 
 /// The answer to a write (create, update, status change): the automation as stored, with
@@ -150,23 +152,24 @@ fn with_etag(status: StatusCode, a: &Automation, body: Value) -> Response {
     response
 }
 
-/// 409 when `If-Match` names another version than the current one.
-fn check_if_match(headers: &HeaderMap, a: &Automation) -> ApiResult<()> {
+/// The version an `If-Match` header names: `None` without the header or for `*`. A tag
+/// that names no version of this automation can never match: 409 at once. The engine
+/// compares the version again inside its write transaction, where it decides.
+fn if_match(headers: &HeaderMap, a: &Automation) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(());
+        return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
-        return Ok(());
+        return Ok(None);
     }
     let wanted = text.trim_start_matches("W/").trim_matches('"');
-    if wanted == a.current_version.to_string() {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict(format!(
+    match wanted.parse::<i64>() {
+        Ok(v) if v == a.current_version => Ok(Some(v)),
+        _ => Err(ApiError::Conflict(format!(
             "If-Match {text} is stale: the current version is {}",
             a.current_version
-        )))
+        ))),
     }
 }
 
@@ -299,9 +302,9 @@ pub async fn replace(
     principal.require(Scope::AutomationsWrite)?;
     let ws = &principal.workspace_id;
     let existing = state.engine().automation(ws, &id).await?;
-    check_if_match(&headers, &existing)?;
+    let expected = if_match(&headers, &existing)?;
     reject_archived(&existing)?;
-    let warnings = store_new_version(&state, &principal, &id, &body).await?;
+    let (_, warnings) = store_new_version(&state, &principal, &id, &body, expected).await?;
     written_response(&state, ws, &id, StatusCode::OK, warnings).await
 }
 
@@ -326,8 +329,6 @@ pub async fn patch(
             "a PATCH body must be a JSON object",
         ));
     };
-    let (existing, definition) = current(&state, ws, &id).await?;
-    check_if_match(&headers, &existing)?;
     let status = match fields.remove("status") {
         None => None,
         Some(Value::String(s)) => Some(parse_status(&s)?),
@@ -338,26 +339,56 @@ pub async fn patch(
             ));
         }
     };
+    let existing = state.engine().automation(ws, &id).await?;
+    let mut expected = if_match(&headers, &existing)?;
     let mut warnings = Vec::new();
     if !fields.is_empty() {
+        let written = patch_fields(&state, &principal, &id, &fields, expected).await?;
+        expected = Some(written.0.current_version);
+        warnings = written.1;
+    }
+    if let Some(status) = status {
+        let (_, engine_warnings) = state
+            .engine()
+            .change_automation_status_at(ws, &id, status, expected)
+            .await?;
+        warnings = with_engine_warnings(warnings, &engine_warnings);
+    }
+    written_response(&state, ws, &id, StatusCode::OK, warnings).await
+}
+
+/// Stores the current definition with `fields` replaced as a new version. The merge is
+/// made on the version read, and written only if that version is still current: with
+/// `expected` (If-Match) a concurrent edit makes it 409; without, the merge is made again on
+/// the newer version, so no concurrent edit is lost either way.
+async fn patch_fields(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    fields: &Map<String, Value>,
+    expected: Option<i64>,
+) -> ApiResult<(Automation, Vec<ApiDiagnostic>)> {
+    let ws = &principal.workspace_id;
+    let mut last = None;
+    for _ in 0..16 {
+        let (existing, definition) = current(state, ws, id).await?;
         reject_archived(&existing)?;
         let mut merged = definition.as_object().cloned().unwrap_or_default();
-        merged.extend(fields);
+        merged.extend(fields.clone());
         let text = serde_json::to_string(&Value::Object(merged)).map_err(ApiError::internal)?;
         let body = TextOrJson {
             text,
             format: super::extract::BodyFormat::Json,
         };
-        warnings = store_new_version(&state, &principal, &id, &body).await?;
+        let base = expected.unwrap_or(existing.current_version);
+        match store_new_version(state, principal, id, &body, Some(base)).await {
+            Err(ApiError::Conflict(message)) if expected.is_none() => last = Some(message),
+            other => return other,
+        }
     }
-    if let Some(status) = status {
-        let (_, engine_warnings) = state
-            .engine()
-            .change_automation_status(ws, &id, status)
-            .await?;
-        warnings = with_engine_warnings(warnings, &engine_warnings);
-    }
-    written_response(&state, ws, &id, StatusCode::OK, warnings).await
+    Err(ApiError::Conflict(last.unwrap_or_else(|| {
+        format!("automation {id} kept changing during the PATCH; try again")
+    })))
 }
 
 fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
@@ -387,10 +418,15 @@ pub async fn delete(
         .engine()
         .automation(&principal.workspace_id, &id)
         .await?;
-    check_if_match(&headers, &existing)?;
+    let expected = if_match(&headers, &existing)?;
     state
         .engine()
-        .set_automation_status(&principal.workspace_id, &id, AutomationStatus::Archived)
+        .change_automation_status_at(
+            &principal.workspace_id,
+            &id,
+            AutomationStatus::Archived,
+            expected,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -409,13 +445,19 @@ pub async fn set_status(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
     let status = parse_status(&body.status)?;
+    let existing = state
+        .engine()
+        .automation(&principal.workspace_id, &id)
+        .await?;
+    let expected = if_match(&headers, &existing)?;
     let (_, engine_warnings) = state
         .engine()
-        .change_automation_status(&principal.workspace_id, &id, status)
+        .change_automation_status_at(&principal.workspace_id, &id, status, expected)
         .await?;
     let warnings = with_engine_warnings(Vec::new(), &engine_warnings);
     written_response(
@@ -493,9 +535,13 @@ pub async fn promote(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let live = state.engine().promote(&principal.workspace_id, &id).await?;
+    let ws = &principal.workspace_id;
+    let sandbox = state.engine().automation(ws, &id).await?;
+    let expected = if_match(&headers, &sandbox)?;
+    let live = state.engine().promote_at(ws, &id, expected).await?;
     current_response(&state, &principal.workspace_id, &live.id, StatusCode::OK).await
 }
 

@@ -6,6 +6,7 @@ mod bad_input;
 mod basics;
 mod cli;
 mod e2e;
+mod if_match;
 mod isolation;
 mod lists;
 mod openapi;
