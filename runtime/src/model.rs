@@ -236,6 +236,11 @@ pub struct RunState {
     /// step row is written again when the result is back and keeps this start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_since: Option<DateTime<Utc>>,
+    /// The fields this run's steps wrote to its triggering record, as stored: laid over
+    /// the record of the event, so later steps see the run's own writes and nobody else's
+    /// (DESIGN §5), also after the run parks and resumes.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub record_writes: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -211,7 +211,7 @@ impl<S: Store> Engine<S> {
             now.timestamp_millis(),
             self.references(&run.workspace_id, run.object.as_deref()),
         );
-        self.refresh_record(tx, &run, &mut ctx).await?;
+        self.run_record(tx, &run, &mut ctx).await?;
         ctx.steps = run.state.outputs.clone();
         let plan = &exec.plan;
         let paths = plan_reference_paths(plan);
@@ -310,16 +310,58 @@ impl<S: Store> Engine<S> {
         Ok(Ended { run, steps })
     }
 
-    async fn refresh_record(
+    /// The triggering record as the run sees it (DESIGN §5): the record of its event with
+    /// the run's own writes laid over. An event that carries no record (a custom event
+    /// naming one) has only the live record to show.
+    async fn run_record(
         &self,
         tx: &mut S::Tx,
         run: &Run,
         ctx: &mut crate::expr::EvalContext,
     ) -> Result<()> {
-        if let (Some(o), Some(id)) = (&run.object, &run.record_id)
+        let carried = matches!(ctx.event.get("record"), Some(Value::Object(_)));
+        if !carried
+            && let (Some(o), Some(id)) = (&run.object, &run.record_id)
             && let Some(r) = tx.record(&run.workspace_id, o, id).await?
         {
             ctx.record = Value::Object(r.to_json());
+        }
+        if let Value::Object(m) = &mut ctx.record {
+            m.extend(run.state.record_writes.clone());
+        }
+        Ok(())
+    }
+
+    /// Remembers what a step wrote to the run's triggering record (the stored values, read
+    /// back through the transaction that wrote them) and shows it to the later steps.
+    async fn keep_own_writes(
+        &self,
+        tx: &mut S::Tx,
+        run: &mut Run,
+        ctx: &mut crate::expr::EvalContext,
+        effects: &[Effect],
+    ) -> Result<()> {
+        let (Some(object), Some(id)) = (run.object.clone(), run.record_id.clone()) else {
+            return Ok(());
+        };
+        let written: Vec<String> = effects
+            .iter()
+            .filter(|e| e.applied && e.kind == "record.update")
+            .filter(|e| e.detail["object"] == object.as_str() && e.detail["id"] == id.as_str())
+            .filter_map(|e| e.detail["fields"].as_object())
+            .flat_map(|fields| fields.keys().cloned())
+            .collect();
+        if written.is_empty() {
+            return Ok(());
+        }
+        let stored = tx.record(&run.workspace_id, &object, &id).await?;
+        let stored = stored.map(|r| r.to_json()).unwrap_or_default();
+        for field in written {
+            let value = stored.get(&field).cloned().unwrap_or(Value::Null);
+            run.state.record_writes.insert(field.clone(), value.clone());
+            if let Value::Object(m) = &mut ctx.record {
+                m.insert(field, value);
+            }
         }
         Ok(())
     }
@@ -364,17 +406,12 @@ impl<S: Store> Engine<S> {
                 output,
                 effects,
             }) => {
-                let wrote = effects
-                    .iter()
-                    .any(|e| e.applied && e.kind.starts_with("record."));
+                self.keep_own_writes(tx, run, ctx, &effects).await?;
                 step.input = Some(input);
                 step.effects = effects;
                 step.output = Some(output.clone());
                 self.record_output(run, ctx, &action.id, output);
                 finish_step(step, StepStatus::Completed);
-                if wrote {
-                    self.refresh_record(tx, run, ctx).await?;
-                }
                 Ok(StepEnd::Next)
             }
             Ok(ActionResult::Park { input, effects }) => {

@@ -12,6 +12,7 @@ mod outbox;
 mod plugin_calls;
 mod plugin_store;
 mod records;
+mod run_view;
 mod seed;
 mod store_batch;
 mod support;
