@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod plan;
 pub mod records;
 pub mod schema;
+pub mod secrets;
 pub mod store;
 
 pub use engine::{

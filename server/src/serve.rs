@@ -285,7 +285,8 @@ pub fn outbox_config(config: &ServeConfig) -> Result<OutboxConfig, ServeError> {
 pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, ServeError> {
     let bad = || {
         ServeError::Config(format!(
-            "invalid --smtp-url `{url}`: expected smtp://[user:pass@]host[:port]"
+            "invalid --smtp-url `{}`: expected smtp://[user:pass@]host[:port]",
+            automations_runtime::secrets::redact_text(url)
         ))
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
@@ -345,7 +346,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
-    tracing::info!(url = %format!("http://{local}"), database = %config.database_url, "automations API ready");
+    tracing::info!(url = %format!("http://{local}"), database = %automations_runtime::secrets::redact_text(&config.database_url), "automations API ready");
     let app = crate::app(state.clone());
     let shutdown_state = state.clone();
     axum::serve(listener, app)

@@ -18,6 +18,7 @@ use crate::error::{Result, RuntimeError};
 use crate::expr;
 use crate::model::*;
 use crate::plan::{ActionStep, Op};
+use crate::secrets;
 use crate::store::{Store, StoreTx};
 
 /// What an action did.
@@ -390,7 +391,7 @@ impl<S: Store> Engine<S> {
         }
         let (values, json) = compiled.params(&slots);
         let params = Params { values, json };
-        step.input = Some(Value::Object(params.json.clone()));
+        step.input = Some(shown(&action.action, Value::Object(params.json.clone())));
         let scope = StepScope {
             ws: &run.workspace_id,
             run_id: &run.id,
@@ -407,24 +408,25 @@ impl<S: Store> Engine<S> {
                 effects,
             }) => {
                 self.keep_own_writes(tx, run, ctx, &effects).await?;
-                step.input = Some(input);
-                step.effects = effects;
+                step.input = Some(shown(&action.action, input));
+                step.effects = shown_effects(effects);
                 step.output = Some(output.clone());
                 self.record_output(run, ctx, &action.id, output);
                 finish_step(step, StepStatus::Completed);
                 Ok(StepEnd::Next)
             }
             Ok(ActionResult::Park { input, effects }) => {
-                step.input = Some(input);
-                step.effects = effects;
+                step.input = Some(shown(&action.action, input));
+                step.effects = shown_effects(effects);
                 step.status = StepStatus::Waiting;
                 Ok(StepEnd::Parked)
             }
             Ok(ActionResult::Pending { input }) => {
-                step.input = Some(input);
+                step.input = Some(shown(&action.action, input));
                 Ok(StepEnd::Pending)
             }
             Err(StepError::Step(message)) => {
+                let message = secrets::redact_text(&message);
                 step.error = Some(message.clone());
                 finish_step(step, StepStatus::Failed);
                 Ok(StepEnd::Failed(format!(
@@ -446,6 +448,21 @@ impl<S: Store> Engine<S> {
         run.state.outputs.insert(id.to_string(), output.clone());
         ctx.steps.insert(id.to_string(), output);
     }
+}
+
+/// A step's input as the run shows it: secrets redacted (the step keeps no other copy;
+/// the effects that need the real values were built before this).
+fn shown(action: &str, mut input: Value) -> Value {
+    secrets::redact_params(action, &mut input);
+    input
+}
+
+/// Effects as the run shows them: a webhook's secret headers and URL credentials redacted.
+fn shown_effects(mut effects: Vec<Effect>) -> Vec<Effect> {
+    for e in &mut effects {
+        secrets::redact_params(&e.kind, &mut e.detail);
+    }
+    effects
 }
 
 /// Where a drive left a run, and the steps it executed: not yet written.

@@ -81,6 +81,12 @@ impl<S: Store> Engine<S> {
         let config = &self.inner.config.outbox;
         let now = Utc::now();
         item.attempts += 1;
+        // Errors are answered by `/outbox` and may quote a URL: credentials never stored.
+        let outcome = match outcome {
+            DeliveryOutcome::Retry(e) => DeliveryOutcome::Retry(crate::secrets::redact_text(&e)),
+            DeliveryOutcome::Dead(e) => DeliveryOutcome::Dead(crate::secrets::redact_text(&e)),
+            other => other,
+        };
         match outcome {
             DeliveryOutcome::Delivered => {
                 item.status = OutboxStatus::Delivered;

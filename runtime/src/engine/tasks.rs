@@ -101,12 +101,14 @@ impl<S: Store> Engine<S> {
             .ok_or_else(|| RuntimeError::not_found("task", id))
     }
 
-    /// Outbox items, newest first; webhook secrets are redacted.
+    /// Outbox items, newest first, as answered: secrets redacted (`crate::secrets`); the
+    /// stored rows keep them for delivery.
     pub async fn outbox(&self, ws: &str, filter: &OutboxFilter) -> Result<Page<OutboxItem>> {
         let mut page = self.inner.store.outbox(ws, filter).await?;
         for item in &mut page.items {
-            if let Some(secret) = item.payload.get_mut("secret").filter(|s| !s.is_null()) {
-                *secret = json!("[redacted]");
+            crate::secrets::redact_payload(item.kind.as_str(), &mut item.payload);
+            if let Some(e) = &mut item.last_error {
+                *e = crate::secrets::redact_text(e);
             }
         }
         Ok(page)

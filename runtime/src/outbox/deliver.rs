@@ -189,7 +189,10 @@ impl Deliverer {
     async fn send(&self, url: &str, req: reqwest::RequestBuilder) -> DeliveryOutcome {
         let parsed = match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => return DeliveryOutcome::Dead(format!("invalid URL {url:?}")),
+            _ => {
+                let url = crate::secrets::redact_text(url);
+                return DeliveryOutcome::Dead(format!("invalid URL {url:?}"));
+            }
         };
         if !self.config.allow_private {
             match netcheck::private_target(&parsed).await {
@@ -204,7 +207,8 @@ impl Deliverer {
         }
         match req.send().await {
             Ok(resp) => classify_status(resp.status().as_u16()),
-            Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}")),
+            // The URL may carry credentials (and Slack's is one): never in the error.
+            Err(e) => DeliveryOutcome::Retry(format!("request failed: {}", e.without_url())),
         }
     }
 }

@@ -17,8 +17,9 @@ pub mod signing;
 pub use deliver::{Deliverer, DeliveryOutcome};
 pub use netcheck::is_private_address;
 
-/// SMTP settings; without them email goes to the local mailbox table.
-#[derive(Debug, Clone)]
+/// SMTP settings; without them email goes to the local mailbox table. `Debug` leaves the
+/// password out.
+#[derive(Clone)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
@@ -29,7 +30,24 @@ pub struct SmtpConfig {
     pub insecure: bool,
 }
 
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &self.password.as_ref().map(|_| crate::secrets::PLACEHOLDER),
+            )
+            .field("from", &self.from)
+            .field("insecure", &self.insecure)
+            .finish()
+    }
+}
+
+/// `Debug` leaves the Slack webhook URL (a credential itself) out.
+#[derive(Clone)]
 pub struct OutboxConfig {
     pub smtp: Option<SmtpConfig>,
     /// Slack incoming-webhook URL (`--slack-webhook-url`); without it Slack items end `dead`.
@@ -45,6 +63,24 @@ pub struct OutboxConfig {
     pub batch: u32,
     pub lease: Duration,
     pub poll_interval: Duration,
+}
+
+impl std::fmt::Debug for OutboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxConfig")
+            .field("smtp", &self.smtp)
+            .field(
+                "slack_webhook_url",
+                &self
+                    .slack_webhook_url
+                    .as_ref()
+                    .map(|_| crate::secrets::PLACEHOLDER),
+            )
+            .field("allow_private", &self.allow_private)
+            .field("batch", &self.batch)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for OutboxConfig {

@@ -21,9 +21,12 @@ use crate::auth::{Principal, Scope};
 use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
 use automations_compiler::codes::STATIC_CYCLE;
+use automations_runtime::secrets;
 
-/// The wire form of an automation (current version).
+/// The wire form of an automation (current version), its secrets redacted
+/// (`automations_runtime::secrets`).
 pub fn automation_json(a: &Automation, definition: &Value) -> Value {
+    let definition = &redacted(definition);
     let mut out = match definition {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
@@ -40,6 +43,13 @@ pub fn automation_json(a: &Automation, definition: &Value) -> Value {
     Value::Object(out)
 }
 
+/// A definition as answered: secrets replaced by the placeholder.
+fn redacted(definition: &Value) -> Value {
+    let mut d = definition.clone();
+    secrets::redact_definition(&mut d);
+    d
+}
+
 fn version_json(v: &AutomationVersion) -> Value {
     json!({
         "automation_id": v.automation_id,
@@ -47,7 +57,7 @@ fn version_json(v: &AutomationVersion) -> Value {
         "status": v.status.as_str(),
         "environment": v.environment.as_str(),
         "created_at": v.created_at,
-        "definition": v.definition,
+        "definition": redacted(&v.definition),
     })
 }
 
@@ -76,8 +86,10 @@ async fn current_response(
 }
 
 /// Checks `body` against the caller's workspace (schema and plugins) and stores it as the
-/// next version of `id` when its version is still `expected`; returns the automation as
-/// written and the warnings.
+/// next version of `id` when its version is still `expected` (any version when `None`);
+/// returns the automation as written and the warnings. Redacted placeholders keep the
+/// secrets of the version they replace, and the write is conditional on that version so
+/// a secret is never taken from a version the caller did not replace.
 async fn store_new_version(
     state: &AppState,
     principal: &Principal,
@@ -89,11 +101,45 @@ async fn store_new_version(
     let accepted = state
         .definitions()
         .read(ws, body, plugin_catalog(state, principal).as_ref())?;
-    let (a, engine_warnings) = state
-        .engine()
-        .update_automation_at(ws, id, accepted.definition, expected)
-        .await?;
-    Ok((a, with_engine_warnings(accepted.warnings, &engine_warnings)))
+    let mut last = None;
+    for _ in 0..16 {
+        let stored = state.engine().automation_definition(ws, id).await?;
+        let base = expected.unwrap_or(stored.version);
+        let mut definition = accepted.definition.clone();
+        keep_secrets(&mut definition, Some(&stored.definition))?;
+        let written = state
+            .engine()
+            .update_automation_at(ws, id, definition, Some(base))
+            .await;
+        match written {
+            Err(stale @ automations_runtime::RuntimeError::Stale { .. }) if expected.is_none() => {
+                last = Some(stale.to_string());
+            }
+            other => {
+                let (a, engine_warnings) = other?;
+                return Ok((a, with_engine_warnings(accepted.warnings, &engine_warnings)));
+            }
+        }
+    }
+    Err(ApiError::Conflict(last.unwrap_or_else(|| {
+        format!("automation {id} kept changing during the write; try again")
+    })))
+}
+
+/// Gives redacted placeholders back their stored secrets (`stored`: the version being
+/// replaced); a placeholder with nothing to keep is a 422 pointing at it.
+fn keep_secrets(definition: &mut Value, stored: Option<&Value>) -> ApiResult<()> {
+    secrets::restore_definition(definition, stored).map_err(|problems| {
+        let diagnostics = problems
+            .into_iter()
+            .map(|p| ApiDiagnostic::error("E0005", p.message).at_pointer(p.pointer))
+            .collect();
+        ApiError::unprocessable(
+            "invalid_definition",
+            "the definition holds a redacted placeholder where no secret is stored",
+            diagnostics,
+        )
+    })
 }
 
 /// The answer to a write (create, update, status change): the automation as stored, with
@@ -251,11 +297,12 @@ pub async fn create(
     body: TextOrJson,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let accepted = state.definitions().read(
+    let mut accepted = state.definitions().read(
         &principal.workspace_id,
         &body,
         plugin_catalog(&state, &principal).as_ref(),
     )?;
+    keep_secrets(&mut accepted.definition, None)?;
     let (a, engine_warnings) = state
         .engine()
         .create_automation(&principal.workspace_id, accepted.definition)
@@ -524,7 +571,7 @@ pub async fn validate(
         "errors": report.errors(),
         "warnings": report.warnings(),
         "diagnostics": report.diagnostics,
-        "definition": report.definition,
+        "definition": report.definition.as_ref().map(redacted),
     })))
 }
 

@@ -14,6 +14,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// An item as answered (the engine already redacted its secrets).
 fn item_json(item: &OutboxItem) -> Value {
     let mut v = serde_json::to_value(item).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {

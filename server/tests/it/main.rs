@@ -14,5 +14,6 @@ mod plugins;
 mod records;
 mod runs;
 mod schema;
+mod secrets;
 mod support;
 mod web;
