@@ -245,6 +245,14 @@ const tests = [
       check(done.status === 200, `api completion ${done.status}`);
       await second.getByRole("button", { name: "Complete" }).click();
       await second.getByRole("alert").filter({ hasText: "Conflict (409)" }).waitFor();
+      // A waiting run is cancelled from the automation's run history.
+      await api("POST", "/records/case", { subject: "Third printer", origin: "phone" });
+      await page.goto(`${url}/automations/${created.data.id}`);
+      const waiting = page.locator("tr.run-row").filter({ hasText: "waiting" }).first();
+      await waiting.waitFor({ timeout: 15000 });
+      await waiting.getByRole("button", { name: "Show steps" }).click();
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await page.locator(".run .facts .badge").filter({ hasText: "cancelled" }).waitFor();
       await checkLabels(page, "tasks");
     },
   },

@@ -3,7 +3,7 @@
 // edit their form fields; plugin steps choose among the workspace's plugins.
 
 import { useId } from "react";
-import { ActionStep, Diagnostic, IfStep, Json, ParamSchema, Step, isIf } from "../model/types";
+import { ActionStep, Diagnostic, IfStep, Json, ParamSchema, Schema, Step, isIf } from "../model/types";
 import { FORM_TYPES, extraParams, formRows, fromInput, inputKind, rowsToForm, setParam, toInput } from "../model/params";
 import { under } from "../model/validation";
 import { useCatalog } from "../schema";
@@ -74,6 +74,7 @@ function ActionForm({
       param={param}
       value={params[param.name]}
       triggerObject={triggerObject}
+      suggestions={param.name === "value" ? picklistOf(schema, triggerObject, params.field) : undefined}
       diagnostics={forParam(param.name)}
       onChange={(value) => onChange({ ...step, params: setParam(step.params, param.name, value) })}
     />
@@ -133,11 +134,18 @@ function ActionForm({
   );
 }
 
+/** The values of a picklist field of the trigger's object (update_field's `value`). */
+function picklistOf(schema: Schema, object: string | null, field: Json | undefined): string[] | undefined {
+  if (!object || typeof field !== "string") return undefined;
+  return schema.objects[object]?.fields[field]?.values;
+}
+
 function ParamField({
   id,
   param,
   value,
   triggerObject,
+  suggestions,
   diagnostics,
   onChange,
 }: {
@@ -145,6 +153,7 @@ function ParamField({
   param: ParamSchema;
   value: Json | undefined;
   triggerObject: string | null;
+  suggestions?: string[];
   diagnostics: Diagnostic[];
   onChange: (value: Json | undefined) => void;
 }) {
@@ -194,7 +203,7 @@ function ParamField({
   } else if (kind === "json" || kind === "textarea" || (param.type === "any" && typeof value === "object" && value !== null)) {
     input = <textarea {...common} rows={kind === "json" ? 3 : 2} className={kind === "json" ? "mono" : undefined} value={text} onChange={(e) => set(e.target.value)} />;
   } else {
-    const list = param.type === "field_name" ? `${id}-fields` : param.type === "object_name" ? `${id}-objects` : undefined;
+    const list = param.type === "field_name" ? `${id}-fields` : param.type === "object_name" ? `${id}-objects` : suggestions ? `${id}-values` : undefined;
     input = (
       <>
         <input {...common} list={list} value={text} inputMode={kind === "number" ? "decimal" : undefined} onChange={(e) => set(e.target.value)} />
@@ -202,6 +211,13 @@ function ParamField({
           <datalist id={`${id}-fields`}>
             {Object.keys(schema.objects[triggerObject ?? ""]?.fields ?? {}).map((f) => (
               <option key={f} value={f} />
+            ))}
+          </datalist>
+        )}
+        {suggestions && (
+          <datalist id={`${id}-values`}>
+            {suggestions.map((v) => (
+              <option key={v} value={v} />
             ))}
           </datalist>
         )}

@@ -62,6 +62,16 @@ export function Editor({ id: routeId }: { id: string | null }) {
   const [serverDiagnostics, setServerDiagnostics] = useState<Diagnostic[]>([]);
   const [warnings, setWarnings] = useState<Diagnostic[]>([]);
 
+  // Unsaved edits are not lost to a closed tab or a reload without a question.
+  const [baseline, setBaseline] = useState<string>(() => JSON.stringify(emptyDefinition()));
+  const dirty = def !== null && touched && JSON.stringify(toStore(def, condition)) !== baseline;
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
   const load = useCallback(async (which: string) => {
     setLoadError(null);
     try {
@@ -69,6 +79,7 @@ export function Editor({ id: routeId }: { id: string | null }) {
       setSaved(data);
       setDefState(data.definition);
       setCondition(conditionText(data.definition.trigger?.conditions));
+      setBaseline(JSON.stringify(toStore(data.definition, conditionText(data.definition.trigger?.conditions))));
       setConflict(null);
     } catch (e) {
       setLoadError(e);
@@ -173,6 +184,7 @@ export function Editor({ id: routeId }: { id: string | null }) {
         setNotice(`Saved version ${data.version}.`);
       }
       setServerDiagnostics([]);
+      setBaseline(JSON.stringify(body));
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) setConflict(e.message);
       else setSaveError(e);

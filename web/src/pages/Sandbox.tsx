@@ -58,18 +58,20 @@ function SandboxSwitch() {
   useEffect(() => {
     get<{ active: boolean }>("/sandbox").then((s) => setActive(s.active), setError);
   }, []);
+  // The switch moves at once; the text says what the server has confirmed.
+  const [pending, setPending] = useState<boolean | null>(null);
   const toggle = async () => {
-    const was = active;
+    const want = !active;
     setBusy(true);
     setError(null);
-    setActive(!was); // shown at once; put back if the server refuses
+    setPending(want);
     try {
-      const s = await post<{ active: boolean }>(was ? "/sandbox/deactivate" : "/sandbox/activate");
+      const s = await post<{ active: boolean }>(want ? "/sandbox/activate" : "/sandbox/deactivate");
       setActive(s.active);
     } catch (e) {
-      setActive(was);
       setError(e);
     } finally {
+      setPending(null);
       setBusy(false);
     }
   };
@@ -79,13 +81,21 @@ function SandboxSwitch() {
         <Loading what="the sandbox state" />
       ) : (
         <label className="switch">
-          <input type="checkbox" role="switch" checked={!!active} disabled={active === null} onChange={() => !busy && void toggle()} aria-describedby="sandbox-state" />
+          <input type="checkbox" role="switch" checked={pending ?? !!active} disabled={active === null} onChange={() => !busy && void toggle()} aria-describedby="sandbox-state" />
           <span className="track" aria-hidden="true" />
           <span>Sandbox</span>
         </label>
       )}
       <span id="sandbox-state" className={active ? "on" : "off"}>
-        {active ? "On: sandbox automations run in dry-run on live events." : active === false ? "Off: sandbox automations do not run." : ""}
+        {pending !== null
+          ? pending
+            ? "Turning on…"
+            : "Turning off…"
+          : active
+            ? "On: sandbox automations run in dry-run on live events."
+            : active === false
+              ? "Off: sandbox automations do not run."
+              : ""}
       </span>
       <ErrorBox error={error} />
     </div>
