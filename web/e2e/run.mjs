@@ -114,6 +114,10 @@ const tests = [
         `actions ${JSON.stringify(def.actions)}`,
       );
       check(def.layout?.steps?.step_2, `layout ${JSON.stringify(def.layout)}`);
+      // Keyboard: a focused node opens its form with Enter.
+      await page.locator(".react-flow__node").filter({ hasText: "assign_to_queue" }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByLabel("queue_id").waitFor();
       await page.locator(".react-flow__node").filter({ hasText: "send_notification" }).click();
       await page.getByLabel("channel").waitFor();
       if (docs) await page.locator(".builder").screenshot({ path: join(ROOT, "docs", "ui-builder.png") });

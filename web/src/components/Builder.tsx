@@ -274,7 +274,15 @@ function BuilderInner({
           </p>
         )}
       </div>
-      <div className="canvas" aria-label="Workflow canvas">
+      <div
+        className="canvas"
+        aria-label="Workflow canvas"
+        onKeyDown={(e) => {
+          // Tab to a node, then Enter or Space opens its form, as a click does.
+          const id = (document.activeElement as HTMLElement | null)?.closest(".react-flow__node")?.getAttribute("data-id");
+          if (id && (e.key === "Enter" || e.key === " ")) setSelected(id);
+        }}
+      >
         <ReactFlow
           nodes={nodes}
           edges={edges}

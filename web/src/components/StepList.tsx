@@ -1,7 +1,8 @@
 // The form view of the steps: one card per step, nested for if/else branches, with
 // move up/down and delete.
 
-import { StepLoc, ListPath, deleteStep, moveStep, replaceStep } from "../model/definition";
+import { StepLoc, ListPath, deleteStep, insertStep, moveStep, newStep, replaceStep } from "../model/definition";
+import { useCatalog } from "../schema";
 import { stepTitle } from "../model/graph";
 import { Definition, Diagnostic, Step, isIf } from "../model/types";
 import { stepPointer } from "../model/validation";
@@ -54,19 +55,48 @@ function Steps({ list, steps, numbering, ...props }: Props & { list: ListPath; s
             />
             {isIf(step) && (
               <div className="branches">
-                <div className="branch">
-                  <h4>then</h4>
-                  <Steps {...props} list={[...list, index, "then"]} steps={step.then} numbering={`${n}.then.`} />
-                </div>
-                <div className="branch">
-                  <h4>else</h4>
-                  <Steps {...props} list={[...list, index, "else"]} steps={step.else ?? []} numbering={`${n}.else.`} />
-                </div>
+                {(["then", "else"] as const).map((branch) => {
+                  const path: ListPath = [...list, index, branch];
+                  const inner = branch === "then" ? step.then : step.else ?? [];
+                  return (
+                    <div className="branch" key={branch}>
+                      <h4>{branch}</h4>
+                      <Steps {...props} list={path} steps={inner} numbering={`${n}.${branch}.`} />
+                      <AddToBranch
+                        label={`Add a step to ${branch} of step ${n}`}
+                        onAdd={(type) => props.setDef(insertStep(props.def, newStep(type), path, inner.length))}
+                      />
+                    </div>
+                  );
+                })}
               </div>
             )}
           </li>
         );
       })}
     </ol>
+  );
+}
+
+/** A compact chooser that adds a step at the end of an if/else branch. */
+function AddToBranch({ label, onAdd }: { label: string; onAdd: (type: string) => void }) {
+  const { schema } = useCatalog();
+  return (
+    <select
+      className="add-to-branch"
+      aria-label={label}
+      value=""
+      onChange={(e) => {
+        if (e.target.value) onAdd(e.target.value);
+      }}
+    >
+      <option value="">+ Add a step here…</option>
+      {schema.actions.map((a) => (
+        <option key={a.name} value={a.name}>
+          {a.name}
+        </option>
+      ))}
+      <option value="if">if / else (branch)</option>
+    </select>
   );
 }

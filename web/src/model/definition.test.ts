@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conditionText, conditionValue, deleteStep, indexSteps, moveStep, newStep, appendStep, emptyDefinition } from "./definition";
+import { conditionText, conditionValue, deleteStep, indexSteps, insertStep, moveStep, newStep, appendStep, emptyDefinition } from "./definition";
 import { exampleDefinitions } from "./examples";
 import { IfStep } from "./types";
 
@@ -59,6 +59,15 @@ describe("step addresses and edits", () => {
     const out = moveStep(def, { list: [1, "then"], index: 1 }, [], 0)!;
     expect(out.actions.map((a) => a.type)).toEqual(["send_email", "human_task", "if"]);
     expect(moveStep(def, { list: [], index: 1 }, [1, "then"], 0)).toBeNull();
+  });
+
+  it("adds a step to an if's branches, creating the else on demand", () => {
+    const noElse = deleteStep(def, { list: [1, "else"], index: 0 });
+    const out = insertStep(noElse, newStep("wait"), [1, "else"], 0);
+    expect((out.actions[1] as IfStep).else!.map((a) => a.type)).toEqual(["wait"]);
+    const then = insertStep(def, newStep("notify_user"), [1, "then"], 2);
+    expect((then.actions[1] as IfStep).then.map((a) => a.type)).toEqual(["update_field", "send_email", "notify_user"]);
+    expect(() => insertStep(def, newStep("wait"), [0, "then"], 0)).toThrow();
   });
 
   it("adds new steps of every kind", () => {
