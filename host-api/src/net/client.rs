@@ -14,7 +14,7 @@ use super::url::Url;
 use crate::capability::Capability;
 use crate::host::{CallInfo, HttpRequest, HttpResponse};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -192,23 +192,17 @@ impl HttpClient {
     /// The first address of `url`'s host that the policy permits; refuses
     /// with the first denial when none is permitted.
     fn resolve(&self, url: &Url) -> Result<SocketAddr, HttpError> {
-        let candidates: Vec<SocketAddr> = match url.host.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, url.port)],
-            Err(_) => (url.host.as_str(), url.port)
-                .to_socket_addrs()
-                .map_err(|_| HttpError::Resolve(url.host.clone()))?
-                .collect(),
-        };
-        let mut first_denial = None;
-        for addr in candidates {
-            match self.policy.check(addr.ip()) {
-                Ok(()) => return Ok(addr),
-                Err(denied) => {
-                    first_denial.get_or_insert(denied);
-                }
+        let resolver = automations_net::SystemResolver;
+        match automations_net::checked_addrs(&resolver, &self.policy, &url.host, url.port) {
+            Ok(addrs) => addrs
+                .first()
+                .copied()
+                .ok_or_else(|| HttpError::Resolve(url.host.clone())),
+            Err(automations_net::ResolveError::Denied(denied)) => Err(HttpError::Denied(denied)),
+            Err(automations_net::ResolveError::Unresolved(_)) => {
+                Err(HttpError::Resolve(url.host.clone()))
             }
         }
-        Err(first_denial.map_or_else(|| HttpError::Resolve(url.host.clone()), HttpError::Denied))
     }
 }
 

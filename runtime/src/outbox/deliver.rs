@@ -8,7 +8,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 
-use super::{OutboxConfig, netcheck, signing};
+use super::{OutboxConfig, resolve, signing};
 use crate::model::{OutboxItem, OutboxKind};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,9 +57,15 @@ fn text(v: &Value, key: &str) -> String {
 
 impl Deliverer {
     pub fn new(config: OutboxConfig) -> Deliverer {
+        // Every name is resolved once by the checked resolver, and the connection goes to
+        // an address it judged: no second lookup (DNS rebinding), no redirects followed.
         let http = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(resolve::CheckedResolve::shared(
+                config.address_policy(),
+                config.resolver.clone(),
+            ))
             .build()
             .expect("HTTP client with default TLS builds");
         let smtp = config.smtp.as_ref().and_then(|s| {
@@ -194,23 +200,29 @@ impl Deliverer {
                 return DeliveryOutcome::Dead(format!("invalid URL {url:?}"));
             }
         };
-        if !self.config.allow_private {
-            match netcheck::private_target(&parsed).await {
-                Ok(Some(ip)) => {
-                    return DeliveryOutcome::Dead(format!(
-                        "refused: {ip} is a private or loopback address (allow with --webhook-allow-private)"
-                    ));
-                }
-                Ok(None) => {}
-                Err(e) => return DeliveryOutcome::Retry(e),
-            }
+        // A literal address is never looked up, so the resolver cannot judge it: judge here.
+        if let Some(denied) = resolve::denied_literal(&parsed, &self.config.address_policy()) {
+            return DeliveryOutcome::Dead(refused(&denied));
         }
         match req.send().await {
             Ok(resp) => classify_status(resp.status().as_u16()),
-            // The URL may carry credentials (and Slack's is one): never in the error.
-            Err(e) => DeliveryOutcome::Retry(format!("request failed: {}", e.without_url())),
+            Err(e) => match resolve::denial_in(&e) {
+                Some(denied) => DeliveryOutcome::Dead(refused(&denied)),
+                // The URL may carry credentials (and Slack's is one): never in the error.
+                None => DeliveryOutcome::Retry(format!(
+                    "request failed: {}",
+                    resolve::error_chain(&e.without_url())
+                )),
+            },
         }
     }
+}
+
+fn refused(denied: &automations_net::AddressDenied) -> String {
+    format!(
+        "refused: {} is a private or loopback address ({}; allow with --webhook-allow-private)",
+        denied.addr, denied.reason
+    )
 }
 
 /// 2xx delivered; 408, 429 and 5xx retried; any other status is final.

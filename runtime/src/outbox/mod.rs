@@ -5,17 +5,17 @@
 //! (`webhook-id`, `Idempotency-Key`). An item is never enqueued twice (unique key) and never
 //! lost (it is in the same transaction as the step that produced it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
 mod deliver;
-mod netcheck;
+mod resolve;
 pub mod signing;
 
 pub use deliver::{Deliverer, DeliveryOutcome};
-pub use netcheck::is_private_address;
 
 /// SMTP settings; without them email goes to the local mailbox table. `Debug` leaves the
 /// password out.
@@ -63,6 +63,8 @@ pub struct OutboxConfig {
     pub batch: u32,
     pub lease: Duration,
     pub poll_interval: Duration,
+    /// How destination names are looked up (the system's resolver; tests substitute one).
+    pub resolver: Arc<dyn automations_net::Resolver>,
 }
 
 impl std::fmt::Debug for OutboxConfig {
@@ -96,11 +98,22 @@ impl Default for OutboxConfig {
             batch: 64,
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_millis(200),
+            resolver: Arc::new(automations_net::SystemResolver),
         }
     }
 }
 
 impl OutboxConfig {
+    /// The addresses deliveries may connect to: the shared policy of `automations-net`, or
+    /// every address with `--webhook-allow-private`.
+    pub fn address_policy(&self) -> automations_net::AddressPolicy {
+        if self.allow_private {
+            automations_net::AddressPolicy::allow_all()
+        } else {
+            automations_net::AddressPolicy::default()
+        }
+    }
+
     /// Delay before retry number `attempts` (1-based): base * 2^(attempts-1), capped, with
     /// jitter in [d/2, d] so that a burst of failures does not retry in lockstep.
     pub fn backoff(&self, attempts: u32) -> Duration {

@@ -14,6 +14,7 @@ mod plugin_store;
 mod records;
 mod run_view;
 mod seed;
+mod ssrf;
 mod store_batch;
 mod support;
 mod workspace_schema;
