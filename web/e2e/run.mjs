@@ -291,6 +291,12 @@ const tests = [
       await page.getByLabel("Record", { exact: true }).selectOption(made.data.id);
       await page.getByRole("button", { name: "Run test" }).click();
       await page.getByLabel("Test result").getByText("Matched").waitFor();
+      // A record written by hand that does not match: the clause and the value it saw.
+      await page.getByLabel("Record", { exact: true }).selectOption("");
+      await page.getByLabel("Record fields (JSON)").fill('{"origin": "email", "subject": "x"}');
+      await page.getByRole("button", { name: "Run test" }).click();
+      await page.getByLabel("Test result").getByText("Did not match").waitFor();
+      await page.getByText('origin = "email"').waitFor();
       await page.getByRole("button", { name: "Promote Sandbox welcome" }).click();
       await page.getByText(/Promoted: .* is live/).waitFor();
       await checkLabels(page, "the sandbox");

@@ -107,7 +107,7 @@ export function RunHistory({ automation, dryRunOnly = false, title = "Run histor
                     </td>
                     <td data-label="Started"><Time at={run.started_at ?? run.created_at} /></td>
                     <td data-label="Duration">{duration(run.duration_ms)}</td>
-                    <td data-label="Steps">{run.steps.length} steps</td>
+                    <td data-label="Steps">{run.steps.length === 1 ? "1 step" : `${run.steps.length} steps`}</td>
                     <td data-label="Record">{run.record ? <code className="small">{run.record.object}/{run.record.id}</code> : "—"}</td>
                     <td>
                       <button type="button" className="secondary small" aria-expanded={open === run.id} onClick={() => setOpen(open === run.id ? null : run.id)}>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { ApiError, Page, describeError, get, post } from "../api";
 import { ErrorBox, Loading, MoreButton, Section, StatusBadge, usePaged } from "../components/common";
+import { ExplanationView } from "../components/Explanation";
 import { RunView } from "../components/RunView";
 import { JsonObject } from "../model/types";
 import { Link } from "../router";
@@ -223,11 +224,7 @@ function TestPanel() {
           <p>
             <strong>{report.matched ? "Matched" : "Did not match"}</strong>
           </p>
-          {report.explanation !== null && report.explanation !== undefined && (
-            <pre className="json explain" aria-label="Why it matched or not">
-              {typeof report.explanation === "string" ? report.explanation : JSON.stringify(report.explanation, null, 2)}
-            </pre>
-          )}
+          <ExplanationView value={report.explanation} />
           {report.run && <RunView run={report.run} />}
         </div>
       )}
