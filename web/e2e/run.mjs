@@ -280,10 +280,10 @@ const tests = [
       const history = page.getByRole("table", { name: "Sandbox welcome runs" });
       const row = history.locator("tr.run-row").filter({ hasText: "completed" }).first();
       await row.waitFor({ timeout: 15000 });
-      check((await row.textContent()).includes("dry run"), "dry-run badge");
+      check((await row.textContent()).includes("dry-run"), "dry-run badge");
       await row.getByRole("button", { name: "Show steps" }).click();
       await page.getByText("Input, output and effects").first().click();
-      await page.getByText("not applied (dry run)").first().waitFor();
+      await page.getByText("not applied (dry-run)").first().waitFor();
       const record = (await api("GET", `/records/case/${made.data.id}`)).data;
       check(record.status !== "open", "a dry run changes nothing");
       // Test on a chosen record.

@@ -86,7 +86,7 @@ export function RunView({ run, onChange, condition }: { run: Run; onChange?: (ru
                   {s.effects.map((e, i) => (
                     <li key={i}>
                       <code>{e.kind}</code>{" "}
-                      <span className={`badge ${e.applied ? "applied" : "not-applied"}`}>{e.applied ? "applied" : "not applied (dry run)"}</span>{" "}
+                      <span className={`badge ${e.applied ? "applied" : "not-applied"}`}>{e.applied ? "applied" : "not applied (dry-run)"}</span>{" "}
                       {e.id && <code className="small">{e.id}</code>}
                       {e.detail !== undefined && e.detail !== null && <JsonView value={e.detail} label={`Effect ${i + 1} of ${s.id}`} />}
                     </li>

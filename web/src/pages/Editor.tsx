@@ -341,13 +341,13 @@ export function Editor({ id: routeId }: { id: string | null }) {
       <div role="tabpanel" id={`panel-${tab}`} aria-label="Selected view" className="tabpanel">
         {tab === "form" && (
           <>
-            <section className="card" aria-labelledby="trigger-title">
+            <section className="card">
               <h2 id="trigger-title">Trigger</h2>
               <TriggerPicker value={def.trigger.event} onChange={(event) => setDef({ ...def, trigger: { ...def.trigger, event } })} />
               <DiagnosticList items={under(diagnostics, "/trigger/event")} label="Trigger diagnostics" />
               {conditionEditor}
             </section>
-            <section className="card" aria-labelledby="actions-title">
+            <section className="card">
               <h2 id="actions-title">Actions</h2>
               <StepList def={def} setDef={setDef} diagnostics={diagnostics} triggerObject={triggerObject} />
               <AddAction
