@@ -303,6 +303,32 @@ const tests = [
     },
   },
   {
+    name: "retry a failed run from its history",
+    async fn({ page, url, api }) {
+      const created = await api("POST", "/automations", {
+        name: "Touch a missing case",
+        trigger: { event: "lead.created" },
+        actions: [{ type: "update_record", params: { object: "case", id: "no_such_case", fields: { status: "open" } } }],
+        status: "active",
+      });
+      check(created.status === 201, `automation ${created.status}`);
+      await api("POST", "/records/lead", { last_name: "Lovelace" });
+      await signIn(page, url, `/automations/${created.data.id}`);
+      await page.getByLabel("Run status").selectOption("failed");
+      const row = page.locator("tr.run-row").filter({ hasText: "failed" }).first();
+      await row.waitFor({ timeout: 15000 });
+      await row.getByRole("button", { name: "Show steps" }).click();
+      await page.getByText("record not found: no_such_case").first().waitFor();
+      const before = (await api("GET", `/automations/${created.data.id}/runs`)).data.items[0];
+      await page.getByRole("button", { name: "Retry" }).click();
+      // The retried run fails again at the same step (the case still does not exist).
+      await eventually(async () => {
+        const run = (await api("GET", `/automations/${created.data.id}/runs/${before.id}`)).data;
+        return run.status === "failed" && run.finished_at !== before.finished_at;
+      }, "the retried step to run again");
+    },
+  },
+  {
     name: "phone layout",
     viewport: { width: 390, height: 844 },
     async fn({ page, url }) {
