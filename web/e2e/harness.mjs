@@ -67,6 +67,9 @@ export async function startServer() {
 
 export async function launchBrowser() {
   const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) {
+    throw new Error(`no chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM)`);
+  }
   return chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true });
 }
 
