@@ -257,6 +257,14 @@ const tests = [
       await waiting.getByRole("button", { name: "Show steps" }).click();
       await page.getByRole("button", { name: "Cancel" }).click();
       await page.locator(".run .facts .badge").filter({ hasText: "cancelled" }).waitFor();
+      // The completed run shows what its guarded second step decided.
+      await page.getByLabel("Run status").selectOption("completed");
+      const finished = page.locator("tr.run-row").filter({ hasText: "completed" });
+      await eventually(async () => (await finished.count()) === 2, "two completed runs");
+      await finished.first().getByRole("button", { name: "Show steps" }).click();
+      await page.getByText("Runs only when").first().waitFor();
+      // Newest first: the second printer's task said approved = false.
+      check((await page.locator(".run-step").nth(1).textContent()).includes("skipped"), "the guard was false");
       await checkLabels(page, "tasks");
     },
   },

@@ -3,10 +3,43 @@
 
 import { useState } from "react";
 import { describeError, post } from "../api";
-import { Run } from "../types";
+import { indexSteps } from "../model/definition";
+import { Definition, Step, isIf } from "../model/types";
+import { Run, StepRun } from "../types";
 import { DryRunBadge, JsonView, StatusBadge, Time, duration } from "./common";
 
-export function RunView({ run, onChange, condition }: { run: Run; onChange?: (run: Run) => void; condition?: string }) {
+/** What a step's own condition (a guard, or an if's test) decided in this run. */
+function StepCondition({ step, run }: { step: Step | undefined; run: StepRun }) {
+  if (!step) return null;
+  if (isIf(step)) {
+    const branch = (run.output as { branch?: string } | null | undefined)?.branch;
+    return (
+      <p className="explain small">
+        If <code>{step.condition}</code>: {branch ? <>took <strong>{branch}</strong></> : run.status === "skipped" ? "not reached (its guard was false)" : "not decided"}
+      </p>
+    );
+  }
+  if (!step.condition) return null;
+  return (
+    <p className="explain small">
+      Runs only when <code>{step.condition}</code>: {run.status === "skipped" ? <>false, <strong>skipped</strong></> : "true"}
+    </p>
+  );
+}
+
+export function RunView({
+  run,
+  onChange,
+  condition,
+  definition,
+}: {
+  run: Run;
+  onChange?: (run: Run) => void;
+  condition?: string;
+  /** The automation's definition, to show what each step's condition decided. */
+  definition?: Definition;
+}) {
+  const stepsById = new Map(definition ? indexSteps(definition.actions).map((s) => [s.id, s.step]) : []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const control = async (what: "retry" | "cancel") => {
@@ -65,6 +98,7 @@ export function RunView({ run, onChange, condition }: { run: Run; onChange?: (ru
               <strong>{s.id}</strong> <code>{s.type}</code> <StatusBadge status={s.status} />{" "}
               <span className="muted small">{duration(s.duration_ms)}</span>
             </div>
+            <StepCondition step={stepsById.get(s.id)} run={s} />
             {s.error && <p className="error small">{s.error}</p>}
             <details>
               <summary>Input, output and effects</summary>

@@ -118,7 +118,7 @@ export function RunHistory({ automation, dryRunOnly = false, title = "Run histor
                   {open === run.id && (
                     <tr className="run-detail">
                       <td colSpan={6}>
-                        <RunView run={run} condition={condition} onChange={(next) => runs.setItems((items) => items.map((r) => (r.id === next.id ? next : r)))} />
+                        <RunView run={run} condition={condition} definition={run.version === automation.version ? automation.definition : undefined} onChange={(next) => runs.setItems((items) => items.map((r) => (r.id === next.id ? next : r)))} />
                       </td>
                     </tr>
                   )}
