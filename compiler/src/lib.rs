@@ -9,6 +9,7 @@
 //! This crate must stay free of tokio, sqlx and wasmtime: the offline linter depends on it
 //! and has to stay light and fast.
 
+pub mod catalog;
 pub mod check;
 pub mod codes;
 pub mod diagnostic;
@@ -22,6 +23,7 @@ pub mod print;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod sourced;
 pub mod suggest;
 pub mod typed;
 pub mod value;

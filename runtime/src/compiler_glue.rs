@@ -6,14 +6,15 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use automations_compiler::check::{
     CheckedAutomation, CheckedParam, CheckedStep, CheckedStepKind, check_automation,
 };
 use automations_compiler::diagnostic::Diagnostic;
-use automations_compiler::json::lower_value;
+use automations_compiler::json::{lower_value, parse_json};
 use automations_compiler::schema::Schema;
+use automations_compiler::sourced::{DiagnosticSource, SourcedDiagnostics};
 use automations_compiler::typed::Type;
 
 use crate::error::{Result, RuntimeError};
@@ -48,40 +49,50 @@ impl CompilerFrontend {
     }
 }
 
-/// A diagnostic as JSON (spans are byte offsets into the definition's text, 0 for values).
-pub fn diagnostic_json(d: &Diagnostic) -> Value {
-    json!({
-        "severity": d.severity.as_str(),
-        "code": d.code,
-        "message": d.message,
-        "span": {"start": d.span.start, "end": d.span.end},
-        "notes": d.notes,
-        "suggestion": d.suggestion,
-    })
+fn fail(diagnostics: SourcedDiagnostics) -> RuntimeError {
+    let message = diagnostics
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    RuntimeError::Definition {
+        message,
+        diagnostics,
+    }
 }
 
-fn fail(diags: &[Diagnostic]) -> RuntimeError {
-    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
-    RuntimeError::Definition {
-        message: errors
-            .iter()
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        diagnostics: Value::Array(diags.iter().map(diagnostic_json).collect()),
+/// Lowers and checks a definition value: its automation and every diagnostic.
+fn lower_and_check(definition: &Value, schema: &Schema) -> (CheckedAutomation, Vec<Diagnostic>) {
+    let (automation, mut diags) = lower_value(definition);
+    let (checked, check_diags) = check_automation(&automation, schema);
+    diags.extend(check_diags);
+    (checked, diags)
+}
+
+/// The diagnostics of a definition again, lowered from its JSON text this time, so that
+/// their spans point into that text (a value has no positions). Only paid for when there
+/// is something to report.
+fn placed(definition: &Value, schema: &Schema) -> SourcedDiagnostics {
+    let text = serde_json::to_string_pretty(definition).unwrap_or_default();
+    let (automations, _, mut diags) = parse_json(&text);
+    if let Some(automation) = automations.first() {
+        diags.extend(check_automation(automation, schema).1);
     }
+    SourcedDiagnostics::new(DiagnosticSource::json(&text), diags)
 }
 
 impl DefinitionCompiler for CompilerFrontend {
     fn compile(&self, _ws: &str, definition: &Value) -> Result<CompiledDefinition> {
-        let (automation, mut diags) = lower_value(definition);
+        let (checked, diags) = lower_and_check(definition, &self.schema);
+        let warnings = if diags.is_empty() {
+            SourcedDiagnostics::default()
+        } else {
+            placed(definition, &self.schema)
+        };
         if diags.iter().any(Diagnostic::is_error) {
-            return Err(fail(&diags));
-        }
-        let (checked, check_diags) = check_automation(&automation, &self.schema);
-        diags.extend(check_diags);
-        if diags.iter().any(Diagnostic::is_error) {
-            return Err(fail(&diags));
+            return Err(fail(warnings));
         }
         Ok(CompiledDefinition {
             name: checked.automation.name.clone(),
@@ -89,7 +100,7 @@ impl DefinitionCompiler for CompilerFrontend {
                 .unwrap_or(AutomationStatus::Draft),
             environment: EnvironmentKind::parse(checked.automation.environment.as_str())
                 .unwrap_or(EnvironmentKind::Live),
-            warnings: diags.iter().map(diagnostic_json).collect(),
+            warnings,
             plan: plan_of(&checked),
         })
     }
@@ -109,7 +120,7 @@ fn plan_step(s: &CheckedStep) -> PlanStep {
     match &s.kind {
         CheckedStepKind::Action { action, params } => PlanStep::Action(ActionStep {
             id: s.id.clone(),
-            action: action.clone(),
+            action: *action,
             guard: s.guard.clone(),
             params: params
                 .iter()

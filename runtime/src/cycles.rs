@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use automations_compiler::catalog::{RecordTarget, Writes, WrittenFields};
+use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::typed::{TExpr, TExprKind};
 use automations_compiler::value::Value;
 
@@ -66,39 +68,42 @@ pub fn writes(plan: &Plan) -> Vec<Write> {
         .collect()
 }
 
+/// The write of one step, from its action's catalog entry.
 fn write_of(step: &ActionStep, trigger_object: Option<&str>) -> Option<Write> {
     let expr = |name: &str| match step.param(name) {
         Some(ParamExpr::Expr(e)) => Some(e),
         _ => None,
     };
-    match step.action.as_str() {
-        "update_field" => {
-            let fields = match (expr("fields"), expr("field")) {
-                (Some(f), _) => object_keys(f),
-                (None, Some(f)) => literal(f).map_or(Fields::Any, |f| Fields::Known([f].into())),
-                (None, None) => Fields::Any,
+    let object = |target: RecordTarget| match target {
+        RecordTarget::Trigger => trigger_object.map(str::to_string),
+        RecordTarget::ObjectParam(name) => literal(expr(name)?),
+        RecordTarget::Object(object) => Some(object.to_string()),
+    };
+    match step.action.spec().writes {
+        Writes::Update { target, fields } => {
+            let fields = match fields {
+                WrittenFields::Fixed(names) => {
+                    Fields::Known(names.iter().map(|n| n.to_string()).collect())
+                }
+                WrittenFields::MapParam(map) => expr(map).map_or(Fields::Any, object_keys),
+                WrittenFields::NamedOrMap { field, map } => match (expr(map), expr(field)) {
+                    (Some(f), _) => object_keys(f),
+                    (None, Some(f)) => {
+                        literal(f).map_or(Fields::Any, |f| Fields::Known([f].into()))
+                    }
+                    (None, None) => Fields::Any,
+                },
             };
             Some(Write::Update {
-                object: trigger_object?.to_string(),
+                object: object(target)?,
                 fields,
             })
         }
-        "assign_to_queue" => Some(Write::Update {
-            object: trigger_object?.to_string(),
-            fields: Fields::Known(["queue_id".to_string()].into()),
-        }),
-        "update_record" => Some(Write::Update {
-            object: literal(expr("object")?)?,
-            fields: expr("fields").map_or(Fields::Any, object_keys),
-        }),
-        "create_record" => Some(Write::Create {
-            object: literal(expr("object")?)?,
-        }),
-        "create_task" => Some(Write::Create {
-            object: "task".into(),
+        Writes::Create { target } => Some(Write::Create {
+            object: object(target)?,
         }),
         // Plugins: unknown statically. Other actions write no records.
-        _ => None,
+        Writes::Unknown | Writes::Nothing => None,
     }
 }
 
@@ -181,8 +186,8 @@ pub fn cycle_through(nodes: &[Node], start: usize) -> Option<Vec<usize>> {
     None
 }
 
-/// The warning (compiler diagnostic JSON, code W0307) when `nodes[start]` is on a cycle.
-pub fn cycle_warning(nodes: &[Node], start: usize) -> Option<serde_json::Value> {
+/// The warning (code W0307) when `nodes[start]` is on a cycle.
+pub fn cycle_warning(nodes: &[Node], start: usize) -> Option<Diagnostic> {
     let path = cycle_through(nodes, start)?;
     let names: Vec<String> = path
         .iter()
@@ -199,7 +204,7 @@ pub fn cycle_warning(nodes: &[Node], start: usize) -> Option<serde_json::Value> 
             names.join(" -> ")
         )
     };
-    let d = automations_compiler::diagnostic::Diagnostic::warning(
+    let d = Diagnostic::warning(
         automations_compiler::codes::STATIC_CYCLE,
         message,
         Default::default(),
@@ -208,7 +213,7 @@ pub fn cycle_warning(nodes: &[Node], start: usize) -> Option<serde_json::Value> 
         "runs on such a cycle stop with loop_detected at depth 16, or when an automation \
          re-triggers itself on the same record",
     );
-    Some(crate::compiler_glue::diagnostic_json(&d))
+    Some(d)
 }
 
 #[cfg(test)]

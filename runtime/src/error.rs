@@ -1,6 +1,7 @@
 //! The runtime's error type. The server maps variants to HTTP statuses; this crate never
 //! speaks HTTP status codes itself.
 
+use automations_compiler::sourced::SourcedDiagnostics;
 use serde::Serialize;
 
 /// A field-level validation problem (record writes, task output against its form).
@@ -19,11 +20,12 @@ pub enum RuntimeError {
     /// does not match its form (the server answers 422).
     #[error("validation failed: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
-    /// A definition that does not compile; `diagnostics` are the compiler's, serialised.
+    /// A definition that does not compile: the compiler's diagnostics, with the text they
+    /// point into (so the server can give line/column or a JSON pointer).
     #[error("invalid definition: {message}")]
     Definition {
         message: String,
-        diagnostics: serde_json::Value,
+        diagnostics: SourcedDiagnostics,
     },
     /// A second task completion, an edit of an archived automation, a retry of a run that
     /// did not fail (the server answers 409).

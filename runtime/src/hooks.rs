@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use automations_compiler::diagnostic::Diagnostic;
+use automations_compiler::sourced::SourcedDiagnostics;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
@@ -18,13 +20,31 @@ pub struct CompiledDefinition {
     pub name: String,
     pub status: AutomationStatus,
     pub environment: EnvironmentKind,
-    /// Non-fatal diagnostics (warnings), serialised as the compiler's JSON.
-    pub warnings: Vec<Value>,
+    /// Non-fatal diagnostics (warnings), with the definition text they point into.
+    pub warnings: SourcedDiagnostics,
+}
+
+/// The warnings of a definition write (create, update, activation).
+#[derive(Debug, Clone, Default)]
+pub struct Warnings {
+    /// The checker's, placed in the definition's text.
+    pub definition: SourcedDiagnostics,
+    /// Static trigger cycles with the workspace's automations (W0307): about several
+    /// automations, so placed nowhere in this one's text.
+    pub workspace: Vec<Diagnostic>,
+}
+
+impl Warnings {
+    /// Every warning, the definition's first.
+    pub fn all(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.definition.diagnostics.iter().chain(&self.workspace)
+    }
 }
 
 pub trait DefinitionCompiler: Send + Sync {
     /// Compiles API JSON (DESIGN §3.1) against the schema of workspace `ws`. Errors are
-    /// `RuntimeError::Definition` with diagnostics.
+    /// `RuntimeError::Definition` with the compiler's diagnostics (and notes) and the text
+    /// they point into.
     fn compile(&self, ws: &str, definition: &Value) -> Result<CompiledDefinition>;
 }
 

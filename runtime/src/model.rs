@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use automations_compiler::catalog::EffectKind;
+
 /// Timestamps are stored as RFC 3339 text with milliseconds, so that text order is time order.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -65,6 +67,11 @@ string_enum!(
 string_enum!(
     /// Automation environment.
     EnvironmentKind { Live => "live", Sandbox => "sandbox" }
+);
+string_enum!(
+    /// Why a run failed (`error_code`): a version that no longer compiles, a failed step,
+    /// the loop guard (DESIGN §5), or a human task that timed out with `on_timeout: fail`.
+    RunErrorCode { PlanUnavailable => "plan_unavailable", StepFailed => "step_failed", LoopDetected => "loop_detected", TaskTimeout => "task_timeout" }
 );
 string_enum!(
     /// What a durable timer is for.
@@ -191,9 +198,9 @@ impl Event {
 /// An effect of a step (DESIGN §7): applied, or only recorded in dry-run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Effect {
-    /// `record.update`, `record.create`, `task.create`, `notification`, `email`, `slack`,
-    /// `webhook`, `human_task`.
-    pub kind: String,
+    /// `record.update`, `record.create`, `notification`, `email`, `slack`, `webhook`,
+    /// `human_task` (the catalog's [`EffectKind`]).
+    pub kind: EffectKind,
     pub applied: bool,
     /// The id of what was written (record id, outbox id, notification id); synthetic
     /// (`dry_...`) in dry-run.
@@ -259,7 +266,7 @@ pub struct Run {
     #[serde(skip)]
     pub state: RunState,
     pub error: Option<String>,
-    pub error_code: Option<String>,
+    pub error_code: Option<RunErrorCode>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -324,6 +331,8 @@ pub struct Notification {
     pub message: String,
     pub run_id: Option<String>,
     pub step_id: Option<String>,
+    /// When the user marked it read; `None` while unread.
+    pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -364,6 +373,16 @@ pub struct OutboxFilter {
     pub kind: Option<OutboxKind>,
     pub status: Option<OutboxStatus>,
     pub run_id: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// `GET /notifications`: unread first, then newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    pub user_id: Option<String>,
+    /// `Some(true)`: unread only; `Some(false)`: read only.
+    pub unread: Option<bool>,
     pub limit: u32,
     pub cursor: Option<String>,
 }

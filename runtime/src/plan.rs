@@ -5,6 +5,7 @@
 //! Built from the compiler's checked automation (see `compiler_glue`) or by hand in tests.
 //! Never evaluates anything itself.
 
+use automations_compiler::catalog::ActionKind;
 use automations_compiler::typed::TExpr;
 
 /// A step param: an expression (literal, template, object...) or a human task form.
@@ -18,8 +19,7 @@ pub enum ParamExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionStep {
     pub id: String,
-    /// `update_field`, `send_email`, `human_task`, `wait`, `plugin`, ...
-    pub action: String,
+    pub action: ActionKind,
     pub guard: Option<TExpr>,
     pub params: Vec<(String, ParamExpr)>,
 }
@@ -231,7 +231,7 @@ mod tests {
     fn a(id: &str) -> PlanStep {
         PlanStep::Action(ActionStep {
             id: id.into(),
-            action: "notify_user".into(),
+            action: ActionKind::NotifyUser,
             guard: None,
             params: vec![],
         })

@@ -12,6 +12,7 @@
 //! outbox keeps them and only the answers (and step inputs, which exist for display) are
 //! redacted. It must never log or return a value it was asked to hide.
 
+use automations_compiler::catalog::ActionKind;
 use serde_json::{Map, Value};
 
 /// What a secret is answered as. Sending it back in a definition keeps the stored secret
@@ -123,8 +124,9 @@ fn redact_keys(value: &mut Value) {
 pub fn redact_params(action: &str, params: &mut Value) {
     redact_strings(params);
     let Value::Object(m) = params else { return };
-    match action {
-        "webhook" => {
+    // Webhook effects and outbox items are named like the action, so one parse serves all.
+    match ActionKind::parse(action) {
+        Some(ActionKind::Webhook) => {
             if let Some(secret) = m.get_mut("secret")
                 && !secret.is_null()
                 && secret != ""
@@ -135,7 +137,7 @@ pub fn redact_params(action: &str, params: &mut Value) {
                 redact_keys(headers);
             }
         }
-        "plugin" => {
+        Some(ActionKind::Plugin) => {
             if let Some(input) = m.get_mut("input") {
                 redact_keys(input);
             }

@@ -10,12 +10,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use automations_compiler::check::{CheckConfig, PluginCatalog, check_automation_with};
+use automations_compiler::codes;
 use automations_compiler::diagnostic::Diagnostic;
-use automations_compiler::json::{JsonSourceMap, parse_json as lower_json_text, to_json};
+use automations_compiler::json::{parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
 use automations_compiler::print::print_dsl;
 use automations_compiler::schema::Schema;
-use automations_compiler::source::LineIndex;
+use automations_compiler::sourced::{DiagnosticSource, SourcedDiagnostics};
 use automations_runtime::hooks::DefinitionCompiler;
 use automations_runtime::schema::{SchemaView, WorkspaceSchemas};
 use automations_runtime::store::Store;
@@ -110,9 +111,9 @@ impl Definitions {
         self.schemas.get(ws)
     }
 
-    /// The CRM schema of workspace `ws` as JSON (`GET /schema`).
-    pub fn schema_json(&self, ws: &str) -> Value {
-        self.schemas.get(ws).to_json()
+    /// The CRM schema of workspace `ws`.
+    pub fn schema(&self, ws: &str) -> Arc<Schema> {
+        self.schemas.get(ws)
     }
 
     /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`) to
@@ -244,24 +245,19 @@ fn check_json(
             "a definition must be a JSON object",
         ));
     }
-    let (automations, map, mut diagnostics) = lower_json_text(text);
+    let (automations, _, mut diagnostics) = lower_json_text(text);
     if let Some(automation) = automations.first() {
         diagnostics.extend(check_automation_with(automation, schema, config).1);
     }
-    let index = LineIndex::new(text);
-    let diagnostics = diagnostics
-        .iter()
-        .map(|d| json_diagnostic(d, &map, &index))
-        .collect();
+    let sourced = SourcedDiagnostics::new(DiagnosticSource::json(text), diagnostics);
     Ok(CheckReport {
         definition: Some(value),
-        diagnostics,
+        diagnostics: ApiDiagnostic::all(&sourced),
     })
 }
 
 fn check_dsl(schema: &Schema, text: &str, config: &CheckConfig<'_>) -> CheckReport {
     let (automations, mut diagnostics) = parse_dsl(text);
-    let index = LineIndex::new(text);
     let mut extra = Vec::new();
     let definition = match automations.as_slice() {
         [automation] => {
@@ -271,56 +267,24 @@ fn check_dsl(schema: &Schema, text: &str, config: &CheckConfig<'_>) -> CheckRepo
         [] if diagnostics.iter().any(Diagnostic::is_error) => None,
         [] => {
             extra.push(ApiDiagnostic::error(
-                "E0004",
+                codes::MISSING_PART,
                 "the text holds no automation",
             ));
             None
         }
         _ => {
             extra.push(ApiDiagnostic::error(
-                "E0004",
+                codes::MISSING_PART,
                 "send one automation per request",
             ));
             None
         }
     };
-    let mut diagnostics: Vec<ApiDiagnostic> = diagnostics
-        .iter()
-        .map(|d| dsl_diagnostic(d, &index))
-        .collect();
+    let sourced = SourcedDiagnostics::new(DiagnosticSource::dsl(text), diagnostics);
+    let mut diagnostics = ApiDiagnostic::all(&sourced);
     diagnostics.extend(extra);
     CheckReport {
         definition,
         diagnostics,
     }
-}
-
-fn base_diagnostic(d: &Diagnostic) -> ApiDiagnostic {
-    let mut out = ApiDiagnostic::error(d.code, d.message.clone());
-    out.severity = d.severity.as_str().to_string();
-    out.suggestion = d.suggestion.clone();
-    out.notes = d.notes.clone();
-    out
-}
-
-fn with_region(mut out: ApiDiagnostic, d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
-    let start = index.line_col(d.span.start as usize);
-    let end = index.line_col(d.span.end as usize);
-    out.line = Some(start.line);
-    out.column = Some(start.column);
-    out.end_line = Some(end.line);
-    out.end_column = Some(end.column);
-    out
-}
-
-/// JSON input: the pointer of the value at fault, and its line/column in the body.
-fn json_diagnostic(d: &Diagnostic, map: &JsonSourceMap, index: &LineIndex) -> ApiDiagnostic {
-    let mut out = with_region(base_diagnostic(d), d, index);
-    out.pointer = Some(map.pointer_at(d.span).unwrap_or_default());
-    out
-}
-
-/// DSL input: line and column.
-fn dsl_diagnostic(d: &Diagnostic, index: &LineIndex) -> ApiDiagnostic {
-    with_region(base_diagnostic(d), d, index)
 }

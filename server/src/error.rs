@@ -5,6 +5,8 @@
 //! put internal details (SQL, file paths, panics) into a response: a 500 logs the detail
 //! and answers a generic message.
 
+use automations_compiler::diagnostic::Diagnostic;
+use automations_compiler::sourced::{Place, SourcedDiagnostics};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -67,6 +69,32 @@ impl ApiDiagnostic {
         self.line = Some(line);
         self.column = Some(column);
         self
+    }
+
+    /// The one rendering of a compiler [`Diagnostic`] for the API: code, severity, message,
+    /// suggestion and notes as they are, placed by line/column (DSL and JSON text) and a
+    /// JSON pointer (JSON text) when its source is known.
+    pub fn from_compiler(d: &Diagnostic, place: Option<Place>) -> ApiDiagnostic {
+        let mut out = ApiDiagnostic::error(d.code, d.message.clone());
+        out.severity = d.severity.as_str().to_string();
+        out.suggestion = d.suggestion.clone();
+        out.notes = d.notes.clone();
+        if let Some(place) = place {
+            out.line = Some(place.line);
+            out.column = Some(place.column);
+            out.end_line = Some(place.end_line);
+            out.end_column = Some(place.end_column);
+            out.pointer = place.pointer;
+        }
+        out
+    }
+
+    /// Every diagnostic of `sourced`, placed in its source.
+    pub fn all(sourced: &SourcedDiagnostics) -> Vec<ApiDiagnostic> {
+        sourced
+            .placed()
+            .map(|(d, place)| ApiDiagnostic::from_compiler(d, place))
+            .collect()
     }
 }
 
@@ -263,15 +291,11 @@ impl From<automations_runtime::RuntimeError> for ApiError {
             E::Definition {
                 message,
                 diagnostics,
-            } => {
-                let diagnostics = match diagnostics {
-                    serde_json::Value::Array(items) => {
-                        items.iter().map(diagnostic_from_json).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                ApiError::unprocessable("invalid_definition", message, diagnostics)
-            }
+            } => ApiError::unprocessable(
+                "invalid_definition",
+                message,
+                ApiDiagnostic::all(&diagnostics),
+            ),
             E::Conflict(message) => ApiError::Conflict(message),
             stale @ E::Stale { .. } => ApiError::Conflict(stale.to_string()),
             E::BadRequest(message) => ApiError::bad_request("bad_request", message),
@@ -290,22 +314,4 @@ fn field_diagnostic(field: &automations_runtime::FieldError) -> ApiDiagnostic {
         "/{}",
         field.field.replace('~', "~0").replace('/', "~1")
     ))
-}
-
-/// Diagnostics the runtime passes through as JSON (already in the API's shape).
-pub(crate) fn diagnostic_from_json(value: &serde_json::Value) -> ApiDiagnostic {
-    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
-    let number = |key: &str| value.get(key).and_then(|v| v.as_u64()).map(|n| n as usize);
-    ApiDiagnostic {
-        code: text("code").unwrap_or_else(|| "E0000".into()),
-        severity: text("severity").unwrap_or_else(|| "error".into()),
-        message: text("message").unwrap_or_default(),
-        line: number("line"),
-        column: number("column"),
-        end_line: number("end_line"),
-        end_column: number("end_column"),
-        pointer: text("pointer"),
-        suggestion: text("suggestion"),
-        notes: Vec::new(),
-    }
 }

@@ -6,7 +6,6 @@
 //! compiler consume: every param is typed and every step's output fields are known.
 //! This module must never evaluate records or do I/O.
 
-pub mod actions;
 mod expr;
 mod lints;
 mod literal;
@@ -20,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automations_grammar::ast;
 
+use crate::catalog::ActionKind;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir;
@@ -122,7 +122,7 @@ pub struct CheckedStep {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckedStepKind {
     Action {
-        action: String,
+        action: ActionKind,
         params: BTreeMap<String, CheckedParam>,
     },
     If {

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use automations_grammar::ast::{Expr, ExprKind, Span};
 
-use super::actions::{ActionSpec, FORM_TYPES, ParamSpec, ParamType};
 use super::expr::ExprChecker;
 use super::literal::{const_str, inner_span, parse_datetime, parse_duration};
 use super::types::compatible;
 use super::{CheckedParam, FormField};
+use crate::catalog::{ActionSpec, FORM_TYPES, ParamSpec, ParamType, RecordTarget};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::Param;
@@ -26,17 +26,21 @@ pub(super) fn check_params(
 ) -> Option<BTreeMap<String, CheckedParam>> {
     let mut out = BTreeMap::new();
     let mut ok = true;
-    // `update_field.value` is checked against the field named by `field`.
-    let target_field = params
+    // A param like `update_field.value` is checked against the field another param names.
+    let target_field = spec
+        .params
         .iter()
-        .find(|p| p.name == "field" && spec.name == "update_field")
+        .find_map(|p| p.value_of_field)
+        .and_then(|field| params.iter().find(|p| p.name == field))
         .and_then(|p| const_str(&p.value).or_else(|| single_ident(&p.value)));
-    let target_object = match spec.name {
-        "update_record" | "create_record" => params
+    let target = spec.writes.target();
+    let target_object = match target {
+        Some(RecordTarget::ObjectParam(name)) => params
             .iter()
-            .find(|p| p.name == "object")
+            .find(|p| p.name == name)
             .and_then(|p| const_str(&p.value)),
-        _ => c.scope.object.clone(),
+        Some(RecordTarget::Object(o)) => Some(o.to_string()),
+        Some(RecordTarget::Trigger) | None => c.scope.object.clone(),
     }
     .filter(|o| c.schema.object(o).is_some());
     for param in params {
@@ -64,7 +68,7 @@ pub(super) fn check_params(
         }
         let ctx = ParamCtx {
             target_field: target_field.as_deref(),
-            updates_trigger: spec.name == "update_field",
+            updates_trigger: target == Some(RecordTarget::Trigger),
             target_object: target_object.as_deref(),
         };
         match check_param(c, pspec, param, &ctx) {
@@ -80,7 +84,7 @@ pub(super) fn check_params(
 
 struct ParamCtx<'a> {
     target_field: Option<&'a str>,
-    /// `update_field` writes to the triggering record.
+    /// The action writes the triggering record (`update_field`).
     updates_trigger: bool,
     target_object: Option<&'a str>,
 }
@@ -105,11 +109,14 @@ fn missing(c: &mut ExprChecker, spec: &ActionSpec, params: &[Param], span: Span)
         );
         ok = false;
     }
-    if spec.name == "update_field" && given("field") && !given("value") {
-        c.error(
-            codes::MISSING_PARAM,
-            "`update_field` needs the param `value`",
-            span,
+    for (when, needed) in spec.requires.iter().filter(|(w, n)| given(w) && !given(n)) {
+        c.diags.push(
+            Diagnostic::error(
+                codes::MISSING_PARAM,
+                format!("`{}` needs the param `{needed}`", spec.name),
+                span,
+            )
+            .with_note(format!("`{when}` is given, so `{needed}` is needed too")),
         );
         ok = false;
     }
@@ -160,7 +167,7 @@ fn check_param(
             return None;
         }
         ParamType::Fields => return fields_map(c, e, ctx.target_object).map(CheckedParam::Expr),
-        ParamType::Any if name == "value" => {
+        ParamType::Any if spec.value_of_field.is_some() => {
             let v = c.expr(e)?;
             match ctx
                 .target_field

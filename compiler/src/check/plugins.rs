@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{CheckedParam, CheckedStep, CheckedStepKind};
+use crate::catalog::ActionKind;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::Span;
@@ -182,7 +183,10 @@ pub(super) fn check_plugin_steps(
 ) {
     for step in steps {
         match &step.kind {
-            CheckedStepKind::Action { action, params } if action == "plugin" => {
+            CheckedStepKind::Action {
+                action: ActionKind::Plugin,
+                params,
+            } => {
                 check_step(step.id.as_str(), params, catalog, diags);
             }
             CheckedStepKind::Action { .. } => {}

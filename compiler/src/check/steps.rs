@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::actions::{self, OutputSpec};
 use super::expr::ExprChecker;
 use super::params::{self, form_fields};
 use super::{CheckedStep, CheckedStepKind, ExprScope, StepOutput, lints};
+use crate::catalog::{self, ActionKind, OutputSpec, OutputType, RecordTarget};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Param, Step, StepKind};
@@ -63,11 +63,11 @@ pub(super) fn check_steps(
 /// The output field a `human_task` step has besides its form fields.
 const TIMED_OUT: &str = "timed_out";
 
-fn output_type(ty: actions::OutputType) -> Type {
+fn output_type(ty: OutputType) -> Type {
     match ty {
-        actions::OutputType::String => Type::String,
-        actions::OutputType::Bool => Type::Bool,
-        actions::OutputType::DateTime => Type::DateTime,
+        OutputType::String => Type::String,
+        OutputType::Bool => Type::Bool,
+        OutputType::DateTime => Type::DateTime,
     }
 }
 
@@ -76,14 +76,14 @@ pub(super) fn output_of(step: &Step) -> StepOutput {
     let StepKind::Action { action, params, .. } = &step.kind else {
         return StepOutput::empty();
     };
-    let Some(spec) = actions::action(action) else {
+    let Some(spec) = catalog::action(action) else {
         return StepOutput::any();
     };
     let param = |name: &str| params.iter().find(|p| p.name == name);
     match spec.output {
         OutputSpec::None => StepOutput::empty(),
         OutputSpec::Any => StepOutput::any(),
-        OutputSpec::Fields(fields) => StepOutput {
+        OutputSpec::Fields { fields } => StepOutput {
             fields: fields
                 .iter()
                 .map(|f| (f.name.to_string(), output_type(f.ty)))
@@ -91,10 +91,12 @@ pub(super) fn output_of(step: &Step) -> StepOutput {
             open: false,
         },
         OutputSpec::Id => {
-            let object = if action == "create_task" {
-                Some("task".to_string())
-            } else {
-                param("object").and_then(|p| super::literal::const_str(&p.value))
+            let object = match spec.writes.target() {
+                Some(RecordTarget::Object(o)) => Some(o.to_string()),
+                Some(RecordTarget::ObjectParam(name)) => {
+                    param(name).and_then(|p| super::literal::const_str(&p.value))
+                }
+                Some(RecordTarget::Trigger) | None => None,
             };
             let ty = object.map(Type::Reference).unwrap_or(Type::String);
             StepOutput {
@@ -267,8 +269,8 @@ impl StepChecker<'_> {
         params: &[Param],
         scope: &ExprScope,
     ) -> Option<CheckedStepKind> {
-        let Some(spec) = actions::action(action) else {
-            let suggestion = suggest::closest(action, actions::catalog().iter().map(|a| a.name));
+        let Some(spec) = catalog::action(action) else {
+            let suggestion = suggest::closest(action, ActionKind::names());
             let mut d = Diagnostic::error(
                 codes::UNKNOWN_ACTION,
                 format!("unknown action `{action}`"),
@@ -296,7 +298,7 @@ impl StepChecker<'_> {
         let checked =
             self.with_checker(scope, |c| params::check_params(c, spec, params, step.span));
         Some(CheckedStepKind::Action {
-            action: action.to_string(),
+            action: spec.kind,
             params: checked?,
         })
     }

@@ -11,6 +11,7 @@ use automations_grammar::{parse_expr, parse_template};
 use serde_json::{Map, Value};
 
 use super::source_map::{JsonSourceMap, child_pointer};
+use crate::catalog::{self, ParamType};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
@@ -38,9 +39,7 @@ pub const ACTION_FIELDS: [&str; 4] = ["id", "type", "condition", "params"];
 /// Fields of an `if` step.
 pub const IF_FIELDS: [&str; 5] = ["id", "type", "condition", "then", "else"];
 /// Type names a human task's form may use (as in the DSL's `form: { approved: bool }`).
-pub const FORM_TYPES: [&str; 5] = ["bool", "string", "number", "datetime", "duration"];
-/// `(action, param)` pairs whose plain strings (`"2d"`) are read as duration literals.
-const DURATION_PARAMS: [(&str, &str); 2] = [("wait", "duration"), ("human_task", "timeout")];
+pub use crate::catalog::FORM_TYPES;
 
 /// Parses JSON text holding one automation object or an array of them.
 ///
@@ -390,11 +389,10 @@ impl Lowerer<'_> {
             .iter()
             .map(|(name, value)| {
                 let at = child_pointer(pointer, name);
-                let value = match (action, name.as_str(), value) {
-                    ("human_task", "form", Value::Object(fields)) => self.form(fields, &at),
-                    (_, _, Value::String(text))
-                        if DURATION_PARAMS.contains(&(action, name.as_str())) =>
-                    {
+                // Forms and durations (`"2d"`) are read by the param's catalog type.
+                let value = match (catalog::param_type(action, name), value) {
+                    (Some(ParamType::Form), Value::Object(fields)) => self.form(fields, &at),
+                    (Some(ParamType::Duration), Value::String(text)) => {
                         self.duration_or_template(text, &at)
                     }
                     _ => self.param_value(value, &at),

@@ -8,6 +8,7 @@
 use automations_grammar::ast::{BinaryOp, Expr, ExprKind, StrPart};
 use serde_json::{Map, Number, Value};
 
+use crate::catalog::{self, ParamType};
 use crate::ir::{Automation, Condition, Environment, Step, StepKind};
 use crate::print::{PrintConfig, Quote, print_expr};
 
@@ -135,8 +136,8 @@ fn step(step: &Step) -> Value {
             let params = params
                 .iter()
                 .map(|p| {
-                    let value = match (action.as_str(), p.name.as_str()) {
-                        ("human_task", "form") => {
+                    let value = match catalog::param_type(action, &p.name) {
+                        Some(ParamType::Form) => {
                             form(&p.value).unwrap_or_else(|| param_value(&p.value))
                         }
                         _ => param_value(&p.value),

@@ -1,5 +1,6 @@
 //! What `CheckedAutomation` holds for the runtime: resolved paths, typed params, outputs.
 
+use automations_compiler::catalog::ActionKind;
 use automations_compiler::check::{
     CheckedParam, CheckedStepKind, ExprScope, check_automation, check_condition,
 };
@@ -142,7 +143,7 @@ fn design_example_is_fully_typed() {
     let CheckedStepKind::Action { action, params } = &approval.kind else {
         panic!()
     };
-    assert_eq!(action, "human_task");
+    assert_eq!(*action, ActionKind::HumanTask);
     assert!(matches!(&params["form"], CheckedParam::Form(f) if f.len() == 2));
     let CheckedParam::Expr(timeout) = &params["timeout"] else {
         panic!()

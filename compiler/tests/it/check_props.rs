@@ -1,6 +1,6 @@
 //! Properties of the checker: it never panics, and what it accepts as a condition is bool.
 
-use automations_compiler::check::{ExprScope, actions, check_condition};
+use automations_compiler::check::{ExprScope, check_condition};
 use automations_compiler::schema::Schema;
 use automations_compiler::typed::Type;
 use proptest::prelude::*;
@@ -87,39 +87,4 @@ proptest! {
             prop_assert!(diags.iter().any(|d| d.is_error()), "{text}: rejected without an error");
         }
     }
-}
-
-#[test]
-fn action_catalog_serializes_for_the_ui() {
-    let v = serde_json::to_value(actions::catalog()).expect("serializes");
-    let names: Vec<&str> = v
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|a| a["name"].as_str().expect("name"))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "update_field",
-            "update_record",
-            "create_record",
-            "create_task",
-            "assign_to_queue",
-            "send_email",
-            "notify_user",
-            "send_notification",
-            "webhook",
-            "human_task",
-            "wait",
-            "plugin"
-        ]
-    );
-    assert_eq!(v[9]["output"], "form");
-    // Delivery is asynchronous: a webhook step's output is its outbox row, not a response.
-    assert_eq!(
-        v[8]["output"],
-        serde_json::json!({"fields": [{"name": "outbox_id", "ty": "string"}]})
-    );
-    assert_eq!(v[7]["params"][0]["choices"][0], "slack");
 }

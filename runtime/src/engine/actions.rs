@@ -1,6 +1,7 @@
-//! The built-in actions of DESIGN §3.3. Each turns its evaluated params into effect
-//! requests for the one effect path, or parks the run (human task, wait), or calls the
-//! plugin runner. No action writes anything except through `apply_effect`, tasks and timers.
+//! The built-in actions of DESIGN §3.3, one arm each of an exhaustive match on the
+//! catalog's [`ActionKind`]. Each turns its evaluated params into an effect request for the
+//! one effect path, or parks the run (human task, wait), or calls the plugin runner. No
+//! action writes anything except through `apply_effect`, tasks and timers.
 
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -12,8 +13,9 @@ use crate::hooks::{EffectRequest, PluginCall};
 use crate::model::*;
 use crate::plan::ActionStep;
 use crate::store::{Store, StoreTx};
+use automations_compiler::catalog::{ActionKind, TaskRecord, task_record};
 
-fn need(params: &Params, name: &str, action: &str) -> Result<String, StepError> {
+fn need(params: &Params, name: &str, action: ActionKind) -> Result<String, StepError> {
     params
         .str(name)
         .ok_or_else(|| StepError::Step(format!("{action} needs the {name:?} param")))
@@ -26,7 +28,7 @@ fn object_param(params: &Params, name: &str) -> Option<Map<String, Value>> {
     }
 }
 
-fn triggering_record<'a>(run: &'a Run, action: &str) -> Result<(&'a str, &'a str), StepError> {
+fn triggering_record(run: &Run, action: ActionKind) -> Result<(&str, &str), StepError> {
     match (&run.object, &run.record_id) {
         (Some(o), Some(id)) => Ok((o, id)),
         _ => Err(StepError::Step(format!(
@@ -45,18 +47,38 @@ impl<S: Store> Engine<S> {
         params: Params,
         mode: PluginMode,
     ) -> Result<ActionResult, StepError> {
-        let name = action.action.as_str();
-        let requests = match name {
-            "human_task" => return self.human_task(tx, scope, run, params).await,
-            "wait" => return self.wait(tx, scope, run, params).await,
-            "plugin" => return self.plugin(tx, scope, params, mode).await,
-            _ => effect_requests(name, run, &params)?,
+        let kind = action.action;
+        let request = match kind {
+            ActionKind::HumanTask => return self.human_task(tx, scope, run, params).await,
+            ActionKind::Wait => return self.wait(tx, scope, run, params).await,
+            ActionKind::Plugin => return self.plugin(tx, scope, params, mode).await,
+            ActionKind::UpdateField => update_field(run, &params)?,
+            ActionKind::AssignToQueue => assign_to_queue(run, &params)?,
+            ActionKind::UpdateRecord => EffectRequest::UpdateRecord {
+                object: need(&params, "object", kind)?,
+                id: need(&params, "id", kind)?,
+                fields: object_param(&params, "fields").unwrap_or_default(),
+            },
+            ActionKind::CreateRecord => EffectRequest::CreateRecord {
+                object: need(&params, "object", kind)?,
+                fields: object_param(&params, "fields").unwrap_or_default(),
+            },
+            ActionKind::CreateTask => create_task(run, &params)?,
+            ActionKind::SendEmail => EffectRequest::Email {
+                to: non_empty(params.list("to"), "send_email needs a recipient in \"to\"")?,
+                cc: params.list("cc"),
+                subject: params.str("subject").unwrap_or_default(),
+                body: params.str("body").unwrap_or_default(),
+            },
+            ActionKind::NotifyUser => EffectRequest::Notify {
+                user_id: need(&params, "user_id", kind)?,
+                message: params.str("message").unwrap_or_default(),
+            },
+            ActionKind::SendNotification => send_notification(&params)?,
+            ActionKind::Webhook => webhook(&params)?,
         };
-        let mut effects = Vec::with_capacity(requests.len());
-        for (n, req) in requests.into_iter().enumerate() {
-            effects.push(self.apply_effect(tx, scope, n, req).await?);
-        }
-        let output = output_of(name, &effects, &params);
+        let effects = vec![self.apply_effect(tx, scope, 0, request).await?];
+        let output = output_of(kind, &effects, &params);
         Ok(ActionResult::Done {
             input: Value::Object(params.json),
             output,
@@ -117,7 +139,7 @@ impl<S: Store> Engine<S> {
             tx.insert_timer(&timer).await.map_err(StepError::Fatal)?;
         }
         let effect = Effect {
-            kind: "human_task".into(),
+            kind: EffectKind::HumanTask,
             applied: !run.dry_run,
             id: Some(task.id.clone()),
             detail: json!({"title": task.title, "assignee": task.assignee, "queue": task.queue, "form": task.form, "dry_run": run.dry_run}),
@@ -175,7 +197,7 @@ impl<S: Store> Engine<S> {
             workspace_id: scope.ws.to_string(),
             run_id: scope.run_id.to_string(),
             step_id: scope.step_id.to_string(),
-            plugin: need(&params, "plugin", "plugin")?,
+            plugin: need(&params, "plugin", ActionKind::Plugin)?,
             version: params.str("version"),
             input: params.get("input").cloned().unwrap_or(Value::Null),
             dry_run: scope.dry_run,
@@ -206,114 +228,88 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// The effect requests of the simple built-in actions.
-fn effect_requests(action: &str, run: &Run, p: &Params) -> Result<Vec<EffectRequest>, StepError> {
-    let req = match action {
-        "update_field" => {
-            let (object, id) = triggering_record(run, action)?;
-            let fields = match object_param(p, "fields") {
-                Some(f) => f,
-                None => {
-                    let field = need(p, "field", action)?;
-                    Map::from_iter([(field, p.json.get("value").cloned().unwrap_or(Value::Null))])
-                }
-            };
-            EffectRequest::UpdateRecord {
-                object: object.into(),
-                id: id.into(),
-                fields,
-            }
+fn update_field(run: &Run, p: &Params) -> Result<EffectRequest, StepError> {
+    let kind = ActionKind::UpdateField;
+    let (object, id) = triggering_record(run, kind)?;
+    let fields = match object_param(p, "fields") {
+        Some(f) => f,
+        None => {
+            let field = need(p, "field", kind)?;
+            Map::from_iter([(field, p.json.get("value").cloned().unwrap_or(Value::Null))])
         }
-        "assign_to_queue" => {
-            let (object, id) = triggering_record(run, action)?;
-            let queue = need(p, "queue_id", action)?;
-            EffectRequest::UpdateRecord {
-                object: object.into(),
-                id: id.into(),
-                fields: Map::from_iter([("queue_id".into(), json!(queue))]),
-            }
-        }
-        "update_record" => EffectRequest::UpdateRecord {
-            object: need(p, "object", action)?,
-            id: need(p, "id", action)?,
-            fields: object_param(p, "fields").unwrap_or_default(),
-        },
-        "create_record" => EffectRequest::CreateRecord {
-            object: need(p, "object", action)?,
-            fields: object_param(p, "fields").unwrap_or_default(),
-        },
-        "create_task" => {
-            let mut fields = Map::new();
-            fields.insert("subject".into(), json!(need(p, "subject", action)?));
-            fields.insert("status".into(), json!("open"));
-            for (param, field) in [
-                ("description", "description"),
-                ("due", "due"),
-                ("assignee", "assignee_id"),
-            ] {
-                if let Some(v) = p.get(param) {
-                    fields.insert(field.into(), v.clone());
-                }
-            }
-            if let (Some(o), Some(id)) = (&run.object, &run.record_id) {
-                fields.insert("related_object".into(), json!(o));
-                fields.insert("related_id".into(), json!(id));
-            }
-            EffectRequest::CreateRecord {
-                object: "task".into(),
-                fields,
-            }
-        }
-        "send_email" => EffectRequest::Email {
-            to: non_empty(p.list("to"), "send_email needs a recipient in \"to\"")?,
-            cc: p.list("cc"),
-            subject: p.str("subject").unwrap_or_default(),
-            body: p.str("body").unwrap_or_default(),
-        },
-        "notify_user" => EffectRequest::Notify {
-            user_id: need(p, "user_id", action)?,
-            message: p.str("message").unwrap_or_default(),
-        },
-        "send_notification" => {
-            let message = p.str("message").unwrap_or_default();
-            match p.str("channel").as_deref().unwrap_or("in_app") {
-                "slack" => EffectRequest::Slack {
-                    text: message,
-                    target: p.str("target"),
-                },
-                "email" => EffectRequest::Email {
-                    to: non_empty(
-                        p.list("target"),
-                        "send_notification by email needs a \"target\" address",
-                    )?,
-                    cc: Vec::new(),
-                    subject: message.chars().take(78).collect(),
-                    body: message,
-                },
-                "in_app" => EffectRequest::Notify {
-                    user_id: need(p, "target", action)?,
-                    message,
-                },
-                other => {
-                    return Err(StepError::Step(format!(
-                        "unknown channel {other:?} (slack, email, in_app)"
-                    )));
-                }
-            }
-        }
-        "webhook" => EffectRequest::Webhook {
-            url: need(p, "url", action)?,
-            method: p
-                .str("method")
-                .unwrap_or_else(|| "POST".into())
-                .to_ascii_uppercase(),
-            headers: object_param(p, "headers").unwrap_or_default(),
-            body: p.json.get("body").cloned().unwrap_or(Value::Null),
-            secret: p.str("secret"),
-        },
-        other => return Err(StepError::Step(format!("unknown action {other:?}"))),
     };
-    Ok(vec![req])
+    Ok(EffectRequest::UpdateRecord {
+        object: object.into(),
+        id: id.into(),
+        fields,
+    })
+}
+
+fn assign_to_queue(run: &Run, p: &Params) -> Result<EffectRequest, StepError> {
+    let kind = ActionKind::AssignToQueue;
+    let (object, id) = triggering_record(run, kind)?;
+    let queue = need(p, "queue_id", kind)?;
+    Ok(EffectRequest::UpdateRecord {
+        object: object.into(),
+        id: id.into(),
+        fields: Map::from_iter([("queue_id".into(), json!(queue))]),
+    })
+}
+
+/// A `task` record about the triggering record, shaped by the catalog.
+fn create_task(run: &Run, p: &Params) -> Result<EffectRequest, StepError> {
+    let task = TaskRecord {
+        subject: json!(need(p, "subject", ActionKind::CreateTask)?),
+        description: p.get("description").cloned(),
+        assignee: p.get("assignee").cloned(),
+        due: p.get("due").cloned(),
+        related: run.object.clone().zip(run.record_id.clone()),
+    };
+    Ok(EffectRequest::CreateRecord {
+        object: "task".into(),
+        fields: task_record(task),
+    })
+}
+
+fn send_notification(p: &Params) -> Result<EffectRequest, StepError> {
+    let message = p.str("message").unwrap_or_default();
+    Ok(match p.str("channel").as_deref().unwrap_or("in_app") {
+        "slack" => EffectRequest::Slack {
+            text: message,
+            target: p.str("target"),
+        },
+        "email" => EffectRequest::Email {
+            to: non_empty(
+                p.list("target"),
+                "send_notification by email needs a \"target\" address",
+            )?,
+            cc: Vec::new(),
+            subject: message.chars().take(78).collect(),
+            body: message,
+        },
+        "in_app" => EffectRequest::Notify {
+            user_id: need(p, "target", ActionKind::SendNotification)?,
+            message,
+        },
+        other => {
+            return Err(StepError::Step(format!(
+                "unknown channel {other:?} (slack, email, in_app)"
+            )));
+        }
+    })
+}
+
+fn webhook(p: &Params) -> Result<EffectRequest, StepError> {
+    Ok(EffectRequest::Webhook {
+        url: need(p, "url", ActionKind::Webhook)?,
+        method: p
+            .str("method")
+            .unwrap_or_else(|| "POST".into())
+            .to_ascii_uppercase(),
+        headers: object_param(p, "headers").unwrap_or_default(),
+        body: p.json.get("body").cloned().unwrap_or(Value::Null),
+        secret: p.str("secret"),
+    })
 }
 
 fn non_empty(v: Vec<String>, message: &str) -> Result<Vec<String>, StepError> {
@@ -324,18 +320,21 @@ fn non_empty(v: Vec<String>, message: &str) -> Result<Vec<String>, StepError> {
     }
 }
 
-/// The output later steps read as `steps.<id>.output`.
-fn output_of(action: &str, effects: &[Effect], p: &Params) -> Value {
+/// The output later steps read as `steps.<id>.output` (the catalog's output spec).
+fn output_of(kind: ActionKind, effects: &[Effect], p: &Params) -> Value {
     let id = effects.first().and_then(|e| e.id.clone());
-    match action {
-        "update_field" | "update_record" => {
-            json!({ "id": effects.first().and_then(|e| e.detail.get("id").cloned()), "applied": effects.iter().all(|e| e.applied) })
+    let applied = effects.iter().all(|e| e.applied);
+    match kind {
+        ActionKind::UpdateField | ActionKind::UpdateRecord => {
+            json!({ "id": effects.first().and_then(|e| e.detail.get("id").cloned()), "applied": applied })
         }
-        "assign_to_queue" => {
-            json!({ "queue_id": p.get("queue_id"), "applied": effects.iter().all(|e| e.applied) })
+        ActionKind::AssignToQueue => json!({ "queue_id": p.get("queue_id"), "applied": applied }),
+        ActionKind::CreateRecord | ActionKind::CreateTask => json!({ "id": id }),
+        ActionKind::NotifyUser => json!({ "notification_id": id }),
+        ActionKind::SendEmail | ActionKind::SendNotification | ActionKind::Webhook => {
+            json!({ "outbox_id": id })
         }
-        "create_record" | "create_task" => json!({ "id": id }),
-        "notify_user" => json!({ "notification_id": id }),
-        _ => json!({ "outbox_id": id }),
+        // These produce their outputs on their own paths (task completion, timer, plugin).
+        ActionKind::HumanTask | ActionKind::Wait | ActionKind::Plugin => Value::Null,
     }
 }

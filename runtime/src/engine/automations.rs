@@ -11,10 +11,11 @@ use super::exec_plan::ExecPlan;
 use crate::cycles;
 use crate::dispatch::{DispatchEntry, DispatchIndex};
 use crate::error::{Result, RuntimeError};
-use crate::hooks::CompiledDefinition;
+use crate::hooks::{CompiledDefinition, Warnings};
 use crate::model::*;
 use crate::plan::Plan;
 use crate::store::{Store, StoreTx};
+use automations_compiler::diagnostic::Diagnostic;
 
 impl<S: Store> Engine<S> {
     /// Compiles and stores a new automation (version 1). Returns it with the warnings.
@@ -22,7 +23,7 @@ impl<S: Store> Engine<S> {
         &self,
         ws: &str,
         definition: Value,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let now = Utc::now();
         let a = Automation {
@@ -49,7 +50,7 @@ impl<S: Store> Engine<S> {
         ws: &str,
         id: &str,
         definition: Value,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         self.update_automation_at(ws, id, definition, None).await
     }
 
@@ -62,7 +63,7 @@ impl<S: Store> Engine<S> {
         id: &str,
         definition: Value,
         expected: Option<i64>,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
@@ -86,7 +87,7 @@ impl<S: Store> Engine<S> {
         definition: Value,
         compiled: CompiledDefinition,
         audit_action: &str,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         let ws = a.workspace_id.clone();
         tx.insert_version(&version_row(&a, definition)).await?;
         let details = json!({ "version": a.current_version });
@@ -97,8 +98,10 @@ impl<S: Store> Engine<S> {
             .plan
             .clone();
         self.rebuild_index().await?;
-        let mut warnings = compiled.warnings;
-        warnings.extend(self.cycle_warnings(&a, &plan).await?);
+        let warnings = Warnings {
+            definition: compiled.warnings,
+            workspace: self.cycle_warnings(&a, &plan).await?,
+        };
         Ok((a, warnings))
     }
 
@@ -119,7 +122,7 @@ impl<S: Store> Engine<S> {
         ws: &str,
         id: &str,
         status: AutomationStatus,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         self.change_automation_status_at(ws, id, status, None).await
     }
 
@@ -132,7 +135,7 @@ impl<S: Store> Engine<S> {
         id: &str,
         status: AutomationStatus,
         expected: Option<i64>,
-    ) -> Result<(Automation, Vec<Value>)> {
+    ) -> Result<(Automation, Warnings)> {
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
         if a.status == AutomationStatus::Archived && status != AutomationStatus::Archived {
@@ -153,19 +156,25 @@ impl<S: Store> Engine<S> {
         .await?;
         tx.commit().await?;
         self.rebuild_index().await?;
-        let warnings = if status == AutomationStatus::Active {
+        let workspace = if status == AutomationStatus::Active {
             let plan = self.plan(id, a.current_version).await?;
             self.cycle_warnings(&a, &plan).await?
         } else {
             Vec::new()
         };
-        Ok((a, warnings))
+        Ok((
+            a,
+            Warnings {
+                workspace,
+                ..Warnings::default()
+            },
+        ))
     }
 
     /// W0307 when `a` (with `plan`, taken as active) is on a static trigger cycle with the
     /// workspace's active live automations. Sandbox automations run in dry-run: their
     /// writes raise no events, so they are left out (and get no warning).
-    async fn cycle_warnings(&self, a: &Automation, plan: &Plan) -> Result<Vec<Value>> {
+    async fn cycle_warnings(&self, a: &Automation, plan: &Plan) -> Result<Vec<Diagnostic>> {
         if a.environment == EnvironmentKind::Sandbox {
             return Ok(Vec::new());
         }
@@ -195,6 +204,12 @@ impl<S: Store> Engine<S> {
 
     pub async fn automations(&self, ws: &str) -> Result<Vec<Automation>> {
         self.inner.store.automations(Some(ws)).await
+    }
+
+    /// The `custom.<name>` events known in workspace `ws` (recorded, or triggering a stored
+    /// automation), sorted; at most 1,000.
+    pub async fn custom_events(&self, ws: &str) -> Result<Vec<String>> {
+        self.inner.store.custom_event_types(ws, 1000).await
     }
 
     /// Every version, newest first.

@@ -57,17 +57,18 @@ impl From<RuntimeError> for StepError {
     }
 }
 
-fn detail(req: &EffectRequest) -> (&'static str, Value) {
+fn detail(req: &EffectRequest) -> (EffectKind, Value) {
     match req {
         EffectRequest::UpdateRecord { object, id, fields } => (
-            "record.update",
+            EffectKind::RecordUpdate,
             json!({"object": object, "id": id, "fields": fields}),
         ),
-        EffectRequest::CreateRecord { object, fields } => {
-            ("record.create", json!({"object": object, "fields": fields}))
-        }
+        EffectRequest::CreateRecord { object, fields } => (
+            EffectKind::RecordCreate,
+            json!({"object": object, "fields": fields}),
+        ),
         EffectRequest::Notify { user_id, message } => (
-            "notification",
+            EffectKind::Notification,
             json!({"user_id": user_id, "message": message}),
         ),
         EffectRequest::Email {
@@ -76,10 +77,12 @@ fn detail(req: &EffectRequest) -> (&'static str, Value) {
             subject,
             body,
         } => (
-            "email",
+            EffectKind::Email,
             json!({"to": to, "cc": cc, "subject": subject, "body": body}),
         ),
-        EffectRequest::Slack { text, target } => ("slack", json!({"text": text, "target": target})),
+        EffectRequest::Slack { text, target } => {
+            (EffectKind::Slack, json!({"text": text, "target": target}))
+        }
         EffectRequest::Webhook {
             url,
             method,
@@ -87,7 +90,7 @@ fn detail(req: &EffectRequest) -> (&'static str, Value) {
             body,
             ..
         } => (
-            "webhook",
+            EffectKind::Webhook,
             json!({"url": url, "method": method, "headers": headers, "body": body}),
         ),
     }
@@ -118,7 +121,7 @@ impl<S: Store> Engine<S> {
                 _ => {}
             }
             return Ok(Effect {
-                kind: kind.into(),
+                kind,
                 applied: false,
                 id: Some(new_id("dry")),
                 detail,
@@ -152,6 +155,7 @@ impl<S: Store> Engine<S> {
                     message,
                     run_id: Some(scope.run_id.to_string()),
                     step_id: Some(scope.step_id.to_string()),
+                    read_at: None,
                     created_at: Utc::now(),
                 };
                 tx.insert_notification(&n).await.map_err(StepError::Fatal)?;
@@ -185,7 +189,7 @@ impl<S: Store> Engine<S> {
             }
         };
         Ok(Effect {
-            kind: kind.into(),
+            kind,
             applied: true,
             id: Some(id),
             detail,

@@ -18,6 +18,7 @@ use crate::error::{Result, RuntimeError};
 use crate::expr;
 use crate::model::*;
 use crate::plan::{ActionStep, Op};
+use automations_compiler::catalog::ActionKind;
 use crate::secrets;
 use crate::store::{Store, StoreTx};
 
@@ -85,7 +86,7 @@ impl Params {
 
 fn step_type(op: &Op) -> &str {
     match op {
-        Op::Action { step, .. } => &step.action,
+        Op::Action { step, .. } => step.action.as_str(),
         Op::Branch { .. } => "if",
     }
 }
@@ -97,7 +98,7 @@ pub(crate) fn finish_step(step: &mut StepRun, status: StepStatus) {
     step.duration_ms = step.started_at.map(|s| (now - s).num_milliseconds());
 }
 
-pub(crate) fn finish_run(run: &mut Run, status: RunStatus, error: Option<(String, String)>) {
+pub(crate) fn finish_run(run: &mut Run, status: RunStatus, error: Option<(RunErrorCode, String)>) {
     let now = Utc::now();
     run.status = status;
     run.finished_at = Some(now);
@@ -190,7 +191,7 @@ impl<S: Store> Engine<S> {
                 finish_run(
                     &mut run,
                     RunStatus::Failed,
-                    Some(("plan_unavailable".into(), e.to_string())),
+                    Some((RunErrorCode::PlanUnavailable, e.to_string())),
                 );
                 return Ok(Ended {
                     run,
@@ -294,7 +295,7 @@ impl<S: Store> Engine<S> {
                             finish_run(
                                 &mut run,
                                 RunStatus::Failed,
-                                Some(("step_failed".into(), message)),
+                                Some((RunErrorCode::StepFailed, message)),
                             );
                             return Ok(Ended { run, steps });
                         }
@@ -347,7 +348,7 @@ impl<S: Store> Engine<S> {
         };
         let written: Vec<String> = effects
             .iter()
-            .filter(|e| e.applied && e.kind == "record.update")
+            .filter(|e| e.applied && e.kind == EffectKind::RecordUpdate)
             .filter(|e| e.detail["object"] == object.as_str() && e.detail["id"] == id.as_str())
             .filter_map(|e| e.detail["fields"].as_object())
             .flat_map(|fields| fields.keys().cloned())
@@ -452,15 +453,15 @@ impl<S: Store> Engine<S> {
 
 /// A step's input as the run shows it: secrets redacted (the step keeps no other copy;
 /// the effects that need the real values were built before this).
-fn shown(action: &str, mut input: Value) -> Value {
-    secrets::redact_params(action, &mut input);
+fn shown(action: &ActionKind, mut input: Value) -> Value {
+    secrets::redact_params(action.as_str(), &mut input);
     input
 }
 
 /// Effects as the run shows them: a webhook's secret headers and URL credentials redacted.
 fn shown_effects(mut effects: Vec<Effect>) -> Vec<Effect> {
     for e in &mut effects {
-        secrets::redact_params(&e.kind, &mut e.detail);
+        secrets::redact_params(e.kind.as_str(), &mut e.detail);
     }
     effects
 }

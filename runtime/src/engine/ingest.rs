@@ -263,7 +263,7 @@ fn new_run(entry: &DispatchEntry, event: &Event, loop_error: Option<String>) -> 
         pc: 0,
         state: RunState::default(),
         error: loop_error,
-        error_code: failed.then(|| "loop_detected".to_string()),
+        error_code: failed.then_some(RunErrorCode::LoopDetected),
         created_at: now,
         started_at: failed.then_some(now),
         finished_at: failed.then_some(now),

@@ -27,6 +27,7 @@ mod effects;
 mod exec;
 mod exec_plan;
 mod ingest;
+mod notifications;
 mod outbox_worker;
 mod plugin_calls;
 mod records_api;

@@ -295,7 +295,7 @@ impl<S: Store> Engine<S> {
                 run.status
             )));
         }
-        if run.error_code.as_deref() == Some("loop_detected") {
+        if run.error_code == Some(RunErrorCode::LoopDetected) {
             return Err(RuntimeError::Conflict(format!(
                 "run {run_id} was stopped by the loop guard and cannot be retried"
             )));
@@ -371,6 +371,7 @@ impl<S: Store> Engine<S> {
                 message: format!("Escalated: task \"{}\" timed out", task.title),
                 run_id: Some(task.run_id.clone()),
                 step_id: Some(task.step_id.clone()),
+                read_at: None,
                 created_at: now,
             })
             .await?;
@@ -407,7 +408,7 @@ impl<S: Store> Engine<S> {
             &mut run,
             RunStatus::Failed,
             Some((
-                "task_timeout".into(),
+                RunErrorCode::TaskTimeout,
                 format!("human task {} timed out", task.id),
             )),
         );

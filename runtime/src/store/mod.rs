@@ -132,6 +132,25 @@ pub trait Store: Send + Sync + 'static {
         user_id: Option<&str>,
     ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
     fn event(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Event>>> + Send;
+    fn notification(
+        &self,
+        ws: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Notification>>> + Send;
+    /// Unread first, then newest first (`created_at`, `id`); the cursor is the id of the
+    /// last item of the previous page (`NotFound("cursor")` when it names none).
+    fn notification_page(
+        &self,
+        ws: &str,
+        filter: &NotificationFilter,
+    ) -> impl Future<Output = Result<Page<Notification>>> + Send;
+    /// The `custom.<name>` event types of a workspace: those recorded and those its stored
+    /// automations trigger on, sorted, at most `limit`.
+    fn custom_event_types(
+        &self,
+        ws: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
     fn audit_log(
         &self,
         ws: &str,
@@ -321,6 +340,15 @@ pub trait StoreTx: Send {
     fn insert_mail(&mut self, m: &MailboxMessage) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_notification(&mut self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
+    /// Marks unread notifications read at `at`: the one `id`, or all of `user_id`, or
+    /// both filters together. Returns how many changed; already read ones keep their time.
+    fn mark_notifications_read(
+        &mut self,
+        ws: &str,
+        id: Option<&str>,
+        user_id: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64>> + Send;
     fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
 
     /// Appends an extension to the schema of `e.workspace_id` (its `seq` is ignored);

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use automations_runtime::RuntimeError;
-use automations_runtime::model::{RunStatus, StepStatus, TaskStatus};
+use automations_runtime::model::{RunErrorCode, RunStatus, StepStatus, TaskStatus};
 
 use crate::support::*;
 
@@ -167,16 +167,13 @@ async fn task_timeout_fails_or_continues() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     engine.run_until_idle().await.unwrap();
     let runs = fx.runs().await;
-    let mut statuses: Vec<_> = runs
-        .iter()
-        .map(|r| (r.status, r.error_code.clone()))
-        .collect();
+    let mut statuses: Vec<_> = runs.iter().map(|r| (r.status, r.error_code)).collect();
     statuses.sort_by_key(|s| s.0.as_str());
     assert_eq!(
         statuses,
         vec![
             (RunStatus::Completed, None),
-            (RunStatus::Failed, Some("task_timeout".into()))
+            (RunStatus::Failed, Some(RunErrorCode::TaskTimeout))
         ]
     );
 }

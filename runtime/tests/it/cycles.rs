@@ -3,17 +3,21 @@
 
 use serde_json::{Value, json};
 
+use automations_compiler::codes::STATIC_CYCLE;
+use automations_compiler::diagnostic::Severity;
+use automations_runtime::hooks::Warnings;
 use automations_runtime::model::AutomationStatus;
 
 use crate::support::*;
 
-fn cycle_warnings(warnings: &[Value]) -> Vec<String> {
+fn cycle_warnings(warnings: &Warnings) -> Vec<String> {
     warnings
-        .iter()
-        .filter(|w| w["code"] == "W0307")
+        .all()
+        .filter(|w| w.code == STATIC_CYCLE)
         .map(|w| {
-            assert_eq!(w["severity"], "warning");
-            w["message"].as_str().unwrap().to_string()
+            assert_eq!(w.severity, Severity::Warning);
+            assert!(!w.notes.is_empty(), "the note on loop_detected is kept");
+            w.message.clone()
         })
         .collect()
 }

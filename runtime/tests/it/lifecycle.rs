@@ -8,7 +8,9 @@ use serde_json::json;
 use automations_runtime::hooks::{
     EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
 };
-use automations_runtime::model::{AutomationStatus, OutboxKind, RunStatus, StepStatus};
+use automations_runtime::model::{
+    AutomationStatus, OutboxKind, RunErrorCode, RunStatus, StepStatus,
+};
 use automations_runtime::{NewRecord, RuntimeError};
 
 use crate::support::*;
@@ -27,7 +29,7 @@ async fn retry_resumes_at_the_failed_step_without_repeating_effects() {
     engine.run_until_idle().await.unwrap();
     let run = &fx.runs().await[0];
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.error_code.as_deref(), Some("step_failed"));
+    assert_eq!(run.error_code, Some(RunErrorCode::StepFailed));
     assert!(matches!(
         engine.retry_run(&ws.id, &auto.id, "run_nope").await,
         Err(RuntimeError::NotFound { .. })

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use automations_runtime::model::RunStatus;
+use automations_runtime::model::{RunErrorCode, RunStatus};
 use automations_runtime::store::Store;
 
 use crate::support::*;
@@ -31,7 +31,7 @@ async fn mutual_triggers_stop_with_loop_detected() {
         .filter(|r| r.status == RunStatus::Failed)
         .collect();
     assert_eq!(failed.len(), 1, "{runs:#?}");
-    assert_eq!(failed[0].error_code.as_deref(), Some("loop_detected"));
+    assert_eq!(failed[0].error_code, Some(RunErrorCode::LoopDetected));
     assert!(
         failed[0]
             .error

@@ -41,7 +41,7 @@ async fn seed_automation_runs_on_critical_case_and_delivers_slack() {
             .all(|s| s.status == StepStatus::Completed && s.effects.iter().all(|e| e.applied))
     );
     assert_eq!(run.steps[0].step_type, "assign_to_queue");
-    assert_eq!(run.steps[1].effects[0].kind, "slack");
+    assert_eq!(run.steps[1].effects[0].kind.as_str(), "slack");
 
     let case = engine.record(&ws.id, "case", &case.id).await.unwrap();
     assert_eq!(case.fields["queue_id"], json!("q_escalations"));

@@ -20,7 +20,9 @@ use super::pagination::{self, Page};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
-use automations_compiler::codes::STATIC_CYCLE;
+use automations_compiler::ir::Status;
+use automations_compiler::{codes, suggest};
+use automations_runtime::hooks::Warnings;
 use automations_runtime::secrets;
 
 /// The wire form of an automation (current version), its secrets redacted
@@ -132,7 +134,7 @@ fn keep_secrets(definition: &mut Value, stored: Option<&Value>) -> ApiResult<()>
     secrets::restore_definition(definition, stored).map_err(|problems| {
         let diagnostics = problems
             .into_iter()
-            .map(|p| ApiDiagnostic::error("E0005", p.message).at_pointer(p.pointer))
+            .map(|p| ApiDiagnostic::error(codes::INVALID_VALUE, p.message).at_pointer(p.pointer))
             .collect();
         ApiError::unprocessable(
             "invalid_definition",
@@ -161,31 +163,17 @@ async fn written_response(
 
 /// Adds the engine's warnings that the checker cannot see (W0307: static trigger cycles
 /// across the workspace's automations); the engine's copies of the checker's own warnings
-/// are dropped, the checker's carry positions.
-fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &[Value]) -> Vec<ApiDiagnostic> {
-    for w in engine {
-        if w["code"] != STATIC_CYCLE {
-            continue;
-        }
-        let message = w["message"].as_str().unwrap_or_default();
+/// are not used, the checker's carry positions in the body as it was sent.
+fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &Warnings) -> Vec<ApiDiagnostic> {
+    for d in &engine.workspace {
         // A PATCH of fields and status answers both writes: one copy of each warning.
         if warnings
             .iter()
-            .any(|d| d.code == STATIC_CYCLE && d.message == message)
+            .any(|w| w.code == d.code && w.message == d.message)
         {
             continue;
         }
-        let mut d = ApiDiagnostic::error(STATIC_CYCLE, message);
-        d.severity = "warning".into();
-        d.notes = w["notes"]
-            .as_array()
-            .map(|n| {
-                n.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        warnings.push(d);
+        warnings.push(ApiDiagnostic::from_compiler(d, None));
     }
     warnings
 }
@@ -443,10 +431,13 @@ fn parse_status(s: &str) -> ApiResult<AutomationStatus> {
         ApiError::unprocessable(
             "invalid_status",
             format!("unknown status `{s}` (draft, active, paused or archived)"),
-            vec![
-                crate::error::ApiDiagnostic::error("E0005", format!("unknown status `{s}`"))
-                    .at_pointer("/status"),
-            ],
+            vec![{
+                let mut d =
+                    ApiDiagnostic::error(codes::INVALID_VALUE, format!("unknown status `{s}`"))
+                        .at_pointer("/status");
+                d.suggestion = suggest::closest(s, Status::ALL.iter().map(|v| v.as_str()));
+                d
+            }],
         )
     })
 }

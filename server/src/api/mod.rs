@@ -10,6 +10,7 @@ pub mod extract;
 pub mod format;
 pub mod health;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
@@ -78,6 +79,9 @@ pub fn v1_routes() -> Router<AppState> {
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}/complete", post(tasks::complete))
         .route("/outbox", get(outbox::list))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
         .route(
             "/plugins",
             get(plugins::list)

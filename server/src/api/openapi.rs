@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    automations, events, format, health, metrics, outbox, plugins, records, runs, sandbox, schema,
-    tasks, testrun,
+    automations, events, format, health, metrics, notifications, outbox, plugins, records, runs,
+    sandbox, schema, tasks, testrun,
 };
 use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
 
@@ -51,6 +51,9 @@ use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
         tasks::list,
         tasks::complete,
         outbox::list,
+        notifications::list,
+        notifications::mark_read,
+        notifications::mark_all_read,
         plugins::list,
         plugins::upload,
         plugins::grants,

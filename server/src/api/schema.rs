@@ -17,17 +17,31 @@ use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
 
 use automations_compiler::schema as compiler_schema;
+use automations_compiler::{catalog, codes};
 
 /// The caller's workspace schema (built-in plus its custom fields):
-/// `{"objects": {"case": {"fields": {"priority": {"type": "picklist", ...}}}}}`.
-#[utoipa::path(get, path = "/api/v1/schema", tag = "schema", responses((status = 200, description = "The schema", body = crate::api::wire::SchemaDoc)))]
+/// `{"objects": {"case": {"fields": {"priority": {"type": "picklist", ...}}}}}`, with each
+/// object's `events`, the workspace's `custom_events` and the action catalog (`actions`),
+/// which the web UI builds its trigger picker and action forms from.
+#[utoipa::path(get, path = "/api/v1/schema", tag = "schema", responses((status = 200, description = "The schema, events and actions", body = crate::api::wire::SchemaDoc)))]
 pub async fn get_schema(
     State(state): State<AppState>,
     principal: Principal,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        state.definitions().schema_json(&principal.workspace_id),
-    ))
+    let ws = &principal.workspace_id;
+    let schema = state.definitions().schema(ws);
+    let events: Map<String, Value> = schema
+        .object_names()
+        .map(|object| (object.to_string(), json!(schema.events_for(object))))
+        .collect();
+    let mut body = schema.to_json();
+    if let Value::Object(map) = &mut body {
+        map.insert("events".into(), Value::Object(events));
+        let custom = state.engine().custom_events(ws).await?;
+        map.insert("custom_events".into(), json!(custom));
+        map.insert("actions".into(), catalog::actions_json());
+    }
+    Ok(Json(body))
 }
 
 /// Add custom objects and fields to the caller's workspace, in the schema's own shape.
@@ -99,7 +113,7 @@ fn schema_error(err: SchemaChangeError) -> ApiError {
             ApiError::unprocessable(
                 "invalid_schema",
                 message.clone(),
-                vec![ApiDiagnostic::error("E0005", message)],
+                vec![ApiDiagnostic::error(codes::INVALID_VALUE, message)],
             )
         }
         SchemaChangeError::Store(e) => e.into(),

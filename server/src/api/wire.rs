@@ -143,6 +143,26 @@ pub struct TaskDoc {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
+/// An in-app notification for a user.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationDoc {
+    pub id: String,
+    pub user_id: String,
+    pub message: String,
+    /// The run and step that sent it (none for escalations of other origin).
+    pub run_id: Option<String>,
+    pub step_id: Option<String>,
+    pub read: bool,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How many notifications were marked read.
+#[derive(Serialize, ToSchema)]
+pub struct MarkedDoc {
+    pub marked: u64,
+}
+
 /// An outbox item (§12.1).
 #[derive(Serialize, ToSchema)]
 pub struct OutboxItemDoc {
@@ -198,6 +218,55 @@ pub struct SchemaObjectDoc {
 #[derive(Serialize, ToSchema)]
 pub struct SchemaDoc {
     pub objects: HashMap<String, SchemaObjectDoc>,
+    /// Object -> the events it raises: created, updated, deleted, `<field>_changed`.
+    pub events: HashMap<String, Vec<String>>,
+    /// `custom.<name>` events known in the workspace (stored automations, recorded events).
+    pub custom_events: Vec<String>,
+    /// Every built-in action, in catalog order.
+    pub actions: Vec<ActionDoc>,
+}
+
+/// A built-in action of the catalog (`docs/actions.md`).
+#[derive(Serialize, ToSchema)]
+pub struct ActionDoc {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<ActionParamDoc>,
+    /// Groups of params of which at least one must be given; absent when none.
+    pub one_of: Option<Vec<Vec<String>>>,
+    pub output: ActionOutputDoc,
+    /// Effect kinds its steps may record (`record.update`, `email`, ...).
+    pub effects: Vec<String>,
+}
+
+/// One param of an action.
+#[derive(Serialize, ToSchema)]
+pub struct ActionParamDoc {
+    pub name: String,
+    /// `string`, `bool`, `number`, `duration`, `datetime`, `any`, `field_name`,
+    /// `object_name`, `fields`, `map`, `form`, `recipients` or `choice`.
+    #[serde(rename = "type")]
+    pub param_type: String,
+    pub required: bool,
+    pub description: Option<String>,
+    /// The allowed values of a `choice`.
+    pub choices: Option<Vec<String>>,
+}
+
+/// The shape of `steps.<id>.output`.
+#[derive(Serialize, ToSchema)]
+pub struct ActionOutputDoc {
+    /// `none`, `id`, `fields`, `form` or `any`.
+    pub kind: String,
+    /// For `fields`: each field's `name` and `type`.
+    pub fields: Option<Vec<ActionOutputFieldDoc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionOutputFieldDoc {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
 }
 
 /// A custom field as added (`POST /schema/{object}/fields`).
@@ -258,6 +327,7 @@ page_doc!(VersionPage, VersionDoc, "versions");
 page_doc!(RunPage, RunDoc, "runs");
 page_doc!(RecordPage, RecordDoc, "records");
 page_doc!(TaskPage, TaskDoc, "tasks");
+page_doc!(NotificationPage, NotificationDoc, "notifications");
 page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
 page_doc!(PluginPage, PluginDoc, "plugins");
 

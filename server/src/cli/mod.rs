@@ -8,6 +8,7 @@ mod lint;
 mod migrate;
 mod plugin;
 mod serve;
+mod test;
 mod token;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ enum Command {
     Compile(CompileArgs),
     /// Evaluate a condition on a record.
     Eval(EvalArgs),
+    /// Dry-run an automation once on an event, offline, and show the run.
+    Test(TestArgs),
     /// Serve the REST API v1 with the outbox worker and timers.
     Serve(serve::ServeArgs),
     /// Manage API tokens.
@@ -113,12 +116,41 @@ pub struct EvalArgs {
     expr: String,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TestFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// A `.auto` or `.json` file.
+    file: PathBuf,
+    /// The event (JSON): `type`, `record`, `previous`, `data`, and `related` records.
+    #[arg(long)]
+    event: PathBuf,
+    /// The triggering record (JSON object); replaces the event's `record`.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// A step's output instead of running it (repeatable): `--mock approval='{"approved":true}'`.
+    #[arg(long = "mock", value_name = "STEP=JSON")]
+    mocks: Vec<String>,
+    /// Which automation of FILE, when it holds several.
+    #[arg(long)]
+    automation: Option<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: TestFormat,
+    #[arg(long)]
+    schema: Option<PathBuf>,
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Lint(args) => lint::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Compile(args) => compile::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Test(args) => test::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Token(args) => token::run(&args),
         Command::Migrate(args) => migrate::run(&args),

@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use automations_compiler::catalog::{TaskRecord, task_record};
 use automations_host_api::net::HttpClient;
 use automations_host_api::{
     CallContext, CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask,
@@ -208,23 +209,14 @@ impl Host for CallHost {
     }
 
     fn task_create(&self, call: &CallInfo, task: NewTask) -> HostResult<String> {
-        // The same shape as the built-in `create_task` action: a `task` record.
-        let mut fields = Map::new();
-        fields.insert("subject".into(), json!(task.title));
-        fields.insert("status".into(), json!("open"));
-        if let Some(d) = task.description {
-            fields.insert("description".into(), json!(d));
-        }
-        if let Some(a) = task.assignee {
-            fields.insert("assignee_id".into(), json!(a));
-        }
-        if let Some(due) = task.due_at {
-            fields.insert("due".into(), json!(due));
-        }
-        if let Some(related) = task.related {
-            fields.insert("related_object".into(), json!(related.object));
-            fields.insert("related_id".into(), json!(related.id));
-        }
+        // The same `task` record as the built-in `create_task` action (the catalog's shape).
+        let fields = task_record(TaskRecord {
+            subject: json!(task.title),
+            description: task.description.map(Value::String),
+            assignee: task.assignee.map(Value::String),
+            due: task.due_at.map(Value::String),
+            related: task.related.map(|r| (r.object, r.id)),
+        });
         self.push(EffectRequest::CreateRecord {
             object: "task".into(),
             fields,

@@ -294,3 +294,79 @@ async fn the_old_server_wide_schema_file_is_imported_into_default_once() {
         "number"
     );
 }
+
+/// The keys the web UI builds its trigger picker and action forms from
+/// (`events`, `custom_events`, `actions`), per workspace.
+#[tokio::test]
+async fn the_schema_lists_events_custom_events_and_actions() {
+    let app = TestApp::new().await;
+    let empty = app.get("/api/v1/schema").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
+    assert_eq!(empty.body["custom_events"], json!([]));
+    let case = empty.body["events"]["case"].as_array().unwrap();
+    assert_eq!(
+        case[..3],
+        [
+            json!("case.created"),
+            json!("case.updated"),
+            json!("case.deleted")
+        ]
+    );
+    assert!(case.contains(&json!("case.priority_changed")));
+    let objects = empty.body["objects"].as_object().unwrap();
+    assert_eq!(
+        empty.body["events"].as_object().unwrap().len(),
+        objects.len(),
+        "one events list per object"
+    );
+    let actions = empty.body["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 12);
+    assert_eq!(actions[0]["name"], "update_field");
+    assert_eq!(actions[0]["effects"], json!(["record.update"]));
+    assert_eq!(actions[10]["one_of"], json!([["duration", "until"]]));
+
+    // Custom fields raise their own `_changed` events.
+    let added = app
+        .post(
+            "/api/v1/schema/case/fields",
+            &json!({"name": "sla_hours", "type": "number"}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    // A stored automation's custom trigger and a recorded custom event are both known.
+    let automation = json!({
+        "name": "On signup", "status": "draft",
+        "trigger": {"event": "custom.signup"},
+        "actions": [{"type": "notify_user", "params": {"user_id": "usr_1", "message": "hi"}}]
+    });
+    let created = app.post("/api/v1/automations", &automation).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let event = app
+        .post(
+            "/api/v1/events",
+            &json!({"id": "evt_1", "type": "custom.invoice_paid", "data": {"amount": 3}}),
+        )
+        .await;
+    assert!(event.status.is_success(), "{}", event.text);
+    let schema = app.get("/api/v1/schema").await.body;
+    assert!(
+        schema["events"]["case"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("case.sla_hours_changed"))
+    );
+    assert_eq!(
+        schema["custom_events"],
+        json!(["custom.invoice_paid", "custom.signup"])
+    );
+    // Another workspace sees neither.
+    let other = app.token("other", &["admin"]).await;
+    let theirs = app.get_as(&other, "/api/v1/schema").await.body;
+    assert_eq!(theirs["custom_events"], json!([]));
+    assert!(
+        !theirs["events"]["case"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("case.sla_hours_changed"))
+    );
+}

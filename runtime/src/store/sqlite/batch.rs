@@ -174,7 +174,7 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
                 .push_bind(r.pc)
                 .push_bind(state)
                 .push_bind(r.error.clone())
-                .push_bind(r.error_code.clone())
+                .push_bind(r.error_code.map(RunErrorCode::as_str))
                 .push_bind(opt_ts(r.started_at))
                 .push_bind(opt_ts(r.finished_at))
                 .push_bind(r.duration_ms);

@@ -514,6 +514,92 @@ impl Store for SqliteStore {
         rows.iter().map(notification).collect()
     }
 
+    async fn custom_event_types(&self, ws: &str, limit: u32) -> Result<Vec<String>> {
+        // Recorded types by a loose index scan over the partial index `events_custom_types`
+        // (one index seek per distinct type, however many events there are), plus the
+        // triggers of current automation versions.
+        let rows = sqlx::query(
+            "WITH RECURSIVE seen(type) AS ( \
+               SELECT MIN(type) FROM events \
+                WHERE workspace_id = ?1 AND type >= 'custom.' AND type < 'custom/' \
+               UNION ALL \
+               SELECT (SELECT MIN(e.type) FROM events e \
+                        WHERE e.workspace_id = ?1 AND e.type >= 'custom.' AND e.type < 'custom/' \
+                          AND e.type > seen.type) \
+                 FROM seen WHERE seen.type IS NOT NULL LIMIT ?2 \
+             ) \
+             SELECT type FROM seen WHERE type IS NOT NULL \
+             UNION \
+             SELECT json_extract(v.definition, '$.trigger.event') FROM automations a \
+               JOIN automation_versions v ON v.automation_id = a.id AND v.version = a.current_version \
+              WHERE a.workspace_id = ?1 AND v.definition LIKE '%custom.%' \
+                AND json_extract(v.definition, '$.trigger.event') LIKE 'custom.%' \
+             ORDER BY 1 LIMIT ?2",
+        )
+        .bind(ws)
+        .bind(limit as i64)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(sqlx::Row::try_get::<String, _>(r, 0)?))
+            .collect()
+    }
+
+    async fn notification(&self, ws: &str, id: &str) -> Result<Option<Notification>> {
+        let row = sqlx::query("SELECT * FROM notifications WHERE workspace_id = ? AND id = ?")
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(notification).transpose()
+    }
+
+    async fn notification_page(
+        &self,
+        ws: &str,
+        f: &NotificationFilter,
+    ) -> Result<Page<Notification>> {
+        let limit = limit_or_default(f.limit);
+        let after: Option<(i64, String, String)> = match f.cursor.as_deref() {
+            None => None,
+            Some(cursor) => Some(
+                sqlx::query_as(
+                    "SELECT read_at IS NOT NULL, created_at, id FROM notifications \
+                     WHERE workspace_id = ? AND id = ?",
+                )
+                .bind(ws)
+                .bind(cursor)
+                .fetch_optional(&self.reader)
+                .await?
+                .ok_or_else(|| RuntimeError::not_found("cursor", cursor))?,
+            ),
+        };
+        let (after_read, after_at, after_id) = match after {
+            Some((r, at, id)) => (Some(r), Some(at), Some(id)),
+            None => (None, None, None),
+        };
+        // Unread (flag 0) before read (flag 1); newest first within each.
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE workspace_id = ?1 \
+             AND (?2 IS NULL OR user_id = ?2) \
+             AND (?3 IS NULL OR (read_at IS NULL) = ?3) \
+             AND (?4 IS NULL OR (read_at IS NOT NULL) > ?4 \
+                  OR ((read_at IS NOT NULL) = ?4 AND (created_at, id) < (?5, ?6))) \
+             ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT ?7",
+        )
+        .bind(ws)
+        .bind(f.user_id.as_deref())
+        .bind(f.unread)
+        .bind(after_read)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let items = rows.iter().map(notification).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |n| n.id.clone()))
+    }
+
     async fn event(&self, ws: &str, id: &str) -> Result<Option<Event>> {
         let sql = format!("SELECT {EVENT_COLS} FROM events WHERE workspace_id = ? AND id = ?");
         let row = sqlx::query(AssertSqlSafe(sql))

@@ -129,7 +129,10 @@ pub(super) fn run(r: &SqliteRow) -> Result<Run> {
         pc: r.try_get("pc")?,
         state: json(&r.try_get::<String, _>("state")?)?,
         error: r.try_get("error")?,
-        error_code: r.try_get("error_code")?,
+        error_code: r
+            .try_get::<Option<String>, _>("error_code")?
+            .map(|c| RunErrorCode::parse(&c).ok_or_else(|| corrupt("run error code", &c)))
+            .transpose()?,
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
         started_at: opt_ts(r.try_get("started_at")?),
         finished_at: opt_ts(r.try_get("finished_at")?),
@@ -231,6 +234,7 @@ pub(super) fn notification(r: &SqliteRow) -> Result<Notification> {
         message: r.try_get("message")?,
         run_id: r.try_get("run_id")?,
         step_id: r.try_get("step_id")?,
+        read_at: opt_ts(r.try_get("read_at")?),
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
     })
 }

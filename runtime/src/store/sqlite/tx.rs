@@ -386,7 +386,7 @@ impl StoreTx for SqliteTx {
             .bind(r.pc)
             .bind(serde_json::to_string(&r.state)?)
             .bind(r.error.as_deref())
-            .bind(r.error_code.as_deref())
+            .bind(r.error_code.map(RunErrorCode::as_str))
             .bind(ts(r.created_at))
             .bind(opt_ts(r.started_at))
             .bind(opt_ts(r.finished_at))
@@ -417,7 +417,7 @@ impl StoreTx for SqliteTx {
         .bind(r.pc)
         .bind(serde_json::to_string(&r.state)?)
         .bind(r.error.as_deref())
-        .bind(r.error_code.as_deref())
+        .bind(r.error_code.map(RunErrorCode::as_str))
         .bind(opt_ts(r.started_at))
         .bind(opt_ts(r.finished_at))
         .bind(r.duration_ms)
@@ -735,6 +735,26 @@ impl StoreTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn mark_notifications_read(
+        &mut self,
+        ws: &str,
+        id: Option<&str>,
+        user_id: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE notifications SET read_at = ?4 WHERE workspace_id = ?1 AND read_at IS NULL \
+             AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR user_id = ?3)",
+        )
+        .bind(ws)
+        .bind(id)
+        .bind(user_id)
+        .bind(ts(at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {

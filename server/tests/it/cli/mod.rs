@@ -7,3 +7,4 @@ mod fmt_compile;
 mod lint;
 mod readme;
 pub mod support;
+mod testrun;
