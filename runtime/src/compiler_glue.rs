@@ -59,7 +59,7 @@ fn fail(diagnostics: SourcedDiagnostics) -> RuntimeError {
         .join("; ");
     RuntimeError::Definition {
         message,
-        diagnostics,
+        diagnostics: Box::new(diagnostics),
     }
 }
 

@@ -25,7 +25,8 @@ pub enum RuntimeError {
     #[error("invalid definition: {message}")]
     Definition {
         message: String,
-        diagnostics: SourcedDiagnostics,
+        /// Boxed: the source maps are large and errors travel in every `Result`.
+        diagnostics: Box<SourcedDiagnostics>,
     },
     /// A second task completion, an edit of an archived automation, a retry of a run that
     /// did not fail (the server answers 409).

@@ -185,8 +185,7 @@ impl Definitions {
 /// or lower, or holds other than one automation, answers its diagnostics (as `validate`
 /// does: an editor asks while the user types, so an unreadable text is no failed request).
 pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
-    let index = LineIndex::new(&body.text);
-    let (automations, diagnostics, map) = match body.format {
+    let (automations, diagnostics, source) = match body.format {
         BodyFormat::Json => {
             let value: Value = serde_json::from_str(&body.text).map_err(|e| json_error(&e))?;
             if !value.is_object() {
@@ -195,21 +194,18 @@ pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
                     "a definition must be a JSON object",
                 ));
             }
-            let (automations, map, diagnostics) = lower_json_text(&body.text);
-            (automations, diagnostics, Some(map))
+            let (automations, _, diagnostics) = lower_json_text(&body.text);
+            (automations, diagnostics, DiagnosticSource::json(&body.text))
         }
         BodyFormat::Dsl => {
             let (automations, diagnostics) = parse_dsl(&body.text);
-            (automations, diagnostics, None)
+            (automations, diagnostics, DiagnosticSource::dsl(&body.text))
         }
     };
     let mut errors: Vec<ApiDiagnostic> = diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| match &map {
-            Some(map) => json_diagnostic(d, map, &index),
-            None => dsl_diagnostic(d, &index),
-        })
+        .map(|d| ApiDiagnostic::from_compiler(d, source.place(d)))
         .collect();
     if errors.is_empty() && automations.len() != 1 {
         let message = if automations.is_empty() {
@@ -217,7 +213,7 @@ pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
         } else {
             "send one automation per request"
         };
-        errors.push(ApiDiagnostic::error("E0004", message));
+        errors.push(ApiDiagnostic::error(codes::MISSING_PART, message));
     }
     Ok(match automations.as_slice() {
         [automation] if errors.is_empty() => Formatted {

@@ -18,9 +18,9 @@ use crate::error::{Result, RuntimeError};
 use crate::expr;
 use crate::model::*;
 use crate::plan::{ActionStep, Op};
-use automations_compiler::catalog::ActionKind;
 use crate::secrets;
 use crate::store::{Store, StoreTx};
+use automations_compiler::catalog::ActionKind;
 
 /// What an action did.
 pub(crate) enum ActionResult {

@@ -37,7 +37,10 @@ async fn a_diagnostic_with_notes_crosses_the_runtime_error_intact() {
     .with_suggestion("case.updated");
     let err = RuntimeError::Definition {
         message: "E0103: a test diagnostic".into(),
-        diagnostics: SourcedDiagnostics::new(DiagnosticSource::dsl(text), vec![d]),
+        diagnostics: Box::new(SourcedDiagnostics::new(
+            DiagnosticSource::dsl(text),
+            vec![d],
+        )),
     };
     let (status, body) = answer_of(err).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
