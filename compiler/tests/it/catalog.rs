@@ -192,3 +192,51 @@ fn docs_actions_md_is_current() {
         assert!(found.contains(&format!("## `{kind}`")), "{kind}");
     }
 }
+
+/// The acceptance of issue 17: outside the catalog, no source compares a string with an
+/// action's name (`== "webhook"`, `"wait" =>`, ...); code matches on `ActionKind` instead.
+#[test]
+fn no_action_name_is_compared_as_a_string_outside_the_catalog() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in ["compiler", "runtime", "server", "host-api", "net"] {
+        rust_files(&root.join(krate).join("src"), &mut files);
+    }
+    assert!(files.len() > 50, "found the sources: {}", files.len());
+    let mut found = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "catalog"))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for name in ActionKind::names() {
+                let quoted = format!("\"{name}\"");
+                let compared = [
+                    format!("== {quoted}"),
+                    format!("!= {quoted}"),
+                    format!("{quoted} =>"),
+                    format!("{quoted} |"),
+                ];
+                if compared.iter().any(|c| line.contains(c.as_str())) {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "action names compared as strings:\n{}",
+        found.join("\n")
+    );
+}
