@@ -205,3 +205,49 @@ async fn format_keeps_typos_and_reports_what_cannot_be_read() {
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn format_handles_big_definitions_and_concurrent_calls() {
+    let app = TestApp::new().await;
+    // 1,000 times the seed's two actions.
+    let actions: Vec<Value> = (0..2000)
+        .map(|i| json!({"type": "send_notification", "params": {"channel": "slack", "message": format!("note {i}")}}))
+        .collect();
+    let big = json!({"name": "big", "status": "draft", "trigger": {"event": "case.created", "conditions": {"priority": "critical"}}, "actions": actions});
+    let started = std::time::Instant::now();
+    let answer = app.post("/api/v1/automations/format", &big).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["definition"], big);
+    let dsl = answer.body["dsl"].as_str().unwrap();
+    assert_eq!(dsl.matches("send_notification(").count(), 2000);
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+
+    // A body over the limit is a 413, as on every endpoint.
+    let huge = "x".repeat(app_body_limit() + 1);
+    let answer = app
+        .post_raw("/api/v1/automations/format", "text/plain", huge)
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // 16 identical calls at once answer the same.
+    let app = std::sync::Arc::new(app);
+    let seed: Value = serde_json::from_str(crate::support::SEED).unwrap();
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let (app, seed) = (app.clone(), seed.clone());
+            tokio::spawn(async move { app.post("/api/v1/automations/format", &seed).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body, answers[0].body);
+    }
+}
+
+fn app_body_limit() -> usize {
+    automations_server::ApiConfig::default().body_limit
+}
