@@ -160,6 +160,11 @@ const tests = [
       await eventually(async () => (await page.getByLabel("DSL", { exact: true }).inputValue()).startsWith("automation"), "DSL of an empty definition");
       await page.getByRole("tab", { name: "Form" }).click();
       await page.getByLabel("Name").fill("Typo check");
+      // The picker holds the schema's events, `<field>_changed` included.
+      const events = await page.getByLabel("Trigger event").locator("option").allTextContents();
+      for (const e of ["case.created", "case.priority_changed", "opportunity.stage_changed", "lead.deleted"]) {
+        check(events.includes(e), `${e} in the trigger picker`);
+      }
       await page.getByLabel("Trigger event").selectOption("case.created");
       const condition = page.getByLabel("Condition", { exact: true });
       await condition.fill('priorty == "critical"');

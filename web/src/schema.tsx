@@ -3,7 +3,6 @@
 
 import { createContext, useContext } from "react";
 import { get } from "./api";
-import { withFallbacks } from "./model/fallback";
 import { Schema } from "./model/types";
 
 export interface PluginInfo {
@@ -25,7 +24,10 @@ export async function loadCatalog(): Promise<Catalog> {
     get<Schema>("/schema"),
     get<{ items: PluginInfo[] }>("/plugins?limit=500").catch(() => ({ items: [] as PluginInfo[] })),
   ]);
-  return { schema: withFallbacks(schema), plugins: plugins.items ?? [] };
+  if (!schema.events || !schema.actions) {
+    throw new Error("This server's GET /api/v1/schema has no events or actions: it is older than this UI.");
+  }
+  return { schema: { ...schema, custom_events: schema.custom_events ?? [] }, plugins: plugins.items ?? [] };
 }
 
 export const CatalogContext = createContext<Catalog | null>(null);

@@ -251,3 +251,26 @@ async fn format_handles_big_definitions_and_concurrent_calls() {
 fn app_body_limit() -> usize {
     automations_server::ApiConfig::default().body_limit
 }
+
+/// The UI's unit tests type-check action params against `web/src/model/test_data/
+/// actions.json`; it must be what `GET /schema` answers. `UPDATE_UI_FIXTURES=1` rewrites it.
+#[tokio::test]
+async fn the_ui_test_catalog_is_the_schema_catalog() {
+    let app = TestApp::new().await;
+    let schema = app.get("/api/v1/schema").await;
+    assert_eq!(schema.status, StatusCode::OK);
+    let actions = &schema.body["actions"];
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../web/src/model/test_data/actions.json"
+    );
+    let text = serde_json::to_string_pretty(actions).unwrap() + "\n";
+    if std::env::var_os("UPDATE_UI_FIXTURES").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        &fixture, actions,
+        "web/src/model/test_data/actions.json is stale: run this test with UPDATE_UI_FIXTURES=1"
+    );
+}
