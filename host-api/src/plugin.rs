@@ -12,7 +12,7 @@ use crate::state::{CallState, HostTrap};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{ComponentExportIndex, InstancePre, WasmStr};
+use wasmtime::component::{ComponentExportIndex, InstancePre};
 use wasmtime::{Store, Trap, WasmBacktrace};
 
 /// A plugin version ready to run; cheap to clone, shareable across threads.
@@ -43,9 +43,15 @@ pub struct CallOutput {
     pub elapsed: Duration,
 }
 
-/// `run` as called: the input is lent, the output lifted lazily so that an
-/// oversized output is measured in guest memory, never copied to the host.
-type RunFn<'a> = wasmtime::component::TypedFunc<(&'a str,), (Result<WasmStr, WasmStr>,)>;
+/// `run` as called: the input is lent, the result lifted as owned strings.
+///
+/// The result must be copied out while the call is still in progress:
+/// wasmtime runs the guest's post-return (which frees the result string)
+/// before `call` returns, so a borrowed `WasmStr` read afterwards points at
+/// memory the guest has freed and may already have reused. The copy is
+/// bounded by the guest's own linear memory (at most its memory limit); the
+/// output limit is checked on the copy.
+type RunFn<'a> = wasmtime::component::TypedFunc<(&'a str,), (Result<String, String>,)>;
 
 impl Plugin {
     pub(crate) fn new(
@@ -168,20 +174,11 @@ impl Plugin {
         let limit = store.data().limits.max_output_bytes;
         match result {
             Ok(text) => {
-                let text = text
-                    .to_str(&*store)
-                    .map_err(|e| plugin(PluginError::InvalidOutput(format!("{e:#}"))))?;
                 check_size(text.len(), limit)?;
                 serde_json::from_str(&text)
                     .map_err(|e| plugin(PluginError::InvalidOutput(e.to_string())))
             }
-            Err(text) => {
-                let text = text
-                    .to_str(&*store)
-                    .map_err(|e| plugin(PluginError::InvalidOutput(format!("{e:#}"))))?;
-                check_size(text.len(), limit)?;
-                Err(plugin(PluginError::Guest(text.into_owned())))
-            }
+            Err(text) => Err(plugin(PluginError::Guest(guest_error_text(text, limit)))),
         }
     }
 }
@@ -199,6 +196,22 @@ impl From<wasmtime::Error> for RunError {
 
 fn plugin(err: PluginError) -> RunError {
     RunError::Plugin(err)
+}
+
+/// The guest's error message, cut to the output limit: an oversized message
+/// still fails the step with the guest's own words rather than a size error.
+fn guest_error_text(mut text: String, limit: u64) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if text.len() > limit {
+        let size = text.len();
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(&format!("… (cut at {limit} of {size} bytes)"));
+    }
+    text
 }
 
 fn check_size(size: usize, limit: u64) -> Result<(), RunError> {
@@ -221,6 +234,7 @@ fn classify(err: wasmtime::Error, state: &CallState, limits: &Limits) -> PluginE
             HostTrap::Deadline => PluginError::Timeout {
                 limit_ms: limits.timeout.as_millis() as u64,
             },
+            HostTrap::Denied(function) => PluginError::DeniedImport(function.clone()),
         };
     }
     if let Some(desired) = state.limiter.refused {
@@ -301,5 +315,12 @@ mod tests {
             "boom: bad input (at src/lib.rs:10:5)"
         );
         assert_eq!(panic_message("nothing"), None);
+    }
+
+    #[test]
+    fn long_guest_errors_are_cut_on_a_char_boundary() {
+        assert_eq!(guest_error_text("short".into(), 10), "short");
+        let cut = guest_error_text("ééé".into(), 3);
+        assert_eq!(cut, "é… (cut at 3 of 6 bytes)");
     }
 }

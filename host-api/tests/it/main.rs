@@ -9,4 +9,5 @@ mod examples;
 mod hostile;
 mod http;
 mod https;
+mod output;
 mod support;
