@@ -36,11 +36,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config().body_limit;
+    let upload_limit = state.config().plugin_upload_limit;
     Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/openapi.json", get(api::openapi::openapi_json))
         .route("/metrics", get(api::metrics::metrics))
-        .nest("/api/v1", api::v1_routes())
+        .nest("/api/v1", api::v1_routes(upload_limit))
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

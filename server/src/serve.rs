@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub plugin_http_allow: Vec<String>,
     /// `AUTOMATIONS_ADMIN_TOKEN`: the admin token of workspace `default` at first start.
     pub admin_token: Option<String>,
+    /// `--plugin-upload-limit`: the largest plugin upload, in bytes.
+    pub plugin_upload_limit: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +329,34 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, ServeError> {
     })
 }
 
+/// Parses a size such as `64MiB`, `512KiB`, `1GiB` or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let unit_bytes: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        "g" | "gib" | "gb" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use bytes, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let count: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: expected e.g. 64MiB or 1048576"))?;
+    match count.checked_mul(unit_bytes) {
+        Some(0) => Err("the size must be greater than 0".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
 /// Serves until SIGTERM or Ctrl-C, then drains requests and stops the workers.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let open = OpenConfig {
@@ -342,7 +372,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         tracing::info!("imported the old server-wide custom schema into workspace `default`");
     }
     let workers = engine.start();
-    let state = AppState::with_plugins(engine.clone(), definitions, ApiConfig::default(), plugins);
+    let api = ApiConfig {
+        plugin_upload_limit: config.plugin_upload_limit,
+        ..ApiConfig::default()
+    };
+    let state = AppState::with_plugins(engine.clone(), definitions, api, plugins);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
@@ -397,5 +431,20 @@ mod tests {
         assert_eq!(c.from, "a@b.c");
         assert_eq!(parse_smtp_url("smtps://mail.local").unwrap().port, 465);
         assert!(parse_smtp_url("http://x").is_err());
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(
+            parse_size("12 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_size("MiB").unwrap_err().contains("not a size"));
     }
 }

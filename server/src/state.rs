@@ -20,6 +20,8 @@ pub type Engine = automations_runtime::Engine<SqliteStore>;
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub body_limit: usize,
+    /// The body limit of a plugin upload (`--plugin-upload-limit`).
+    pub plugin_upload_limit: usize,
     pub rate_limit: RateLimitConfig,
 }
 
@@ -27,6 +29,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
             body_limit: crate::api::extract::DEFAULT_BODY_LIMIT,
+            plugin_upload_limit: crate::api::plugins::DEFAULT_UPLOAD_LIMIT,
             rate_limit: RateLimitConfig::default(),
         }
     }

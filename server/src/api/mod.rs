@@ -29,8 +29,8 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-/// The routes under `/api/v1`.
-pub fn v1_routes() -> Router<AppState> {
+/// The routes under `/api/v1`; plugin uploads may be up to `upload_limit` bytes.
+pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/openapi.json", get(openapi::openapi_json))
@@ -86,7 +86,7 @@ pub fn v1_routes() -> Router<AppState> {
             "/plugins",
             get(plugins::list)
                 .post(plugins::upload)
-                .layer(DefaultBodyLimit::max(plugins::UPLOAD_LIMIT)),
+                .layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/plugins/{name}/grants", post(plugins::grants))
 }

@@ -16,8 +16,19 @@ use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::plugins::{PluginRegistry, RegistryError};
 use crate::state::AppState;
 
-/// The body limit of an upload (components are larger than JSON bodies).
-pub const UPLOAD_LIMIT: usize = 16 << 20;
+/// The default body limit of an upload (`serve --plugin-upload-limit`): components built
+/// by language toolchains are large (a Python one is ~18 MB, a JavaScript one ~12 MB).
+pub const DEFAULT_UPLOAD_LIMIT: usize = 64 << 20;
+
+/// A multipart error as an API error: over the body limit is 413 with the limit.
+fn multipart_error(state: &AppState, err: axum::extract::multipart::MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::UploadTooLarge {
+            limit: state.config().plugin_upload_limit,
+        };
+    }
+    ApiError::bad_request("bad_multipart", err.body_text())
+}
 
 fn registry(state: &AppState) -> ApiResult<&std::sync::Arc<PluginRegistry>> {
     state
@@ -76,13 +87,13 @@ pub async fn upload(
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?
+        .map_err(|e| multipart_error(&state, e))?
     {
         let name = field.name().unwrap_or_default().to_string();
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
+            .map_err(|e| multipart_error(&state, e))?;
         match name.as_str() {
             "component" => component = Some(bytes),
             "manifest" => manifest = Some(bytes),

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use automations_server::serve::{ServeConfig, serve};
+use automations_server::serve::{ServeConfig, parse_size, serve};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// `http:fetch:HOST` grant.
     #[arg(long = "plugin-http-allow", value_name = "NET")]
     plugin_http_allow: Vec<String>,
+    /// The largest plugin upload (`POST /api/v1/plugins`); a larger body answers 413.
+    /// Bytes, or with a unit: `64MiB`, `512KiB`, `1GiB`.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    plugin_upload_limit: usize,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -39,6 +43,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         slack_webhook_url: args.slack_webhook_url.clone(),
         webhook_allow_private: args.webhook_allow_private,
         plugin_http_allow: args.plugin_http_allow.clone(),
+        plugin_upload_limit: args.plugin_upload_limit,
         admin_token: std::env::var("AUTOMATIONS_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty()),

@@ -84,6 +84,42 @@ pub(super) async fn create_lead(app: &TestApp) {
 }
 
 #[tokio::test]
+async fn an_upload_over_the_upload_limit_is_413_naming_the_limit() {
+    let config = automations_server::ApiConfig {
+        plugin_upload_limit: 1 << 20,
+        ..automations_server::ApiConfig::default()
+    };
+    let app = TestApp::with_config(config).await;
+    let big = vec![0u8; 2 << 20];
+    let answer = upload(&app, &manifest_text("lead-scorer"), &big).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error_code(), "payload_too_large");
+    let message = answer.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("1048576 bytes (1 MiB)") && message.contains("--plugin-upload-limit"),
+        "{message}"
+    );
+    // Just under the limit, the same upload is read and judged on its content.
+    let small = upload(
+        &app,
+        &manifest_text("lead-scorer"),
+        &big[..(1 << 20) - 4096],
+    )
+    .await;
+    assert_eq!(
+        small.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        small.text
+    );
+}
+
+#[tokio::test]
 async fn upload_list_and_grant() {
     let app = TestApp::new().await;
     install(&app, "lead-scorer").await;
