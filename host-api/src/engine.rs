@@ -6,7 +6,9 @@
 
 use crate::bindings::Action;
 use crate::cache::{CacheKey, CacheSource, CacheStore, Sha256Hasher, sha256_hex};
+use crate::check::ComponentReport;
 use crate::error::PluginError;
+use crate::link::{Linked, PoolLimits, link};
 use crate::manifest::{LimitPolicy, Limits, Manifest};
 use crate::plugin::Plugin;
 use crate::state::CallState;
@@ -31,6 +33,15 @@ pub struct EngineConfig {
     pub fuel_metering: bool,
     /// Guest stack size in bytes (deep recursion traps past it).
     pub max_wasm_stack: usize,
+    /// Core instances one plugin instance may hold (language runtimes bring
+    /// several: the interpreter, libc, adapters).
+    pub max_core_instances_per_component: u32,
+    /// Linear memories one plugin instance may hold.
+    pub max_memories_per_component: u32,
+    /// Tables one plugin instance may hold.
+    pub max_tables_per_component: u32,
+    /// Elements a table may have (interpreters have large function tables).
+    pub max_table_elements: usize,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +52,10 @@ impl Default for EngineConfig {
             max_concurrent_instances: 64,
             fuel_metering: true,
             max_wasm_stack: 512 << 10,
+            max_core_instances_per_component: 64,
+            max_memories_per_component: 4,
+            max_tables_per_component: 16,
+            max_table_elements: 100_000,
         }
     }
 }
@@ -118,11 +133,25 @@ impl PluginEngine {
         Ok(self.cache_key(wasm))
     }
 
+    /// Validates `wasm` exactly as an upload would (compiled once, linked,
+    /// checked against the world and the instance pool) and describes it;
+    /// backs `automations plugin check`. Runs no guest code.
+    pub fn check(&self, wasm: &[u8]) -> Result<ComponentReport, PluginError> {
+        let (component, linked, _) = self.load_with(wasm, None, false)?;
+        Ok(crate::check::report(
+            &self.inner.engine,
+            wasm,
+            &component,
+            linked.denied_imports,
+        ))
+    }
+
     /// The compiled component for `wasm`: from memory, then the store, else
     /// compiled now (and saved). Also checks that it fits the world.
     pub fn load_component(&self, wasm: &[u8]) -> Result<(Component, CacheSource), PluginError> {
         // Everything in memory was compiled by this engine and saved to its own store then.
-        self.load_with(wasm, self.inner.store.as_deref(), false)
+        let (component, _, source) = self.load_with(wasm, self.inner.store.as_deref(), false)?;
+        Ok((component, source))
     }
 
     /// [`Self::load_component`] with `store` as the persistent cache instead of
@@ -135,15 +164,18 @@ impl PluginEngine {
         wasm: &[u8],
         store: Option<&dyn CacheStore>,
     ) -> Result<(Component, CacheSource), PluginError> {
-        self.load_with(wasm, store, true)
+        let (component, _, source) = self.load_with(wasm, store, true)?;
+        Ok((component, source))
     }
 
+    /// Compiles (or finds) `wasm` once and links it: the one acceptance path
+    /// of upload, start-up and `plugin check`.
     fn load_with(
         &self,
         wasm: &[u8],
         store: Option<&dyn CacheStore>,
         save_memory_hits: bool,
-    ) -> Result<(Component, CacheSource), PluginError> {
+    ) -> Result<(Component, Linked, CacheSource), PluginError> {
         let key = self.cache_key(wasm);
         let in_memory = self
             .inner
@@ -156,7 +188,8 @@ impl PluginEngine {
             if let (Some(store), true) = (store, save_memory_hits) {
                 save_if_missing(store, &key, &component)?;
             }
-            return Ok((component, CacheSource::Memory));
+            let linked = self.link(&component)?;
+            return Ok((component, linked, CacheSource::Memory));
         }
         let (component, source) = match self.load_from_store(store, &key)? {
             Some(component) => (component, CacheSource::Store),
@@ -165,16 +198,24 @@ impl PluginEngine {
                 CacheSource::Compiled,
             ),
         };
-        self.inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(world_mismatch)?;
+        let linked = self.link(&component)?;
         self.inner
             .compiled
             .lock()
             .expect("cache lock")
             .insert(key.component_sha256, component.clone());
-        Ok((component, source))
+        Ok((component, linked, source))
+    }
+
+    fn link(&self, component: &Component) -> Result<Linked, PluginError> {
+        let config = &self.inner.config;
+        let pool = PoolLimits {
+            memories_per_component: config.max_memories_per_component,
+            tables_per_component: config.max_tables_per_component,
+            table_elements: config.max_table_elements as u64,
+            memory_bytes: config.limits.max_memory_mb << 20,
+        };
+        link(&self.inner.linker, &self.inner.engine, component, &pool)
     }
 
     /// Drops the compiled component of `component_sha256` from the memory
@@ -256,13 +297,12 @@ impl PluginEngine {
                 "the manifest sets limits.fuel but this host runs without fuel metering".into(),
             ));
         }
-        let (component, source) = self.load_with(wasm, store, save_memory_hits)?;
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(world_mismatch)?;
-        Ok((Plugin::new(self.clone(), manifest, limits, pre)?, source))
+        let (component, linked, source) = self.load_with(wasm, store, save_memory_hits)?;
+        check_initial_memory(&component, &limits)?;
+        Ok((
+            Plugin::new(self.clone(), manifest, limits, linked.pre)?,
+            source,
+        ))
     }
 
     pub(crate) fn epoch_ticks(&self, timeout: Duration) -> u64 {
@@ -280,9 +320,13 @@ fn wasmtime_config(config: &EngineConfig) -> Config {
     let n = config.max_concurrent_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)
-        .total_core_instances(n * 4)
-        .total_memories(n)
-        .total_tables(n * 4)
+        .total_core_instances(n * config.max_core_instances_per_component)
+        .max_core_instances_per_component(config.max_core_instances_per_component)
+        .total_memories(n * config.max_memories_per_component)
+        .max_memories_per_component(config.max_memories_per_component)
+        .total_tables(n * config.max_tables_per_component)
+        .max_tables_per_component(config.max_tables_per_component)
+        .table_elements(config.max_table_elements)
         .max_memory_size((config.limits.max_memory_mb << 20) as usize);
     let mut wasm = Config::new();
     wasm.wasm_component_model(true)
@@ -357,6 +401,22 @@ fn config_error(err: wasmtime::Error) -> PluginError {
     PluginError::Config(format!("{err:#}"))
 }
 
-fn world_mismatch(err: wasmtime::Error) -> PluginError {
-    PluginError::WorldMismatch(format!("{err:#}"))
+/// A memory that starts above the plugin's own limit could never be created.
+fn check_initial_memory(component: &Component, limits: &Limits) -> Result<(), PluginError> {
+    let Some(pages) = component
+        .resources_required()
+        .and_then(|r| r.max_initial_memory_size)
+    else {
+        return Ok(());
+    };
+    let bytes = pages.saturating_mul(64 << 10);
+    if bytes > limits.memory_bytes {
+        return Err(PluginError::Config(format!(
+            "the component's memory starts at {} MiB, over the plugin's memory limit of {} MiB: \
+             raise limits.memory_mb in the manifest",
+            bytes.div_ceil(1 << 20),
+            limits.memory_bytes >> 20
+        )));
+    }
+    Ok(())
 }

@@ -38,6 +38,11 @@ pub enum PluginError {
         detail: String,
         backtrace: Vec<String>,
     },
+    #[error(
+        "plugin called `{0}`, which this host denies: plugins reach the network only \
+         through `automations:plugin/http` (capability `http:fetch:HOST`)"
+    )]
+    DeniedImport(String),
     #[error("plugin exceeded its limit of {limit} host calls")]
     HostCallLimit { limit: u32 },
     #[error("plugin output is {size} bytes, over the limit of {limit} bytes")]
@@ -74,6 +79,7 @@ impl PluginError {
             PluginError::StackOverflow { .. } => "stack_overflow",
             PluginError::Panic { .. } => "panic",
             PluginError::Trap { .. } => "trap",
+            PluginError::DeniedImport(_) => "denied_import",
             PluginError::HostCallLimit { .. } => "host_call_limit",
             PluginError::OutputTooLarge { .. } => "output_too_large",
             PluginError::InvalidOutput(_) => "invalid_output",

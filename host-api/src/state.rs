@@ -21,12 +21,15 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 const STDERR_CAPTURE_BYTES: usize = 8 << 10;
 
 /// A host-side reason to stop the guest; travels inside the trap error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum HostTrap {
     #[error("host call limit of {0} reached")]
     HostCallLimit(u32),
     #[error("deadline passed during a host call")]
     Deadline,
+    /// A deny stub was called (the function's full name).
+    #[error("`{0}` is denied")]
+    Denied(String),
 }
 
 /// Store data of one call.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use automations_host_api::{ComponentReport, ScaffoldConfig, check_component, scaffold_plugin};
+use automations_host_api::{ComponentReport, ScaffoldConfig, check_plugin, scaffold_plugin};
 
 #[derive(Debug, clap::Args)]
 pub struct PluginArgs {
@@ -24,9 +24,13 @@ enum PluginCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Validate a component against the plugin world and list its imports and exports.
+    /// Say whether the server would accept the component (and manifest) as an upload, and
+    /// why not; list its imports and exports.
     Check {
         file: PathBuf,
+        /// The manifest to check with it, as it would be uploaded.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -36,7 +40,11 @@ enum PluginCommand {
 pub fn run(args: &PluginArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         PluginCommand::New { name, dir } => new(name, dir.as_deref()),
-        PluginCommand::Check { file, json } => check(file, *json),
+        PluginCommand::Check {
+            file,
+            manifest,
+            json,
+        } => check(file, manifest.as_deref(), *json),
     }
 }
 
@@ -73,9 +81,28 @@ fn sdk_dependency() -> String {
     }
 }
 
-fn check(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+fn check(file: &Path, manifest: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
     let wasm = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    match check_component(&wasm) {
+    let manifest = manifest
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        })
+        .transpose()?;
+    let limit = automations_server::api::plugins::DEFAULT_UPLOAD_LIMIT;
+    let mut result = check_plugin(&wasm, manifest.as_deref());
+    if wasm.len() > limit {
+        let problem = format!(
+            "the component is {} bytes, over the server's default upload limit of {} MiB \
+             (`serve --plugin-upload-limit` raises it)",
+            wasm.len(),
+            limit >> 20
+        );
+        match &mut result {
+            Ok(_) => result = Err(vec![problem]),
+            Err(problems) => problems.insert(0, problem),
+        }
+    }
+    match result {
         Ok(report) if json => {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
@@ -84,11 +111,21 @@ fn check(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
             print!("{}", human_report(file, &report));
             Ok(ExitCode::SUCCESS)
         }
-        Err(err) => {
+        Err(problems) if json => {
+            println!(
+                "{}",
+                serde_json::json!({ "ok": false, "problems": problems })
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(problems) => {
             eprintln!(
-                "error: {} is not a valid automations plugin: {err}",
+                "error: {} is not a valid automations plugin (the server would refuse it):",
                 file.display()
             );
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
             Ok(ExitCode::from(1))
         }
     }
@@ -111,7 +148,11 @@ fn human_report(file: &Path, report: &ComponentReport) -> String {
         }
     };
     section("plugin imports", &report.plugin_imports);
-    section("wasi imports", &report.wasi_imports);
+    section("wasi imports (nothing granted)", &report.wasi_imports);
+    section(
+        "denied imports (link; a call fails the step)",
+        &report.denied_imports,
+    );
     section("exports", &report.exports);
     out
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use automations_compiler::check::PluginCatalog;
 use automations_host_api::cache::sha256_hex;
 use automations_host_api::{
-    CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine, check_component,
+    CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine,
 };
 use automations_runtime::store::{PluginGrantRow, PluginVersionRow, SqliteStore, Store, StoreTx};
 use serde::Serialize;
@@ -158,8 +158,9 @@ impl PluginRegistry {
     ) -> Result<PluginInfo, RegistryError> {
         let this = self.clone();
         // Compiling a component takes a while and the cache store blocks: off the workers.
+        // `prepare` is the whole acceptance check (the one `plugin check` runs) and
+        // compiles the component once.
         let (manifest, plugin, wasm) = tokio::task::spawn_blocking(move || {
-            check_component(&wasm).map_err(|e| RegistryError::Component(e.to_string()))?;
             this.prepare(&manifest, &wasm)
                 .map(|(manifest, plugin)| (manifest, plugin, wasm))
         })
