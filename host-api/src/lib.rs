@@ -26,6 +26,8 @@ mod check;
 mod engine;
 mod error;
 pub mod host;
+mod link;
+pub mod logs;
 pub mod manifest;
 pub mod net;
 mod plugin;
@@ -35,13 +37,14 @@ pub mod testing;
 
 pub use cache::{CacheError, CacheKey, CacheSource, CacheStore, DirCacheStore};
 pub use capability::{Capability, CapabilitySet};
-pub use check::{ComponentReport, check_component};
+pub use check::{ComponentReport, check_component, check_plugin};
 pub use engine::{EngineConfig, PluginEngine};
 pub use error::PluginError;
 pub use host::{
     CallContext, CallInfo, Email, Host, HostResult, HttpMock, HttpRequest, HttpResponse, LogLevel,
     NewTask, RecordRef,
 };
+pub use logs::{LogBuffer, LogLimits, LogLine};
 pub use manifest::{LimitPolicy, Limits, Manifest, ManifestError, ManifestLimits};
 pub use plugin::{CallOutput, Plugin};
 pub use scaffold::{ScaffoldConfig, ScaffoldError, scaffold_plugin};

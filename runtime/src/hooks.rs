@@ -10,7 +10,7 @@ use automations_compiler::sourced::SourcedDiagnostics;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::model::{AutomationStatus, EnvironmentKind};
+use crate::model::{AutomationStatus, EnvironmentKind, StepLog};
 use crate::plan::Plan;
 
 /// A definition compiled for the runtime, with what the automations table stores.
@@ -97,15 +97,33 @@ pub struct PluginCall {
 }
 
 /// What a plugin produced: its output and the effects it asked for through host functions
-/// (applied by the runtime in the step's transaction).
+/// (applied by the runtime in the step's transaction), and what it logged.
 #[derive(Debug, Clone, Default)]
 pub struct PluginResult {
     pub output: Value,
     pub effects: Vec<EffectRequest>,
+    pub logs: Vec<StepLog>,
+}
+
+/// Why a plugin call failed, with what the plugin logged before it did (often the most
+/// useful part of a failure).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginFailure {
+    pub message: String,
+    pub logs: Vec<StepLog>,
+}
+
+impl From<String> for PluginFailure {
+    fn from(message: String) -> Self {
+        PluginFailure {
+            message,
+            logs: Vec::new(),
+        }
+    }
 }
 
 pub type PluginFuture<'a> =
-    Pin<Box<dyn Future<Output = std::result::Result<PluginResult, String>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = std::result::Result<PluginResult, PluginFailure>> + Send + 'a>>;
 
 /// Runs plugin steps (the server provides one built on automations-host-api).
 pub trait PluginRunner: Send + Sync {

@@ -208,6 +208,17 @@ pub struct Effect {
     pub detail: Value,
 }
 
+/// A log line a plugin wrote during its step (`log` interface of the plugin world).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepLog {
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    pub message: String,
+    /// Structured fields, in the order the plugin gave them.
+    #[serde(default)]
+    pub fields: Map<String, Value>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StepRun {
     pub id: String,
@@ -223,6 +234,9 @@ pub struct StepRun {
     pub output: Option<Value>,
     pub error: Option<String>,
     pub effects: Vec<Effect>,
+    /// What a plugin step logged (bounded by the host); absent for other steps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<StepLog>,
 }
 
 /// Executor progress persisted on the run: where to continue and what earlier steps output.

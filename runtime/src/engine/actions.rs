@@ -83,6 +83,7 @@ impl<S: Store> Engine<S> {
             input: Value::Object(params.json),
             output,
             effects,
+            logs: Vec::new(),
         })
     }
 
@@ -166,6 +167,7 @@ impl<S: Store> Engine<S> {
                 input,
                 output,
                 effects: Vec::new(),
+                logs: Vec::new(),
             });
         }
         let timer = Timer {
@@ -215,7 +217,7 @@ impl<S: Store> Engine<S> {
                 }
             },
         };
-        let result = outcome.map_err(StepError::Step)?;
+        let result = outcome.map_err(StepError::Plugin)?;
         let mut effects = Vec::with_capacity(result.effects.len());
         for (n, req) in result.effects.into_iter().enumerate() {
             effects.push(self.apply_effect(tx, scope, n, req).await?);
@@ -224,6 +226,7 @@ impl<S: Store> Engine<S> {
             input: Value::Object(params.json),
             output: result.output,
             effects,
+            logs: result.logs,
         })
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Engine;
 use crate::error::RuntimeError;
-use crate::hooks::EffectRequest;
+use crate::hooks::{EffectRequest, PluginFailure};
 use crate::model::*;
 use crate::records::Cause;
 use crate::store::{Store, StoreTx};
@@ -43,6 +43,8 @@ impl StepScope<'_> {
 #[derive(Debug)]
 pub(crate) enum StepError {
     Step(String),
+    /// A failed plugin call, with the lines it logged.
+    Plugin(PluginFailure),
     Fatal(RuntimeError),
 }
 

@@ -28,6 +28,8 @@ pub(crate) enum ActionResult {
         input: Value,
         output: Value,
         effects: Vec<Effect>,
+        /// What a plugin logged (empty for built-in actions).
+        logs: Vec<StepLog>,
     },
     /// The run parks (`waiting`) on this step: a human task or a timer.
     Park { input: Value, effects: Vec<Effect> },
@@ -244,6 +246,7 @@ impl<S: Store> Engine<S> {
                 output: None,
                 error: None,
                 effects: Vec::new(),
+                logs: Vec::new(),
             };
             run.state.next_seq += 1;
             let parked = match op {
@@ -407,10 +410,12 @@ impl<S: Store> Engine<S> {
                 input,
                 output,
                 effects,
+                logs,
             }) => {
                 self.keep_own_writes(tx, run, ctx, &effects).await?;
                 step.input = Some(shown(&action.action, input));
                 step.effects = shown_effects(effects);
+                step.logs = shown_logs(logs);
                 step.output = Some(output.clone());
                 self.record_output(run, ctx, &action.id, output);
                 finish_step(step, StepStatus::Completed);
@@ -429,6 +434,16 @@ impl<S: Store> Engine<S> {
             Err(StepError::Step(message)) => {
                 let message = secrets::redact_text(&message);
                 step.error = Some(message.clone());
+                finish_step(step, StepStatus::Failed);
+                Ok(StepEnd::Failed(format!(
+                    "step {} failed: {message}",
+                    action.id
+                )))
+            }
+            Err(StepError::Plugin(failure)) => {
+                let message = secrets::redact_text(&failure.message);
+                step.error = Some(message.clone());
+                step.logs = shown_logs(failure.logs);
                 finish_step(step, StepStatus::Failed);
                 Ok(StepEnd::Failed(format!(
                     "step {} failed: {message}",
@@ -464,6 +479,22 @@ fn shown_effects(mut effects: Vec<Effect>) -> Vec<Effect> {
         secrets::redact_params(e.kind.as_str(), &mut e.detail);
     }
     effects
+}
+
+/// A plugin's log lines as the run shows (and stores) them: credentials in URLs and the
+/// values of sensitive fields redacted, as in step inputs.
+fn shown_logs(mut logs: Vec<StepLog>) -> Vec<StepLog> {
+    for line in &mut logs {
+        line.message = secrets::redact_text(&line.message);
+        for (name, value) in line.fields.iter_mut() {
+            if secrets::is_sensitive_name(name) {
+                *value = Value::String(secrets::PLACEHOLDER.to_string());
+            } else if let Value::String(text) = value {
+                *text = secrets::redact_text(text);
+            }
+        }
+    }
+    logs
 }
 
 /// Where a drive left a run, and the steps it executed: not yet written.

@@ -22,12 +22,12 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::Engine;
-use crate::hooks::{PluginCall, PluginResult, PluginRunner};
+use crate::hooks::{PluginCall, PluginFailure, PluginResult, PluginRunner};
 use crate::model::RunStatus;
 use crate::store::{Store, StoreTx};
 
-/// What a plugin call produced: its output and effect requests, or its error message.
-pub(crate) type CallOutcome = Result<PluginResult, String>;
+/// What a plugin call produced: its output and effect requests, or its failure.
+pub(crate) type CallOutcome = Result<PluginResult, PluginFailure>;
 
 type Key = (String, String);
 
@@ -117,7 +117,7 @@ impl<S: Store> Engine<S> {
                 // A panicking runner must not leave the run `running` forever.
                 match tokio::spawn(async move { runner.run(call).await }).await {
                     Ok(outcome) => (ws, outcome),
-                    Err(e) => (ws, Err(format!("plugin call aborted: {e}"))),
+                    Err(e) => (ws, Err(format!("plugin call aborted: {e}").into())),
                 }
             };
             let (ws, outcome) = outcome;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use automations_runtime::hooks::{
-    EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
+    EffectRequest, PluginCall, PluginFailure, PluginFuture, PluginResult, PluginRunner,
 };
 use automations_runtime::model::{
-    AutomationStatus, OutboxKind, RunErrorCode, RunStatus, StepStatus,
+    AutomationStatus, OutboxKind, RunErrorCode, RunStatus, StepLog, StepStatus,
 };
 use automations_runtime::{NewRecord, RuntimeError};
 
@@ -169,7 +169,21 @@ impl PluginRunner for Scorer {
     fn run(&self, call: PluginCall) -> PluginFuture<'_> {
         Box::pin(async move {
             if call.plugin != "scorer" {
-                return Err(format!("unknown plugin {}", call.plugin));
+                return Err(format!("unknown plugin {}", call.plugin).into());
+            }
+            let logs = vec![StepLog {
+                level: "info".into(),
+                message: "scoring".into(),
+                fields: serde_json::Map::from_iter([(
+                    "subject".into(),
+                    call.input["subject"].clone(),
+                )]),
+            }];
+            if call.input["subject"] == "boom" {
+                return Err(PluginFailure {
+                    message: "scorer exploded".into(),
+                    logs,
+                });
             }
             let effects = vec![EffectRequest::Notify {
                 user_id: "u_plugin".into(),
@@ -178,6 +192,7 @@ impl PluginRunner for Scorer {
             Ok(PluginResult {
                 output: json!({"score": 7}),
                 effects,
+                logs,
             })
         })
     }
@@ -203,4 +218,28 @@ async fn plugin_steps_go_through_the_runner_and_the_effect_path() {
         "scored \"hello\""
     );
     assert_eq!(fx.notifications("u1").await[0].message, "score 7");
+    // The plugin's log lines are stored on its step, and only there.
+    assert_eq!(run.steps[0].logs.len(), 1, "{:?}", run.steps[0]);
+    assert_eq!(run.steps[0].logs[0].message, "scoring");
+    assert_eq!(run.steps[0].logs[0].fields["subject"], "hello");
+    assert!(run.steps[1].logs.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_plugin_step_keeps_what_the_plugin_logged() {
+    let fx = Fixture::with(quick_config(), Some(Arc::new(Scorer))).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
+    let def = json!({"name": "plugin", "trigger": {"event": "case.created"},
+        "actions": [{"id": "p", "type": "plugin", "params": {"plugin": "scorer", "input": {"subject": "{{ subject }}"}}}],
+        "status": "active"});
+    engine.create_automation(&ws.id, def).await.unwrap();
+    fx.create("case", json!({"subject": "boom"})).await;
+    engine.run_until_idle().await.unwrap();
+    let run = fx.runs().await.remove(0);
+    let run = engine.run(&ws.id, &run.id).await.unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    let step = &run.steps[0];
+    assert_eq!(step.error.as_deref(), Some("scorer exploded"));
+    assert_eq!(step.logs.len(), 1, "{step:?}");
+    assert_eq!(step.logs[0].fields["subject"], "boom");
 }

@@ -56,6 +56,7 @@ impl PluginRunner for FakePlugin {
                     user_id: "u_plugin".into(),
                     message: format!("scored {}", call.input["subject"]),
                 }],
+                logs: Vec::new(),
             })
         })
     }

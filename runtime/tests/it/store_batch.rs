@@ -34,6 +34,7 @@ fn step(id: &str, seq: i64, status: StepStatus) -> StepRun {
         output: None,
         error: None,
         effects: Vec::new(),
+        logs: Vec::new(),
     }
 }
 

@@ -77,6 +77,20 @@ pub struct StepDoc {
     pub output: Option<Value>,
     pub error: Option<String>,
     pub effects: Vec<EffectDoc>,
+    /// What a plugin step logged (at most 100 lines and 64 KiB per call); absent when
+    /// nothing was logged.
+    #[schema(required = false)]
+    pub logs: Vec<StepLogDoc>,
+}
+
+/// A log line of a plugin step.
+#[derive(Serialize, ToSchema)]
+pub struct StepLogDoc {
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    pub message: String,
+    /// The line's fields (name -> text).
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 /// The record a run is about.

@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use automations_compiler::catalog::{TaskRecord, task_record};
 use automations_host_api::net::HttpClient;
 use automations_host_api::{
-    CallContext, CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask,
+    CallContext, CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogBuffer, LogLevel,
+    LogLimits, LogLine, NewTask,
 };
 use automations_runtime::RuntimeError;
 use automations_runtime::hooks::{
-    EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
+    EffectRequest, PluginCall, PluginFailure, PluginFuture, PluginResult, PluginRunner,
 };
+use automations_runtime::model::StepLog;
 use serde_json::{Map, Value, json};
 use tokio::runtime::Handle;
 
@@ -44,7 +46,7 @@ impl HostRunner {
         let _ = self.engine.set(engine);
     }
 
-    async fn run_call(&self, call: PluginCall) -> Result<PluginResult, String> {
+    async fn run_call(&self, call: PluginCall) -> Result<PluginResult, PluginFailure> {
         let (plugin, granted) = self
             .registry
             .resolve(&call.workspace_id, &call.plugin, call.version.as_deref())
@@ -53,12 +55,13 @@ impl HostRunner {
             .engine
             .get()
             .cloned()
-            .ok_or("the plugin runner is not attached to an engine")?;
+            .ok_or_else(|| "the plugin runner is not attached to an engine".to_string())?;
         let host = Arc::new(CallHost {
             engine,
             handle: Handle::current(),
             http: self.http.clone(),
             effects: Mutex::new(Vec::new()),
+            logs: Mutex::new(LogBuffer::new(LogLimits::default())),
             created: AtomicU32::new(0),
         });
         let ctx = CallContext {
@@ -72,20 +75,27 @@ impl HostRunner {
         let id = plugin.id().to_string();
         let dyn_host: Arc<dyn Host> = host.clone();
         // Guest code blocks (and host reads block on the runtime): keep it off the workers.
-        let output = tokio::task::spawn_blocking(move || plugin.call(dyn_host, &ctx, &call.input))
-            .await
+        let result =
+            tokio::task::spawn_blocking(move || plugin.call(dyn_host, &ctx, &call.input)).await;
+        let logs = host.take_logs();
+        let failure = |message: String| PluginFailure {
+            message,
+            logs: logs.clone(),
+        };
+        let output = result
             .map_err(|e| {
                 self.registry.count_failure("host_crash");
-                format!("plugin {id} crashed: {e}")
+                failure(format!("plugin {id} crashed: {e}"))
             })?
             .map_err(|e| {
                 self.registry.count_failure(e.kind());
-                format!("plugin {id} failed: {e}")
+                failure(format!("plugin {id} failed: {e}"))
             })?;
         let effects = std::mem::take(&mut *host.effects.lock().expect("effects lock"));
         Ok(PluginResult {
             output: output.output,
             effects,
+            logs,
         })
     }
 }
@@ -102,10 +112,17 @@ struct CallHost {
     handle: Handle,
     http: HttpClient,
     effects: Mutex<Vec<EffectRequest>>,
+    /// What the plugin logged, bounded; stored on the step.
+    logs: Mutex<LogBuffer>,
     created: AtomicU32,
 }
 
 impl CallHost {
+    fn take_logs(&self) -> Vec<StepLog> {
+        let buffer = std::mem::take(&mut *self.logs.lock().unwrap_or_else(|p| p.into_inner()));
+        buffer.finish().into_iter().map(step_log).collect()
+    }
+
     fn push(&self, effect: EffectRequest) {
         self.effects.lock().expect("effects lock").push(effect);
     }
@@ -229,6 +246,29 @@ impl Host for CallHost {
     }
 
     fn log(&self, call: &CallInfo, level: LogLevel, message: &str, fields: &[(String, String)]) {
-        tracing::info!(plugin = %call.plugin, run_id = %call.run_id, ?level, ?fields, "{message}");
+        tracing::debug!(plugin = %call.plugin, run_id = %call.run_id, ?level, "{message}");
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(level, message, fields);
+    }
+}
+
+fn step_log(line: LogLine) -> StepLog {
+    let level = match line.level {
+        LogLevel::Trace => "trace",
+        LogLevel::Debug => "debug",
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    };
+    StepLog {
+        level: level.to_string(),
+        message: line.message,
+        fields: line
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
     }
 }

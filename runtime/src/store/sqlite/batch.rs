@@ -128,12 +128,17 @@ pub(super) async fn upsert_steps(
     for chunk in kept.chunks(CHUNK) {
         let mut rows = Vec::with_capacity(chunk.len());
         for (r, s) in chunk {
-            rows.push((*r, *s, serde_json::to_string(&s.effects)?));
+            rows.push((
+                *r,
+                *s,
+                serde_json::to_string(&s.effects)?,
+                serde_json::to_string(&s.logs)?,
+            ));
         }
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects) ",
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) ",
         );
-        q.push_values(rows, |mut b, (r, s, effects)| {
+        q.push_values(rows, |mut b, (r, s, effects, logs)| {
             b.push_bind(r.workspace_id.clone())
                 .push_bind(r.id.clone())
                 .push_bind(s.id.clone())
@@ -146,12 +151,14 @@ pub(super) async fn upsert_steps(
                 .push_bind(s.input.as_ref().map(Value::to_string))
                 .push_bind(s.output.as_ref().map(Value::to_string))
                 .push_bind(s.error.clone())
-                .push_bind(effects);
+                .push_bind(effects)
+                .push_bind(logs);
         });
         q.push(
             " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
-             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects",
+             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
+             logs = excluded.logs",
         );
         q.build().execute(&mut *conn).await?;
     }

@@ -8,7 +8,7 @@ use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 pub(super) const RUN_COLS: &str = "id, workspace_id, automation_id, version, event_id, object, record_id, status, dry_run, pc, state, error, error_code, created_at, started_at, finished_at, duration_ms";
-pub(super) const STEP_COLS: &str = "step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects";
+pub(super) const STEP_COLS: &str = "step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs";
 pub(super) const TASK_COLS: &str = "id, workspace_id, run_id, automation_id, step_id, title, assignee, queue, form, status, output, on_timeout, due_at, timeout_at, dry_run, created_at, completed_at";
 pub(super) const OUTBOX_COLS: &str = "id, workspace_id, kind, status, attempts, last_error, payload, run_id, step_id, idempotency_key, next_attempt_at, created_at, delivered_at";
 pub(super) const AUTOMATION_COLS: &str = "id, workspace_id, name, status, environment, current_version, shadows_id, created_at, updated_at";
@@ -155,6 +155,7 @@ pub(super) fn step(r: &SqliteRow) -> Result<StepRun> {
         output: opt_json(r.try_get("output")?)?,
         error: r.try_get("error")?,
         effects: json(&r.try_get::<String, _>("effects")?)?,
+        logs: json(&r.try_get::<String, _>("logs")?)?,
     })
 }
 

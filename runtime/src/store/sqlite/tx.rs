@@ -466,11 +466,12 @@ impl StoreTx for SqliteTx {
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
         sqlx::query(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
-             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects",
+             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
+             logs = excluded.logs",
         )
         .bind(ws)
         .bind(run_id)
@@ -485,6 +486,7 @@ impl StoreTx for SqliteTx {
         .bind(opt_json(s.output.as_ref()))
         .bind(s.error.as_deref())
         .bind(serde_json::to_string(&s.effects)?)
+        .bind(serde_json::to_string(&s.logs)?)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
