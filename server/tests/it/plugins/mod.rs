@@ -6,4 +6,5 @@ mod build;
 mod check;
 mod cli;
 mod e2e;
+mod languages;
 mod persist;
