@@ -280,7 +280,7 @@ async fn python_lead_qualifier(client: &Client) {
         .send(
             reqwest::Method::PATCH,
             "/api/v1/records/lead/l_good",
-            Some(json!({"phone": "+1 555 0100"})),
+            Some(json!({"company": "Acme Inc"})),
         )
         .await;
     assert_eq!(status, 200, "{body}");
