@@ -6,6 +6,7 @@
 //! (`crate::render` for the CLI, the server's API diagnostic for HTTP).
 
 use crate::diagnostic::Diagnostic;
+use crate::ir::Span;
 use crate::json::JsonSourceMap;
 use crate::source::LineIndex;
 
@@ -47,14 +48,19 @@ impl DiagnosticSource {
 
     /// The place of `d` in this source; `None` without a source.
     pub fn place(&self, d: &Diagnostic) -> Option<Place> {
+        self.place_span(d.span)
+    }
+
+    /// The place of any span of this source (a diagnostic's, a label's).
+    pub fn place_span(&self, span: Span) -> Option<Place> {
         let index = match self {
             DiagnosticSource::None => return None,
             DiagnosticSource::Dsl(index) | DiagnosticSource::Json { index, .. } => index,
         };
-        let start = index.line_col(d.span.start as usize);
-        let end = index.line_col(d.span.end as usize);
+        let start = index.line_col(span.start as usize);
+        let end = index.line_col(span.end as usize);
         let pointer = match self {
-            DiagnosticSource::Json { map, .. } => Some(map.pointer_at(d.span).unwrap_or_default()),
+            DiagnosticSource::Json { map, .. } => Some(map.pointer_at(span).unwrap_or_default()),
             _ => None,
         };
         Some(Place {
@@ -95,8 +101,8 @@ impl SourcedDiagnostics {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
-    /// Each diagnostic with its place.
-    pub fn placed(&self) -> impl Iterator<Item = (&Diagnostic, Option<Place>)> {
-        self.diagnostics.iter().map(|d| (d, self.source.place(d)))
+    /// Each diagnostic with its source, to be placed.
+    pub fn iter(&self) -> impl Iterator<Item = (&Diagnostic, &DiagnosticSource)> {
+        self.diagnostics.iter().map(|d| (d, &self.source))
     }
 }

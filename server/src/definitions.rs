@@ -205,7 +205,7 @@ pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
     let mut errors: Vec<ApiDiagnostic> = diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .map(|d| ApiDiagnostic::from_compiler(d, source.place(d)))
+        .map(|d| ApiDiagnostic::from_compiler(d, &source))
         .collect();
     if errors.is_empty() && automations.len() != 1 {
         let message = if automations.is_empty() {

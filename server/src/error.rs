@@ -6,7 +6,7 @@
 //! and answers a generic message.
 
 use automations_compiler::diagnostic::Diagnostic;
-use automations_compiler::sourced::{Place, SourcedDiagnostics};
+use automations_compiler::sourced::{DiagnosticSource, SourcedDiagnostics};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -35,6 +35,25 @@ pub struct ApiDiagnostic {
     pub suggestion: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Other places the diagnostic points at (where a closing bracket was expected, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<ApiLabel>,
+}
+
+/// A secondary place of a diagnostic, placed like the diagnostic itself.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ApiLabel {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
 }
 
 impl ApiDiagnostic {
@@ -51,6 +70,7 @@ impl ApiDiagnostic {
             pointer: None,
             suggestion: None,
             notes: Vec::new(),
+            labels: Vec::new(),
         }
     }
     pub fn at_pointer(mut self, pointer: impl Into<String>) -> ApiDiagnostic {
@@ -72,28 +92,43 @@ impl ApiDiagnostic {
     }
 
     /// The one rendering of a compiler [`Diagnostic`] for the API: code, severity, message,
-    /// suggestion and notes as they are, placed by line/column (DSL and JSON text) and a
-    /// JSON pointer (JSON text) when its source is known.
-    pub fn from_compiler(d: &Diagnostic, place: Option<Place>) -> ApiDiagnostic {
+    /// suggestion, notes and labels as they are, placed by line/column (DSL and JSON text)
+    /// and a JSON pointer (JSON text) when its source is known.
+    pub fn from_compiler(d: &Diagnostic, source: &DiagnosticSource) -> ApiDiagnostic {
         let mut out = ApiDiagnostic::error(d.code, d.message.clone());
         out.severity = d.severity.as_str().to_string();
         out.suggestion = d.suggestion.clone();
         out.notes = d.notes.clone();
-        if let Some(place) = place {
+        if let Some(place) = source.place(d) {
             out.line = Some(place.line);
             out.column = Some(place.column);
             out.end_line = Some(place.end_line);
             out.end_column = Some(place.end_column);
             out.pointer = place.pointer;
         }
+        out.labels = d
+            .labels
+            .iter()
+            .map(|l| {
+                let place = source.place_span(l.span);
+                ApiLabel {
+                    message: l.message.clone(),
+                    line: place.as_ref().map(|p| p.line),
+                    column: place.as_ref().map(|p| p.column),
+                    end_line: place.as_ref().map(|p| p.end_line),
+                    end_column: place.as_ref().map(|p| p.end_column),
+                    pointer: place.and_then(|p| p.pointer),
+                }
+            })
+            .collect();
         out
     }
 
     /// Every diagnostic of `sourced`, placed in its source.
     pub fn all(sourced: &SourcedDiagnostics) -> Vec<ApiDiagnostic> {
         sourced
-            .placed()
-            .map(|(d, place)| ApiDiagnostic::from_compiler(d, place))
+            .iter()
+            .map(|(d, source)| ApiDiagnostic::from_compiler(d, source))
             .collect()
     }
 }

@@ -21,6 +21,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::{ApiDiagnostic, ApiError, ApiResult};
 use crate::state::AppState;
 use automations_compiler::ir::Status;
+use automations_compiler::sourced::DiagnosticSource;
 use automations_compiler::{codes, suggest};
 use automations_runtime::hooks::Warnings;
 use automations_runtime::secrets;
@@ -173,7 +174,7 @@ fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &Warnings) -> 
         {
             continue;
         }
-        warnings.push(ApiDiagnostic::from_compiler(d, None));
+        warnings.push(ApiDiagnostic::from_compiler(d, &DiagnosticSource::None));
     }
     warnings
 }

@@ -10,7 +10,7 @@ use super::{
     automations, events, format, health, metrics, notifications, outbox, plugins, records, runs,
     sandbox, schema, tasks, testrun,
 };
-use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
+use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,7 +58,7 @@ use crate::error::{ApiDiagnostic, ErrorBody, ErrorDetail};
         plugins::upload,
         plugins::grants,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic)),
+    components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic, ApiLabel)),
     modifiers(&BearerAuth, &UniqueOperationIds),
     security(("bearer" = [])),
 )]

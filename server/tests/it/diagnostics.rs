@@ -34,7 +34,8 @@ async fn a_diagnostic_with_notes_crosses_the_runtime_error_intact() {
     )
     .with_note("first note")
     .with_note("second note")
-    .with_suggestion("case.updated");
+    .with_suggestion("case.updated")
+    .with_label(Span::new(start - 5, start - 1), "the keyword");
     let err = RuntimeError::Definition {
         message: "E0103: a test diagnostic".into(),
         diagnostics: Box::new(SourcedDiagnostics::new(
@@ -50,7 +51,8 @@ async fn a_diagnostic_with_notes_crosses_the_runtime_error_intact() {
         json!([{
             "code": "E0103", "severity": "error", "message": "a test diagnostic",
             "line": 2, "column": 8, "end_line": 2, "end_column": 20,
-            "suggestion": "case.updated", "notes": ["first note", "second note"]
+            "suggestion": "case.updated", "notes": ["first note", "second note"],
+            "labels": [{"message": "the keyword", "line": 2, "column": 3, "end_line": 2, "end_column": 7}]
         }])
     );
 }
@@ -127,4 +129,34 @@ async fn an_unknown_status_is_a_placed_invalid_value() {
     assert_eq!(d["code"], codes::INVALID_VALUE);
     assert_eq!(d["pointer"], "/status");
     assert_eq!(d["suggestion"], "active");
+}
+
+#[tokio::test]
+async fn labels_are_placed_like_their_diagnostic() {
+    let app = TestApp::new().await;
+    let text = "automation \"x\" {\n  when case.created\n  if priority == \"high\" and (status == \"new\"\n  do { notify_user(user_id: \"u\", message: \"m\") }\n}\n";
+    let answer = app
+        .post_raw("/api/v1/automations/validate", "text/plain", text)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let d = answer.body["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == codes::SYNTAX)
+        .unwrap_or_else(|| panic!("{}", answer.text))
+        .clone();
+    assert!(d["message"].as_str().unwrap().contains("unclosed"), "{d}");
+    let column = text.lines().nth(2).unwrap().find('(').unwrap() as u64 + 1;
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(3), Some(column)),
+        "{d}"
+    );
+    let label = &d["labels"][0];
+    assert!(
+        label["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{d}"
+    );
+    assert!(label["line"].as_u64().unwrap() >= 3, "{d}");
 }
