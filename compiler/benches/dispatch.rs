@@ -21,7 +21,9 @@ use std::time::Instant;
 use automations_compiler::dispatch::{DispatchEntry, DispatchIndex};
 use automations_compiler::eval::EvalInput;
 use automations_compiler::schema::Schema;
-use automations_compiler::typed::{BinaryOp, FieldRef, Root, Span, TExpr, TExprKind, Type};
+use automations_compiler::typed::{
+    BinaryOp, FieldRef, LogicOp, Root, Span, TExpr, TExprKind, Type,
+};
 use automations_compiler::value::Value;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -72,8 +74,18 @@ fn bin(op: BinaryOp, lhs: TExpr, rhs: TExpr) -> TExpr {
     )
 }
 
+fn logic(op: LogicOp, a: TExpr, b: TExpr) -> TExpr {
+    node(
+        TExprKind::Logic {
+            op,
+            items: vec![a, b],
+        },
+        Type::Bool,
+    )
+}
+
 fn and(a: TExpr, b: TExpr) -> TExpr {
-    bin(BinaryOp::And, a, b)
+    logic(LogicOp::And, a, b)
 }
 
 fn eq(f: &str, ty: Type, c: &str) -> TExpr {
@@ -179,8 +191,8 @@ fn condition(g: &mut Gen, object: &str) -> TExpr {
             field("amount", Type::Number),
             num(g.below(1000) as f64 * 10_000.0),
         ),
-        _ => bin(
-            BinaryOp::Or,
+        _ => logic(
+            LogicOp::Or,
             eq(
                 if case { "priority" } else { "stage" },
                 s.clone(),

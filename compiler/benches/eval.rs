@@ -8,7 +8,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use automations_compiler::eval::{EvalInput, SlotLayout, compile, fill_slots, reference};
-use automations_compiler::typed::{BinaryOp, FieldRef, Root, Span, TExpr, TExprKind, Type};
+use automations_compiler::typed::{
+    BinaryOp, FieldRef, LogicOp, Root, Span, TExpr, TExprKind, Type,
+};
 use automations_compiler::value::Value;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -47,15 +49,18 @@ fn bin(op: BinaryOp, lhs: TExpr, rhs: TExpr) -> TExpr {
 }
 
 fn vpn_condition() -> TExpr {
-    bin(
-        BinaryOp::And,
-        bin(
-            BinaryOp::And,
-            bin(BinaryOp::Eq, field("priority"), text("critical")),
-            bin(BinaryOp::Ne, field("status"), text("closed")),
-        ),
-        bin(BinaryOp::Contains, field("subject"), text("VPN")),
-    )
+    TExpr {
+        kind: TExprKind::Logic {
+            op: LogicOp::And,
+            items: vec![
+                bin(BinaryOp::Eq, field("priority"), text("critical")),
+                bin(BinaryOp::Ne, field("status"), text("closed")),
+                bin(BinaryOp::Contains, field("subject"), text("VPN")),
+            ],
+        },
+        ty: Type::Bool,
+        span: Span::default(),
+    }
 }
 
 struct Case {

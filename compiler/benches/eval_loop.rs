@@ -6,7 +6,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use automations_compiler::eval::{EvalInput, SlotLayout, compile, fill_slots, reference};
-use automations_compiler::typed::{BinaryOp, FieldRef, Root, Span, TExpr, TExprKind, Type};
+use automations_compiler::typed::{
+    BinaryOp, FieldRef, LogicOp, Root, Span, TExpr, TExprKind, Type,
+};
 use automations_compiler::value::Value;
 use serde_json::json;
 
@@ -50,15 +52,18 @@ fn main() {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let expr = bin(
-        BinaryOp::And,
-        bin(
-            BinaryOp::And,
-            bin(BinaryOp::Eq, field("priority"), text("critical")),
-            bin(BinaryOp::Ne, field("status"), text("closed")),
-        ),
-        bin(BinaryOp::Contains, field("subject"), text("VPN")),
-    );
+    let expr = TExpr {
+        kind: TExprKind::Logic {
+            op: LogicOp::And,
+            items: vec![
+                bin(BinaryOp::Eq, field("priority"), text("critical")),
+                bin(BinaryOp::Ne, field("status"), text("closed")),
+                bin(BinaryOp::Contains, field("subject"), text("VPN")),
+            ],
+        },
+        ty: Type::Bool,
+        span: Span::default(),
+    };
     let record = json!({
         "id": "case_1",
         "subject": "VPN down for the Zurich office",

@@ -13,6 +13,9 @@ pub const UNKNOWN_DEFINITION_FIELD: &str = "E0003";
 pub const MISSING_PART: &str = "E0004";
 /// An invalid value for status / environment / duration / form type.
 pub const INVALID_VALUE: &str = "E0005";
+/// A definition past one of the documented size limits (`automations_grammar::limits`:
+/// definition or expression bytes, clauses in one chain, list items, expression depth).
+pub const LIMIT_EXCEEDED: &str = "E0006";
 
 pub const UNKNOWN_FIELD: &str = "E0101";
 pub const UNKNOWN_OBJECT: &str = "E0102";

@@ -179,7 +179,9 @@ pub fn map_expr_spans(expr: &mut Expr, f: &mut dyn FnMut(Span) -> Span) {
                 ident.span = f(ident.span);
             }
         }
-        ExprKind::List(items) => items.iter_mut().for_each(|item| map_expr_spans(item, f)),
+        ExprKind::List(items) | ExprKind::Logic { items, .. } => {
+            items.iter_mut().for_each(|item| map_expr_spans(item, f))
+        }
         ExprKind::Object(entries) => {
             for entry in entries {
                 entry.key.span = f(entry.key.span);

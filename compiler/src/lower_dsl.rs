@@ -4,14 +4,15 @@
 //! literal layouts) and assigns default step ids; names of fields, actions and events are
 //! the checker's business. Collects every diagnostic and never stops at the first.
 
-use automations_grammar::ParseError;
 use automations_grammar::ast::{self, ExprKind, Span, UnaryOp};
+use automations_grammar::{ParseError, ParseErrorKind};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir;
 
-/// Parses and lowers `.auto` text. A syntax error becomes one `E0001` diagnostic.
+/// Parses and lowers `.auto` text. A syntax error becomes one `E0001` diagnostic, input
+/// past a size limit one `E0006`.
 pub fn parse_dsl(text: &str) -> (Vec<ir::Automation>, Vec<Diagnostic>) {
     match automations_grammar::parse_file(text) {
         Ok(file) => lower_file(&file),
@@ -25,6 +26,10 @@ pub fn parse_dsl(text: &str) -> (Vec<ir::Automation>, Vec<Diagnostic>) {
 /// bracket left open (that is what the author has to find) and labels the place where the
 /// closer was expected.
 pub fn syntax_diagnostic(err: &ParseError) -> Diagnostic {
+    if err.kind == ParseErrorKind::Limit {
+        return Diagnostic::error(codes::LIMIT_EXCEEDED, err.message.clone(), err.span)
+            .with_note("see the size limits in the README (`Limits`)");
+    }
     let diag = match err.unclosed {
         Some(open) => Diagnostic::error(codes::SYNTAX, "unclosed bracket", open)
             .with_label(err.span, err.message.clone()),

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-pub use automations_grammar::ast::{BinaryOp, Span};
+pub use automations_grammar::ast::{BinaryOp, LogicOp, Span};
 
 use crate::value::Value;
 
@@ -102,6 +102,12 @@ pub enum TExprKind {
         op: BinaryOp,
         lhs: Box<TExpr>,
         rhs: Box<TExpr>,
+    },
+    /// An `and`/`or` chain, flat: at least two items, none of them a chain of the same
+    /// operator (the checker merges parenthesized ones), in the order written.
+    Logic {
+        op: LogicOp,
+        items: Vec<TExpr>,
     },
     IsNull {
         expr: Box<TExpr>,

@@ -146,6 +146,13 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// `a and b and c` / `a or b or c`: one node for the whole chain, items in the order
+    /// written (at least two), so that no pass recurses once per clause. A parenthesized
+    /// chain stays its own item (a `Paren`).
+    Logic {
+        op: LogicOp,
+        items: Vec<Expr>,
+    },
     /// `x is null` / `x is not null`
     IsNull {
         expr: Box<Expr>,
@@ -190,10 +197,25 @@ pub enum UnaryOp {
     Neg,
 }
 
+/// The n-ary boolean connectives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogicOp {
+    And,
+    Or,
+}
+
+impl LogicOp {
+    /// The operator as written in source.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LogicOp::And => "and",
+            LogicOp::Or => "or",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
-    Or,
-    And,
     Eq,
     Ne,
     Lt,
@@ -215,8 +237,6 @@ impl BinaryOp {
     /// The operator as written in source.
     pub fn symbol(self) -> &'static str {
         match self {
-            BinaryOp::Or => "or",
-            BinaryOp::And => "and",
             BinaryOp::Eq => "==",
             BinaryOp::Ne => "!=",
             BinaryOp::Lt => "<",

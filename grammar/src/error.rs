@@ -19,6 +19,17 @@ pub struct ParseError {
     /// The opening bracket left unclosed, when the parse stopped where its closer was
     /// expected (end of input, a mismatched closer, or the next part of the file).
     pub unclosed: Option<Span>,
+    /// A syntax error, or input past one of the documented [`crate::limits`].
+    pub kind: ParseErrorKind,
+}
+
+/// What kind of failure a [`ParseError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParseErrorKind {
+    #[default]
+    Syntax,
+    /// The text is well formed but exceeds a size limit of [`crate::limits`].
+    Limit,
 }
 
 impl ParseError {
@@ -29,6 +40,15 @@ impl ParseError {
             message: message.into(),
             expected: Vec::new(),
             unclosed: None,
+            kind: ParseErrorKind::Syntax,
+        }
+    }
+
+    /// Input past one of the documented [`crate::limits`]; `message` names the limit.
+    pub fn limit(span: Span, message: impl Into<String>) -> ParseError {
+        ParseError {
+            kind: ParseErrorKind::Limit,
+            ..ParseError::custom(span, message)
         }
     }
 }
@@ -88,6 +108,7 @@ fn expected_error(pos: usize, positives: &[Rule], text: &str) -> ParseError {
         message,
         expected,
         unclosed,
+        kind: ParseErrorKind::Syntax,
     }
 }
 

@@ -7,7 +7,8 @@
 pub mod ast;
 mod error;
 pub mod lexical;
+pub mod limits;
 mod parser;
 
-pub use error::ParseError;
+pub use error::{ParseError, ParseErrorKind};
 pub use parser::{parse_expr, parse_file, parse_template};

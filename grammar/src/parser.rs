@@ -16,11 +16,11 @@ use crate::error::{ParseError, from_pest};
 #[grammar = "grammar.pest"]
 pub(crate) struct Grammar;
 
-/// Deepest bracket nesting accepted; keeps the recursive descent far from the stack limit.
-const MAX_NESTING: usize = 64;
+use crate::limits::{MAX_DEFINITION_BYTES, MAX_EXPR_BYTES, MAX_NESTING};
 
 /// Parses a `.auto` file: one or more automations.
 pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
+    check_size(text, MAX_DEFINITION_BYTES, "a definition")?;
     check_nesting(text)?;
     let file = parse_rule(Rule::file, text)?;
     dsl::build_file(file)
@@ -28,6 +28,7 @@ pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
 
 /// Parses `text` as exactly one expression (JSON condition strings, `automations eval`).
 pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
+    check_size(text, MAX_EXPR_BYTES, "an expression")?;
     check_nesting(text)?;
     let top = parse_rule(Rule::expr_only, text)?;
     let inner = top.into_inner().find(|p| p.as_rule() == Rule::expr);
@@ -43,6 +44,7 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
 /// Parses raw string content (no quotes, no escapes) with `{{ expr }}` parts, as found in
 /// the string params of the JSON form. Spans are offsets into `text`.
 pub fn parse_template(text: &str) -> Result<Vec<ast::StrPart>, ParseError> {
+    check_size(text, MAX_EXPR_BYTES, "a template")?;
     check_nesting(text)?;
     let top = parse_rule(Rule::template_only, text)?;
     let mut parts = Vec::new();
@@ -61,6 +63,20 @@ fn parse_rule(rule: Rule, text: &str) -> Result<Pair<'_, Rule>, ParseError> {
     pairs
         .next()
         .ok_or_else(|| ParseError::custom(Span::new(0, 0), "empty input"))
+}
+
+/// Rejects text over `max` bytes before any parsing.
+fn check_size(text: &str, max: usize, what: &str) -> Result<(), ParseError> {
+    if text.len() <= max {
+        return Ok(());
+    }
+    Err(ParseError::limit(
+        Span::new(0, 0),
+        format!(
+            "{what} of {} bytes is over the limit of {max} bytes",
+            text.len()
+        ),
+    ))
 }
 
 /// Rejects absurdly deep nesting before pest recurses into it.

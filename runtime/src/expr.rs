@@ -175,9 +175,10 @@ fn visit_fields(e: &TExpr, f: &mut dyn FnMut(&FieldRef)) {
                 .chain(to.iter())
                 .for_each(|x| visit_fields(x, f));
         }
-        TExprKind::List(xs) | TExprKind::Template(xs) | TExprKind::Call { args: xs, .. } => {
-            xs.iter().for_each(|x| visit_fields(x, f))
-        }
+        TExprKind::List(xs)
+        | TExprKind::Template(xs)
+        | TExprKind::Call { args: xs, .. }
+        | TExprKind::Logic { items: xs, .. } => xs.iter().for_each(|x| visit_fields(x, f)),
         TExprKind::Not(x) | TExprKind::Neg(x) | TExprKind::IsNull { expr: x, .. } => {
             visit_fields(x, f)
         }

@@ -2,9 +2,11 @@
 //! in `paths`, lints in `lints`. Every error is pushed to `diags` and the node becomes
 //! `None`; siblings are still checked so that all problems are reported at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
-use automations_grammar::ast::{BinaryOp, CallArg, Expr, ExprKind, Span, StrPart, UnaryOp};
+use automations_grammar::ast::{
+    BinaryOp, CallArg, Expr, ExprKind, LogicOp, Span, StrPart, UnaryOp,
+};
 
 use super::literal::{const_str, inner_span};
 use super::types::{binary_type, compatible, is_boolish, join};
@@ -29,7 +31,7 @@ pub(crate) struct ExprChecker<'a> {
     /// Step ids whose output was read (for W0305).
     pub used_steps: BTreeSet<String>,
     /// Spans of `changed()` calls folded to `false` (already reported as W0301).
-    pub folded: Vec<Span>,
+    pub folded: HashSet<Span>,
 }
 
 fn texpr(kind: TExprKind, ty: Type, span: Span) -> TExpr {
@@ -44,7 +46,7 @@ impl<'a> ExprChecker<'a> {
             diags: Vec::new(),
             locals: Vec::new(),
             used_steps: BTreeSet::new(),
-            folded: Vec::new(),
+            folded: HashSet::new(),
         }
     }
 
@@ -116,6 +118,7 @@ impl<'a> ExprChecker<'a> {
             }
             ExprKind::Unary { op, expr } => self.unary(*op, expr, span),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, span),
+            ExprKind::Logic { op, items } => self.logic(*op, items, span),
             ExprKind::IsNull { expr, negated } => {
                 let inner = self.expr(expr)?;
                 Some(texpr(
@@ -280,6 +283,37 @@ impl<'a> ExprChecker<'a> {
             ty,
             span,
         ))
+    }
+
+    /// An `and`/`or` chain: every item checked (all errors reported), each must be a
+    /// bool; a parenthesized chain of the same operator is merged into this one.
+    fn logic(&mut self, op: LogicOp, items: &[Expr], span: Span) -> Option<TExpr> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for item in items {
+            let Some(t) = self.expr(item) else {
+                ok = false;
+                continue;
+            };
+            if !is_boolish(&t.ty) {
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    format!(
+                        "`{}` needs bool operands, but this is {}",
+                        op.symbol(),
+                        t.ty.display_name()
+                    ),
+                    item.span,
+                );
+                ok = false;
+                continue;
+            }
+            match t.kind {
+                TExprKind::Logic { op: inner, items } if inner == op => out.extend(items),
+                kind => out.push(TExpr { kind, ..t }),
+            }
+        }
+        ok.then(|| texpr(TExprKind::Logic { op, items: out }, Type::Bool, span))
     }
 
     fn matches(&mut self, lhs: &Expr, rhs: &Expr, span: Span) -> Option<TExpr> {
@@ -580,7 +614,7 @@ impl<'a> ExprChecker<'a> {
                 )
                 .with_note("there is no previous value when a record is created"),
             );
-            self.folded.push(span);
+            self.folded.insert(span);
             return Some(texpr(
                 TExprKind::Const(Value::Bool(false)),
                 Type::Bool,

@@ -2,7 +2,9 @@
 //! bools, comparisons of constants, `x == x`, and contradictory equalities
 //! (`priority == "low" and priority == "high"`). Only warnings; never changes the tree.
 
-use automations_grammar::ast::{BinaryOp, Span};
+use std::collections::{HashMap, HashSet};
+
+use automations_grammar::ast::{BinaryOp, LogicOp, Span};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
@@ -11,66 +13,51 @@ use crate::value::Value;
 
 /// Warnings for `e` and its constant sub-clauses (the outermost constant node only).
 /// `folded` are spans of nodes already reported elsewhere (`changed()` on create).
-pub fn lint_condition(e: &TExpr, folded: &[Span]) -> Vec<Diagnostic> {
+///
+/// One bottom-up pass: each node's constant truth is computed once from its children's,
+/// so a chain of n clauses costs O(n), not a re-walk per level.
+pub fn lint_condition(e: &TExpr, folded: &HashSet<Span>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(e, folded, &mut out);
+    lint(e, folded, &mut out);
     out
 }
 
-fn walk(e: &TExpr, folded: &[Span], out: &mut Vec<Diagnostic>) {
-    if let Some(v) = constant_truth(e, folded) {
-        out.push(if v {
-            Diagnostic::warning(codes::ALWAYS_TRUE, "this condition is always true", e.span)
-        } else {
-            Diagnostic::warning(
-                codes::ALWAYS_FALSE,
-                "this condition is always false",
-                e.span,
-            )
-        });
-        return;
-    }
-    match &e.kind {
-        TExprKind::Not(x) => walk(x, folded, out),
-        TExprKind::Binary {
-            op: BinaryOp::And | BinaryOp::Or,
-            lhs,
-            rhs,
-        } => {
-            walk(lhs, folded, out);
-            walk(rhs, folded, out);
+/// The constant truth of `e`, pushing a warning for it when it has one (after dropping
+/// the warnings of its sub-clauses, which it covers).
+fn lint(e: &TExpr, folded: &HashSet<Span>, out: &mut Vec<Diagnostic>) -> Option<bool> {
+    let mark = out.len();
+    let truth = match &e.kind {
+        TExprKind::Not(x) => lint(x, folded, out).map(|b| !b),
+        TExprKind::Logic { op, items } => {
+            let truths: Vec<Option<bool>> = items.iter().map(|i| lint(i, folded, out)).collect();
+            logic_truth(*op, &truths, items)
         }
-        _ => {}
-    }
+        _ => constant_truth(e, folded),
+    };
+    let v = truth?;
+    out.truncate(mark);
+    out.push(if v {
+        Diagnostic::warning(codes::ALWAYS_TRUE, "this condition is always true", e.span)
+    } else {
+        Diagnostic::warning(
+            codes::ALWAYS_FALSE,
+            "this condition is always false",
+            e.span,
+        )
+    });
+    Some(v)
 }
 
 /// `Some(b)` when `e` is a bool that cannot depend on the record.
-pub fn constant_truth(e: &TExpr, folded: &[Span]) -> Option<bool> {
+pub fn constant_truth(e: &TExpr, folded: &HashSet<Span>) -> Option<bool> {
     match &e.kind {
         TExprKind::Const(Value::Bool(b)) if !folded.contains(&e.span) => Some(*b),
         TExprKind::Not(x) => constant_truth(x, folded).map(|b| !b),
-        TExprKind::Binary {
-            op: BinaryOp::And,
-            lhs,
-            rhs,
-        } => {
-            let (l, r) = (constant_truth(lhs, folded), constant_truth(rhs, folded));
-            match (l, r) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ if contradictory(e) => Some(false),
-                _ => None,
-            }
+        TExprKind::Logic { op, items } => {
+            let truths: Vec<Option<bool>> =
+                items.iter().map(|i| constant_truth(i, folded)).collect();
+            logic_truth(*op, &truths, items)
         }
-        TExprKind::Binary {
-            op: BinaryOp::Or,
-            lhs,
-            rhs,
-        } => match (constant_truth(lhs, folded), constant_truth(rhs, folded)) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        },
         TExprKind::Binary { op, lhs, rhs } => compare(*op, lhs, rhs),
         TExprKind::IsNull { expr, negated } => match &expr.kind {
             TExprKind::Const(v) => Some((*v == Value::Null) != *negated),
@@ -78,6 +65,21 @@ pub fn constant_truth(e: &TExpr, folded: &[Span]) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// The truth of a chain from its items' truths (`None`: depends on the record).
+fn logic_truth(op: LogicOp, truths: &[Option<bool>], items: &[TExpr]) -> Option<bool> {
+    let (absorbing, neutral) = match op {
+        LogicOp::And => (false, true),
+        LogicOp::Or => (true, false),
+    };
+    if truths.contains(&Some(absorbing)) {
+        return Some(absorbing);
+    }
+    if truths.iter().all(|t| *t == Some(neutral)) {
+        return Some(neutral);
+    }
+    (op == LogicOp::And && contradictory(items)).then_some(false)
 }
 
 fn compare(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<bool> {
@@ -117,11 +119,10 @@ fn compare(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<bool> {
     }
 }
 
-/// `f == a and ... and f == b` with `a != b`.
-fn contradictory(e: &TExpr) -> bool {
-    let mut conjuncts = Vec::new();
-    flatten_and(e, &mut conjuncts);
-    let mut seen: Vec<(&FieldRef, &Value)> = Vec::new();
+/// `f == a and ... and f == b` with `a != b`: one pass, remembering the first value
+/// compared with each field.
+fn contradictory(conjuncts: &[TExpr]) -> bool {
+    let mut seen: HashMap<&FieldRef, &Value> = HashMap::new();
     for c in conjuncts {
         let TExprKind::Binary {
             op: BinaryOp::Eq,
@@ -131,29 +132,18 @@ fn contradictory(e: &TExpr) -> bool {
         else {
             continue;
         };
-        let pair = match (&lhs.kind, &rhs.kind) {
+        let (f, v) = match (&lhs.kind, &rhs.kind) {
             (TExprKind::Field(f), TExprKind::Const(v))
             | (TExprKind::Const(v), TExprKind::Field(f)) => (f, v),
             _ => continue,
         };
-        if seen.iter().any(|(f, v)| *f == pair.0 && *v != pair.1) {
-            return true;
+        match seen.get(f) {
+            Some(first) if *first != v => return true,
+            Some(_) => {}
+            None => {
+                seen.insert(f, v);
+            }
         }
-        seen.push(pair);
     }
     false
-}
-
-fn flatten_and<'a>(e: &'a TExpr, out: &mut Vec<&'a TExpr>) {
-    match &e.kind {
-        TExprKind::Binary {
-            op: BinaryOp::And,
-            lhs,
-            rhs,
-        } => {
-            flatten_and(lhs, out);
-            flatten_and(rhs, out);
-        }
-        _ => out.push(e),
-    }
 }

@@ -238,7 +238,7 @@ impl StepChecker<'_> {
     }
 
     fn unreachable(&mut self, cond: &crate::typed::TExpr, no_else: bool) {
-        let Some(v) = lints::constant_truth(cond, &[]) else {
+        let Some(v) = lints::constant_truth(cond, &Default::default()) else {
             return;
         };
         let message = match (v, no_else) {

@@ -36,7 +36,6 @@ fn orderable(t: &Type) -> bool {
 pub fn binary_type(op: BinaryOp, l: &Type, r: &Type) -> Option<Type> {
     use BinaryOp::*;
     match op {
-        And | Or => (is_boolish(l) && is_boolish(r)).then_some(Type::Bool),
         Eq | Ne => compatible(l, r).then_some(Type::Bool),
         Lt | Le | Gt | Ge => ordering(l, r).then_some(Type::Bool),
         In => membership(l, r).then_some(Type::Bool),

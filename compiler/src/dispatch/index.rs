@@ -284,6 +284,7 @@ fn choose_pins(
     cardinality: &HashMap<u32, usize>,
 ) -> Vec<(u32, Vec<Key>)> {
     let mut options: Vec<(u32, &Vec<Key>)> = Vec::new();
+    let mut seen_slots: HashSet<u32> = HashSet::new();
     for p in preds {
         if let Predicate::OneOf {
             field, ty, keys, ..
@@ -291,7 +292,7 @@ fn choose_pins(
         {
             let slot = layout.slot_typed(field, ty) as u32;
             // A second predicate on the same slot is left to the evaluator.
-            if !options.iter().any(|(s, _)| *s == slot) {
+            if seen_slots.insert(slot) {
                 options.push((slot, keys));
             }
         }

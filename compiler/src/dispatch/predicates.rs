@@ -9,8 +9,10 @@
 //! `not`, `!=`, a non-constant operand, a list or NaN constant are never indexed); the
 //! index would then drop matches.
 
+use std::collections::HashSet;
+
 use crate::eval::context::changed_type;
-use crate::typed::{BinaryOp, FieldRef, TExpr, TExprKind, Type};
+use crate::typed::{BinaryOp, FieldRef, LogicOp, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 use super::key::Key;
@@ -63,16 +65,13 @@ pub(crate) fn indexable(condition: &TExpr) -> (Vec<Predicate>, bool) {
     (preds, complete)
 }
 
+/// The conjuncts of `e`: the items of an `and` chain (flat since the checker), or `e`.
 fn flatten_and<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) {
     match &e.kind {
-        TExprKind::Binary {
-            op: BinaryOp::And,
-            lhs,
-            rhs,
-        } => {
-            flatten_and(lhs, out);
-            flatten_and(rhs, out);
-        }
+        TExprKind::Logic {
+            op: LogicOp::And,
+            items,
+        } => out.extend(items),
         _ => out.push(e),
     }
 }
@@ -122,9 +121,10 @@ fn binary(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Predicate> {
                 return None;
             };
             let mut keys: Vec<Key> = Vec::with_capacity(items.len());
+            let mut seen: HashSet<Key> = HashSet::with_capacity(items.len());
             for item in items.iter() {
                 let k = Key::of(item)?;
-                if !keys.contains(&k) {
+                if seen.insert(k.clone()) {
                     keys.push(k);
                 }
             }

@@ -11,11 +11,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::budget::{Budget, TooLarge, fits};
 use super::context::{SlotLayout, changed_type, now_field, previous_exists};
 use super::convert::{day_floor, render};
 use super::explain::Clause;
 use super::ops::{self, NULL, truthy};
-use crate::typed::{BinaryOp, FieldRef, Func, TExpr, TExprKind, Type};
+use crate::typed::{BinaryOp, FieldRef, Func, LogicOp, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 /// What a closure sees: the slot array and the lambda variables in scope.
@@ -23,6 +24,8 @@ use crate::value::Value;
 pub(crate) struct Env<'a> {
     pub slots: &'a [Value],
     pub locals: Option<&'a Frame<'a>>,
+    /// The output cap of a capped evaluation (params); `None` for conditions.
+    pub budget: Option<&'a Budget>,
 }
 
 /// One lambda variable (`x` in `any(list, x => ..)`), linked to the enclosing ones.
@@ -64,6 +67,7 @@ impl CompiledCondition {
         (self.root)(&Env {
             slots,
             locals: None,
+            budget: None,
         })
     }
 }
@@ -87,8 +91,26 @@ impl CompiledExpr {
         (self.f)(&Env {
             slots,
             locals: None,
+            budget: None,
         })
         .into_owned()
+    }
+
+    /// The value, or [`TooLarge`] when it would take more than `max_bytes` as JSON.
+    /// Templates stop rendering as soon as their text passes the cap, so a value far over
+    /// it is never built.
+    pub fn eval_value_within(&self, slots: &[Value], max_bytes: usize) -> Result<Value, TooLarge> {
+        let budget = Budget::new(max_bytes);
+        let value = (self.f)(&Env {
+            slots,
+            locals: None,
+            budget: Some(&budget),
+        })
+        .into_owned();
+        if budget.exceeded() || !fits(&value, max_bytes) {
+            return Err(TooLarge { max_bytes });
+        }
+        Ok(value)
     }
 }
 
@@ -102,12 +124,14 @@ impl std::fmt::Debug for CompiledExpr {
 pub fn compile(expr: &TExpr, layout: &mut SlotLayout) -> CompiledCondition {
     let folded = fold(expr);
     let (shape, written) = match &folded.kind {
-        TExprKind::Binary {
-            op: BinaryOp::And, ..
-        } => (Shape::And, flatten(&folded, BinaryOp::And)),
-        TExprKind::Binary {
-            op: BinaryOp::Or, ..
-        } => (Shape::Or, flatten(&folded, BinaryOp::Or)),
+        TExprKind::Logic {
+            op: LogicOp::And,
+            items,
+        } => (Shape::And, flat_items(items, LogicOp::And)),
+        TExprKind::Logic {
+            op: LogicOp::Or,
+            items,
+        } => (Shape::Or, flat_items(items, LogicOp::Or)),
         _ => (Shape::Single, vec![&folded]),
     };
     let root = pred(&folded, layout);
@@ -146,6 +170,10 @@ fn fold(e: &TExpr) -> TExpr {
             lhs: Box::new(fold(lhs)),
             rhs: Box::new(fold(rhs)),
         },
+        TExprKind::Logic { op, items } => TExprKind::Logic {
+            op: *op,
+            items: items.iter().map(fold).collect(),
+        },
         TExprKind::IsNull { expr, negated } => TExprKind::IsNull {
             expr: Box::new(fold(expr)),
             negated: *negated,
@@ -183,6 +211,7 @@ fn fold(e: &TExpr) -> TExpr {
     let value = val(&folded, &mut SlotLayout::new())(&Env {
         slots: &[],
         locals: None,
+        budget: None,
     })
     .into_owned();
     TExpr {
@@ -196,7 +225,9 @@ fn fold(e: &TExpr) -> TExpr {
 fn foldable(e: &TExpr) -> bool {
     let is_const = |x: &TExpr| matches!(x.kind, TExprKind::Const(_));
     match &e.kind {
-        TExprKind::List(items) | TExprKind::Template(items) => items.iter().all(is_const),
+        TExprKind::List(items) | TExprKind::Template(items) | TExprKind::Logic { items, .. } => {
+            items.iter().all(is_const)
+        }
         TExprKind::Object(entries) => entries.iter().all(|(_, v)| is_const(v)),
         TExprKind::Not(x) | TExprKind::Neg(x) => is_const(x),
         TExprKind::Binary { lhs, rhs, .. } => is_const(lhs) && is_const(rhs),
@@ -206,15 +237,19 @@ fn foldable(e: &TExpr) -> bool {
     }
 }
 
-fn flatten(e: &TExpr, op: BinaryOp) -> Vec<&TExpr> {
-    match &e.kind {
-        TExprKind::Binary { op: o, lhs, rhs } if *o == op => {
-            let mut out = flatten(lhs, op);
-            out.extend(flatten(rhs, op));
-            out
+/// The clauses of a chain, with nested chains of the same operator spliced in (the
+/// checker never builds those, but a tree built by hand may hold them).
+fn flat_items(items: &[TExpr], op: LogicOp) -> Vec<&TExpr> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match &item.kind {
+            TExprKind::Logic { op: inner, items } if *inner == op => {
+                out.extend(flat_items(items, op))
+            }
+            _ => out.push(item),
         }
-        _ => vec![e],
     }
+    out
 }
 
 /// A rough cost, to evaluate cheap and selective clauses first.
@@ -243,6 +278,7 @@ fn cost(e: &TExpr) -> u32 {
             rhs,
         } => 3 + cost(lhs) + cost(rhs),
         TExprKind::Binary { lhs, rhs, .. } => 1 + cost(lhs) + cost(rhs),
+        TExprKind::Logic { items, .. } => items.iter().map(|x| 1 + cost(x)).sum(),
         TExprKind::Not(x) | TExprKind::Neg(x) | TExprKind::IsNull { expr: x, .. } => 1 + cost(x),
         TExprKind::Changed { .. } => 3,
         TExprKind::Call {
@@ -282,10 +318,7 @@ pub(crate) fn pred(e: &TExpr, layout: &mut SlotLayout) -> Pred {
             let b = truthy(v);
             Box::new(move |_| b)
         }
-        TExprKind::Binary {
-            op: op @ (BinaryOp::And | BinaryOp::Or),
-            ..
-        } => chain(e, *op, layout),
+        TExprKind::Logic { op, items } => chain(items, *op, layout),
         TExprKind::Not(x) => {
             let p = pred(x, layout);
             Box::new(move |env| !p(env))
@@ -332,6 +365,7 @@ pub(crate) fn pred(e: &TExpr, layout: &mut SlotLayout) -> Pred {
                     body(&Env {
                         slots: env.slots,
                         locals: Some(&frame),
+                        budget: env.budget,
                     }) == all
                 }) == all
             })
@@ -343,13 +377,14 @@ pub(crate) fn pred(e: &TExpr, layout: &mut SlotLayout) -> Pred {
     }
 }
 
-/// A flattened `and`/`or` chain, cheapest clauses first, short-circuiting.
-fn chain(e: &TExpr, op: BinaryOp, layout: &mut SlotLayout) -> Pred {
-    let mut clauses = flatten(e, op);
-    clauses.sort_by_key(|c| cost(c));
+/// An `and`/`or` chain (flat since the checker), cheapest clauses first, short-circuiting.
+fn chain(items: &[TExpr], op: LogicOp, layout: &mut SlotLayout) -> Pred {
+    let mut clauses = flat_items(items, op);
+    // Stable, and each cost computed once: equal-cost clauses keep their written order.
+    clauses.sort_by_cached_key(|c| cost(c));
     let mut preds: Vec<Pred> = clauses.into_iter().map(|c| pred(c, layout)).collect();
     // Short chains get straight-line closures: no loop, no slice bounds.
-    match (op == BinaryOp::And, preds.len()) {
+    match (op == LogicOp::And, preds.len()) {
         (and, 2) => {
             let (b, a) = (preds.pop().unwrap(), preds.pop().unwrap());
             if and {
@@ -370,6 +405,10 @@ fn chain(e: &TExpr, op: BinaryOp, layout: &mut SlotLayout) -> Pred {
                 Box::new(move |env| a(env) || b(env) || c(env))
             }
         }
+        (_, 0 | 1) => match preds.pop() {
+            Some(only) => only,
+            None => Box::new(move |_| op == LogicOp::And),
+        },
         (true, _) => {
             let preds = preds.into_boxed_slice();
             Box::new(move |env| preds.iter().all(|p| p(env)))
@@ -404,6 +443,11 @@ fn binary_pred(op: BinaryOp, lhs: &TExpr, rhs: &TExpr, layout: &mut SlotLayout) 
             slot_vs_number(i, flip(op), *c)
         }
         (In, Operand::Slot(i), Operand::Const(Value::List(items))) => slot_in(i, items),
+        (In, Operand::Other, Operand::Const(Value::List(items))) => {
+            let members = Members::new(items);
+            let x = val(lhs, layout);
+            Box::new(move |env| members.contains(&x(env)))
+        }
         (Contains, Operand::Slot(i), Operand::Const(Value::String(n))) => {
             // The substring searcher is built once here, not per evaluation (measured:
             // ~30 instructions per call fewer than `str::contains` with a run-time needle).
@@ -528,29 +572,70 @@ fn slot_vs_number(i: usize, op: BinaryOp, c: f64) -> Pred {
     }
 }
 
-/// `slot in [consts]`: strings are looked up in a sorted set, the rest by value.
+/// `slot in [consts]`, looked up in a [`Members`] set.
 fn slot_in(i: usize, items: &Arc<[Value]>) -> Pred {
-    let all_strings = items.iter().all(|v| matches!(v, Value::String(_)));
-    if all_strings && items.len() > 4 {
-        let mut set: Vec<Arc<str>> = items
+    let members = Members::new(items);
+    Box::new(move |env| members.contains(env.slot(i)))
+}
+
+/// The constant items of an `in` list, as a set: strings and numbers sorted for a binary
+/// search (a list of thousands of ids costs a few comparisons, not a scan), the rest, and
+/// short lists, scanned with `==`'s rules.
+enum Members {
+    Strings(Box<[Arc<str>]>),
+    Numbers(Box<[f64]>),
+    Scan(Arc<[Value]>),
+}
+
+impl Members {
+    fn new(items: &Arc<[Value]>) -> Members {
+        if items.len() <= 4 {
+            return Members::Scan(items.clone());
+        }
+        let strings: Option<Vec<Arc<str>>> = items
             .iter()
-            .filter_map(|v| match v {
+            .map(|v| match v {
                 Value::String(s) => Some(s.clone()),
                 _ => None,
             })
             .collect();
-        set.sort();
-        set.dedup();
-        return Box::new(move |env| match env.slot(i) {
-            Value::String(s) => set.binary_search_by(|x| (**x).cmp(&**s)).is_ok(),
-            _ => false,
-        });
+        if let Some(mut set) = strings {
+            set.sort();
+            set.dedup();
+            return Members::Strings(set.into_boxed_slice());
+        }
+        // NaN equals nothing under `==`, so it is left out of the set.
+        let numbers: Option<Vec<f64>> = items
+            .iter()
+            .map(|v| match v {
+                Value::Number(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        if let Some(mut set) = numbers {
+            set.retain(|n| !n.is_nan());
+            set.sort_by(f64::total_cmp);
+            return Members::Numbers(set.into_boxed_slice());
+        }
+        Members::Scan(items.clone())
     }
-    let items = items.clone();
-    Box::new(move |env| {
-        let x = env.slot(i);
-        items.iter().any(|item| ops::same(x, item))
-    })
+
+    #[inline]
+    fn contains(&self, x: &Value) -> bool {
+        match (self, x) {
+            (Members::Strings(set), Value::String(s)) => {
+                set.binary_search_by(|m| (**m).cmp(&**s)).is_ok()
+            }
+            (Members::Numbers(set), Value::Number(n)) => {
+                // -0.0 == 0.0 under `==`, but total_cmp orders them apart: look both up.
+                let n = if *n == 0.0 { 0.0 } else { *n };
+                let found = |k: f64| set.binary_search_by(|m| m.total_cmp(&k)).is_ok();
+                found(n) || (n == 0.0 && found(-0.0))
+            }
+            (Members::Scan(items), x) => items.iter().any(|item| ops::same(x, item)),
+            _ => false,
+        }
+    }
 }
 
 fn generic_binary_bool(op: BinaryOp, a: &Value, b: &Value) -> bool {
@@ -571,8 +656,6 @@ fn generic_binary_bool(op: BinaryOp, a: &Value, b: &Value) -> bool {
                 .build()
                 .is_ok_and(|re| re.is_match(s))
         }),
-        And => truthy(a) && truthy(b),
-        Or => truthy(a) || truthy(b),
         Add | Sub | Mul | Div => truthy(&ops::arith(op, a, b)),
     }
 }
@@ -661,7 +744,14 @@ pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
         } => {
             let op = *op;
             let (a, b) = (val(lhs, layout), val(rhs, layout));
-            Box::new(move |env| Cow::Owned(ops::arith(op, &a(env), &b(env))))
+            Box::new(move |env| {
+                let v = ops::arith(op, &a(env), &b(env));
+                // `string + string` builds text too: it counts against a param's cap.
+                match (&v, env.budget) {
+                    (Value::String(s), Some(b)) if b.over(s.len()) => Cow::Borrowed(&NULL),
+                    _ => Cow::Owned(v),
+                }
+            })
         }
         TExprKind::Call { func, args } => call(*func, args, layout),
         TExprKind::Template(parts) => {
@@ -670,12 +760,20 @@ pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
                 let mut text = String::new();
                 for p in &parts {
                     render(&p(env), &mut text);
+                    // Checked per part: past the cap, stop before rendering the rest.
+                    if env.budget.is_some_and(|b| b.over(text.len())) {
+                        return Cow::Borrowed(&NULL);
+                    }
+                }
+                if let Some(b) = env.budget {
+                    b.spend(text.len());
                 }
                 Cow::Owned(Value::String(Arc::from(text)))
             })
         }
         TExprKind::Not(_)
         | TExprKind::Binary { .. }
+        | TExprKind::Logic { .. }
         | TExprKind::IsNull { .. }
         | TExprKind::Changed { .. }
         | TExprKind::Quantifier { .. } => {

@@ -3,6 +3,7 @@
 //! deciding clause saw. Serializable for the API and `automations test`; `Display` for the
 //! CLI. Explaining re-evaluates clauses; it must never change what `eval` answers.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -27,10 +28,12 @@ impl Clause {
     pub(crate) fn new(e: &TExpr, pred: Pred, layout: &mut SlotLayout) -> Clause {
         let mut refs = Vec::new();
         collect_fields(e, &mut refs);
+        let exists = previous_exists();
+        let mut names = HashSet::new();
         let mut fields: Vec<(String, usize)> = Vec::new();
-        for f in refs {
+        for f in refs.into_iter().filter(|f| *f != exists) {
             let name = field_name(&f);
-            if fields.iter().any(|(n, _)| *n == name) {
+            if !names.insert(name.clone()) {
                 continue;
             }
             // Every field was given a slot when the clause was compiled.
@@ -85,6 +88,7 @@ fn collect_fields(e: &TExpr, out: &mut Vec<FieldRef>) {
             collect_fields(lhs, out);
             collect_fields(rhs, out);
         }
+        TExprKind::Logic { items, .. } => items.iter().for_each(|x| collect_fields(x, out)),
         TExprKind::Changed {
             current,
             previous,
@@ -102,7 +106,6 @@ fn collect_fields(e: &TExpr, out: &mut Vec<FieldRef>) {
             collect_fields(body, out);
         }
     }
-    out.retain(|f| *f != previous_exists());
 }
 
 /// A byte range into the condition's source text.
@@ -160,6 +163,7 @@ impl CompiledCondition {
         let env = Env {
             slots,
             locals: None,
+            budget: None,
         };
         let results: Vec<bool> = self.clauses.iter().map(|c| (c.pred)(&env)).collect();
         let result = self.eval(slots);

@@ -26,6 +26,7 @@
 //!
 //! Nothing here ever panics or returns an error at run time.
 
+pub mod budget;
 pub mod compiled;
 pub mod context;
 pub mod convert;
@@ -34,6 +35,7 @@ mod ops;
 pub mod print;
 pub mod reference;
 
+pub use budget::{TooLarge, fits};
 pub use compiled::{CompiledCondition, CompiledExpr, compile, compile_expr};
 pub use context::{
     EvalInput, NamingConvention, NoResolver, ReferenceTargets, References, Resolver, SlotLayout,

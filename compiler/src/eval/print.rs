@@ -2,7 +2,7 @@
 //! original source text is not at hand. Display only: it must never be parsed back as a
 //! definition (reference hops print as `account.tier`, lambda variables as `x`, `x1`, ..).
 
-use crate::typed::{BinaryOp, FieldRef, Func, Root, TExpr, TExprKind};
+use crate::typed::{BinaryOp, FieldRef, Func, LogicOp, Root, TExpr, TExprKind};
 use crate::value::Value;
 
 use super::convert::{format_datetime, format_duration};
@@ -68,10 +68,15 @@ pub fn print(e: &TExpr) -> String {
     out
 }
 
+fn logic_precedence(op: LogicOp) -> u8 {
+    match op {
+        LogicOp::Or => 1,
+        LogicOp::And => 2,
+    }
+}
+
 fn precedence(op: BinaryOp) -> u8 {
     match op {
-        BinaryOp::Or => 1,
-        BinaryOp::And => 2,
         BinaryOp::Add | BinaryOp::Sub => 5,
         BinaryOp::Mul | BinaryOp::Div => 6,
         _ => 4,
@@ -96,6 +101,7 @@ impl Printer<'_> {
     fn expr(&mut self, e: &TExpr, min: u8) {
         let own = match &e.kind {
             TExprKind::Binary { op, .. } => precedence(*op),
+            TExprKind::Logic { op, .. } => logic_precedence(*op),
             TExprKind::Not(_) => 3,
             TExprKind::IsNull { .. } => 4,
             _ => 9,
@@ -141,15 +147,22 @@ impl Printer<'_> {
                 self.expr(x, 9);
             }
             TExprKind::Binary { op, lhs, rhs } => {
-                // and/or are associative; the others are left-associative.
-                let right_min = if matches!(op, BinaryOp::And | BinaryOp::Or) {
-                    own
-                } else {
-                    own + 1
-                };
+                // Left-associative: an equal-precedence operand on the right needs parentheses.
                 self.expr(lhs, own);
                 self.out.push_str(&format!(" {} ", op.symbol()));
-                self.expr(rhs, right_min);
+                self.expr(rhs, own + 1);
+            }
+            TExprKind::Logic { op, items } => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(' ');
+                        self.out.push_str(op.symbol());
+                        self.out.push(' ');
+                    }
+                    // An item of the same operator was merged by the checker; a nested
+                    // chain of it (built by hand) prints in parentheses.
+                    self.expr(item, own + 1);
+                }
             }
             TExprKind::IsNull { expr, negated } => {
                 self.expr(expr, 5);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::context::{EvalInput, References, changed_type, previous_exists, read_field};
 use super::convert::{day_floor, render};
-use crate::typed::{BinaryOp, FieldRef, Func, TExpr, TExprKind, Type};
+use crate::typed::{BinaryOp, FieldRef, Func, LogicOp, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 /// Evaluates a condition: true only when the expression yields `Bool(true)`.
@@ -63,16 +63,14 @@ impl Interp<'_, '_> {
                 Value::Duration(d) => d.checked_neg().map_or(Value::Null, Value::Duration),
                 _ => Value::Null,
             },
-            TExprKind::Binary {
-                op: BinaryOp::And,
-                lhs,
-                rhs,
-            } => Value::Bool(is_true(&self.eval(lhs)) && is_true(&self.eval(rhs))),
-            TExprKind::Binary {
-                op: BinaryOp::Or,
-                lhs,
-                rhs,
-            } => Value::Bool(is_true(&self.eval(lhs)) || is_true(&self.eval(rhs))),
+            TExprKind::Logic {
+                op: LogicOp::And,
+                items,
+            } => Value::Bool(items.iter().all(|i| is_true(&self.eval(i)))),
+            TExprKind::Logic {
+                op: LogicOp::Or,
+                items,
+            } => Value::Bool(items.iter().any(|i| is_true(&self.eval(i)))),
             TExprKind::Binary { op, lhs, rhs } => {
                 let l = self.eval(lhs);
                 let r = self.eval(rhs);
@@ -230,15 +228,6 @@ fn binary(op: BinaryOp, l: &Value, r: &Value) -> Value {
             _ => false,
         }),
         Add | Sub | Mul | Div => arithmetic(op, l, r),
-        And | Or => logic(op, l, r),
-    }
-}
-
-/// `and`/`or` are handled (short-circuiting) by the interpreter; kept total anyway.
-fn logic(op: BinaryOp, l: &Value, r: &Value) -> Value {
-    match op {
-        BinaryOp::And => Value::Bool(is_true(l) && is_true(r)),
-        _ => Value::Bool(is_true(l) || is_true(r)),
     }
 }
 

@@ -7,6 +7,7 @@
 //! catalogue: unknown action types are kept for the checker.
 
 use automations_grammar::ast::{Expr, ExprKind, Ident, ObjectEntry, StrPart};
+use automations_grammar::limits::{MAX_CLAUSES, MAX_DEFINITION_BYTES};
 use automations_grammar::{parse_expr, parse_template};
 use serde_json::{Map, Value};
 
@@ -45,6 +46,14 @@ pub use crate::catalog::FORM_TYPES;
 ///
 /// Malformed JSON gives no automations and one `E0002` diagnostic at the fault.
 pub fn parse_json(text: &str) -> (Vec<Automation>, JsonSourceMap, Vec<Diagnostic>) {
+    if text.len() > MAX_DEFINITION_BYTES {
+        let message = format!(
+            "a definition of {} bytes is over the limit of {MAX_DEFINITION_BYTES} bytes",
+            text.len()
+        );
+        let too_big = Diagnostic::error(codes::LIMIT_EXCEEDED, message, Span::new(0, 0));
+        return (Vec::new(), JsonSourceMap::default(), vec![too_big]);
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(error) => {
@@ -228,6 +237,16 @@ impl Lowerer<'_> {
 
     /// `{"a": 1, "b.c": "x"}` -> `a == 1 and b.c == "x"`.
     fn equality_object(&mut self, fields: &Map<String, Value>, pointer: &str) -> Option<Expr> {
+        if fields.len() > MAX_CLAUSES {
+            let span = self.value_span(pointer);
+            let message = format!(
+                "an equality object of {} fields is over the limit of {MAX_CLAUSES} clauses",
+                fields.len()
+            );
+            self.diagnostics
+                .push(Diagnostic::error(codes::LIMIT_EXCEEDED, message, span));
+            return None;
+        }
         let mut clauses = Vec::new();
         for (key, value) in fields {
             let at = child_pointer(pointer, key);
@@ -253,10 +272,17 @@ impl Lowerer<'_> {
                 span,
             ));
         }
-        clauses.into_iter().reduce(|all, clause| {
-            let span = all.span.cover(clause.span);
-            binary(automations_grammar::ast::BinaryOp::And, all, clause, span)
-        })
+        match clauses.len() {
+            0 | 1 => clauses.pop(),
+            _ => {
+                let span = clauses[0].span.cover(clauses[clauses.len() - 1].span);
+                let kind = ExprKind::Logic {
+                    op: automations_grammar::ast::LogicOp::And,
+                    items: clauses,
+                };
+                Some(Expr { kind, span })
+            }
+        }
     }
 
     /// A dotted key of an equality object as a path expression.

@@ -5,7 +5,7 @@
 //! printed by the canonical expression printer with single quotes (no escaping inside JSON).
 //! Lowering this output gives back the same IR. Nothing here validates the automation.
 
-use automations_grammar::ast::{BinaryOp, Expr, ExprKind, StrPart};
+use automations_grammar::ast::{BinaryOp, Expr, ExprKind, LogicOp, StrPart};
 use serde_json::{Map, Number, Value};
 
 use crate::catalog::{self, ParamType};
@@ -61,11 +61,10 @@ fn conditions(condition: &Condition) -> Value {
 /// Collects `path == literal` clauses of a conjunction; false when it is anything else.
 fn equality_fields(expr: &Expr, out: &mut Map<String, Value>) -> bool {
     match &expr.kind {
-        ExprKind::Binary {
-            op: BinaryOp::And,
-            lhs,
-            rhs,
-        } => equality_fields(lhs, out) && equality_fields(rhs, out),
+        ExprKind::Logic {
+            op: LogicOp::And,
+            items,
+        } => items.iter().all(|item| equality_fields(item, out)),
         ExprKind::Binary {
             op: BinaryOp::Eq,
             lhs,

@@ -42,13 +42,10 @@ struct StringOffsets {
 
 impl StringOffsets {
     fn to_text(&self, decoded: u32) -> u32 {
-        let (base_decoded, base_raw) = self
-            .breaks
-            .iter()
-            .rev()
-            .find(|(d, _)| *d <= decoded)
-            .copied()
-            .unwrap_or((0, 0));
+        // The last break at or before `decoded`; `breaks` ascend, and a long condition
+        // string holds thousands of escapes, so this is a binary search, not a scan.
+        let after = self.breaks.partition_point(|(d, _)| *d <= decoded);
+        let (base_decoded, base_raw) = after.checked_sub(1).map_or((0, 0), |i| self.breaks[i]);
         self.content_start + base_raw + (decoded - base_decoded)
     }
 }

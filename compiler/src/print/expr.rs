@@ -4,7 +4,7 @@
 //! Must stay in sync with the precedence table of `automations-grammar` (loosest first:
 //! `or`, `and`, `not`, comparisons and `is null`, `+ -`, `* /`, unary `-`).
 
-use automations_grammar::ast::{BinaryOp, Expr, ExprKind, StrPart, UnaryOp};
+use automations_grammar::ast::{BinaryOp, Expr, ExprKind, LogicOp, StrPart, UnaryOp};
 
 use super::{PrintConfig, Quote};
 
@@ -28,11 +28,16 @@ const ATOM: u8 = 8;
 fn binary_prec(op: BinaryOp) -> u8 {
     use BinaryOp::*;
     match op {
-        Or => OR,
-        And => AND,
         Eq | Ne | Lt | Le | Gt | Ge | In | Contains | StartsWith | EndsWith | Matches => COMPARE,
         Add | Sub => SUM,
         Mul | Div => PRODUCT,
+    }
+}
+
+fn logic_prec(op: LogicOp) -> u8 {
+    match op {
+        LogicOp::Or => OR,
+        LogicOp::And => AND,
     }
 }
 
@@ -40,6 +45,7 @@ fn binary_prec(op: BinaryOp) -> u8 {
 fn prec(expr: &Expr) -> u8 {
     match &expr.kind {
         ExprKind::Binary { op, .. } => binary_prec(*op),
+        ExprKind::Logic { op, .. } => logic_prec(*op),
         ExprKind::Unary {
             op: UnaryOp::Not, ..
         } => NOT,
@@ -118,6 +124,19 @@ fn write_expr(expr: &Expr, config: &PrintConfig, out: &mut String) {
             out.push_str(op.symbol());
             out.push(' ');
             write_operand(rhs, p + 1, config, out);
+        }
+        ExprKind::Logic { op, items } => {
+            // `and`/`or` are associative: an item of the same operator (only from a
+            // parenthesized chain) needs no parentheses, so the canonical text is flat.
+            let p = logic_prec(*op);
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                    out.push_str(op.symbol());
+                    out.push(' ');
+                }
+                write_operand(item, p, config, out);
+            }
         }
         ExprKind::IsNull {
             expr: inner,

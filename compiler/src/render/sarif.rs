@@ -20,6 +20,7 @@ fn describe(code: &str) -> &'static str {
         codes::UNKNOWN_DEFINITION_FIELD => "Unknown field in the definition",
         codes::MISSING_PART => "Missing part of the definition",
         codes::INVALID_VALUE => "Invalid value",
+        codes::LIMIT_EXCEEDED => "Size limit exceeded",
         codes::UNKNOWN_FIELD => "Unknown field",
         codes::UNKNOWN_OBJECT => "Unknown object",
         codes::UNKNOWN_EVENT => "Unknown event",

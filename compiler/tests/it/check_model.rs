@@ -18,7 +18,9 @@ fn fields(e: &automations_compiler::typed::TExpr, out: &mut Vec<FieldRef>) {
             fields(rhs, out);
         }
         TExprKind::Not(x) | TExprKind::Neg(x) => fields(x, out),
-        TExprKind::List(xs) | TExprKind::Template(xs) => xs.iter().for_each(|x| fields(x, out)),
+        TExprKind::List(xs) | TExprKind::Template(xs) | TExprKind::Logic { items: xs, .. } => {
+            xs.iter().for_each(|x| fields(x, out))
+        }
         _ => {}
     }
 }

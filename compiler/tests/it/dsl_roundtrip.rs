@@ -11,7 +11,7 @@ use automations_compiler::ir::{
 use automations_compiler::lower_dsl::parse_dsl;
 use automations_compiler::print::print_dsl;
 use automations_grammar::ast::{
-    BinaryOp, CallArg, Expr, ExprKind, Ident, ObjectEntry, Span, StrPart, UnaryOp,
+    BinaryOp, CallArg, Expr, ExprKind, Ident, LogicOp, ObjectEntry, Span, StrPart, UnaryOp,
 };
 use proptest::prelude::*;
 
@@ -175,8 +175,7 @@ fn leaf() -> impl Strategy<Value = Expr> {
 fn binary_op() -> impl Strategy<Value = BinaryOp> {
     use BinaryOp::*;
     prop::sample::select(vec![
-        Or, And, Eq, Ne, Lt, Le, Gt, Ge, In, Contains, StartsWith, EndsWith, Matches, Add, Sub,
-        Mul, Div,
+        Eq, Ne, Lt, Le, Gt, Ge, In, Contains, StartsWith, EndsWith, Matches, Add, Sub, Mul, Div,
     ])
 }
 
@@ -190,6 +189,10 @@ fn expr() -> impl Strategy<Value = Expr> {
                     rhs: Box::new(r)
                 }
             )),
+            (any::<bool>(), prop::collection::vec(inner.clone(), 2..5)).prop_map(|(and, items)| {
+                let op = if and { LogicOp::And } else { LogicOp::Or };
+                ex(ExprKind::Logic { op, items })
+            }),
             (any::<bool>(), inner.clone()).prop_map(|(not, e)| {
                 let op = if not { UnaryOp::Not } else { UnaryOp::Neg };
                 ex(ExprKind::Unary {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use automations_compiler::eval::reference;
 use automations_compiler::eval::{EvalInput, SlotLayout, compile, compile_expr, fill_slots};
-use automations_compiler::typed::{BinaryOp, FieldRef, Func, Root, TExpr, TExprKind, Type};
+use automations_compiler::typed::{
+    BinaryOp, FieldRef, Func, LogicOp, Root, TExpr, TExprKind, Type,
+};
 use automations_compiler::value::Value;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value as Json, json};
@@ -128,8 +130,16 @@ impl ExprGen {
         }
         let d = depth - 1;
         match self.g.below(14) {
-            0 => and(self.boolean(d), self.boolean(d)),
-            1 => or(self.boolean(d), self.boolean(d)),
+            0 | 1 => {
+                // n-ary chains, as the checker builds them (2 to 5 clauses).
+                let op = if self.g.chance(50) {
+                    LogicOp::And
+                } else {
+                    LogicOp::Or
+                };
+                let items = (0..2 + self.g.below(4)).map(|_| self.boolean(d)).collect();
+                logic(op, items)
+            }
             2 => not(self.boolean(d)),
             3 => {
                 let k = self.g.pick(&KINDS);
@@ -553,13 +563,12 @@ fn one_field_read_in_two_kinds_agrees_with_reference() {
         (json!(10), json!(4)),
         (json!(3), json!(3)),
     ];
-    for op in [BinaryOp::And, BinaryOp::Or] {
+    for op in [LogicOp::And, LogicOp::Or] {
         for (l, r) in [(&changed, &gt), (&gt, &changed)] {
             let e = t(
-                TExprKind::Binary {
+                TExprKind::Logic {
                     op,
-                    lhs: Box::new(l.clone()),
-                    rhs: Box::new(r.clone()),
+                    items: vec![l.clone(), r.clone()],
                 },
                 Type::Bool,
             );
@@ -573,10 +582,9 @@ fn one_field_read_in_two_kinds_agrees_with_reference() {
     // The case that used to differ: 10 -> "10" is a change to the untyped read, while a
     // slot shared with `amount > 5` read the new value as the number 10.
     let and = t(
-        TExprKind::Binary {
-            op: BinaryOp::And,
-            lhs: Box::new(changed),
-            rhs: Box::new(gt),
+        TExprKind::Logic {
+            op: LogicOp::And,
+            items: vec![changed, gt],
         },
         Type::Bool,
     );

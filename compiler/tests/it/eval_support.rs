@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use automations_compiler::eval::reference;
 use automations_compiler::eval::{EvalInput, SlotLayout, compile, compile_expr, fill_slots};
-use automations_compiler::typed::{BinaryOp, FieldRef, Func, Root, Span, TExpr, TExprKind, Type};
+use automations_compiler::typed::{
+    BinaryOp, FieldRef, Func, LogicOp, Root, Span, TExpr, TExprKind, Type,
+};
 use automations_compiler::value::Value;
 
 pub fn texpr(kind: TExprKind, ty: Type) -> TExpr {
@@ -107,12 +109,16 @@ pub fn bin(op: BinaryOp, l: TExpr, r: TExpr) -> TExpr {
     )
 }
 
+pub fn logic(op: LogicOp, items: Vec<TExpr>) -> TExpr {
+    texpr(TExprKind::Logic { op, items }, Type::Bool)
+}
+
 pub fn and(l: TExpr, r: TExpr) -> TExpr {
-    bin(BinaryOp::And, l, r)
+    logic(LogicOp::And, vec![l, r])
 }
 
 pub fn or(l: TExpr, r: TExpr) -> TExpr {
-    bin(BinaryOp::Or, l, r)
+    logic(LogicOp::Or, vec![l, r])
 }
 
 pub fn eq(l: TExpr, r: TExpr) -> TExpr {

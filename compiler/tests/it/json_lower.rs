@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use automations_compiler::ir::{Automation, ConditionForm, Status, StepKind};
 use automations_compiler::json::{JsonSourceMap, lower_value, parse_json};
-use automations_grammar::ast::{BinaryOp, Expr, ExprKind, StrPart};
+use automations_grammar::ast::{BinaryOp, Expr, ExprKind, LogicOp, StrPart};
 
 pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data/json")
@@ -121,29 +121,29 @@ fn status_defaults_to_draft() {
 }
 
 #[test]
-fn equality_object_with_several_fields_is_a_left_nested_conjunction() {
+fn equality_object_with_several_fields_is_one_flat_conjunction() {
     let (automations, _) = lower_clean(&load("wait.json"));
     let expr = &automations[0].condition.as_ref().unwrap().expr;
-    let ExprKind::Binary {
-        op: BinaryOp::And,
-        lhs,
-        rhs,
+    let ExprKind::Logic {
+        op: LogicOp::And,
+        items,
     } = &expr.kind
     else {
         panic!("{expr:?}")
     };
-    assert!(matches!(
-        lhs.kind,
+    assert!(items.len() >= 2, "{items:?}");
+    assert!(items.iter().all(|i| matches!(
+        i.kind,
         ExprKind::Binary {
             op: BinaryOp::Eq,
             ..
         }
-    ));
+    )));
     let ExprKind::Binary {
         op: BinaryOp::Eq,
         rhs: score,
         ..
-    } = &rhs.kind
+    } = &items[items.len() - 1].kind
     else {
         panic!()
     };
@@ -258,10 +258,10 @@ fn arrays_hold_several_automations_with_their_own_step_numbers() {
     assert_eq!(automations[1].status, Status::Archived);
     assert_eq!(automations[0].steps[0].id, "step_1");
     let expr = &automations[1].condition.as_ref().unwrap().expr;
-    let ExprKind::Binary { lhs, .. } = &expr.kind else {
-        panic!()
+    let ExprKind::Logic { items, .. } = &expr.kind else {
+        panic!("{expr:?}")
     };
-    let ExprKind::Binary { lhs: tier, .. } = &lhs.kind else {
+    let ExprKind::Binary { lhs: tier, .. } = &items[0].kind else {
         panic!()
     };
     assert_eq!(path_names(tier), ["account", "tier"]);

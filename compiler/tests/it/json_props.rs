@@ -4,7 +4,9 @@ use automations_compiler::ir::{
     Automation, Condition, ConditionForm, Environment, Param, Span, Status, Step, StepKind, Trigger,
 };
 use automations_compiler::json::{lower_value, parse_json, to_json, to_json_text};
-use automations_grammar::ast::{BinaryOp, CallArg, Expr, ExprKind, Ident, ObjectEntry, StrPart};
+use automations_grammar::ast::{
+    BinaryOp, CallArg, Expr, ExprKind, Ident, LogicOp, ObjectEntry, StrPart,
+};
 use proptest::prelude::*;
 
 fn expr(kind: ExprKind) -> Expr {
@@ -19,6 +21,14 @@ fn ident(name: &str) -> Ident {
         name: name.to_owned(),
         span: Span::default(),
     }
+}
+
+/// One `and`/`or` chain of `items` (as the parser builds it), or the only item.
+fn logic(op: LogicOp, mut items: Vec<Expr>) -> Expr {
+    if items.len() == 1 {
+        return items.remove(0);
+    }
+    expr(ExprKind::Logic { op, items })
 }
 
 fn binary(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
@@ -85,18 +95,11 @@ fn comparison() -> impl Strategy<Value = Expr> {
     ]
 }
 
-/// `c or c and c ...`: left-nested, so that no printer needs parentheses.
+/// `c and c or c and c ...`: flat chains, so that no printer needs parentheses.
 fn condition_expr() -> impl Strategy<Value = Expr> {
-    let conjunction = prop::collection::vec(comparison(), 1..3).prop_map(|cs| {
-        cs.into_iter()
-            .reduce(|a, b| binary(BinaryOp::And, a, b))
-            .unwrap()
-    });
-    prop::collection::vec(conjunction, 1..3).prop_map(|cs| {
-        cs.into_iter()
-            .reduce(|a, b| binary(BinaryOp::Or, a, b))
-            .unwrap()
-    })
+    let conjunction =
+        prop::collection::vec(comparison(), 1..4).prop_map(|cs| logic(LogicOp::And, cs));
+    prop::collection::vec(conjunction, 1..4).prop_map(|cs| logic(LogicOp::Or, cs))
 }
 
 fn equality_object() -> impl Strategy<Value = Expr> {
@@ -106,14 +109,14 @@ fn equality_object() -> impl Strategy<Value = Expr> {
         1..4,
     )
     .prop_map(|fields| {
-        fields
+        let clauses = fields
             .into_iter()
             .map(|(key, value)| {
                 let idents = key.split('.').map(ident).collect();
                 binary(BinaryOp::Eq, expr(ExprKind::Path(idents)), value)
             })
-            .reduce(|a, b| binary(BinaryOp::And, a, b))
-            .unwrap()
+            .collect();
+        logic(LogicOp::And, clauses)
     })
 }
 

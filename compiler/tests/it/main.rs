@@ -1,5 +1,6 @@
 //! Integration tests of automations-compiler (one binary; one module per area).
 
+mod big_inputs;
 mod catalog;
 mod check_cases;
 mod check_model;

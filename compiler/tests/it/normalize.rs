@@ -77,7 +77,7 @@ fn unwrap_single_template(e: &Expr) -> Expr {
     }
 }
 
-/// Zeroes spans and drops `Paren` nodes.
+/// Zeroes spans, drops `Paren` nodes and merges nested chains of one operator.
 pub fn expr(e: &Expr) -> Expr {
     use automations_grammar::ast::{CallArg, Ident, ObjectEntry};
     let ident = |i: &Ident| Ident {
@@ -116,6 +116,24 @@ pub fn expr(e: &Expr) -> Expr {
             lhs: Box::new(expr(lhs)),
             rhs: Box::new(expr(rhs)),
         },
+        // The printer drops the parentheses of an item chained with the same operator,
+        // which then reads back as part of the one flat chain.
+        ExprKind::Logic { op, items } => {
+            let mut flat = Vec::new();
+            for item in items.iter().map(expr) {
+                match item.kind {
+                    ExprKind::Logic { op: inner, items } if inner == *op => flat.extend(items),
+                    kind => flat.push(Expr {
+                        kind,
+                        span: Span::default(),
+                    }),
+                }
+            }
+            ExprKind::Logic {
+                op: *op,
+                items: flat,
+            }
+        }
         ExprKind::IsNull {
             expr: inner,
             negated,

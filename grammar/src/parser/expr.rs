@@ -9,8 +9,11 @@ use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::{Rule, children, shape_error, span_of};
-use crate::ast::{BinaryOp, CallArg, Expr, ExprKind, Ident, ObjectEntry, Span, StrPart, UnaryOp};
+use crate::ast::{
+    BinaryOp, CallArg, Expr, ExprKind, Ident, LogicOp, ObjectEntry, Span, StrPart, UnaryOp,
+};
 use crate::error::ParseError;
+use crate::limits::{MAX_CLAUSES, MAX_EXPR_DEPTH, MAX_LIST_ITEMS};
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     use Assoc::Left;
@@ -37,65 +40,136 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 type Built = Result<Expr, ParseError>;
+/// An expression with the depth of its tree (a leaf is 1).
+type Deep = Result<(Expr, u32), ParseError>;
 
 /// Most prefix operators accepted on one operand; the Pratt parser recurses once per prefix.
 const MAX_PREFIXES: usize = 32;
 
 /// Builds an `expr` pair.
 pub(crate) fn build_expr(pair: Pair<'_, Rule>) -> Built {
+    build_deep(pair).map(|(e, _)| e)
+}
+
+/// Builds an `expr` pair and measures its depth, failing as soon as the tree would pass
+/// [`MAX_EXPR_DEPTH`]: a long chain of a left-associative operator nests one level per
+/// operand, and a tree that deep would overflow the stack of the recursive passes (or of
+/// its own drop). `and`/`or` chains become one flat [`ExprKind::Logic`] node instead.
+fn build_deep(pair: Pair<'_, Rule>) -> Deep {
     let flat = flatten(pair)?;
     PRATT
-        .map_primary(build_primary)
+        .map_primary(|p| {
+            let (e, d) = build_primary(p)?;
+            deeper(e, d)
+        })
         .map_prefix(|op, rhs| {
-            let rhs = rhs?;
+            let (rhs, d) = rhs?;
             let op_kind = if op.as_rule() == Rule::op_not {
                 UnaryOp::Not
             } else {
                 UnaryOp::Neg
             };
             let span = span_of(&op).cover(rhs.span);
-            Ok(Expr {
-                kind: ExprKind::Unary {
-                    op: op_kind,
-                    expr: Box::new(rhs),
-                },
-                span,
-            })
+            let kind = ExprKind::Unary {
+                op: op_kind,
+                expr: Box::new(rhs),
+            };
+            deeper(Expr { kind, span }, d + 1)
         })
         .map_postfix(|lhs, op| {
-            let lhs = lhs?;
+            let (lhs, d) = lhs?;
             let span = lhs.span.cover(span_of(&op));
             let negated = op.as_rule() == Rule::is_not_null;
-            Ok(Expr {
-                kind: ExprKind::IsNull {
-                    expr: Box::new(lhs),
-                    negated,
-                },
-                span,
-            })
+            let kind = ExprKind::IsNull {
+                expr: Box::new(lhs),
+                negated,
+            };
+            deeper(Expr { kind, span }, d + 1)
         })
         .map_infix(|lhs, op, rhs| {
-            let (lhs, rhs) = (lhs?, rhs?);
-            let op = binary_op(&op)?;
-            let span = lhs.span.cover(rhs.span);
-            Ok(Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                },
-                span,
-            })
+            let ((lhs, ld), (rhs, rd)) = (lhs?, rhs?);
+            match op.as_rule() {
+                Rule::op_and => Ok(logic(LogicOp::And, lhs, ld, rhs, rd)),
+                Rule::op_or => Ok(logic(LogicOp::Or, lhs, ld, rhs, rd)),
+                _ => {
+                    let op = binary_op(&op)?;
+                    let span = lhs.span.cover(rhs.span);
+                    let kind = ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    };
+                    deeper(Expr { kind, span }, ld.max(rd) + 1)
+                }
+            }
         })
         .parse(flat.into_iter())
+}
+
+/// `lhs op rhs` for `and`/`or`: appended to `lhs` when it is already a chain of `op`
+/// (the Pratt parser folds to the left), so a chain of n clauses is built in O(n).
+fn logic(op: LogicOp, lhs: Expr, ld: u32, rhs: Expr, rd: u32) -> (Expr, u32) {
+    let span = lhs.span.cover(rhs.span);
+    match lhs.kind {
+        ExprKind::Logic { op: o, mut items } if o == op => {
+            items.push(rhs);
+            let kind = ExprKind::Logic { op, items };
+            (Expr { kind, span }, ld.max(rd + 1))
+        }
+        kind => {
+            let lhs = Expr {
+                kind,
+                span: lhs.span,
+            };
+            let kind = ExprKind::Logic {
+                op,
+                items: vec![lhs, rhs],
+            };
+            (Expr { kind, span }, ld.max(rd) + 1)
+        }
+    }
+}
+
+/// `e` at depth `d`, or the limit error.
+fn deeper(e: Expr, d: u32) -> Deep {
+    if d > MAX_EXPR_DEPTH {
+        return Err(ParseError::limit(
+            e.span,
+            format!(
+                "expression nested more than {MAX_EXPR_DEPTH} levels deep \
+                 (split it, or use `in [...]` or `and`/`or` lists)"
+            ),
+        ));
+    }
+    Ok((e, d))
 }
 
 /// The operand/operator sequence of an `expr`, with wrapper rules removed so that the
 /// Pratt parser sees the operator rules themselves.
 fn flatten(pair: Pair<'_, Rule>) -> Result<Vec<Pair<'_, Rule>>, ParseError> {
+    let span = span_of(&pair);
     let mut out = Vec::new();
+    // Clauses are what `and`/`or` join; other operators nest, and the depth limit
+    // bounds how many of them one clause holds.
+    let mut clauses = 1usize;
     for part in pair.into_inner() {
         match part.as_rule() {
+            Rule::infix => {
+                let logic = part
+                    .clone()
+                    .into_inner()
+                    .any(|op| matches!(op.as_rule(), Rule::op_and | Rule::op_or));
+                if logic {
+                    clauses += 1;
+                    if clauses > MAX_CLAUSES {
+                        let msg = format!(
+                            "more than {MAX_CLAUSES} clauses joined by `and`/`or` in one expression"
+                        );
+                        return Err(ParseError::limit(span, msg));
+                    }
+                }
+                out.extend(part.into_inner());
+            }
             Rule::operand => {
                 let prefixes = part
                     .clone()
@@ -113,7 +187,6 @@ fn flatten(pair: Pair<'_, Rule>) -> Result<Vec<Pair<'_, Rule>>, ParseError> {
                     }
                 }
             }
-            Rule::infix => out.extend(part.into_inner()),
             _ => out.push(part),
         }
     }
@@ -122,8 +195,6 @@ fn flatten(pair: Pair<'_, Rule>) -> Result<Vec<Pair<'_, Rule>>, ParseError> {
 
 fn binary_op(op: &Pair<'_, Rule>) -> Result<BinaryOp, ParseError> {
     Ok(match op.as_rule() {
-        Rule::op_or => BinaryOp::Or,
-        Rule::op_and => BinaryOp::And,
         Rule::op_eq => BinaryOp::Eq,
         Rule::op_ne => BinaryOp::Ne,
         Rule::op_lt => BinaryOp::Lt,
@@ -143,7 +214,7 @@ fn binary_op(op: &Pair<'_, Rule>) -> Result<BinaryOp, ParseError> {
     })
 }
 
-fn build_primary(pair: Pair<'_, Rule>) -> Built {
+fn build_primary(pair: Pair<'_, Rule>) -> Deep {
     let span = span_of(&pair);
     let kind = match pair.as_rule() {
         Rule::null_lit => ExprKind::Null,
@@ -157,16 +228,74 @@ fn build_primary(pair: Pair<'_, Rule>) -> Built {
             let inner = children(pair)
                 .next()
                 .ok_or_else(|| ParseError::custom(span, "empty parentheses"))?;
-            ExprKind::Paren(Box::new(build_expr(inner)?))
+            let (inner, d) = build_deep(inner)?;
+            return Ok((
+                Expr {
+                    kind: ExprKind::Paren(Box::new(inner)),
+                    span,
+                },
+                d + 1,
+            ));
         }
-        Rule::list => ExprKind::List(children(pair).map(build_expr).collect::<Result<_, _>>()?),
+        Rule::list => return build_list(pair),
         Rule::object => {
             ExprKind::Object(children(pair).map(build_entry).collect::<Result<_, _>>()?)
         }
         Rule::call => build_call(pair)?,
         _ => return Err(shape_error(&pair)),
     };
-    Ok(Expr { kind, span })
+    let e = Expr { kind, span };
+    let d = depth(&e);
+    Ok((e, d))
+}
+
+/// `[a, b, ...]`, at most [`MAX_LIST_ITEMS`] items.
+fn build_list(pair: Pair<'_, Rule>) -> Deep {
+    let span = span_of(&pair);
+    let mut items = Vec::new();
+    let mut d = 0;
+    for item in children(pair) {
+        if items.len() == MAX_LIST_ITEMS {
+            let msg = format!("a list of more than {MAX_LIST_ITEMS} items");
+            return Err(ParseError::limit(span, msg));
+        }
+        let (item, item_depth) = build_deep(item)?;
+        d = d.max(item_depth);
+        items.push(item);
+    }
+    let kind = ExprKind::List(items);
+    Ok((Expr { kind, span }, d + 1))
+}
+
+/// The depth of a tree whose sub-expressions were built (and so depth-checked) by
+/// [`build_deep`]: the recursion is bounded by [`MAX_EXPR_DEPTH`].
+fn depth(e: &Expr) -> u32 {
+    let below = match &e.kind {
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Number(_)
+        | ExprKind::Duration { .. }
+        | ExprKind::Path(_) => 0,
+        ExprKind::Str(parts) => parts
+            .iter()
+            .map(|p| match p {
+                StrPart::Text(_) => 0,
+                StrPart::Expr(x) => depth(x),
+            })
+            .max()
+            .unwrap_or(0),
+        ExprKind::List(items) | ExprKind::Logic { items, .. } => {
+            items.iter().map(depth).max().unwrap_or(0)
+        }
+        ExprKind::Object(entries) => entries.iter().map(|x| depth(&x.value)).max().unwrap_or(0),
+        ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } | ExprKind::Paren(expr) => {
+            depth(expr)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => depth(lhs).max(depth(rhs)),
+        ExprKind::Call { args, .. } => args.iter().map(|a| depth(&a.value)).max().unwrap_or(0),
+        ExprKind::Lambda { body, .. } => depth(body),
+    };
+    below + 1
 }
 
 fn number(pair: &Pair<'_, Rule>) -> Result<ExprKind, ParseError> {

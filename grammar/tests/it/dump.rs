@@ -34,6 +34,10 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Binary { op, lhs, rhs } => {
             format!("({} {} {})", op.symbol(), expr(lhs), expr(rhs))
         }
+        ExprKind::Logic { op, items } => {
+            let items: Vec<String> = items.iter().map(expr).collect();
+            format!("({} {})", op.symbol(), items.join(" "))
+        }
         ExprKind::IsNull {
             expr: inner,
             negated,

@@ -68,7 +68,7 @@ fn keywords_do_not_swallow_identifiers() {
     check("android or island", "(or android island)");
     check(
         "isolated and nullable and true_value and falsey",
-        "(and (and (and isolated nullable) true_value) falsey)",
+        "(and isolated nullable true_value falsey)",
     );
     check("in_stock in items", "(in in_stock items)");
     check("a.not.in", "a.not.in");

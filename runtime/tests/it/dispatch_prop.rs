@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use automations_compiler::eval::NamingConvention;
-use automations_compiler::typed::{BinaryOp, FieldRef, Root, TExpr, TExprKind, Type};
+use automations_compiler::typed::{BinaryOp, FieldRef, LogicOp, Root, TExpr, TExprKind, Type};
 use automations_compiler::value::Value as V;
 use automations_runtime::dispatch::{DispatchEntry, DispatchIndex, DispatchInput};
 use automations_runtime::expr::EvalContext;
@@ -49,6 +49,10 @@ fn bin(op: BinaryOp, l: TExpr, r: TExpr) -> TExpr {
     )
 }
 
+fn logic(op: LogicOp, items: Vec<TExpr>) -> TExpr {
+    t(TExprKind::Logic { op, items }, Type::Bool)
+}
+
 fn clause() -> impl Strategy<Value = TExpr> {
     prop_oneof![
         (0..4usize).prop_map(|i| bin(
@@ -89,14 +93,16 @@ fn clause() -> impl Strategy<Value = TExpr> {
             ))),
             Type::Bool
         )),
-        (0..4usize, 0..3usize).prop_map(|(i, j)| bin(
-            BinaryOp::Or,
-            bin(
-                BinaryOp::Eq,
-                field("priority", Type::String),
-                s(PRIORITIES[i])
-            ),
-            bin(BinaryOp::Eq, field("status", Type::String), s(STATUSES[j]))
+        (0..4usize, 0..3usize).prop_map(|(i, j)| logic(
+            LogicOp::Or,
+            vec![
+                bin(
+                    BinaryOp::Eq,
+                    field("priority", Type::String),
+                    s(PRIORITIES[i])
+                ),
+                bin(BinaryOp::Eq, field("status", Type::String), s(STATUSES[j]))
+            ]
         )),
         Just(t(
             TExprKind::IsNull {
@@ -109,8 +115,10 @@ fn clause() -> impl Strategy<Value = TExpr> {
 }
 
 fn condition() -> impl Strategy<Value = Option<TExpr>> {
-    proptest::collection::vec(clause(), 0..4)
-        .prop_map(|cs| cs.into_iter().reduce(|a, b| bin(BinaryOp::And, a, b)))
+    proptest::collection::vec(clause(), 0..4).prop_map(|mut cs| match cs.len() {
+        0 | 1 => cs.pop(),
+        _ => Some(logic(LogicOp::And, cs)),
+    })
 }
 
 fn automation() -> impl Strategy<Value = (usize, usize, Option<TExpr>)> {
