@@ -27,6 +27,6 @@ pub mod store;
 
 pub use engine::{
     Accepted, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent, NewRecord, OfflineTest,
-    RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle, test_offline,
+    OutputCaps, RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle, test_offline,
 };
 pub use error::{FieldError, Result, RuntimeError};

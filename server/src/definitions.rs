@@ -23,6 +23,7 @@ use automations_runtime::store::Store;
 use serde_json::Value;
 
 use crate::api::extract::{BodyFormat, TextOrJson, json_error};
+use crate::contain::contained;
 use crate::error::{ApiDiagnostic, ApiError};
 use crate::schemas::SchemaCache;
 
@@ -141,30 +142,37 @@ impl Definitions {
     /// Reads and checks a definition body against the schema of workspace `ws` and, when
     /// given, its plugins (unknown plugin, input against the manifest's input schema).
     /// Malformed JSON and a body that is not an object are 400s; everything the compiler
-    /// finds is in the report.
-    pub fn check(
+    /// finds is in the report. The body is untrusted: it is checked on a thread of its
+    /// own where a failure is contained (`crate::contain`).
+    pub async fn check(
         &self,
         ws: &str,
         body: &TextOrJson,
-        plugins: Option<&PluginCatalog>,
+        plugins: Option<PluginCatalog>,
     ) -> Result<CheckReport, ApiError> {
         let schema = self.schemas.get(ws);
-        let config = CheckConfig { plugins };
-        match body.format {
-            BodyFormat::Json => check_json(&schema, &body.text, &config),
-            BodyFormat::Dsl => Ok(check_dsl(&schema, &body.text, &config)),
-        }
+        let body = body.clone();
+        contained(move || {
+            let config = CheckConfig {
+                plugins: plugins.as_ref(),
+            };
+            match body.format {
+                BodyFormat::Json => check_json(&schema, &body.text, &config),
+                BodyFormat::Dsl => Ok(check_dsl(&schema, &body.text, &config)),
+            }
+        })
+        .await
     }
 
     /// The definition JSON to store with the checker's warnings, or 422 with every
     /// diagnostic.
-    pub fn read(
+    pub async fn read(
         &self,
         ws: &str,
         body: &TextOrJson,
-        plugins: Option<&PluginCatalog>,
+        plugins: Option<PluginCatalog>,
     ) -> Result<Accepted, ApiError> {
-        let report = self.check(ws, body, plugins)?;
+        let report = self.check(ws, body, plugins).await?;
         match report.definition {
             Some(definition) if report.errors() == 0 => Ok(Accepted {
                 definition,

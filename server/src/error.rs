@@ -203,6 +203,12 @@ pub enum ApiError {
     /// 500: logged with its detail; the client sees a generic message only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// 500: checking a definition failed inside the checker (a panic, contained); nothing
+    /// was stored. The detail is logged, not sent.
+    #[error(
+        "the definition could not be checked (an internal checker failure); nothing was stored"
+    )]
+    CheckerFailed(String),
 }
 
 impl ApiError {
@@ -246,7 +252,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::CheckerFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -265,6 +271,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
+            ApiError::CheckerFailed(_) => "checker_failed",
         }
     }
 
@@ -284,6 +291,10 @@ impl ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ("internal server error".to_string(), Vec::new())
+            }
+            ApiError::CheckerFailed(ref detail) => {
+                tracing::error!(%detail, "checking a definition failed");
+                (self.to_string(), Vec::new())
             }
             other => (other.to_string(), Vec::new()),
         };

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod contain;
 pub mod definitions;
 pub mod error;
 pub mod plugins;

@@ -14,7 +14,7 @@ use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
 
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
 use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{EngineConfig, EngineParts, RuntimeError};
+use automations_runtime::{EngineConfig, EngineParts, OutputCaps, RuntimeError};
 
 use crate::auth::Scope;
 use crate::definitions::{Definitions, SchemaChangeError};
@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// `--plugin-upload-limit`: the largest plugin upload, in bytes.
     pub plugin_upload_limit: usize,
+    /// `--max-text-param-bytes`, `--max-payload-param-bytes`, `--max-step-param-bytes`.
+    pub output_caps: OutputCaps,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,8 @@ pub struct OpenConfig {
     pub outbox: OutboxConfig,
     /// Extra address blocks for plugin `http` (`--plugin-http-allow`).
     pub plugin_http_allow: Vec<IpNet>,
+    /// Byte caps on rendered step params.
+    pub output_caps: OutputCaps,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -136,7 +140,7 @@ pub async fn open_engine_with_plugins(
 ) -> Result<(Engine, Definitions, Arc<PluginRegistry>), ServeError> {
     let config = OpenConfig {
         outbox,
-        plugin_http_allow: Vec::new(),
+        ..OpenConfig::default()
     };
     open_engine_with(database_url, config).await
 }
@@ -149,6 +153,7 @@ pub async fn open_engine_with(
     let OpenConfig {
         outbox,
         plugin_http_allow,
+        output_caps,
     } = open;
     let sqlite = sqlite_config(database_url)?;
     let store = SqliteStore::open(&sqlite).await?;
@@ -166,6 +171,7 @@ pub async fn open_engine_with(
     ));
     let config = EngineConfig {
         outbox,
+        output_caps,
         ..EngineConfig::default()
     };
     let parts = EngineParts {
@@ -362,6 +368,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let open = OpenConfig {
         outbox: outbox_config(&config)?,
         plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
+        output_caps: config.output_caps,
     };
     let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {

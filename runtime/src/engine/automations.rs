@@ -338,7 +338,23 @@ impl<S: Store> Engine<S> {
                     continue;
                 }
             }
-            let plan = self.plan(&a.id, a.current_version).await?;
+            let plan = match self.plan(&a.id, a.current_version).await {
+                Ok(plan) => plan,
+                // A stored definition that no longer checks (a newer limit, a changed
+                // schema) must not stop the start or the other automations: it is left
+                // out of dispatch and reported.
+                Err(RuntimeError::Definition { message, .. }) => {
+                    tracing::error!(
+                        workspace = %a.workspace_id,
+                        automation = %a.id,
+                        version = a.current_version,
+                        %message,
+                        "active automation no longer checks; it will not trigger until fixed"
+                    );
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             entries.push(DispatchEntry {
                 workspace_id: a.workspace_id.clone(),
                 automation_id: a.id.clone(),

@@ -393,7 +393,19 @@ impl<S: Store> Engine<S> {
             finish_step(step, StepStatus::Completed);
             return Ok(StepEnd::Next);
         }
-        let (values, json) = compiled.params(&slots);
+        let (values, json) = match compiled.params(&slots, &self.inner.config.output_caps) {
+            Ok(params) => params,
+            Err(capped) => {
+                // Fails before the action runs: no effect, no outbox row, no stored input.
+                let message = capped.to_string();
+                step.error = Some(message.clone());
+                finish_step(step, StepStatus::Failed);
+                return Ok(StepEnd::Failed(format!(
+                    "step {} failed: {message}",
+                    action.id
+                )));
+            }
+        };
         let params = Params { values, json };
         step.input = Some(shown(&action.action, Value::Object(params.json.clone())));
         let scope = StepScope {

@@ -15,6 +15,7 @@ use automations_compiler::eval::{
 };
 use automations_compiler::value::Value;
 
+use super::caps::{CapExceeded, CapKind, OutputCaps};
 use crate::expr::{EvalContext, to_json};
 use crate::plan::{Op, ParamExpr, Plan};
 
@@ -24,13 +25,16 @@ pub(crate) enum CompiledParam {
     Form(Map<String, Json>),
 }
 
+/// Every param's language value (absent for forms), and the params as JSON.
+pub(crate) type EvaluatedParams = (Vec<(String, Value)>, Map<String, Json>);
+
 /// One op's compiled expressions over its own slot layout.
 pub(crate) struct CompiledOp {
     layout: SlotLayout,
     pub guard: Option<CompiledCondition>,
     /// The condition of a branch (`None` for actions).
     pub condition: Option<CompiledCondition>,
-    pub params: Vec<(String, CompiledParam)>,
+    pub params: Vec<(String, CompiledParam, CapKind)>,
 }
 
 impl CompiledOp {
@@ -52,7 +56,7 @@ impl CompiledOp {
                                     .collect(),
                             ),
                         };
-                        (name.clone(), compiled)
+                        (name.clone(), compiled, CapKind::of(&step.action, name))
                     })
                     .collect();
                 (guard, None, params)
@@ -91,15 +95,40 @@ impl CompiledOp {
         self.condition.as_ref().is_some_and(|c| c.eval(slots))
     }
 
-    /// Every param's language value (absent for forms) and JSON.
-    pub fn params(&self, slots: &[Value]) -> (Vec<(String, Value)>, Map<String, Json>) {
+    /// Every param's language value (absent for forms) and JSON, each within its cap of
+    /// `caps` and all together within the step's; past a cap, the error names it and
+    /// nothing larger than the cap was built.
+    pub fn params(
+        &self,
+        slots: &[Value],
+        caps: &OutputCaps,
+    ) -> Result<EvaluatedParams, CapExceeded> {
         let mut values = Vec::with_capacity(self.params.len());
         let mut json = Map::new();
-        for (name, p) in &self.params {
+        let mut step_left = caps.step_param_bytes;
+        for (name, p, kind) in &self.params {
             match p {
                 CompiledParam::Expr(e) => {
-                    let v = e.eval_value(slots);
-                    json.insert(name.clone(), to_json(&v));
+                    let (limit, flag) = kind.limit(caps);
+                    let error = || {
+                        if limit <= step_left {
+                            CapExceeded::Param {
+                                param: name.clone(),
+                                limit,
+                                flag,
+                            }
+                        } else {
+                            CapExceeded::Step {
+                                limit: caps.step_param_bytes,
+                            }
+                        }
+                    };
+                    let v = e
+                        .eval_value_within(slots, limit.min(step_left))
+                        .map_err(|_| error())?;
+                    let j = to_json(&v);
+                    step_left = step_left.saturating_sub(json_len(&j));
+                    json.insert(name.clone(), j);
                     values.push((name.clone(), v));
                 }
                 CompiledParam::Form(form) => {
@@ -107,8 +136,13 @@ impl CompiledOp {
                 }
             }
         }
-        (values, json)
+        Ok((values, json))
     }
+}
+
+/// The length of `j` as compact JSON (bounded: `j` passed its cap).
+fn json_len(j: &Json) -> usize {
+    serde_json::to_vec(j).map_or(0, |b| b.len())
 }
 
 /// A plan with its ops compiled (index = program counter).
@@ -235,7 +269,8 @@ mod tests {
                     match op {
                         Op::Action { step, .. } => {
                             let oracle = eval_params(step, &ctx);
-                            let (values, json) = compiled.params(&slots);
+                            let (values, json) =
+                                compiled.params(&slots, &Default::default()).unwrap();
                             assert_eq!(json, oracle.json, "{at}");
                             assert_eq!(values, oracle.values, "{at}");
                             if let Some(g) = &step.guard {

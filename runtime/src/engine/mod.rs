@@ -21,6 +21,7 @@ use crate::store::{SqliteStore, Store};
 mod actions;
 mod admin;
 mod automations;
+mod caps;
 mod combiner;
 mod context;
 mod effects;
@@ -36,6 +37,7 @@ mod testrun;
 mod workers;
 
 pub use admin::{SCOPES, hash_token};
+pub use caps::OutputCaps;
 pub use ingest::Accepted;
 pub use ingest::NewEvent;
 pub use records_api::{NewRecord, RecordOp};
@@ -71,6 +73,8 @@ pub struct EngineConfig {
     pub poll_interval: Duration,
     /// Plugin calls running at once (each outside any transaction; see `plugin_calls`).
     pub plugin_concurrency: usize,
+    /// Byte caps on rendered step params (templates).
+    pub output_caps: OutputCaps,
 }
 
 impl Default for EngineConfig {
@@ -81,6 +85,7 @@ impl Default for EngineConfig {
             run_batch: 256,
             poll_interval: Duration::from_millis(250),
             plugin_concurrency: 16,
+            output_caps: OutputCaps::default(),
         }
     }
 }

@@ -103,7 +103,8 @@ async fn store_new_version(
     let ws = &principal.workspace_id;
     let accepted = state
         .definitions()
-        .read(ws, body, plugin_catalog(state, principal).as_ref())?;
+        .read(ws, body, plugin_catalog(state, principal))
+        .await?;
     let mut last = None;
     for _ in 0..16 {
         let stored = state.engine().automation_definition(ws, id).await?;
@@ -286,11 +287,14 @@ pub async fn create(
     body: TextOrJson,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let mut accepted = state.definitions().read(
-        &principal.workspace_id,
-        &body,
-        plugin_catalog(&state, &principal).as_ref(),
-    )?;
+    let mut accepted = state
+        .definitions()
+        .read(
+            &principal.workspace_id,
+            &body,
+            plugin_catalog(&state, &principal),
+        )
+        .await?;
     keep_secrets(&mut accepted.definition, None)?;
     let (a, engine_warnings) = state
         .engine()
@@ -553,11 +557,14 @@ pub async fn validate(
     body: TextOrJson,
 ) -> ApiResult<Json<Value>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
-    let report = state.definitions().check(
-        &principal.workspace_id,
-        &body,
-        plugin_catalog(&state, &principal).as_ref(),
-    )?;
+    let report = state
+        .definitions()
+        .check(
+            &principal.workspace_id,
+            &body,
+            plugin_catalog(&state, &principal),
+        )
+        .await?;
     Ok(Json(json!({
         "valid": report.errors() == 0 && report.definition.is_some(),
         "errors": report.errors(),

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use automations_runtime::OutputCaps;
 use automations_server::serve::{ServeConfig, parse_size, serve};
 
 #[derive(Debug, clap::Args)]
@@ -33,6 +34,17 @@ pub struct ServeArgs {
     /// Bytes, or with a unit: `64MiB`, `512KiB`, `1GiB`.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     plugin_upload_limit: usize,
+    /// Cap in bytes on one rendered text param of a step (message, subject, title, ...);
+    /// past it the step fails before anything is sent or stored.
+    #[arg(long, default_value_t = OutputCaps::default().text_param_bytes)]
+    max_text_param_bytes: usize,
+    /// Cap in bytes on one rendered payload param (webhook body and headers, email body,
+    /// plugin input, record fields).
+    #[arg(long, default_value_t = OutputCaps::default().payload_param_bytes)]
+    max_payload_param_bytes: usize,
+    /// Cap in bytes on all rendered params of one step together.
+    #[arg(long, default_value_t = OutputCaps::default().step_param_bytes)]
+    max_step_param_bytes: usize,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -47,6 +59,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         admin_token: std::env::var("AUTOMATIONS_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty()),
+        output_caps: OutputCaps {
+            text_param_bytes: args.max_text_param_bytes,
+            payload_param_bytes: args.max_payload_param_bytes,
+            step_param_bytes: args.max_step_param_bytes,
+        },
     };
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,6 +4,7 @@
 mod automations;
 mod bad_input;
 mod basics;
+mod big_inputs;
 mod cli;
 mod diagnostics;
 mod e2e;

@@ -1,0 +1,267 @@
+//! Big inputs (issue: long conditions overflowed the stack and took cubic time; one
+//! template rendered 200 MB): `validate` answers every generated condition with a valid
+//! report or a clear size diagnostic and the server keeps serving; a stored definition
+//! that no longer checks is skipped at start; on the real binary, a step whose template
+//! passes its cap fails before anything is stored, with bounded database growth and RSS.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cli::support::run;
+use crate::e2e::{Client, TOKEN, items, start_with};
+use crate::support::{SEED, TestApp};
+
+fn chain(n: usize, joiner: &str, clause: impl Fn(usize) -> String) -> String {
+    (0..n).map(clause).collect::<Vec<_>>().join(joiner)
+}
+
+fn definition(condition: &str) -> Value {
+    json!({
+        "name": "big",
+        "trigger": {"event": "case.updated", "conditions": condition},
+        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "hi"}}],
+    })
+}
+
+/// (name, condition, codes the answer must hold; empty = valid).
+fn conditions() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    let distinct = |i: usize| format!("subject != \"s{i}\"");
+    let same = |_: usize| "priority == \"critical\"".to_string();
+    let mixed = |i: usize| format!("(origin == \"web\" or subject == \"{i}\")");
+    let ids = chain(20_000, ", ", |i| format!("\"id{i}\""));
+    vec![
+        ("and distinct 3000", chain(3_000, " and ", distinct), vec![]),
+        (
+            "and distinct 20000",
+            chain(20_000, " and ", distinct),
+            vec![],
+        ),
+        ("or distinct 20000", chain(20_000, " or ", distinct), vec![]),
+        ("and identical 3000", chain(3_000, " and ", same), vec![]),
+        ("or identical 20000", chain(20_000, " or ", same), vec![]),
+        ("mixed 20000", chain(20_000, " and ", mixed), vec![]),
+        ("in 20000", format!("subject in [{ids}]"), vec![]),
+        (
+            "deep parentheses",
+            format!("{}priority == \"high\"{}", "(".repeat(60), ")".repeat(60)),
+            vec![],
+        ),
+        (
+            "too deep parentheses",
+            format!("{}priority == \"high\"{}", "(".repeat(100), ")".repeat(100)),
+            vec!["E0001"],
+        ),
+        (
+            "too many clauses",
+            chain(60_000, " and ", |_| "true".into()),
+            vec!["E0006"],
+        ),
+        (
+            "arithmetic too deep",
+            format!("{} > 0", chain(300, " + ", |_| "len(subject)".into())),
+            vec!["E0006"],
+        ),
+    ]
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["diagnostics"]
+        .as_array()
+        .map(|ds| {
+            ds.iter()
+                .filter(|d| d["severity"] == "error")
+                .filter_map(|d| d["code"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.dedup();
+    out
+}
+
+#[tokio::test]
+async fn validate_answers_big_conditions_and_the_server_keeps_serving() {
+    let app = TestApp::new().await;
+    for (name, condition, want) in conditions() {
+        let answer = app
+            .post("/api/v1/automations/validate", &definition(&condition))
+            .await;
+        assert_eq!(answer.status, 200, "{name}: {}", answer.text);
+        assert_eq!(
+            answer.body["valid"],
+            want.is_empty(),
+            "{name}: {}",
+            answer.text
+        );
+        assert_eq!(codes(&answer.body), want, "{name}");
+        // The same as DSL text.
+        let dsl = format!(
+            "automation \"big\" {{\n  when case.updated\n  if {condition}\n  do {{\n    \
+             notify_user(user_id: \"u1\", message: \"hi\")\n  }}\n}}\n"
+        );
+        let answer = app
+            .post_raw(
+                "/api/v1/automations/validate",
+                "text/plain",
+                dsl.into_bytes(),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{name} (DSL): {}", answer.text);
+        assert_eq!(codes(&answer.body), want, "{name} (DSL)");
+    }
+    let created = app
+        .post("/api/v1/automations", &serde_json::from_str(SEED).unwrap())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // A big valid condition is stored, dispatched and evaluated like any other.
+    let big = definition(&chain(20_000, " or ", |i| format!("subject == \"s{i}\"")));
+    let created = app.post("/api/v1/automations", &big).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_big_validations_at_once_all_answer() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let body = definition(&chain(20_000, " and ", |i| format!("subject != \"s{i}\"")));
+    let calls = (0..16).map(|_| {
+        let (app, body) = (app.clone(), body.clone());
+        tokio::spawn(async move { app.post("/api/v1/automations/validate", &body).await })
+    });
+    for answer in futures_join(calls).await {
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.body["valid"], true);
+    }
+    assert_eq!(app.get("/healthz").await.status, 200);
+}
+
+async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles.collect::<Vec<_>>() {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_stored_definition_that_no_longer_checks_is_skipped_at_start() {
+    let app = TestApp::new().await;
+    let created = app
+        .post("/api/v1/automations", &serde_json::from_str(SEED).unwrap())
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let url = app.database_url();
+    // What an older release could have stored: a condition past today's depth limit.
+    let deep = format!("{} > 0", chain(300, " + ", |_| "len(subject)".into()));
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE automation_versions SET definition = ? WHERE automation_id = ?")
+        .bind(definition(&deep).to_string())
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let app = app.reopen().await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+    let other = app
+        .post("/api/v1/automations", &serde_json::from_str(SEED).unwrap())
+        .await;
+    assert_eq!(other.status, 201, "{}", other.text);
+}
+
+/// Peak resident memory of a process, from `/proc/PID/status`.
+fn vm_hwm_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+fn database_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_past_its_cap_fails_its_step_and_stores_nothing_big() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("big.db").display());
+    let (server, _) = start_with(&db_url, &[], Some(TOKEN));
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: TOKEN.into(),
+    };
+    let message = "{{ subject }}".repeat(400);
+    let automation = json!({
+        "name": "amplifier",
+        "trigger": {"event": "case.created"},
+        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": message}}],
+        "status": "active",
+    });
+    let (status, created) = client.post("/api/v1/automations", automation).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    // Let start-up writes settle before measuring.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = database_bytes(dir.path());
+    let subject = "x".repeat(500_000);
+    let (status, case) = client
+        .post("/api/v1/records/case", json!({"subject": subject}))
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let runs = client
+        .wait_for(&format!("/api/v1/automations/{id}/runs"), |b| {
+            items(b).first().is_some_and(|r| r["status"] == "failed")
+        })
+        .await;
+    let run_id = items(&runs)[0]["id"].as_str().unwrap().to_string();
+    let (_, run) = client
+        .get(&format!("/api/v1/automations/{id}/runs/{run_id}"))
+        .await;
+    let step = &run["steps"][0];
+    assert_eq!(step["status"], "failed", "{run}");
+    let error = step["error"].as_str().unwrap();
+    assert!(error.contains("--max-text-param-bytes"), "{error}");
+    assert!(error.contains("65536"), "{error}");
+    assert!(step["input"].is_null(), "{step}");
+    let grown = database_bytes(dir.path()).saturating_sub(before);
+    let hwm = vm_hwm_kib(server.child.id());
+    eprintln!("database grew {grown} bytes; server VmHWM {hwm} KiB");
+    // The 500 KB record itself is stored (once in the record, once in its event).
+    assert!(grown < 2 << 20, "database grew {grown} bytes");
+    assert!(hwm < 100 << 10, "server VmHWM {hwm} KiB");
+}
+
+#[test]
+fn lint_and_eval_answer_big_conditions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, condition, want) in conditions() {
+        let path = dir.path().join("big.auto");
+        let text = format!(
+            "automation \"big\" {{\n  when case.updated\n  if {condition}\n  do {{\n    \
+             notify_user(user_id: \"u1\", message: \"hi\")\n  }}\n}}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let r = run(&["lint", "--format", "json", path.to_str().unwrap()]);
+        assert_eq!(
+            r.code,
+            if want.is_empty() { 0 } else { 1 },
+            "{name}: {}",
+            r.stderr
+        );
+        assert_eq!(codes(&r.json()), want, "{name}");
+        // One command-line argument holds at most 128 KiB (Linux MAX_ARG_STRLEN).
+        if condition.len() < 100_000 {
+            let record = r#"{"subject":"s1"}"#;
+            let r = run(&["eval", "--object", "case", "--record", record, &condition]);
+            let eval_code = if want.is_empty() { 0 } else { 1 };
+            assert_eq!(r.code, eval_code, "{name} (eval): {}", r.stderr);
+        }
+    }
+}
