@@ -20,7 +20,8 @@ use crate::error::ApiResult;
         (status = 400, body = crate::error::ErrorBody)))]
 pub async fn format(principal: Principal, body: TextOrJson) -> ApiResult<Json<Value>> {
     principal.require_read(Scope::AutomationsRead, Scope::AutomationsWrite)?;
-    let formatted = definitions::format(&body)?;
+    // Untrusted text: read where a failure is contained, like every definition check.
+    let formatted = crate::contain::contained(move || definitions::format(&body)).await?;
     Ok(Json(json!({
         "dsl": formatted.dsl,
         "definition": formatted.definition,
