@@ -6,6 +6,8 @@
 //! applied, queued or stored; its run record keeps no input. So one record write can
 //! never make the engine render, store or send more than the caps allow.
 
+use automations_compiler::catalog::ActionKind;
+
 /// Byte caps on the evaluated params of a step (measured as JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputCaps {
@@ -30,16 +32,16 @@ impl Default for OutputCaps {
 }
 
 /// Params that carry a payload rather than a line of text, by (action, param).
-const PAYLOAD_PARAMS: [(&str, &str); 9] = [
-    ("webhook", "body"),
-    ("webhook", "headers"),
-    ("send_email", "body"),
-    ("plugin", "input"),
-    ("update_field", "value"),
-    ("update_field", "fields"),
-    ("update_record", "fields"),
-    ("create_record", "fields"),
-    ("create_task", "description"),
+const PAYLOAD_PARAMS: [(ActionKind, &str); 9] = [
+    (ActionKind::Webhook, "body"),
+    (ActionKind::Webhook, "headers"),
+    (ActionKind::SendEmail, "body"),
+    (ActionKind::Plugin, "input"),
+    (ActionKind::UpdateField, "value"),
+    (ActionKind::UpdateField, "fields"),
+    (ActionKind::UpdateRecord, "fields"),
+    (ActionKind::CreateRecord, "fields"),
+    (ActionKind::CreateTask, "description"),
 ];
 
 /// Which cap a param gets.
@@ -50,8 +52,11 @@ pub(crate) enum CapKind {
 }
 
 impl CapKind {
-    pub(crate) fn of(action: &str, param: &str) -> CapKind {
-        if PAYLOAD_PARAMS.contains(&(action, param)) {
+    pub(crate) fn of(action: ActionKind, param: &str) -> CapKind {
+        if PAYLOAD_PARAMS
+            .iter()
+            .any(|(a, p)| *a == action && *p == param)
+        {
             CapKind::Payload
         } else {
             CapKind::Text

@@ -56,7 +56,7 @@ impl CompiledOp {
                                     .collect(),
                             ),
                         };
-                        (name.clone(), compiled, CapKind::of(&step.action, name))
+                        (name.clone(), compiled, CapKind::of(step.action, name))
                     })
                     .collect();
                 (guard, None, params)
