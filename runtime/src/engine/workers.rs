@@ -44,7 +44,6 @@ impl<S: Store> Engine<S> {
     pub fn start(&self) -> WorkerHandle {
         let (stop, rx) = watch::channel(false);
         let poll = self.inner.config.poll_interval;
-        let outbox_poll = self.inner.config.outbox.poll_interval;
         let e = self.clone();
         let runs = spawn_loop(
             rx.clone(),
@@ -69,18 +68,10 @@ impl<S: Store> Engine<S> {
             self.clone(),
             Wake::Timers,
         );
+        // The outbox worker keeps its deliveries in flight across rounds (see
+        // `outbox_worker`), so it runs its own loop.
         let e = self.clone();
-        let outbox = spawn_loop(
-            rx,
-            outbox_poll,
-            "outbox",
-            move || {
-                let e = e.clone();
-                async move { e.deliver_outbox_once().await }
-            },
-            self.clone(),
-            Wake::Outbox,
-        );
+        let outbox = tokio::spawn(async move { e.outbox_worker(rx).await });
         WorkerHandle {
             stop,
             joins: vec![runs, timers, outbox],
@@ -92,7 +83,6 @@ impl<S: Store> Engine<S> {
 enum Wake {
     Runs,
     Timers,
-    Outbox,
 }
 
 fn spawn_loop<S, F, Fut>(
@@ -125,7 +115,6 @@ where
                 let notify = match wake {
                     Wake::Runs => &engine.inner.wake_runs,
                     Wake::Timers => &engine.inner.wake_timers,
-                    Wake::Outbox => &engine.inner.wake_outbox,
                 };
                 tokio::select! {
                     _ = notify.notified() => {}

@@ -22,6 +22,12 @@ pub enum DeliveryOutcome {
         body: String,
     },
     Retry(String),
+    /// 429 or 503 with `Retry-After`: retry this item, and send nothing else to its
+    /// destination, no sooner than `after`.
+    Throttled {
+        error: String,
+        after: std::time::Duration,
+    },
     Dead(String),
 }
 
@@ -85,6 +91,25 @@ impl Deliverer {
 
     pub fn config(&self) -> &OutboxConfig {
         &self.config
+    }
+
+    /// Where an item goes, as concurrency and `Retry-After` are kept per destination:
+    /// `host:port` of a webhook's URL or of the Slack webhook URL, `smtp` for email.
+    pub fn destination(&self, item: &OutboxItem) -> String {
+        let url = match item.kind {
+            OutboxKind::Email => return "smtp".into(),
+            OutboxKind::Slack => self.config.slack_webhook_url.clone().unwrap_or_default(),
+            OutboxKind::Webhook => text(&item.payload, "url"),
+        };
+        match reqwest::Url::parse(&url) {
+            Ok(u) => format!(
+                "{}:{}",
+                u.host_str().unwrap_or_default().to_ascii_lowercase(),
+                u.port_or_known_default().unwrap_or(0)
+            ),
+            // Unparseable URLs fail at once; they share one key.
+            Err(_) => "invalid".into(),
+        }
     }
 
     pub async fn deliver(&self, item: &OutboxItem) -> DeliveryOutcome {
@@ -205,7 +230,16 @@ impl Deliverer {
             return DeliveryOutcome::Dead(refused(&denied));
         }
         match req.send().await {
-            Ok(resp) => classify_status(resp.status().as_u16()),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                match (status, retry_after(resp.headers())) {
+                    (429 | 503, Some(after)) => DeliveryOutcome::Throttled {
+                        error: format!("HTTP {status} (Retry-After {}s)", after.as_secs()),
+                        after,
+                    },
+                    _ => classify_status(status),
+                }
+            }
             Err(e) => match resolve::denial_in(&e) {
                 Some(denied) => DeliveryOutcome::Dead(refused(&denied)),
                 // The URL may carry credentials (and Slack's is one): never in the error.
@@ -223,6 +257,24 @@ fn refused(denied: &automations_net::AddressDenied) -> String {
         "refused: {} is a private or loopback address ({}; allow with --webhook-allow-private)",
         denied.addr, denied.reason
     )
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at an hour (a receiver cannot park a
+/// destination for longer); `None` when absent or unreadable.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<std::time::Duration> {
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let secs = match text.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(text).ok()?;
+            (at.with_timezone(&Utc) - Utc::now()).num_seconds().max(0) as u64
+        }
+    };
+    Some(std::time::Duration::from_secs(secs.min(3600)))
 }
 
 /// 2xx delivered; 408, 429 and 5xx retried; any other status is final.

@@ -59,8 +59,15 @@ pub struct OutboxConfig {
     pub backoff_cap: Duration,
     pub max_attempts: u32,
     pub request_timeout: Duration,
-    /// Items claimed per batch and how long a claim is held before another worker may retry.
+    /// Deliveries in flight at once (the worker claims more as they finish), and how long
+    /// a claim is held before another worker may retry it.
     pub batch: u32,
+    /// Deliveries in flight at once to one destination (`host:port`, or SMTP), so a slow
+    /// receiver holds at most this many of the worker's slots.
+    pub per_destination: u32,
+    /// How long an item claimed for a destination already at its limit waits before it is
+    /// claimed again (it is put back, its attempts unchanged).
+    pub defer: Duration,
     pub lease: Duration,
     pub poll_interval: Duration,
     /// How destination names are looked up (the system's resolver; tests substitute one).
@@ -80,6 +87,7 @@ impl std::fmt::Debug for OutboxConfig {
             )
             .field("allow_private", &self.allow_private)
             .field("batch", &self.batch)
+            .field("per_destination", &self.per_destination)
             .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
@@ -96,6 +104,8 @@ impl Default for OutboxConfig {
             max_attempts: 8,
             request_timeout: Duration::from_secs(10),
             batch: 64,
+            per_destination: 4,
+            defer: Duration::from_millis(500),
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_millis(200),
             resolver: Arc::new(automations_net::SystemResolver),

@@ -14,6 +14,7 @@ mod plugin_store;
 mod records;
 mod run_view;
 mod seed;
+mod slow_receiver;
 mod ssrf;
 mod store_batch;
 mod support;

@@ -1,0 +1,200 @@
+//! One slow receiver must not hold back other deliveries: the outbox worker keeps claiming
+//! while deliveries are in flight, at most `per_destination` of them to one destination,
+//! and a 429/503 with `Retry-After` holds back that destination only.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::support::*;
+
+/// A receiver that reads each request and answers what `answer(n)` says for the n-th
+/// request (0-based) after `hold`; it counts open exchanges and keeps arrival times.
+struct Receiver {
+    url: String,
+    open: Arc<AtomicUsize>,
+    max_open: Arc<AtomicUsize>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
+}
+
+async fn receiver(hold: Duration, answer: fn(usize) -> &'static str) -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let open = Arc::new(AtomicUsize::new(0));
+    let max_open = Arc::new(AtomicUsize::new(0));
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let (o, m, a) = (open.clone(), max_open.clone(), arrivals.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (o, m, a) = (o.clone(), m.clone(), a.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16384];
+                let mut data = Vec::new();
+                // Read until the head and its body are in (the bodies here are small).
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let l = l.to_ascii_lowercase();
+                                l.strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0usize);
+                        if data.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let index = {
+                    let mut arrivals = a.lock().unwrap();
+                    arrivals.push(Instant::now());
+                    arrivals.len() - 1
+                };
+                let now_open = o.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now_open, Ordering::SeqCst);
+                tokio::time::sleep(hold).await;
+                let _ = socket.write_all(answer(index).as_bytes()).await;
+                o.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    Receiver {
+        url,
+        open,
+        max_open,
+        arrivals,
+    }
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+const TOO_MANY: &str =
+    "HTTP/1.1 429 Too Many\r\nretry-after: 2\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+fn on_priority(priority: &str, url: &str) -> serde_json::Value {
+    json!({"name": format!("{priority} cases"),
+        "trigger": {"event": "case.created", "conditions": {"priority": priority}},
+        "actions": [{"type": "webhook", "params": {"url": url, "body": {"case": "{{ id }}"}}}],
+        "status": "active"})
+}
+
+async fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_receiver_hanging_25s_does_not_delay_another_destination() {
+    let slow = receiver(Duration::from_secs(25), |_| OK).await;
+    let fast = HttpSink::start().await;
+    let mut config = quick_config();
+    config.outbox.request_timeout = Duration::from_secs(30);
+    config.outbox.per_destination = 4;
+    let fx = Fixture::with(config, None).await;
+    let engine = &fx.engine;
+    engine
+        .create_automation(&fx.ws.id, on_priority("low", &format!("{}/slow", slow.url)))
+        .await
+        .unwrap();
+    engine
+        .create_automation(
+            &fx.ws.id,
+            on_priority("critical", &format!("{}/fast", fast.url)),
+        )
+        .await
+        .unwrap();
+    let workers = engine.start();
+    for _ in 0..50 {
+        fx.create("case", json!({"priority": "low"})).await;
+    }
+    wait_until(
+        "the slow receiver got its first deliveries",
+        Duration::from_secs(10),
+        || slow.open.load(Ordering::SeqCst) >= 4,
+    )
+    .await;
+    fx.create("case", json!({"priority": "critical"})).await;
+    let took = wait_until(
+        "the critical case's webhook",
+        Duration::from_secs(5),
+        || !fast.requests().is_empty(),
+    )
+    .await;
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // Give the worker a few more rounds: it must still hold at most 4 to the slow one.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        slow.max_open.load(Ordering::SeqCst),
+        4,
+        "per-destination limit"
+    );
+    assert_eq!(slow.arrivals.lock().unwrap().len(), 4);
+    workers.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retry_after_holds_back_that_destination_only() {
+    let throttled = receiver(Duration::ZERO, |n| if n == 0 { TOO_MANY } else { OK }).await;
+    let other = HttpSink::start().await;
+    let fx = Fixture::with(quick_config(), None).await;
+    let engine = &fx.engine;
+    engine
+        .create_automation(
+            &fx.ws.id,
+            on_priority("low", &format!("{}/t", throttled.url)),
+        )
+        .await
+        .unwrap();
+    engine
+        .create_automation(
+            &fx.ws.id,
+            on_priority("critical", &format!("{}/o", other.url)),
+        )
+        .await
+        .unwrap();
+    let workers = engine.start();
+    fx.create("case", json!({"priority": "low"})).await;
+    wait_until("the 429", Duration::from_secs(5), || {
+        !throttled.arrivals.lock().unwrap().is_empty()
+    })
+    .await;
+    // Another item for the throttled destination, and one for another destination.
+    fx.create("case", json!({"priority": "low"})).await;
+    fx.create("case", json!({"priority": "critical"})).await;
+    let other_took = wait_until("the other destination", Duration::from_secs(1), || {
+        !other.requests().is_empty()
+    })
+    .await;
+    assert!(other_took < Duration::from_secs(1));
+    wait_until(
+        "the retry and the held item",
+        Duration::from_secs(8),
+        || throttled.arrivals.lock().unwrap().len() >= 3,
+    )
+    .await;
+    let arrivals = throttled.arrivals.lock().unwrap().clone();
+    for later in &arrivals[1..] {
+        let gap = later.duration_since(arrivals[0]);
+        assert!(
+            gap >= Duration::from_millis(1900),
+            "sent {gap:?} after the 429"
+        );
+    }
+    workers.shutdown().await;
+}
