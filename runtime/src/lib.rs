@@ -26,7 +26,8 @@ pub mod secrets;
 pub mod store;
 
 pub use engine::{
-    Accepted, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent, NewRecord, OfflineTest,
-    OutputCaps, RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle, test_offline,
+    Accepted, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent, NewRecord, NewToken,
+    OfflineTest, OutputCaps, RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle,
+    WorkerStatus, create_token_in, ensure_workspace_in, revoke_token_in, test_offline,
 };
 pub use error::{FieldError, Result, RuntimeError};

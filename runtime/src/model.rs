@@ -113,7 +113,19 @@ pub struct ApiToken {
     pub workspace_id: String,
     pub name: String,
     pub scopes: Vec<String>,
+    /// The token's own request rate limit; `None` follows the server's (`--rate-limit`).
+    pub rate_limit: Option<RateLimit>,
     pub created_at: DateTime<Utc>,
+    /// When it was revoked (revoked tokens authenticate nothing).
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A request rate limit: a bucket of `burst` requests refilled at `per_second`, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimit {
+    Unlimited,
+    Bucket { per_second: f64, burst: f64 },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -362,14 +374,101 @@ pub struct MailboxMessage {
     pub created_at: DateTime<Utc>,
 }
 
+string_enum!(
+    /// What an audit entry records; the part before the dot is the kind of its target.
+    AuditAction {
+        AutomationCreate => "automation.create",
+        AutomationUpdate => "automation.update",
+        AutomationStatus => "automation.status",
+        AutomationDelete => "automation.delete",
+        AutomationPromote => "automation.promote",
+        PluginUpload => "plugin.upload",
+        PluginGrant => "plugin.grant",
+        TokenCreate => "token.create",
+        TokenRevoke => "token.revoke",
+        SandboxActivate => "sandbox.activate",
+        SandboxDeactivate => "sandbox.deactivate",
+        TaskComplete => "task.complete",
+    }
+);
+
+impl AuditAction {
+    /// The kind of target: `automation`, `plugin`, `token`, `sandbox` or `task`.
+    pub fn target_kind(self) -> &'static str {
+        self.as_str().split('.').next().unwrap_or_default()
+    }
+}
+
+/// Who made a change: an API token (its id and name, never its secret) or the system
+/// (first-start bootstrap, the command line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// The token's id; `None` for the system and the command line.
+    pub token_id: Option<String>,
+    /// The token's name, or `system` / `cli`.
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            token_id: None,
+            name: "system".into(),
+        }
+    }
+    pub fn cli() -> Actor {
+        Actor {
+            token_id: None,
+            name: "cli".into(),
+        }
+    }
+    pub fn token(id: &str, name: &str) -> Actor {
+        Actor {
+            token_id: Some(id.to_string()),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// One entry of the append-only audit log, written in the transaction of its change.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
+    /// Assigned by the store in insertion order (ignored on insert).
+    pub id: i64,
     pub workspace_id: String,
-    pub actor: String,
-    pub action: String,
+    pub actor: Actor,
+    pub action: AuditAction,
+    /// The id (or, for plugins, the name) of what changed.
     pub target: String,
+    /// What changed: versions, statuses, scopes, capabilities (never a secret).
     pub details: Value,
     pub created_at: DateTime<Utc>,
+}
+
+impl AuditEntry {
+    pub fn new(ws: &str, actor: &Actor, action: AuditAction, target: &str, details: Value) -> Self {
+        AuditEntry {
+            id: 0,
+            workspace_id: ws.to_string(),
+            actor: actor.clone(),
+            action,
+            target: target.to_string(),
+            details,
+            created_at: Utc::now(),
+        }
+    }
+}
+
+/// `GET /audit`: newest first; the cursor is the id of the last entry of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Target kind (`automation`, `plugin`, `token`, `sandbox`, `task`).
+    pub kind: Option<String>,
+    pub action: Option<AuditAction>,
+    /// The target's id (or plugin name).
+    pub target: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
 }
 
 /// Filters for listing runs; newest first, cursor is the last run id of the previous page.

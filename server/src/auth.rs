@@ -1,4 +1,5 @@
-//! Bearer-token authentication, scopes and the per-token rate limit (DESIGN §10, §12.1).
+//! Bearer-token authentication and scopes (DESIGN §10, §12.1); each request is counted
+//! against its token's rate limit (`crate::rate_limit`).
 //!
 //! A request carries `Authorization: Bearer <token>`; the token is looked up by its SHA-256
 //! hash (tokens are never stored in clear) and yields a [`Principal`]: the workspace every
@@ -6,14 +7,12 @@
 //! 401. Known token without the scope: 403. This module must never reveal whether an id
 //! exists in another workspace: that is the handlers' 404.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
+
+use automations_runtime::model::{Actor, RateLimit};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -89,11 +88,20 @@ impl Scope {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub token_id: String,
+    /// The token's name (for the audit log).
+    pub token_name: String,
     pub workspace_id: String,
     pub scopes: Vec<Scope>,
+    /// The token's own rate limit; `None` follows the server's.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Principal {
+    /// Who the audit log names for this caller's changes: the token's id and name.
+    pub fn actor(&self) -> Actor {
+        Actor::token(&self.token_id, &self.token_name)
+    }
+
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&Scope::Admin) || self.scopes.contains(&scope)
     }
@@ -151,81 +159,16 @@ impl FromRequestParts<AppState> for Principal {
             .authenticate(&hash_token(token))
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        state.rate_limiter().check(&principal.token_id)?;
+        state
+            .rate_limiter()
+            .check(&principal.token_id, principal.rate_limit)?;
         Ok(principal)
-    }
-}
-
-/// Rate limit settings: a bucket of `burst` requests refilled at `per_second`.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimitConfig {
-    pub burst: f64,
-    pub per_second: f64,
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        RateLimitConfig {
-            burst: 600.0,
-            per_second: 200.0,
-        }
-    }
-}
-
-/// One token bucket per token, in memory (per process; good enough for one node).
-#[derive(Debug)]
-pub struct RateLimiter {
-    config: RateLimitConfig,
-    buckets: Mutex<HashMap<String, Bucket>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    refilled: Instant,
-}
-
-impl RateLimiter {
-    pub fn new(config: RateLimitConfig) -> RateLimiter {
-        RateLimiter {
-            config,
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one request from the token's bucket, or answers 429 with a retry delay.
-    pub fn check(&self, token_id: &str) -> Result<(), ApiError> {
-        self.check_at(token_id, Instant::now())
-    }
-
-    fn check_at(&self, token_id: &str, now: Instant) -> Result<(), ApiError> {
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = buckets.entry(token_id.to_string()).or_insert(Bucket {
-            tokens: self.config.burst,
-            refilled: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.config.per_second).min(self.config.burst);
-        bucket.refilled = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / self.config.per_second.max(f64::MIN_POSITIVE);
-            Err(ApiError::TooManyRequests {
-                retry_after_secs: wait.ceil() as u64,
-            })
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn scopes_parse_and_admin_implies_all() {
@@ -235,31 +178,12 @@ mod tests {
         assert!(Scope::parse_list("").is_err());
         let admin = Principal {
             token_id: "t".into(),
+            token_name: "admin".into(),
             workspace_id: "w".into(),
             scopes: vec![Scope::Admin],
+            rate_limit: None,
         };
         assert!(Scope::ALL.iter().all(|s| admin.has(*s)));
-    }
-
-    #[test]
-    fn the_bucket_empties_and_refills() {
-        let limiter = RateLimiter::new(RateLimitConfig {
-            burst: 2.0,
-            per_second: 1.0,
-        });
-        let t0 = Instant::now();
-        assert!(limiter.check_at("a", t0).is_ok());
-        assert!(limiter.check_at("a", t0).is_ok());
-        assert!(matches!(
-            limiter.check_at("a", t0),
-            Err(ApiError::TooManyRequests { .. })
-        ));
-        assert!(limiter.check_at("b", t0).is_ok(), "buckets are per token");
-        assert!(
-            limiter
-                .check_at("a", t0 + Duration::from_millis(1100))
-                .is_ok()
-        );
     }
 
     #[test]

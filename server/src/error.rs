@@ -195,8 +195,11 @@ pub enum ApiError {
         diagnostics: Vec<ApiDiagnostic>,
     },
     /// 429: the token's rate limit is spent.
-    #[error("rate limit exceeded")]
-    TooManyRequests { retry_after_secs: u64 },
+    #[error("rate limit exceeded ({limit} for this token); retry after {retry_after_secs} s")]
+    TooManyRequests {
+        retry_after_secs: u64,
+        limit: String,
+    },
     /// 503: the database is not ready.
     #[error("{0}")]
     Unavailable(String),
@@ -312,7 +315,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match &self {
-            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         let mut response = (status, axum::Json(self.body())).into_response();

@@ -12,7 +12,9 @@ pub mod auth;
 pub mod contain;
 pub mod definitions;
 pub mod error;
+pub mod logging;
 pub mod plugins;
+pub mod rate_limit;
 pub mod schemas;
 pub mod serve;
 pub mod state;
@@ -40,6 +42,7 @@ pub fn app(state: AppState) -> Router {
     let upload_limit = state.config().plugin_upload_limit;
     Router::new()
         .route("/healthz", get(api::health::healthz))
+        .route("/readyz", get(api::health::readyz))
         .route("/openapi.json", get(api::openapi::openapi_json))
         .route("/metrics", get(api::metrics::metrics))
         .nest("/api/v1", api::v1_routes(upload_limit))
@@ -57,13 +60,22 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Counts each request by method, matched route template and status (`/metrics`).
 async fn count_requests(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    state.counters().count();
-    next.run(request).await
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    let response = next.run(request).await;
+    state
+        .counters()
+        .count(&method, route.as_deref(), response.status().as_u16());
+    response
 }
 
 /// A handler that panics answers a generic 500; the detail goes to the log only.

@@ -12,9 +12,14 @@ use std::sync::{Arc, OnceLock};
 use automations_host_api::net::{HttpClient, HttpConfig, IpNet};
 use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
 
+use automations_runtime::model::{Actor, ApiToken, RateLimit};
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
+use automations_runtime::store::Store;
 use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{EngineConfig, EngineParts, OutputCaps, RuntimeError};
+use automations_runtime::{
+    EngineConfig, EngineParts, NewToken, OutputCaps, RuntimeError, create_token_in,
+    ensure_workspace_in, revoke_token_in,
+};
 
 use crate::auth::Scope;
 use crate::definitions::{Definitions, SchemaChangeError};
@@ -38,6 +43,8 @@ pub struct ServeConfig {
     pub plugin_upload_limit: usize,
     /// `--max-text-param-bytes`, `--max-payload-param-bytes`, `--max-step-param-bytes`.
     pub output_caps: OutputCaps,
+    /// `--rate-limit`, `--rate-burst`: the limit of tokens without one of their own.
+    pub rate_limit: RateLimit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +62,11 @@ pub enum ServeError {
 pub struct TokenRequest {
     pub database_url: String,
     pub workspace: String,
+    /// The token's label (audit log, `token list`).
+    pub name: String,
     pub scopes: Vec<Scope>,
+    /// Its own rate limit (`--rate-limit`); `None` follows the server's.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The name of the workspace created on first start.
@@ -227,55 +238,94 @@ pub async fn migrate(database_url: &str) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// Creates a token (and its workspace when missing); returns the token's text.
-pub async fn create_token(request: &TokenRequest) -> Result<String, ServeError> {
-    let (engine, _) = open_engine(&request.database_url, OutboxConfig::default()).await?;
-    let workspace = engine.ensure_workspace(&request.workspace).await?;
-    let scopes: Vec<String> = request
-        .scopes
-        .iter()
-        .map(|s| s.as_str().to_string())
-        .collect();
-    let (_, token) = engine
-        .create_token(&workspace.id, "cli", &scopes, None)
-        .await?;
-    engine.store().close().await;
-    Ok(token)
+/// Creates a token (and its workspace when missing); returns it and its text. Opens the
+/// store only (never an engine: that would re-queue the runs of a server sharing the
+/// database).
+pub async fn create_token(request: &TokenRequest) -> Result<(ApiToken, String), ServeError> {
+    let store = SqliteStore::open(&sqlite_config(&request.database_url)?).await?;
+    let created = async {
+        let workspace = ensure_workspace_in(&store, &request.workspace).await?;
+        let new = NewToken {
+            workspace_id: workspace.id,
+            name: request.name.clone(),
+            scopes: scope_strings(&request.scopes),
+            value: None,
+            rate_limit: request.rate_limit,
+        };
+        create_token_in(&store, &new, &Actor::cli()).await
+    }
+    .await;
+    store.close().await;
+    Ok(created?)
 }
 
-/// First start: workspace `default` and an admin token. Returns the token when one was
-/// generated (to be shown once); a token given by the environment is never echoed.
+/// The tokens of a workspace (revoked ones included), oldest first.
+pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiToken>, ServeError> {
+    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    let listed = match store.workspace_by_name(workspace).await {
+        Ok(Some(w)) => store.tokens(Some(&w.id)).await,
+        Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    Ok(listed?)
+}
+
+/// Revokes a token of a workspace by its id (`tok_...`, as `token create` and `token list`
+/// print it); its next request is a 401.
+pub async fn revoke_token(database_url: &str, workspace: &str, id: &str) -> Result<(), ServeError> {
+    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    let revoked = match store.workspace_by_name(workspace).await {
+        Ok(Some(w)) => revoke_token_in(&store, &w.id, id, &Actor::cli()).await,
+        Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    Ok(revoked?)
+}
+
+fn scope_strings(scopes: &[Scope]) -> Vec<String> {
+    scopes.iter().map(|s| s.as_str().to_string()).collect()
+}
+
+/// First start (workspace `default` does not exist yet): creates it and its admin token,
+/// `admin_token` (`AUTOMATIONS_ADMIN_TOKEN`) when given, else a random one, returned to be
+/// shown once. On every later start `admin_token` is ignored (DESIGN §11): a value that is
+/// not a live token of the database is logged as ignored, with how to rotate.
 pub async fn bootstrap(
     engine: &Engine,
     admin_token: Option<&str>,
 ) -> Result<Option<String>, ServeError> {
-    use automations_runtime::store::Store;
     let first_start = engine
         .store()
         .workspace_by_name(DEFAULT_WORKSPACE)
         .await?
         .is_none();
-    let workspace = engine.ensure_workspace(DEFAULT_WORKSPACE).await?;
-    let admin = vec![Scope::Admin.as_str().to_string()];
-    match admin_token {
-        // Honoured whenever it is not known yet, so a container restarted with a new
-        // value keeps working.
-        Some(token) => {
-            if engine.verify_token(token).await?.is_none() {
-                engine
-                    .create_token(&workspace.id, "admin", &admin, Some(token))
-                    .await?;
-            }
-            Ok(None)
+    if !first_start {
+        if let Some(token) = admin_token
+            && engine.verify_token(token).await?.is_none()
+        {
+            tracing::warn!(
+                "AUTOMATIONS_ADMIN_TOKEN is ignored: it is honoured at first start only and \
+                 is not a token of this database. To rotate the admin token run \
+                 `automations token create --workspace default --scopes admin`, then \
+                 `automations token revoke ID` for the old one (`automations token list` \
+                 shows the ids)"
+            );
         }
-        None if first_start => Ok(Some(
-            engine
-                .create_token(&workspace.id, "admin", &admin, None)
-                .await?
-                .1,
-        )),
-        None => Ok(None),
+        return Ok(None);
     }
+    let workspace = engine.ensure_workspace(DEFAULT_WORKSPACE).await?;
+    let new = NewToken {
+        workspace_id: workspace.id,
+        name: "admin".into(),
+        scopes: scope_strings(&[Scope::Admin]),
+        value: admin_token.map(str::to_string),
+        rate_limit: None,
+    };
+    let (_, plain) = engine.create_token(&new, &Actor::system()).await?;
+    // A token given by the environment is never echoed.
+    Ok(admin_token.is_none().then_some(plain))
 }
 
 /// The outbox settings from the command line.
@@ -381,6 +431,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let workers = engine.start();
     let api = ApiConfig {
         plugin_upload_limit: config.plugin_upload_limit,
+        rate_limit: config.rate_limit,
         ..ApiConfig::default()
     };
     let state = AppState::with_plugins(engine.clone(), definitions, api, plugins);

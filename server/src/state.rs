@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use automations_runtime::store::{SqliteStore, Store};
 
 use crate::api::metrics::HttpCounters;
-use crate::auth::{Principal, RateLimitConfig, RateLimiter, Scope};
+use crate::auth::{Principal, Scope};
 use crate::definitions::Definitions;
 use crate::error::ApiError;
 use crate::plugins::PluginRegistry;
+use crate::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit, RateLimiter};
 
 /// The engine the API drives (SQLite storage).
 pub type Engine = automations_runtime::Engine<SqliteStore>;
@@ -22,7 +23,8 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// The body limit of a plugin upload (`--plugin-upload-limit`).
     pub plugin_upload_limit: usize,
-    pub rate_limit: RateLimitConfig,
+    /// The per-token request rate limit of tokens without their own (`--rate-limit`).
+    pub rate_limit: RateLimit,
 }
 
 impl Default for ApiConfig {
@@ -30,7 +32,7 @@ impl Default for ApiConfig {
         ApiConfig {
             body_limit: crate::api::extract::DEFAULT_BODY_LIMIT,
             plugin_upload_limit: crate::api::plugins::DEFAULT_UPLOAD_LIMIT,
-            rate_limit: RateLimitConfig::default(),
+            rate_limit: DEFAULT_RATE_LIMIT,
         }
     }
 }
@@ -125,8 +127,10 @@ impl AppState {
             .collect();
         Ok(Some(Principal {
             token_id: token.id,
+            token_name: token.name,
             workspace_id: token.workspace_id,
             scopes,
+            rate_limit: token.rate_limit,
         }))
     }
 }

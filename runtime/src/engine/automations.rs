@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::Engine;
 use super::exec_plan::ExecPlan;
@@ -24,6 +24,17 @@ impl<S: Store> Engine<S> {
         ws: &str,
         definition: Value,
     ) -> Result<(Automation, Warnings)> {
+        self.create_automation_by(ws, definition, &Actor::system())
+            .await
+    }
+
+    /// [`Self::create_automation`], audited as made by `actor`.
+    pub async fn create_automation_by(
+        &self,
+        ws: &str,
+        definition: Value,
+        actor: &Actor,
+    ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let now = Utc::now();
         let a = Automation {
@@ -39,7 +50,12 @@ impl<S: Store> Engine<S> {
         };
         let mut tx = self.inner.store.begin().await?;
         tx.insert_automation(&a).await?;
-        self.commit_version(tx, a, definition, compiled, "automation.create")
+        let change = VersionChange {
+            action: AuditAction::AutomationCreate,
+            actor,
+            details: Map::new(),
+        };
+        self.commit_version(tx, a, definition, compiled, change)
             .await
     }
 
@@ -51,18 +67,21 @@ impl<S: Store> Engine<S> {
         id: &str,
         definition: Value,
     ) -> Result<(Automation, Warnings)> {
-        self.update_automation_at(ws, id, definition, None).await
+        self.update_automation_at(ws, id, definition, None, &Actor::system())
+            .await
     }
 
     /// [`Self::update_automation`] when the current version is still `expected` (the
     /// caller's `If-Match`), compared inside the write transaction: of concurrent writers
     /// that saw the same version exactly one succeeds, the others get [`RuntimeError::Stale`].
+    /// Audited as made by `actor`.
     pub async fn update_automation_at(
         &self,
         ws: &str,
         id: &str,
         definition: Value,
         expected: Option<i64>,
+        actor: &Actor,
     ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let mut tx = self.inner.store.begin().await?;
@@ -74,7 +93,12 @@ impl<S: Store> Engine<S> {
         a.environment = compiled.environment;
         a.updated_at = Utc::now();
         tx.update_automation(&a).await?;
-        self.commit_version(tx, a, definition, compiled, "automation.update")
+        let change = VersionChange {
+            action: AuditAction::AutomationUpdate,
+            actor,
+            details: Map::new(),
+        };
+        self.commit_version(tx, a, definition, compiled, change)
             .await
     }
 
@@ -86,12 +110,15 @@ impl<S: Store> Engine<S> {
         a: Automation,
         definition: Value,
         compiled: CompiledDefinition,
-        audit_action: &str,
+        change: VersionChange<'_>,
     ) -> Result<(Automation, Warnings)> {
         let ws = a.workspace_id.clone();
         tx.insert_version(&version_row(&a, definition)).await?;
-        let details = json!({ "version": a.current_version });
-        audit(&mut tx, &ws, audit_action, &a.id, details).await?;
+        let mut details = change.details;
+        details.insert("name".into(), json!(a.name));
+        details.insert("version".into(), json!(a.current_version));
+        let entry = AuditEntry::new(&ws, change.actor, change.action, &a.id, details.into());
+        tx.insert_audit(&entry).await?;
         tx.commit().await?;
         let plan = self
             .cache_plan(&ws, &a.id, a.current_version, compiled.plan)
@@ -123,19 +150,60 @@ impl<S: Store> Engine<S> {
         id: &str,
         status: AutomationStatus,
     ) -> Result<(Automation, Warnings)> {
-        self.change_automation_status_at(ws, id, status, None).await
+        self.change_automation_status_at(ws, id, status, None, &Actor::system())
+            .await
     }
 
     /// [`Self::change_automation_status`] when the current version is still `expected`,
     /// compared inside the write transaction (a status change makes no version, so only
-    /// edits in between make it stale).
+    /// edits in between make it stale). Audited as made by `actor`.
     pub async fn change_automation_status_at(
         &self,
         ws: &str,
         id: &str,
         status: AutomationStatus,
         expected: Option<i64>,
+        actor: &Actor,
     ) -> Result<(Automation, Warnings)> {
+        let change = StatusChange {
+            status,
+            expected,
+            actor,
+            action: AuditAction::AutomationStatus,
+        };
+        self.status_change(ws, id, change).await
+    }
+
+    /// `DELETE /automations/{id}`: archives it (its runs stay readable), audited as a
+    /// delete made by `actor`.
+    pub async fn archive_automation_at(
+        &self,
+        ws: &str,
+        id: &str,
+        expected: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Automation> {
+        let change = StatusChange {
+            status: AutomationStatus::Archived,
+            expected,
+            actor,
+            action: AuditAction::AutomationDelete,
+        };
+        Ok(self.status_change(ws, id, change).await?.0)
+    }
+
+    async fn status_change(
+        &self,
+        ws: &str,
+        id: &str,
+        change: StatusChange<'_>,
+    ) -> Result<(Automation, Warnings)> {
+        let StatusChange {
+            status,
+            expected,
+            actor,
+            action,
+        } = change;
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
         if a.status == AutomationStatus::Archived && status != AutomationStatus::Archived {
@@ -143,17 +211,13 @@ impl<S: Store> Engine<S> {
                 "automation {id} is archived and read-only"
             )));
         }
+        let details =
+            json!({ "status": status, "previous": a.status, "version": a.current_version });
         a.status = status;
         a.updated_at = Utc::now();
         tx.update_automation(&a).await?;
-        audit(
-            &mut tx,
-            ws,
-            "automation.status",
-            id,
-            json!({ "status": status }),
-        )
-        .await?;
+        let entry = AuditEntry::new(ws, actor, action, id, details);
+        tx.insert_audit(&entry).await?;
         tx.commit().await?;
         self.rebuild_index().await?;
         let workspace = if status == AutomationStatus::Active {
@@ -236,17 +300,19 @@ impl<S: Store> Engine<S> {
     /// Makes a sandbox automation live: a new version of the live automation it shadows, or
     /// a new live automation. Returns the live automation.
     pub async fn promote(&self, ws: &str, id: &str) -> Result<Automation> {
-        self.promote_at(ws, id, None).await
+        self.promote_at(ws, id, None, &Actor::system()).await
     }
 
     /// [`Self::promote`] when the sandbox automation's current version is still `expected`.
     /// Which live automation it shadows is read and written in the one write transaction,
     /// so concurrent promotes of an unshadowed sandbox make one live automation, not two.
+    /// Audited (on the live automation) as made by `actor`.
     pub async fn promote_at(
         &self,
         ws: &str,
         id: &str,
         expected: Option<i64>,
+        actor: &Actor,
     ) -> Result<Automation> {
         // A promote racing an edit of the sandbox compiles again (a bounded number of times).
         for _ in 0..8 {
@@ -298,8 +364,16 @@ impl<S: Store> Engine<S> {
                     a
                 }
             };
+            let mut details = Map::new();
+            details.insert("sandbox_id".into(), json!(id));
+            details.insert("sandbox_version".into(), json!(s.current_version));
+            let change = VersionChange {
+                action: AuditAction::AutomationPromote,
+                actor,
+                details,
+            };
             return Ok(self
-                .commit_version(tx, live, def, compiled, "automation.promote")
+                .commit_version(tx, live, def, compiled, change)
                 .await?
                 .0);
         }
@@ -494,20 +568,17 @@ fn version_row(a: &Automation, definition: Value) -> AutomationVersion {
     }
 }
 
-pub(crate) async fn audit<T: StoreTx>(
-    tx: &mut T,
-    ws: &str,
-    action: &str,
-    target: &str,
-    details: Value,
-) -> Result<()> {
-    tx.insert_audit(&AuditEntry {
-        workspace_id: ws.to_string(),
-        actor: "api".into(),
-        action: action.into(),
-        target: target.into(),
-        details,
-        created_at: Utc::now(),
-    })
-    .await
+/// How a new version is audited: the action, who, and details besides name and version.
+struct VersionChange<'a> {
+    action: AuditAction,
+    actor: &'a Actor,
+    details: Map<String, Value>,
+}
+
+/// A status change: the new status, the `If-Match` version, who, and how it is audited.
+struct StatusChange<'a> {
+    status: AutomationStatus,
+    expected: Option<i64>,
+    actor: &'a Actor,
+    action: AuditAction,
 }

@@ -5,11 +5,12 @@
 //!
 //! The task holds only a weak reference to the engine, so dropping the last `Engine` ends it.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::ingest::Accepted;
+use super::workers::{AliveGuard, Liveness};
 use super::{Engine, Inner, RecordOp};
 use crate::error::{Result, RuntimeError};
 use crate::model::{Event, Record};
@@ -58,8 +59,13 @@ impl WriteJob {
     }
 }
 
-pub(crate) fn spawn<S: Store>(inner: Weak<Inner<S>>, mut rx: mpsc::UnboundedReceiver<WriteJob>) {
+pub(crate) fn spawn<S: Store>(
+    inner: Weak<Inner<S>>,
+    mut rx: mpsc::UnboundedReceiver<WriteJob>,
+    alive: Arc<Liveness>,
+) {
     tokio::spawn(async move {
+        let _alive = AliveGuard::new(&alive);
         while let Some(first) = rx.recv().await {
             let mut jobs = vec![first];
             while jobs.len() < MAX_GROUP {

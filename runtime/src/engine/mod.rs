@@ -36,14 +36,16 @@ mod tasks;
 mod testrun;
 mod workers;
 
-pub use admin::{SCOPES, hash_token};
+pub use admin::{
+    NewToken, SCOPES, create_token_in, ensure_workspace_in, hash_token, revoke_token_in,
+};
 pub use caps::OutputCaps;
 pub use ingest::Accepted;
 pub use ingest::NewEvent;
 pub use records_api::{NewRecord, RecordOp};
 pub use tasks::validate_form;
 pub use testrun::{OfflineTest, TestEvent, TestReport, TestRequest, test_offline};
-pub use workers::WorkerHandle;
+pub use workers::{WorkerHandle, WorkerStatus};
 
 /// Cascade protection (DESIGN §5).
 #[derive(Debug, Clone)]
@@ -106,6 +108,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) wake_timers: Notify,
     /// The group-commit queue of API writes (see `combiner`).
     pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
+    /// Liveness of the background tasks (see [`Engine::workers`]).
+    pub(crate) tasks: Mutex<Vec<Arc<workers::Liveness>>>,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -155,9 +159,12 @@ impl<S: Store> Engine<S> {
                 wake_outbox: Notify::new(),
                 wake_timers: Notify::new(),
                 writes,
+                tasks: Mutex::new(Vec::new()),
             }),
         };
-        combiner::spawn(Arc::downgrade(&engine.inner), write_rx);
+        let writer = workers::Liveness::new("writer");
+        engine.watch(writer.clone());
+        combiner::spawn(Arc::downgrade(&engine.inner), write_rx, writer);
         engine.recover().await?;
         engine.rebuild_index().await?;
         Ok(engine)

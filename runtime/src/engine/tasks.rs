@@ -137,6 +137,19 @@ impl<S: Store> Engine<S> {
         run_id: &str,
         output: Value,
     ) -> Result<Run> {
+        self.complete_run_task_by(ws, automation_id, run_id, output, &Actor::system())
+            .await
+    }
+
+    /// [`Engine::complete_run_task`], audited as made by `actor`.
+    pub async fn complete_run_task_by(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        run_id: &str,
+        output: Value,
+        actor: &Actor,
+    ) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let run = tx
             .run(Some(ws), run_id)
@@ -148,7 +161,7 @@ impl<S: Store> Engine<S> {
                 "run {run_id} has no open task (already completed?)"
             )));
         };
-        self.complete_in_tx(&mut tx, task, output).await?;
+        self.complete_in_tx(&mut tx, task, output, actor).await?;
         tx.commit().await?;
         self.inner.wake_runs.notify_one();
         self.run(ws, run_id).await
@@ -156,19 +169,37 @@ impl<S: Store> Engine<S> {
 
     /// Completes a task by its id (the inbox). Same rules as [`Engine::complete_run_task`].
     pub async fn complete_task(&self, ws: &str, task_id: &str, output: Value) -> Result<Run> {
+        self.complete_task_by(ws, task_id, output, &Actor::system())
+            .await
+    }
+
+    /// [`Engine::complete_task`], audited as made by `actor`.
+    pub async fn complete_task_by(
+        &self,
+        ws: &str,
+        task_id: &str,
+        output: Value,
+        actor: &Actor,
+    ) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let task = tx
             .task(Some(ws), task_id)
             .await?
             .ok_or_else(|| RuntimeError::not_found("task", task_id))?;
         let run_id = task.run_id.clone();
-        self.complete_in_tx(&mut tx, task, output).await?;
+        self.complete_in_tx(&mut tx, task, output, actor).await?;
         tx.commit().await?;
         self.inner.wake_runs.notify_one();
         self.run(ws, &run_id).await
     }
 
-    async fn complete_in_tx(&self, tx: &mut S::Tx, task: Task, output: Value) -> Result<()> {
+    async fn complete_in_tx(
+        &self,
+        tx: &mut S::Tx,
+        task: Task,
+        output: Value,
+        actor: &Actor,
+    ) -> Result<()> {
         if task.status != TaskStatus::Open {
             return Err(RuntimeError::Conflict(format!(
                 "task {} is {}",
@@ -192,6 +223,19 @@ impl<S: Store> Engine<S> {
             )));
         }
         tx.cancel_timers_for_run(&task.run_id).await?;
+        let details = json!({
+            "run_id": task.run_id,
+            "automation_id": task.automation_id,
+            "step_id": task.step_id,
+        });
+        let entry = AuditEntry::new(
+            &task.workspace_id,
+            actor,
+            AuditAction::TaskComplete,
+            &task.id,
+            details,
+        );
+        tx.insert_audit(&entry).await?;
         self.resume_after_step(
             tx,
             &task.run_id,

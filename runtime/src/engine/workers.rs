@@ -3,6 +3,8 @@
 //! loop backs off; a worker never exits on its own.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -27,7 +29,68 @@ impl WorkerHandle {
     }
 }
 
+/// Whether one background task is alive (readiness probes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerStatus {
+    /// `writer` (group commit), `runs`, `timers` or `outbox`.
+    pub name: &'static str,
+    /// False once the task has ended: stopped, or a panic unwound it.
+    pub alive: bool,
+}
+
+/// A task's liveness flag, shared with the engine.
+#[derive(Debug)]
+pub(crate) struct Liveness {
+    name: &'static str,
+    alive: AtomicBool,
+}
+
+impl Liveness {
+    pub(crate) fn new(name: &'static str) -> Arc<Liveness> {
+        Arc::new(Liveness {
+            name,
+            alive: AtomicBool::new(true),
+        })
+    }
+
+    fn status(&self) -> WorkerStatus {
+        WorkerStatus {
+            name: self.name,
+            alive: self.alive.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// Held by the task; dropping it (the task returned, or a panic unwound it) marks the
+/// task dead, so no exit path can leave it reported alive.
+pub(crate) struct AliveGuard(Arc<Liveness>);
+
+impl AliveGuard {
+    pub(crate) fn new(liveness: &Arc<Liveness>) -> AliveGuard {
+        AliveGuard(liveness.clone())
+    }
+}
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Release);
+    }
+}
+
 impl<S: Store> Engine<S> {
+    /// The engine's background tasks and whether each is alive: the group-commit writer
+    /// always, the run, timer and outbox workers once [`Engine::start`] was called.
+    pub fn workers(&self) -> Vec<WorkerStatus> {
+        let tasks = self.inner.tasks.lock().expect("worker list lock");
+        tasks.iter().map(|t| t.status()).collect()
+    }
+
+    pub(crate) fn watch(&self, liveness: Arc<Liveness>) {
+        let mut tasks = self.inner.tasks.lock().expect("worker list lock");
+        tasks.retain(|t| t.name != liveness.name);
+        tasks.push(liveness);
+    }
+
     /// Re-queues runs left `running` by a crash (they resume from their last committed step).
     pub(crate) async fn recover(&self) -> Result<u64> {
         use crate::store::StoreTx;
@@ -71,7 +134,12 @@ impl<S: Store> Engine<S> {
         // The outbox worker keeps its deliveries in flight across rounds (see
         // `outbox_worker`), so it runs its own loop.
         let e = self.clone();
-        let outbox = tokio::spawn(async move { e.outbox_worker(rx).await });
+        let alive = Liveness::new("outbox");
+        self.watch(alive.clone());
+        let outbox = tokio::spawn(async move {
+            let _alive = AliveGuard::new(&alive);
+            e.outbox_worker(rx).await
+        });
         WorkerHandle {
             stop,
             joins: vec![runs, timers, outbox],
@@ -98,7 +166,10 @@ where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Result<usize>> + Send + 'static,
 {
+    let alive = Liveness::new(name);
+    engine.watch(alive.clone());
     tokio::spawn(async move {
+        let _alive = AliveGuard::new(&alive);
         loop {
             if *stop.borrow() {
                 return;

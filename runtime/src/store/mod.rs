@@ -151,11 +151,17 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Audit entries, newest (highest id) first; the cursor is the id of the last entry
+    /// of the previous page (`NotFound("cursor")` when it names none of the workspace).
     fn audit_log(
         &self,
         ws: &str,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Page<AuditEntry>>> + Send;
+    /// Tokens (revoked ones included) of workspace `ws`, or of every workspace; oldest first.
+    fn tokens(&self, ws: Option<&str>) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
+    /// A trivial query: the database answers (readiness).
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
 
     /// Schema extensions of one workspace, or of every workspace when `ws` is `None`;
     /// ordered by `seq` (the order they must be applied in).
@@ -202,6 +208,13 @@ pub trait StoreTx: Send {
         t: &ApiToken,
         token_hash: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Revokes a token of workspace `ws`; false when there is no such unrevoked token.
+    fn revoke_token(
+        &mut self,
+        ws: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     fn automation(
         &mut self,
@@ -349,6 +362,7 @@ pub trait StoreTx: Send {
         user_id: Option<&str>,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64>> + Send;
+    /// Appends to the audit log (its `id` is the store's); nothing ever updates or deletes it.
     fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
 
     /// Appends an extension to the schema of `e.workspace_id` (its `seq` is ignored);

@@ -36,7 +36,10 @@ async fn sandbox_dry_run_changes_nothing() {
     engine.run_until_idle().await.unwrap();
     assert!(fx.runs().await.is_empty());
 
-    engine.set_sandbox(&ws.id, true).await.unwrap();
+    engine
+        .set_sandbox(&ws.id, true, &automations_runtime::model::Actor::system())
+        .await
+        .unwrap();
     let case = fx
         .create("case", json!({"priority": "critical", "status": "new"}))
         .await;

@@ -113,7 +113,7 @@ async fn store_new_version(
         keep_secrets(&mut definition, Some(&stored.definition))?;
         let written = state
             .engine()
-            .update_automation_at(ws, id, definition, Some(base))
+            .update_automation_at(ws, id, definition, Some(base), &principal.actor())
             .await;
         match written {
             Err(stale @ automations_runtime::RuntimeError::Stale { .. }) if expected.is_none() => {
@@ -298,7 +298,11 @@ pub async fn create(
     keep_secrets(&mut accepted.definition, None)?;
     let (a, engine_warnings) = state
         .engine()
-        .create_automation(&principal.workspace_id, accepted.definition)
+        .create_automation_by(
+            &principal.workspace_id,
+            accepted.definition,
+            &principal.actor(),
+        )
         .await?;
     let warnings = with_engine_warnings(accepted.warnings, &engine_warnings);
     let mut response = written_response(
@@ -390,7 +394,7 @@ pub async fn patch(
     if let Some(status) = status {
         let (_, engine_warnings) = state
             .engine()
-            .change_automation_status_at(ws, &id, status, expected)
+            .change_automation_status_at(ws, &id, status, expected, &principal.actor())
             .await?;
         warnings = with_engine_warnings(warnings, &engine_warnings);
     }
@@ -464,12 +468,7 @@ pub async fn delete(
     let expected = if_match(&headers, &existing)?;
     state
         .engine()
-        .change_automation_status_at(
-            &principal.workspace_id,
-            &id,
-            AutomationStatus::Archived,
-            expected,
-        )
+        .archive_automation_at(&principal.workspace_id, &id, expected, &principal.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -500,7 +499,13 @@ pub async fn set_status(
     let expected = if_match(&headers, &existing)?;
     let (_, engine_warnings) = state
         .engine()
-        .change_automation_status_at(&principal.workspace_id, &id, status, expected)
+        .change_automation_status_at(
+            &principal.workspace_id,
+            &id,
+            status,
+            expected,
+            &principal.actor(),
+        )
         .await?;
     let warnings = with_engine_warnings(Vec::new(), &engine_warnings);
     written_response(
@@ -587,7 +592,10 @@ pub async fn promote(
     let ws = &principal.workspace_id;
     let sandbox = state.engine().automation(ws, &id).await?;
     let expected = if_match(&headers, &sandbox)?;
-    let live = state.engine().promote_at(ws, &id, expected).await?;
+    let live = state
+        .engine()
+        .promote_at(ws, &id, expected, &principal.actor())
+        .await?;
     current_response(&state, &principal.workspace_id, &live.id, StatusCode::OK).await
 }
 

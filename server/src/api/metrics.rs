@@ -2,10 +2,13 @@
 //!
 //! Runs by status, a histogram of step latency and the outbox backlog are read from the
 //! database at scrape time, so every node reports the shared truth; HTTP request counts are
-//! this process's own. Rendering is a pure function so that its format is unit-tested.
+//! this process's own, labelled by method, route template (`/api/v1/automations/{id}`,
+//! never the raw path, so the series stay bounded; `unmatched` for what no route serves)
+//! and status. Rendering is a pure function so that its format is unit-tested.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Upper bounds (milliseconds) of the step latency histogram.
 pub const STEP_LATENCY_BUCKETS_MS: [f64; 10] = [
@@ -24,25 +27,69 @@ pub struct MetricsSnapshot {
     pub step_latency_sum_ms: f64,
     /// (kind, pending items).
     pub outbox_backlog: Vec<(String, i64)>,
-    pub http_requests: u64,
+    /// Requests served, by (method, route template, status).
+    pub http_requests: Vec<(RequestKey, u64)>,
     /// (source: memory, store, compiled) of plugin components prepared by this process.
     pub plugin_components: Vec<(String, u64)>,
     /// (kind, count) of plugin calls that failed (timeout, panic, memory_exhausted, ...).
     pub plugin_failures: Vec<(String, u64)>,
 }
 
+/// The labels of one request counter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RequestKey {
+    /// A standard method, or `other`.
+    pub method: &'static str,
+    /// The matched route template, or `unmatched`.
+    pub route: String,
+    pub status: u16,
+}
+
+/// The route label of requests no route matched (the web UI's fallback, 404s).
+pub const UNMATCHED: &str = "unmatched";
+
 /// Counters kept in memory by this process.
 #[derive(Debug, Default)]
 pub struct HttpCounters {
-    pub requests: AtomicU64,
+    requests: Mutex<BTreeMap<RequestKey, u64>>,
 }
 
 impl HttpCounters {
-    pub fn count(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+    /// Counts one answered request. `route` is the matched template (`None`: unmatched).
+    pub fn count(&self, method: &axum::http::Method, route: Option<&str>, status: u16) {
+        let key = RequestKey {
+            method: method_label(method),
+            route: route.unwrap_or(UNMATCHED).to_string(),
+            status,
+        };
+        let mut requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *requests.entry(key).or_insert(0) += 1;
     }
-    pub fn total(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+
+    /// Every counter, sorted by its labels.
+    pub fn snapshot(&self) -> Vec<(RequestKey, u64)> {
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        requests.iter().map(|(k, n)| (k.clone(), *n)).collect()
+    }
+}
+
+/// Methods are labelled by name only when standard: a client cannot mint new series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
     }
 }
 
@@ -95,13 +142,17 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
             escape(kind)
         );
     }
-    out.push_str("# HELP automations_http_requests_total HTTP requests served by this process.\n");
+    out.push_str("# HELP automations_http_requests_total HTTP requests served by this process, by method, route template and status.\n");
     out.push_str("# TYPE automations_http_requests_total counter\n");
-    let _ = writeln!(
-        out,
-        "automations_http_requests_total {}",
-        snapshot.http_requests
-    );
+    for (key, count) in &snapshot.http_requests {
+        let _ = writeln!(
+            out,
+            "automations_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {count}",
+            key.method,
+            escape(&key.route),
+            key.status
+        );
+    }
     out.push_str("# HELP automations_plugin_components_loaded_total Plugin components prepared by this process, by where the compiled code came from (memory, store, compiled).\n");
     out.push_str("# TYPE automations_plugin_components_loaded_total counter\n");
     for (source, count) in &snapshot.plugin_components {
@@ -142,7 +193,14 @@ mod tests {
             step_latency_count: 2,
             step_latency_sum_ms: 6.0,
             outbox_backlog: vec![("slack".into(), 1)],
-            http_requests: 9,
+            http_requests: vec![(
+                RequestKey {
+                    method: "GET",
+                    route: "/api/v1/automations/{id}".into(),
+                    status: 404,
+                },
+                9,
+            )],
             plugin_components: vec![("store".into(), 2)],
             plugin_failures: vec![("timeout".into(), 1)],
         };
@@ -154,6 +212,9 @@ mod tests {
         assert!(text.contains("automations_outbox_backlog{kind=\"slack\"} 1\n"));
         assert!(text.contains("automations_plugin_components_loaded_total{source=\"store\"} 2\n"));
         assert!(text.contains("automations_plugin_failures_total{kind=\"timeout\"} 1\n"));
+        assert!(text.contains(
+            "automations_http_requests_total{method=\"GET\",route=\"/api/v1/automations/{id}\",status=\"404\"} 9\n"
+        ));
     }
 }
 
@@ -216,7 +277,7 @@ async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<Met
         step_latency_count: stats.step_count,
         step_latency_sum_ms: stats.step_sum_ms,
         outbox_backlog,
-        http_requests: state.counters().total(),
+        http_requests: state.counters().snapshot(),
         plugin_components: state.plugins().map_or_else(Vec::new, |registry| {
             let counts = registry.load_counts();
             vec![

@@ -4,6 +4,7 @@
 //! Handlers stay thin: authorise, parse, call the engine, shape the answer. Every query is
 //! filtered by the caller's workspace; HTTP statuses come only from `crate::error`.
 
+pub mod audit;
 pub mod automations;
 pub mod events;
 pub mod extract;
@@ -89,4 +90,5 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/plugins/{name}/grants", post(plugins::grants))
+        .route("/audit", get(audit::list))
 }

@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    automations, events, format, health, metrics, notifications, outbox, plugins, records, runs,
-    sandbox, schema, tasks, testrun,
+    audit, automations, events, format, health, metrics, notifications, outbox, plugins, records,
+    runs, sandbox, schema, tasks, testrun,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -17,6 +17,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
     info(title = "automations API", version = "1", description = "Event-driven automations for CRM data (API v1)."),
     paths(
         health::healthz,
+        health::readyz,
         metrics::metrics,
         openapi_json,
         automations::list,
@@ -57,6 +58,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         plugins::list,
         plugins::upload,
         plugins::grants,
+        audit::list,
     ),
     components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic, ApiLabel)),
     modifiers(&BearerAuth, &UniqueOperationIds),

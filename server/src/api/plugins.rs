@@ -110,7 +110,7 @@ pub async fn upload(
         .map_err(|_| ApiError::bad_request("invalid_utf8", "the manifest is not UTF-8"))?;
     let ws = principal.workspace_id.clone();
     let info = registry
-        .upload(&ws, manifest, component.to_vec())
+        .upload(&ws, manifest, component.to_vec(), &principal.actor())
         .await
         .map_err(registry_error)?;
     Ok((StatusCode::CREATED, Json(json!(info))))
@@ -154,7 +154,12 @@ pub async fn grants(
 ) -> ApiResult<Json<Value>> {
     principal.require(Scope::PluginsAdmin)?;
     let info = registry(&state)?
-        .grant(&principal.workspace_id, &name, &body.capabilities)
+        .grant(
+            &principal.workspace_id,
+            &name,
+            &body.capabilities,
+            &principal.actor(),
+        )
         .await
         .map_err(registry_error)?;
     Ok(Json(json!(info)))

@@ -121,7 +121,13 @@ pub async fn complete_task(
     require_task_scope(&principal)?;
     let result = state
         .engine()
-        .complete_run_task(&principal.workspace_id, &id, &run_id, body.output)
+        .complete_run_task_by(
+            &principal.workspace_id,
+            &id,
+            &run_id,
+            body.output,
+            &principal.actor(),
+        )
         .await;
     Ok(Json(run_json(&result.map_err(task_output_error)?)))
 }

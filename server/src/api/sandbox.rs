@@ -51,7 +51,7 @@ async fn set(state: AppState, principal: Principal, on: bool) -> ApiResult<Json<
     principal.require(Scope::SandboxAdmin)?;
     let w = state
         .engine()
-        .set_sandbox(&principal.workspace_id, on)
+        .set_sandbox(&principal.workspace_id, on, &principal.actor())
         .await?;
     Ok(Json(SandboxState {
         active: w.sandbox_active,

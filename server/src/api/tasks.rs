@@ -80,7 +80,12 @@ pub async fn complete(
     require_task_scope(&principal)?;
     let run = state
         .engine()
-        .complete_task(&principal.workspace_id, &id, body.output)
+        .complete_task_by(
+            &principal.workspace_id,
+            &id,
+            body.output,
+            &principal.actor(),
+        )
         .await
         .map_err(task_output_error)?;
     Ok(Json(run_json(&run)))

@@ -324,6 +324,34 @@ pub struct AcceptedDoc {
     pub run_ids: Vec<String>,
 }
 
+/// Who made an audited change.
+#[derive(Serialize, ToSchema)]
+pub struct ActorDoc {
+    /// The token's id; null for `system` (first start) and `cli` (the command line).
+    pub token_id: Option<String>,
+    /// The token's name, or `system` / `cli`.
+    pub name: String,
+}
+
+/// One entry of the audit log (`GET /audit`).
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryDoc {
+    /// Increases with every entry of the server (a cursor).
+    pub id: String,
+    /// `automation.create`, `.update`, `.status`, `.delete`, `.promote`; `plugin.upload`,
+    /// `plugin.grant`; `token.create`, `token.revoke`; `sandbox.activate`,
+    /// `sandbox.deactivate`; `task.complete`.
+    pub action: String,
+    /// The target's kind: the part of `action` before the dot.
+    pub kind: String,
+    /// The target's id (a plugin's name; the workspace's id for the sandbox).
+    pub target: String,
+    pub actor: ActorDoc,
+    /// What changed: versions, statuses, scopes, capabilities; never a secret.
+    pub details: Value,
+    pub created_at: String,
+}
+
 macro_rules! page_doc {
     ($name:ident, $item:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, " (§12.1).")]
@@ -344,6 +372,7 @@ page_doc!(TaskPage, TaskDoc, "tasks");
 page_doc!(NotificationPage, NotificationDoc, "notifications");
 page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
 page_doc!(PluginPage, PluginDoc, "plugins");
+page_doc!(AuditPage, AuditEntryDoc, "audit entries");
 
 /// `{id}` of `/automations/{id}...` and `/tasks/{id}...`.
 #[derive(utoipa::IntoParams)]

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use automations_runtime::OutputCaps;
+use automations_server::logging::{self, LogFormat};
+use automations_server::rate_limit::parse_rate_limit;
 use automations_server::serve::{ServeConfig, parse_size, serve};
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +47,18 @@ pub struct ServeArgs {
     /// Cap in bytes on all rendered params of one step together.
     #[arg(long, default_value_t = OutputCaps::default().step_param_bytes)]
     max_step_param_bytes: usize,
+    /// Requests per token (tokens created with their own `--rate-limit` keep theirs):
+    /// `N/s`, `N/min`, `N/h`, or `off` (or 0) for unlimited. Over it: 429 with Retry-After.
+    #[arg(long, value_name = "RATE", default_value = "200/s")]
+    rate_limit: String,
+    /// Requests a token may send at once before the rate applies (default: three seconds'
+    /// worth of the rate, 600 at 200/s).
+    #[arg(long, value_name = "N")]
+    rate_burst: Option<f64>,
+    /// `text` (coloured only on a terminal) or `json` (one object per line, for log
+    /// shippers). `RUST_LOG` sets the level (default `info`).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -64,21 +78,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             payload_param_bytes: args.max_payload_param_bytes,
             step_param_bytes: args.max_step_param_bytes,
         },
+        rate_limit: parse_rate_limit(&args.rate_limit, args.rate_burst)
+            .map_err(|e| anyhow::anyhow!("invalid --rate-limit/--rate-burst: {e}"))?,
     };
-    init_tracing();
+    logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(serve(config))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Logs to standard error; `RUST_LOG` overrides the default `info` level.
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

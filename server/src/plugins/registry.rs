@@ -12,8 +12,10 @@ use automations_host_api::cache::sha256_hex;
 use automations_host_api::{
     CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine,
 };
+use automations_runtime::model::{Actor, AuditAction, AuditEntry};
 use automations_runtime::store::{PluginGrantRow, PluginVersionRow, SqliteStore, Store, StoreTx};
 use serde::Serialize;
+use serde_json::json;
 
 use super::cache::DbCacheStore;
 
@@ -149,12 +151,13 @@ impl PluginRegistry {
     }
 
     /// Validates, precompiles and stores an upload; a version uploaded again replaces the
-    /// old one.
+    /// old one. Audited as made by `actor`.
     pub async fn upload(
         self: &Arc<Self>,
         ws: &str,
         manifest: String,
         wasm: Vec<u8>,
+        actor: &Actor,
     ) -> Result<PluginInfo, RegistryError> {
         let this = self.clone();
         // Compiling a component takes a while and the cache store blocks: off the workers.
@@ -175,18 +178,28 @@ impl PluginRegistry {
             component: wasm,
             uploaded_at: chrono::Utc::now(),
         };
+        let details = json!({
+            "version": row.version,
+            "sha256": row.sha256,
+            "bytes": row.component.len(),
+            "capabilities": manifest.capabilities,
+        });
+        let entry = AuditEntry::new(ws, actor, AuditAction::PluginUpload, &row.name, details);
         let mut tx = self.store.begin().await.map_err(storage)?;
         tx.upsert_plugin_version(&row).await.map_err(storage)?;
+        tx.insert_audit(&entry).await.map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         Ok(self.insert(ws, &manifest.name, &manifest.version, plugin))
     }
 
-    /// Replaces (and stores) the admin grants of a plugin (all its versions).
+    /// Replaces (and stores) the admin grants of a plugin (all its versions). Audited as
+    /// made by `actor`.
     pub async fn grant(
         &self,
         ws: &str,
         name: &str,
         capabilities: &[String],
+        actor: &Actor,
     ) -> Result<PluginInfo, RegistryError> {
         let set = CapabilitySet::parse(capabilities)
             .map_err(|e| RegistryError::Capabilities(e.to_string()))?;
@@ -199,8 +212,11 @@ impl PluginRegistry {
             capabilities: set.to_strings(),
             granted_at: chrono::Utc::now(),
         };
+        let details = json!({ "capabilities": row.capabilities });
+        let entry = AuditEntry::new(ws, actor, AuditAction::PluginGrant, name, details);
         let mut tx = self.store.begin().await.map_err(storage)?;
         tx.upsert_plugin_grant(&row).await.map_err(storage)?;
+        tx.insert_audit(&entry).await.map_err(storage)?;
         tx.commit().await.map_err(storage)?;
         let mut entries = self.entries.write().expect("registry lock");
         let entry = entries

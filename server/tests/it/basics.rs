@@ -130,9 +130,9 @@ async fn unknown_routes_and_methods_answer_json() {
 #[tokio::test]
 async fn the_rate_limit_answers_429() {
     use automations_server::ApiConfig;
-    use automations_server::auth::RateLimitConfig;
+    use automations_server::rate_limit::RateLimit;
     let config = ApiConfig {
-        rate_limit: RateLimitConfig {
+        rate_limit: RateLimit::Bucket {
             burst: 3.0,
             per_second: 0.01,
         },

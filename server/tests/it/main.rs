@@ -1,6 +1,7 @@
 //! Integration tests of the server (one test binary): the router in-process (`oneshot`),
 //! the real binary end to end, and the offline CLI commands.
 
+mod audit;
 mod automations;
 mod bad_input;
 mod basics;
@@ -13,6 +14,7 @@ mod isolation;
 mod lists;
 mod notifications;
 mod openapi;
+mod ops;
 mod plugins;
 mod records;
 mod runs;

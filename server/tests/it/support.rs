@@ -107,13 +107,26 @@ impl TestApp {
 
     /// A token of `workspace` (created when missing) with `scopes`.
     pub async fn token(&self, workspace: &str, scopes: &[&str]) -> String {
+        self.token_with(workspace, scopes, None).await
+    }
+
+    /// [`TestApp::token`] with its own rate limit (`None`: the server's).
+    pub async fn token_with(
+        &self,
+        workspace: &str,
+        scopes: &[&str],
+        rate_limit: Option<automations_runtime::model::RateLimit>,
+    ) -> String {
         let ws = self.engine().ensure_workspace(workspace).await.unwrap();
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        self.engine()
-            .create_token(&ws.id, "test", &scopes, None)
-            .await
-            .unwrap()
-            .1
+        let new = automations_runtime::NewToken {
+            workspace_id: ws.id,
+            name: "test".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            value: None,
+            rate_limit,
+        };
+        let actor = automations_runtime::model::Actor::system();
+        self.engine().create_token(&new, &actor).await.unwrap().1
     }
 
     /// Runs queued runs and delivers the outbox until nothing is left to do.

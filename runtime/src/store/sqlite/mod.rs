@@ -174,6 +174,22 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The audit entry id a cursor names; `NotFound("cursor")` when it names no entry of
+    /// the workspace.
+    async fn audit_cursor(&self, ws: &str, cursor: &str) -> Result<i64> {
+        let missing = || RuntimeError::not_found("cursor", cursor);
+        let id: i64 = cursor.parse().map_err(|_| missing())?;
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM audit_log WHERE workspace_id = ? AND id = ?")
+                .bind(ws)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        found.map(|(id,)| id).ok_or_else(missing)
+    }
+}
+
 impl Store for SqliteStore {
     type Tx = SqliteTx;
 
@@ -610,14 +626,42 @@ impl Store for SqliteStore {
         row.as_ref().map(event).transpose()
     }
 
-    async fn audit_log(&self, ws: &str, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows =
-            sqlx::query("SELECT * FROM audit_log WHERE workspace_id = ? ORDER BY id DESC LIMIT ?")
-                .bind(ws)
-                .bind(limit_or_default(limit) as i64)
-                .fetch_all(&self.reader)
-                .await?;
-        rows.iter().map(audit).collect()
+    async fn audit_log(&self, ws: &str, f: &AuditFilter) -> Result<Page<AuditEntry>> {
+        let limit = limit_or_default(f.limit);
+        let before = match f.cursor.as_deref() {
+            None => None,
+            Some(cursor) => Some(self.audit_cursor(ws, cursor).await?),
+        };
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE workspace_id = ?1 AND (?2 IS NULL OR target_kind = ?2) \
+             AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR target = ?4) \
+             AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT ?6",
+        )
+        .bind(ws)
+        .bind(f.kind.as_deref())
+        .bind(f.action.map(|a| a.as_str()))
+        .bind(f.target.as_deref())
+        .bind(before)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let items = rows.iter().map(audit).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |a| a.id.to_string()))
+    }
+
+    async fn tokens(&self, ws: Option<&str>) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_tokens WHERE (?1 IS NULL OR workspace_id = ?1) ORDER BY created_at, id",
+        )
+        .bind(ws)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").fetch_one(&self.reader).await?;
+        Ok(())
     }
 
     async fn schema_extensions(&self, ws: Option<&str>) -> Result<Vec<SchemaExtension>> {

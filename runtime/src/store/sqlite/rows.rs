@@ -56,8 +56,30 @@ pub(super) fn token(r: &SqliteRow) -> Result<ApiToken> {
         workspace_id: r.try_get("workspace_id")?,
         name: r.try_get("name")?,
         scopes: json(&r.try_get::<String, _>("scopes")?)?,
+        rate_limit: rate_limit(r.try_get("rate_per_second")?, r.try_get("rate_burst")?),
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
+        revoked_at: opt_ts(r.try_get("revoked_at")?),
     })
+}
+
+/// A token's limit columns: NULL is the server's limit, a rate of 0 is unlimited.
+fn rate_limit(per_second: Option<f64>, burst: Option<f64>) -> Option<RateLimit> {
+    match per_second? {
+        rate if rate <= 0.0 => Some(RateLimit::Unlimited),
+        rate => Some(RateLimit::Bucket {
+            per_second: rate,
+            burst: burst.unwrap_or(rate).max(1.0),
+        }),
+    }
+}
+
+/// The columns [`rate_limit`] reads back.
+pub(super) fn rate_limit_columns(limit: Option<RateLimit>) -> (Option<f64>, Option<f64>) {
+    match limit {
+        None => (None, None),
+        Some(RateLimit::Unlimited) => (Some(0.0), None),
+        Some(RateLimit::Bucket { per_second, burst }) => (Some(per_second), Some(burst)),
+    }
 }
 
 pub(super) fn automation(r: &SqliteRow) -> Result<Automation> {
@@ -241,10 +263,15 @@ pub(super) fn notification(r: &SqliteRow) -> Result<Notification> {
 }
 
 pub(super) fn audit(r: &SqliteRow) -> Result<AuditEntry> {
+    let action: String = r.try_get("action")?;
     Ok(AuditEntry {
+        id: r.try_get("id")?,
         workspace_id: r.try_get("workspace_id")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
+        actor: Actor {
+            token_id: r.try_get("actor_token_id")?,
+            name: r.try_get("actor")?,
+        },
+        action: AuditAction::parse(&action).ok_or_else(|| corrupt("audit action", &action))?,
         target: r.try_get("target")?,
         details: json(&r.try_get::<String, _>("details")?)?,
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?),

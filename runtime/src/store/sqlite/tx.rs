@@ -127,16 +127,31 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_token(&mut self, t: &ApiToken, token_hash: &str) -> Result<()> {
-        sqlx::query("INSERT INTO api_tokens (id, workspace_id, name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        let (rate, burst) = super::rows::rate_limit_columns(t.rate_limit);
+        sqlx::query("INSERT INTO api_tokens (id, workspace_id, name, token_hash, scopes, rate_per_second, rate_burst, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&t.id)
             .bind(&t.workspace_id)
             .bind(&t.name)
             .bind(token_hash)
             .bind(serde_json::to_string(&t.scopes)?)
+            .bind(rate)
+            .bind(burst)
             .bind(ts(t.created_at))
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+
+    async fn revoke_token(&mut self, ws: &str, id: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL",
+        )
+        .bind(ts(at))
+        .bind(ws)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn automation(&mut self, ws: &str, id: &str) -> Result<Option<Automation>> {
@@ -760,10 +775,12 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (workspace_id, actor, action, target, details, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO audit_log (workspace_id, actor, actor_token_id, action, target_kind, target, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&a.workspace_id)
-            .bind(&a.actor)
-            .bind(&a.action)
+            .bind(&a.actor.name)
+            .bind(a.actor.token_id.as_deref())
+            .bind(a.action.as_str())
+            .bind(a.action.target_kind())
             .bind(&a.target)
             .bind(a.details.to_string())
             .bind(ts(a.created_at))

@@ -192,6 +192,44 @@ async fn upload_list_and_grant() {
 }
 
 #[tokio::test]
+async fn uploads_and_grants_are_audited() {
+    let app = TestApp::new().await;
+    install(&app, "lead-scorer").await;
+    let refused = upload(&app, r#"{"name": "x"}"#, &component("lead-scorer")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let log = app.get("/api/v1/audit?kind=plugin").await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    let entries = log.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["plugin.grant", "plugin.upload"],
+        "a refused upload is not audited"
+    );
+    let (grant, upload) = (&entries[0], &entries[1]);
+    assert_eq!(upload["target"], "lead-scorer");
+    assert_eq!(upload["details"]["version"], "0.1.0");
+    assert_eq!(upload["details"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(upload["actor"]["name"], "admin");
+    assert!(
+        upload["actor"]["token_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("tok_")
+    );
+    assert_eq!(grant["target"], "lead-scorer");
+    assert!(
+        grant["details"]["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("records:write:lead"))
+    );
+}
+
+#[tokio::test]
 async fn lead_scorer_writes_the_score_through_a_plugin_step() {
     let app = TestApp::new().await;
     install(&app, "lead-scorer").await;
