@@ -1,18 +1,22 @@
 //! Plugin costs by source language (issue 16): for the Rust, JavaScript and Python
 //! examples, the component's size, its compile time, its load time from the persistent
 //! cache, and the per-call time (fresh instance + run + drop, p50/p99) against the
-//! in-memory host. Prints a table; no criterion (each language's call is milliseconds).
+//! in-memory host, under each way of allocating the call's instance (pooling or not,
+//! copy-on-write memory images or not, memory kept resident and reset in place or not,
+//! fuel metering or not). Every variant gives each call a fresh instance. Prints a table;
+//! no criterion (each language's call is milliseconds).
 //!
 //! Needs the Rust examples (built here) and the JavaScript and Python ones
 //! (`scripts/build-lang-plugins`, run here when their components are missing).
-//! Run: `cargo bench -p automations-host-api --bench languages`.
+//! Run: `cargo bench -p automations-host-api --bench languages` (`CALLS=N` calls per
+//! variant, default 200; `ONLY=python` one example).
 
 #[path = "../tests/it/build.rs"]
 mod build;
 
 use automations_host_api::testing::MemoryHost;
 use automations_host_api::{
-    CallContext, DirCacheStore, EngineConfig, LimitPolicy, Manifest, PluginEngine,
+    Allocation, CallContext, DirCacheStore, EngineConfig, LimitPolicy, Manifest, PluginEngine,
 };
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -77,6 +81,29 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// (label, engine settings) of every allocation variant measured.
+fn variants() -> Vec<(&'static str, EngineConfig)> {
+    let with = |pooling, memory_init_cow, keep_resident, fuel_metering| EngineConfig {
+        allocation: Allocation {
+            pooling,
+            memory_init_cow,
+            keep_resident,
+        },
+        fuel_metering,
+        ..EngineConfig::default()
+    };
+    vec![
+        ("on-demand, copy", with(false, false, 0, true)),
+        ("on-demand, cow", with(false, true, 0, true)),
+        ("pool, copy", with(true, false, 0, true)),
+        ("pool, cow", with(true, true, 0, true)),
+        ("pool, cow, keep 1 MiB", with(true, true, 1 << 20, true)),
+        ("pool, cow, keep 16 MiB", with(true, true, 16 << 20, true)),
+        ("pool, cow, no fuel", with(true, true, 0, false)),
+        ("default", EngineConfig::default()),
+    ]
+}
+
 fn measure(example: &Example, calls: usize) {
     let config = EngineConfig::default();
     let engine = PluginEngine::new(config.clone()).unwrap();
@@ -90,42 +117,50 @@ fn measure(example: &Example, calls: usize) {
         .unwrap()
         .precompile(&example.wasm)
         .unwrap();
-    let fresh = PluginEngine::with_cache_store(config, store).unwrap();
+    let fresh = PluginEngine::with_cache_store(config, store.clone()).unwrap();
     let manifest = Manifest::from_json(&example.manifest, &LimitPolicy::default()).unwrap();
     let started = Instant::now();
-    let plugin = fresh.prepare(manifest, &example.wasm).unwrap();
+    fresh.prepare(manifest, &example.wasm).unwrap();
     let load = started.elapsed();
-
-    let host: Arc<dyn automations_host_api::Host> = host();
-    let ctx = CallContext {
-        workspace: "ws".into(),
-        run_id: "r".into(),
-        step_id: "s".into(),
-        granted: Arc::new(plugin.manifest().requested()),
-        ..CallContext::default()
-    };
-    let started = Instant::now();
-    plugin.call_json(host.clone(), &ctx, example.input).unwrap();
-    let first = started.elapsed();
-    let mut samples: Vec<Duration> = (0..calls)
-        .map(|_| {
-            let started = Instant::now();
-            plugin.call_json(host.clone(), &ctx, example.input).unwrap();
-            started.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let at = |q: f64| millis(samples[((samples.len() as f64 - 1.0) * q) as usize]);
     println!(
-        "{:<11} {:>6.1} MB  compile {:>7.0} ms  load from cache {:>6.1} ms  first call {:>7.2} ms  call p50 {:>7.3} ms  p99 {:>7.3} ms  ({calls} calls)",
+        "{:<11} {:>6.1} MB  compile {:>7.0} ms  load from cache {:>6.1} ms",
         example.label,
         example.wasm.len() as f64 / 1e6,
         millis(compile),
         millis(load),
-        millis(first),
-        at(0.5),
-        at(0.99),
     );
+    for (label, config) in variants() {
+        // Settings that change the compiled code (fuel) compile once more into the store.
+        let engine = PluginEngine::with_cache_store(config, store.clone()).unwrap();
+        let manifest = Manifest::from_json(&example.manifest, &LimitPolicy::default()).unwrap();
+        let plugin = engine.prepare(manifest, &example.wasm).unwrap();
+        let host: Arc<dyn automations_host_api::Host> = host();
+        let ctx = CallContext {
+            workspace: "ws".into(),
+            run_id: "r".into(),
+            step_id: "s".into(),
+            granted: Arc::new(plugin.manifest().requested()),
+            ..CallContext::default()
+        };
+        let started = Instant::now();
+        plugin.call_json(host.clone(), &ctx, example.input).unwrap();
+        let first = started.elapsed();
+        let mut samples: Vec<Duration> = (0..calls)
+            .map(|_| {
+                let started = Instant::now();
+                plugin.call_json(host.clone(), &ctx, example.input).unwrap();
+                started.elapsed()
+            })
+            .collect();
+        samples.sort();
+        let at = |q: f64| millis(samples[((samples.len() as f64 - 1.0) * q) as usize]);
+        println!(
+            "  {label:<24} first call {:>7.2} ms  call p50 {:>7.3} ms  p99 {:>7.3} ms  ({calls} calls)",
+            millis(first),
+            at(0.5),
+            at(0.99),
+        );
+    }
 }
 
 fn main() {
@@ -153,7 +188,10 @@ fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
+    let only = std::env::var("ONLY").ok();
     for example in &examples {
-        measure(example, calls);
+        if only.as_deref().is_none_or(|o| o == example.label) {
+            measure(example, calls);
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Engine configuration.
 #[derive(Debug, Clone)]
@@ -42,6 +42,36 @@ pub struct EngineConfig {
     pub max_tables_per_component: u32,
     /// Elements a table may have (interpreters have large function tables).
     pub max_table_elements: usize,
+    /// How each call's fresh instance gets and gives back its memory.
+    pub allocation: Allocation,
+}
+
+/// How a call's instance is allocated. Every call gets a new instance whatever the choice
+/// (DESIGN §8: nothing of one call is visible to the next); these settings only change
+/// how cheaply its memories and tables are made and reset. Measured per language by
+/// `benches/languages.rs` (ARCHITECTURE.md, plugin costs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocation {
+    /// Instances come from a pool reserved at start (else each is mapped on demand).
+    pub pooling: bool,
+    /// A memory's initial contents are mapped copy-on-write from the compiled image
+    /// (else copied in at every instantiation).
+    pub memory_init_cow: bool,
+    /// With pooling: bytes of each memory and table that are reset in place (only the
+    /// pages the call touched, found with Linux's `PAGEMAP_SCAN` where the kernel has it)
+    /// and stay resident for the slot's next instance, instead of being decommitted.
+    /// 0: always decommit.
+    pub keep_resident: usize,
+}
+
+impl Default for Allocation {
+    fn default() -> Self {
+        Allocation {
+            pooling: true,
+            memory_init_cow: true,
+            keep_resident: 0,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -56,6 +86,7 @@ impl Default for EngineConfig {
             max_memories_per_component: 4,
             max_tables_per_component: 16,
             max_table_elements: 100_000,
+            allocation: Allocation::default(),
         }
     }
 }
@@ -317,6 +348,21 @@ impl PluginEngine {
 }
 
 fn wasmtime_config(config: &EngineConfig) -> Config {
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        .epoch_interruption(true)
+        .consume_fuel(config.fuel_metering)
+        .max_wasm_stack(config.max_wasm_stack)
+        .memory_init_cow(config.allocation.memory_init_cow);
+    if config.allocation.pooling {
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool_config(config)));
+    } else {
+        wasm.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    }
+    wasm
+}
+
+fn pool_config(config: &EngineConfig) -> PoolingAllocationConfig {
     let n = config.max_concurrent_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)
@@ -328,13 +374,13 @@ fn wasmtime_config(config: &EngineConfig) -> Config {
         .max_tables_per_component(config.max_tables_per_component)
         .table_elements(config.max_table_elements)
         .max_memory_size((config.limits.max_memory_mb << 20) as usize);
-    let mut wasm = Config::new();
-    wasm.wasm_component_model(true)
-        .epoch_interruption(true)
-        .consume_fuel(config.fuel_metering)
-        .max_wasm_stack(config.max_wasm_stack)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    wasm
+    let keep = config.allocation.keep_resident;
+    if keep > 0 {
+        pool.linear_memory_keep_resident(keep)
+            .table_keep_resident(keep)
+            .pagemap_scan(Enabled::Auto);
+    }
+    pool
 }
 
 fn plugin_linker(engine: &Engine) -> Result<Linker<CallState>, PluginError> {

@@ -38,7 +38,7 @@ pub mod testing;
 pub use cache::{CacheError, CacheKey, CacheSource, CacheStore, DirCacheStore};
 pub use capability::{Capability, CapabilitySet};
 pub use check::{ComponentReport, check_component, check_plugin};
-pub use engine::{EngineConfig, PluginEngine};
+pub use engine::{Allocation, EngineConfig, PluginEngine};
 pub use error::PluginError;
 pub use host::{
     CallContext, CallInfo, Email, Host, HostResult, HttpMock, HttpRequest, HttpResponse, LogLevel,

@@ -28,6 +28,10 @@ pub enum RuntimeError {
         /// Boxed: the source maps are large and errors travel in every `Result`.
         diagnostics: Box<SourcedDiagnostics>,
     },
+    /// The checker failed (panicked) on a definition: a bug, contained to that definition
+    /// (the server answers 500 `checker_failed`; a stored one is skipped at start).
+    #[error("the checker failed on this definition: {0}")]
+    CheckerFailed(String),
     /// A second task completion, an edit of an archived automation, a retry of a run that
     /// did not fail (the server answers 409).
     #[error("conflict: {0}")]

@@ -48,6 +48,29 @@ pub trait DefinitionCompiler: Send + Sync {
     fn compile(&self, ws: &str, definition: &Value) -> Result<CompiledDefinition>;
 }
 
+/// The engine's compiler: the given one with a panic in it contained.
+///
+/// Stored definitions are compiled again at start, on cache misses and on every index
+/// rebuild, on whatever thread asks; a checker bug on one stored definition must cost that
+/// definition (`RuntimeError::CheckerFailed`, skipped at start like one that no longer
+/// checks), never the process or the other automations. Stack exhaustion is not a panic
+/// and cannot be caught here: the parser's depth limits keep every pass far from it.
+pub(crate) struct ContainedCompiler(pub(crate) std::sync::Arc<dyn DefinitionCompiler>);
+
+impl DefinitionCompiler for ContainedCompiler {
+    fn compile(&self, ws: &str, definition: &Value) -> Result<CompiledDefinition> {
+        let compile = std::panic::AssertUnwindSafe(|| self.0.compile(ws, definition));
+        std::panic::catch_unwind(compile).unwrap_or_else(|panic| {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            Err(crate::error::RuntimeError::CheckerFailed(text))
+        })
+    }
+}
+
 /// An effect asked for by an action or a plugin; applied (or, in dry-run, recorded) by the
 /// one effect path.
 #[derive(Debug, Clone, PartialEq)]

@@ -44,3 +44,30 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recurses `depth` times with a 1 KiB frame each: more than a tokio worker's 2 MiB
+    /// stack at 4,000 levels, well within the checking thread's.
+    fn deep(depth: usize) -> usize {
+        let frame = std::hint::black_box([depth as u8; 1024]);
+        if depth == 0 {
+            return frame[0] as usize;
+        }
+        deep(depth - 1) + frame[1] as usize % 2
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_one_checker_failed_answer_and_the_next_check_runs() {
+        let failed = contained::<(), _>(|| panic!("injected checker failure")).await;
+        let Err(ApiError::CheckerFailed(detail)) = failed else {
+            panic!("{failed:?}")
+        };
+        assert_eq!(detail, "injected checker failure");
+        let formatted = contained::<(), _>(|| panic!("{} and {}", "formatted", 2)).await;
+        assert!(matches!(formatted, Err(ApiError::CheckerFailed(d)) if d == "formatted and 2"));
+        assert_eq!(contained(|| Ok(deep(4_000))).await.unwrap(), 2_000);
+    }
+}

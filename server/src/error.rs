@@ -360,6 +360,7 @@ impl From<automations_runtime::RuntimeError> for ApiError {
                 ApiDiagnostic::all(&diagnostics),
             ),
             E::Conflict(message) => ApiError::Conflict(message),
+            E::CheckerFailed(message) => ApiError::CheckerFailed(message),
             stale @ E::Stale { .. } => ApiError::Conflict(stale.to_string()),
             E::BadRequest(message) => ApiError::bad_request("bad_request", message),
             other => ApiError::internal(other),

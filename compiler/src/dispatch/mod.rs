@@ -196,11 +196,7 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
         let group = &self.groups[g];
         let entry = &group.entries[i];
         let Some(condition) = &entry.condition else {
-            return Some(Explanation {
-                result: true,
-                decision: Decision::AllTrue,
-                clauses: Vec::new(),
-            });
+            return Some(Explanation::no_condition(Decision::AllTrue));
         };
         let resolver = CachingResolver::new(input.resolver);
         let input = EvalInput {

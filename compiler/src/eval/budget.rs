@@ -3,11 +3,19 @@
 //! the evaluation so that template rendering stops as soon as the cap is passed (nothing
 //! that large is ever built), and [`fits`] measures the finished value without copying it.
 //!
-//! Never used for conditions: they yield a bool and build no text.
+//! Conditions carry no budget (they yield a bool), but the text they build is capped
+//! too: a string made by a template (or `+`) longer than [`MAX_BUILT_TEXT_BYTES`] is null
+//! there (both evaluators), checked as it is built, so `"{{ subject }}"` written 2,000
+//! times over a 500 KB field stops after about the cap instead of rendering 1 GB.
 
 use std::cell::Cell;
 
 use crate::value::Value;
+
+/// Bytes of one string built by `+` or a template where no param budget applies
+/// (conditions, guards): past it the value is null. Far above any text a condition
+/// compares, and at least a record's largest field (the API's 1 MiB body limit).
+pub const MAX_BUILT_TEXT_BYTES: usize = 1 << 20;
 
 /// Rendered template bytes still allowed in one evaluation; set `exceeded` once passed.
 pub(crate) struct Budget {

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::budget::{Budget, TooLarge, fits};
+use super::budget::{Budget, MAX_BUILT_TEXT_BYTES, TooLarge, fits};
 use super::context::{SlotLayout, changed_type, now_field, previous_exists};
 use super::convert::{day_floor, render};
 use super::explain::Clause;
@@ -745,12 +745,15 @@ pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
             let op = *op;
             let (a, b) = (val(lhs, layout), val(rhs, layout));
             Box::new(move |env| {
-                let v = ops::arith(op, &a(env), &b(env));
-                // `string + string` builds text too: it counts against a param's cap.
-                match (&v, env.budget) {
-                    (Value::String(s), Some(b)) if b.over(s.len()) => Cow::Borrowed(&NULL),
-                    _ => Cow::Owned(v),
+                let (a, b) = (a(env), b(env));
+                // `string + string` builds text: it is checked against a param's cap, or
+                // the condition cap, before it is built.
+                if let (Value::String(x), Value::String(y)) = (&*a, &*b)
+                    && text_over(env, x.len() + y.len())
+                {
+                    return Cow::Borrowed(&NULL);
                 }
+                Cow::Owned(ops::arith(op, &a, &b))
             })
         }
         TExprKind::Call { func, args } => call(*func, args, layout),
@@ -761,7 +764,7 @@ pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
                 for p in &parts {
                     render(&p(env), &mut text);
                     // Checked per part: past the cap, stop before rendering the rest.
-                    if env.budget.is_some_and(|b| b.over(text.len())) {
+                    if text_over(env, text.len()) {
                         return Cow::Borrowed(&NULL);
                     }
                 }
@@ -780,6 +783,16 @@ pub(crate) fn val(e: &TExpr, layout: &mut SlotLayout) -> ValFn {
             let p = pred(e, layout);
             Box::new(move |env| Cow::Owned(Value::Bool(p(env))))
         }
+    }
+}
+
+/// Whether a built text of `len` bytes passes the cap that applies: the param's budget
+/// (which records that it was passed), else [`MAX_BUILT_TEXT_BYTES`].
+#[inline]
+fn text_over(env: &Env, len: usize) -> bool {
+    match env.budget {
+        Some(budget) => budget.over(len),
+        None => len > MAX_BUILT_TEXT_BYTES,
     }
 }
 

@@ -2,6 +2,12 @@
 //! written (not the cheap-first order the evaluator runs them in), with the values each
 //! deciding clause saw. Serializable for the API and `automations test`; `Display` for the
 //! CLI. Explaining re-evaluates clauses; it must never change what `eval` answers.
+//!
+//! Explanations are bounded whatever the condition's size (a generated chain of 20,000
+//! clauses, a 500 KB field): at most [`MAX_EXPLAINED_CLAUSES`] clauses are listed (the
+//! rest are counted in `more_clauses`), a clause's text is cut at
+//! [`MAX_EXPLAINED_TEXT_BYTES`], and a value it saw at [`MAX_EXPLAINED_TEXT_BYTES`] of
+//! text or [`MAX_EXPLAINED_LIST_ITEMS`] items. Cut text ends with `…`.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -14,6 +20,13 @@ use super::convert::value_to_json;
 use super::print::{field_name, print};
 use crate::typed::{FieldRef, Func, Span, TExpr, TExprKind};
 use crate::value::Value;
+
+/// Clauses listed by an explanation that lists every clause (`all_true`, `all_false`).
+pub const MAX_EXPLAINED_CLAUSES: usize = 20;
+/// Bytes of a clause's text, and of a string value it saw, in an explanation.
+pub const MAX_EXPLAINED_TEXT_BYTES: usize = 1_000;
+/// Items of a list value a clause saw, in an explanation.
+pub const MAX_EXPLAINED_LIST_ITEMS: usize = 20;
 
 /// One top-level clause of a condition, compiled on its own for explaining.
 pub(crate) struct Clause {
@@ -51,7 +64,7 @@ impl Clause {
 
     fn report(&self, slots: &[Value], result: bool) -> ClauseReport {
         ClauseReport {
-            text: self.text.clone(),
+            text: shorten(&self.text),
             span: SpanJson {
                 start: self.span.start,
                 end: self.span.end,
@@ -62,10 +75,50 @@ impl Clause {
                 .iter()
                 .map(|(name, slot)| SeenValue {
                     field: name.clone(),
-                    value: value_to_json(slots.get(*slot).unwrap_or(&Value::Null)),
+                    value: shorten_json(value_to_json(slots.get(*slot).unwrap_or(&Value::Null))),
                 })
                 .collect(),
         }
+    }
+}
+
+/// `text`, cut at a char boundary at most [`MAX_EXPLAINED_TEXT_BYTES`] in, with `…`.
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_EXPLAINED_TEXT_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_EXPLAINED_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// A value as an explanation shows it: long strings cut, long lists cut to their first
+/// items followed by a `"… N more"` marker (only nested values are walked, and only
+/// within the cut, so a huge value costs no more than its shown part).
+fn shorten_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        J::String(s) if s.len() > MAX_EXPLAINED_TEXT_BYTES => J::String(shorten(&s)),
+        J::Array(items) if items.len() > MAX_EXPLAINED_LIST_ITEMS => {
+            let more = items.len() - MAX_EXPLAINED_LIST_ITEMS;
+            let mut shown: Vec<J> = items
+                .into_iter()
+                .take(MAX_EXPLAINED_LIST_ITEMS)
+                .map(shorten_json)
+                .collect();
+            shown.push(J::String(format!("… {more} more")));
+            J::Array(shown)
+        }
+        J::Array(items) => J::Array(items.into_iter().map(shorten_json).collect()),
+        J::Object(entries) => J::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, shorten_json(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -153,8 +206,28 @@ pub enum Decision {
 pub struct Explanation {
     pub result: bool,
     pub decision: Decision,
-    /// The deciding clause(s), in written order.
+    /// The deciding clause(s), in written order; at most [`MAX_EXPLAINED_CLAUSES`].
     pub clauses: Vec<ClauseReport>,
+    /// Clauses that would have been listed after `clauses` but were left out (only
+    /// `all_true` and `all_false` list several); absent from the JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_clauses: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Explanation {
+    /// The explanation of a missing condition: true, no clauses.
+    pub fn no_condition(decision: Decision) -> Explanation {
+        Explanation {
+            result: true,
+            decision,
+            clauses: Vec::new(),
+            more_clauses: 0,
+        }
+    }
 }
 
 impl CompiledCondition {
@@ -168,13 +241,18 @@ impl CompiledCondition {
         let results: Vec<bool> = self.clauses.iter().map(|c| (c.pred)(&env)).collect();
         let result = self.eval(slots);
         let pick = |want: bool| results.iter().position(|r| *r == want);
+        let listed = results.len().min(MAX_EXPLAINED_CLAUSES);
         let (decision, chosen): (Decision, Vec<usize>) = match (self.shape, pick(false), pick(true))
         {
             (Shape::And, Some(i), _) => (Decision::FirstFalse, vec![i]),
-            (Shape::And, None, _) => (Decision::AllTrue, (0..results.len()).collect()),
+            (Shape::And, None, _) => (Decision::AllTrue, (0..listed).collect()),
             (Shape::Or, _, Some(i)) => (Decision::FirstTrue, vec![i]),
-            (Shape::Or, _, None) => (Decision::AllFalse, (0..results.len()).collect()),
+            (Shape::Or, _, None) => (Decision::AllFalse, (0..listed).collect()),
             (Shape::Single, ..) => (Decision::Single, vec![0]),
+        };
+        let more_clauses = match decision {
+            Decision::AllTrue | Decision::AllFalse => results.len() - listed,
+            _ => 0,
         };
         let clauses = chosen
             .into_iter()
@@ -184,6 +262,7 @@ impl CompiledCondition {
             result,
             decision,
             clauses,
+            more_clauses,
         }
     }
 
@@ -233,12 +312,40 @@ impl fmt::Display for Explanation {
             (Decision::Single, Some(c)) => {
                 write!(f, "`{}` was {}{}", c.text, self.result, c.seen())
             }
-            (Decision::AllTrue, _) => write!(f, "all {} clauses were true", self.clauses.len()),
+            (Decision::AllTrue, _) => write!(
+                f,
+                "all {} clauses were true",
+                self.clauses.len() + self.more_clauses
+            ),
             (Decision::AllFalse, _) => {
                 let all: Vec<String> = self.clauses.iter().map(ToString::to_string).collect();
-                write!(f, "no clause was true: {}", all.join("; "))
+                write!(f, "no clause was true: {}", all.join("; "))?;
+                if self.more_clauses > 0 {
+                    write!(f, "; and {} more", self.more_clauses)?;
+                }
+                Ok(())
             }
             (_, None) => write!(f, "no clauses"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn long_values_are_cut_and_short_ones_kept() {
+        let items: Vec<serde_json::Value> = (0..25).map(|i| json!(i)).collect();
+        let cut = shorten_json(json!({"list": items, "text": "é".repeat(600), "n": 1}));
+        let list = cut["list"].as_array().unwrap();
+        assert_eq!(list.len(), MAX_EXPLAINED_LIST_ITEMS + 1);
+        assert_eq!(list.last().unwrap(), "… 5 more");
+        let text = cut["text"].as_str().unwrap();
+        assert_eq!(text, format!("{}…", "é".repeat(500)));
+        assert_eq!(cut["n"], 1);
+        let small = json!({"list": [1, 2], "text": "short"});
+        assert_eq!(shorten_json(small.clone()), small);
     }
 }

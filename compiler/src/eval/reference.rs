@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::budget::MAX_BUILT_TEXT_BYTES;
 use super::context::{EvalInput, References, changed_type, previous_exists, read_field};
 use super::convert::{day_floor, render};
 use crate::typed::{BinaryOp, FieldRef, Func, LogicOp, TExpr, TExprKind, Type};
@@ -108,6 +109,9 @@ impl Interp<'_, '_> {
                 let mut text = String::new();
                 for p in parts {
                     render(&self.eval(p), &mut text);
+                    if text.len() > MAX_BUILT_TEXT_BYTES {
+                        return Value::Null;
+                    }
                 }
                 Value::String(Arc::from(text.as_str()))
             }
@@ -254,6 +258,9 @@ fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
         (Sub, Value::Number(a), Value::Number(b)) => number(a - b),
         (Mul, Value::Number(a), Value::Number(b)) => number(a * b),
         (Div, Value::Number(a), Value::Number(b)) => number(a / b),
+        (Add, Value::String(a), Value::String(b)) if a.len() + b.len() > MAX_BUILT_TEXT_BYTES => {
+            Value::Null
+        }
         (Add, Value::String(a), Value::String(b)) => {
             Value::String(Arc::from(format!("{a}{b}").as_str()))
         }

@@ -192,3 +192,64 @@ fn the_deepest_expression_within_the_limits_runs_on_a_test_thread_stack() {
         &References::default()
     ));
 }
+
+/// (condition, bytes of the record's subject, what both evaluators answer). A string
+/// built by a template in a condition is null past `MAX_BUILT_TEXT_BYTES`, checked as it
+/// is rendered (`+` on strings does not check, but both evaluators cap it the same way
+/// should it ever): 2,000 parts over a 500 KB field would otherwise render 1 GB.
+fn built_text_cases() -> Vec<(String, usize, bool)> {
+    let template = |n: usize| format!("len(\"{}\") > 0", "{{ subject }}".repeat(n));
+    vec![
+        (template(2), 500_000, true),
+        (template(3), 500_000, false),
+        (template(3), 300_000, true),
+        (template(2_000), 500_000, false),
+        (template(2_000), 0, false),
+        (template(2_000), 1, true),
+        (
+            format!("lower(\"{}\") == \"x\"", "{{ subject }}".repeat(2_000)),
+            600_000,
+            false,
+        ),
+        (
+            format!(
+                "{} > 0",
+                "len(\"{{ subject }}{{ subject }}\") + ".repeat(200) + "0"
+            ),
+            600_000,
+            false,
+        ),
+        (
+            format!(
+                "{} > 0",
+                "len(\"{{ subject }}{{ subject }}\") + ".repeat(200) + "0"
+            ),
+            400_000,
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn text_built_in_a_condition_is_capped_the_same_by_both_evaluators() {
+    let schema = Schema::builtin();
+    let scope = ExprScope::for_object("case", "case.updated");
+    for (text, bytes, want) in built_text_cases() {
+        let name = format!("{} ({bytes} bytes)", &text[..text.len().min(60)]);
+        let expr = automations_grammar::parse_expr(&text).expect("parses");
+        let (typed, diags) = check_condition(&expr, &scope, &schema);
+        let typed = typed.unwrap_or_else(|| panic!("{name}: {diags:?}"));
+        let record = json!({ "subject": "é".repeat(bytes / 2) + &"x".repeat(bytes % 2) });
+        let input = EvalInput::record(&record, 0);
+        let mut layout = SlotLayout::new();
+        let compiled = compile(&typed, &mut layout);
+        let slots = fill_slots(&layout, &input);
+        assert_eq!(compiled.eval(&slots), want, "{name}: compiled");
+        let oracle = automations_compiler::eval::reference::evaluate_bool(
+            &typed,
+            &input,
+            &References::default(),
+        );
+        assert_eq!(oracle, want, "{name}: reference");
+    }
+}

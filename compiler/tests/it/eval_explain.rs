@@ -110,3 +110,93 @@ fn a_single_clause_prints_with_parentheses_where_needed() {
         r#"not (status == "closed" and (true or x is not null))"#
     );
 }
+
+/// (condition, subject of the record, decision, clauses listed, clauses left out, how the
+/// text form ends).
+fn huge_cases() -> Vec<(String, String, Decision, usize, usize, &'static str)> {
+    let chain = |n: usize, op: &str, joiner: &str| {
+        (0..n)
+            .map(|i| format!("subject {op} \"s{i}\""))
+            .collect::<Vec<_>>()
+            .join(joiner)
+    };
+    let ids: Vec<String> = (0..20_000).map(|i| format!("\"id{i}\"")).collect();
+    let long = "x".repeat(5_000);
+    vec![
+        (
+            chain(5_000, "!=", " and "),
+            "x".into(),
+            Decision::AllTrue,
+            20,
+            4_980,
+            "all 5000 clauses were true",
+        ),
+        (
+            chain(5_000, "==", " or "),
+            "x".into(),
+            Decision::AllFalse,
+            20,
+            4_980,
+            "; and 4980 more",
+        ),
+        (
+            chain(3, "==", " or "),
+            "x".into(),
+            Decision::AllFalse,
+            3,
+            0,
+            r#"(subject = "x")"#,
+        ),
+        (
+            format!("subject in [{}]", ids.join(", ")),
+            long.clone(),
+            Decision::Single,
+            1,
+            0,
+            "…\")",
+        ),
+        (
+            format!("{} and subject == \"y\"", chain(4_000, "!=", " and ")),
+            long,
+            Decision::FirstFalse,
+            1,
+            0,
+            "…\")",
+        ),
+    ]
+}
+
+#[test]
+fn explanations_of_huge_conditions_and_values_are_bounded() {
+    use automations_compiler::check::{ExprScope, check_condition};
+    use automations_compiler::eval::explain::{MAX_EXPLAINED_CLAUSES, MAX_EXPLAINED_TEXT_BYTES};
+    use automations_compiler::schema::Schema;
+    let scope = ExprScope::for_object("case", "case.updated");
+    for (text, subject, decision, listed, more, ends) in huge_cases() {
+        let name = &text[..40.min(text.len())];
+        let expr = automations_grammar::parse_expr(&text).unwrap();
+        let typed = check_condition(&expr, &scope, &Schema::builtin())
+            .0
+            .unwrap();
+        let mut layout = SlotLayout::new();
+        let c = compile(&typed, &mut layout).with_source(&text);
+        let r = json!({ "subject": subject });
+        let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+        assert_eq!(x.decision, decision, "{name}");
+        assert_eq!((x.clauses.len(), x.more_clauses), (listed, more), "{name}");
+        assert!(x.clauses.len() <= MAX_EXPLAINED_CLAUSES);
+        for clause in &x.clauses {
+            // Cut text ends with `…` (3 bytes).
+            assert!(clause.text.len() <= MAX_EXPLAINED_TEXT_BYTES + 3, "{name}");
+            for seen in &clause.values {
+                let shown = seen.value.as_str().unwrap_or_default();
+                assert!(shown.len() <= MAX_EXPLAINED_TEXT_BYTES + 3, "{name}");
+            }
+        }
+        let shown = x.to_string();
+        assert!(shown.ends_with(ends), "{name}: {shown}");
+        assert!(shown.len() < 30 * 2 * MAX_EXPLAINED_TEXT_BYTES, "{name}");
+        let wire = serde_json::to_value(&x).unwrap();
+        assert_eq!(wire.get("more_clauses").is_some(), more > 0, "{name}");
+    }
+}

@@ -417,7 +417,9 @@ impl<S: Store> Engine<S> {
                 // A stored definition that no longer checks (a newer limit, a changed
                 // schema) must not stop the start or the other automations: it is left
                 // out of dispatch and reported.
-                Err(RuntimeError::Definition { message, .. }) => {
+                Err(
+                    RuntimeError::Definition { message, .. } | RuntimeError::CheckerFailed(message),
+                ) => {
                     tracing::error!(
                         workspace = %a.workspace_id,
                         automation = %a.id,

@@ -149,7 +149,7 @@ impl<S: Store> Engine<S> {
                 store: parts.store,
                 config: parts.config,
                 schema: parts.schema,
-                compiler: parts.compiler,
+                compiler: Arc::new(crate::hooks::ContainedCompiler(parts.compiler)),
                 plugins: parts.plugins,
                 plugin_calls,
                 index: ArcSwap::from_pointee(DispatchIndex::default()),

@@ -168,11 +168,7 @@ impl<S: Store> Engine<S> {
         ctx: &EvalContext,
     ) -> Explanation {
         let Some(c) = condition else {
-            return Explanation {
-                result: true,
-                decision: Decision::Single,
-                clauses: Vec::new(),
-            };
+            return Explanation::no_condition(Decision::Single);
         };
         let mut layout = SlotLayout::with_references(self.references(ws, object));
         let compiled = compile(c, &mut layout);

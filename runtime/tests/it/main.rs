@@ -2,6 +2,7 @@
 
 mod approval;
 mod bench;
+mod contained;
 mod cycles;
 mod dispatch_prop;
 mod dry_run;

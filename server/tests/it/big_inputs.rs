@@ -24,57 +24,90 @@ fn definition(condition: &str) -> Value {
     })
 }
 
-/// (name, condition, codes the answer must hold; empty = valid).
-fn conditions() -> Vec<(&'static str, String, Vec<&'static str>)> {
-    let distinct = |i: usize| format!("subject != \"s{i}\"");
-    let same = |_: usize| "priority == \"critical\"".to_string();
-    let mixed = |i: usize| format!("(origin == \"web\" or subject == \"{i}\")");
-    let ids = chain(20_000, ", ", |i| format!("\"id{i}\""));
-    vec![
-        ("and distinct 3000", chain(3_000, " and ", distinct), vec![]),
-        (
-            "and distinct 20000",
-            chain(20_000, " and ", distinct),
-            vec![],
-        ),
-        ("or distinct 20000", chain(20_000, " or ", distinct), vec![]),
-        ("and identical 3000", chain(3_000, " and ", same), vec![]),
-        ("or identical 20000", chain(20_000, " or ", same), vec![]),
-        ("mixed 20000", chain(20_000, " and ", mixed), vec![]),
-        ("in 20000", format!("subject in [{ids}]"), vec![]),
-        (
-            "deep parentheses",
-            format!("{}priority == \"high\"{}", "(".repeat(60), ")".repeat(60)),
-            vec![],
-        ),
-        (
-            "too deep parentheses",
-            format!("{}priority == \"high\"{}", "(".repeat(100), ")".repeat(100)),
-            vec!["E0001"],
-        ),
-        (
-            "too many clauses",
-            chain(60_000, " and ", |_| "true".into()),
-            vec!["E0006"],
-        ),
-        (
-            "arithmetic too deep",
-            format!("{} > 0", chain(300, " + ", |_| "len(subject)".into())),
-            vec!["E0006"],
-        ),
-    ]
+/// One generated condition of `compiler/test_data/big/conditions.txt`, the case file the
+/// compiler's tests read too (its header says how a line becomes a condition).
+struct BigCase {
+    name: String,
+    condition: String,
+    /// The error codes the answer must hold (empty: valid).
+    errors: Vec<String>,
+    /// Warning codes the answer must hold at least.
+    warnings: Vec<String>,
 }
 
-fn codes(report: &Value) -> Vec<String> {
+fn conditions() -> Vec<BigCase> {
+    let path = crate::cli::support::workspace_root().join("compiler/test_data/big/conditions.txt");
+    let data = std::fs::read_to_string(&path).expect("the big conditions case file");
+    let cases: Vec<BigCase> = data
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("##"))
+        .map(|line| {
+            let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+            let [name, count, joiner, clause, expect] = cols[..] else {
+                panic!("a case needs 5 columns: {line}")
+            };
+            let count: usize = count.parse().expect("a count");
+            let expect: Vec<String> = expect
+                .split_whitespace()
+                .filter(|c| *c != "none")
+                .map(String::from)
+                .collect();
+            let (errors, warnings) = expect.into_iter().partition(|c| c.starts_with('E'));
+            BigCase {
+                name: name.to_string(),
+                condition: generate(count, joiner, clause),
+                errors,
+                warnings,
+            }
+        })
+        .collect();
+    assert!(cases.len() >= 20, "too few cases in {}", path.display());
+    cases
+}
+
+fn generate(count: usize, joiner: &str, clause: &str) -> String {
+    let item = |i: usize| clause.replace("{i}", &i.to_string());
+    if joiner == "nest" {
+        return format!("{}{clause}{}", "(".repeat(count), ")".repeat(count));
+    }
+    if let Some(field) = joiner.strip_prefix("in:") {
+        return format!("{field} in [{}]", chain(count, ", ", item));
+    }
+    chain(count, &format!(" {joiner} "), item)
+}
+
+fn dsl(condition: &str) -> String {
+    format!(
+        "automation \"big\" {{\n  when case.updated\n  if {condition}\n  do {{\n    \
+         notify_user(user_id: \"u1\", message: \"hi\")\n  }}\n}}\n"
+    )
+}
+
+/// Checks an answer's diagnostics against a case; says what is wrong.
+fn check_codes(case: &BigCase, how: &str, report: &Value) -> Result<(), String> {
+    let (errors, warnings) = (codes(report, "error"), codes(report, "warning"));
+    if errors != case.errors || !case.warnings.iter().all(|w| warnings.contains(w)) {
+        return Err(format!(
+            "{} ({how}): errors {errors:?} warnings {warnings:?}, want errors {:?} and \
+             warnings {:?}",
+            case.name, case.errors, case.warnings
+        ));
+    }
+    Ok(())
+}
+
+/// The distinct codes of the diagnostics of `severity`, sorted.
+fn codes(report: &Value, severity: &str) -> Vec<String> {
     let mut out: Vec<String> = report["diagnostics"]
         .as_array()
         .map(|ds| {
             ds.iter()
-                .filter(|d| d["severity"] == "error")
+                .filter(|d| d["severity"] == severity)
                 .filter_map(|d| d["code"].as_str().map(String::from))
                 .collect()
         })
         .unwrap_or_default();
+    out.sort();
     out.dedup();
     out
 }
@@ -82,33 +115,31 @@ fn codes(report: &Value) -> Vec<String> {
 #[tokio::test]
 async fn validate_answers_big_conditions_and_the_server_keeps_serving() {
     let app = TestApp::new().await;
-    for (name, condition, want) in conditions() {
+    let mut failures = Vec::new();
+    for case in conditions() {
         let answer = app
-            .post("/api/v1/automations/validate", &definition(&condition))
+            .post("/api/v1/automations/validate", &definition(&case.condition))
             .await;
-        assert_eq!(answer.status, 200, "{name}: {}", answer.text);
+        assert_eq!(answer.status, 200, "{}: {}", case.name, answer.text);
         assert_eq!(
             answer.body["valid"],
-            want.is_empty(),
-            "{name}: {}",
-            answer.text
+            case.errors.is_empty(),
+            "{}",
+            case.name
         );
-        assert_eq!(codes(&answer.body), want, "{name}");
-        // The same as DSL text.
-        let dsl = format!(
-            "automation \"big\" {{\n  when case.updated\n  if {condition}\n  do {{\n    \
-             notify_user(user_id: \"u1\", message: \"hi\")\n  }}\n}}\n"
-        );
+        failures.extend(check_codes(&case, "JSON", &answer.body).err());
         let answer = app
             .post_raw(
                 "/api/v1/automations/validate",
                 "text/plain",
-                dsl.into_bytes(),
+                dsl(&case.condition).into_bytes(),
             )
             .await;
-        assert_eq!(answer.status, 200, "{name} (DSL): {}", answer.text);
-        assert_eq!(codes(&answer.body), want, "{name} (DSL)");
+        assert_eq!(answer.status, 200, "{} (DSL): {}", case.name, answer.text);
+        failures.extend(check_codes(&case, "DSL", &answer.body).err());
+        assert_eq!(app.get("/healthz").await.status, 200, "after {}", case.name);
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     let created = app
         .post("/api/v1/automations", &serde_json::from_str(SEED).unwrap())
         .await;
@@ -241,27 +272,27 @@ async fn a_template_past_its_cap_fails_its_step_and_stores_nothing_big() {
 #[test]
 fn lint_and_eval_answer_big_conditions() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, condition, want) in conditions() {
+    let mut failures = Vec::new();
+    for case in conditions() {
         let path = dir.path().join("big.auto");
-        let text = format!(
-            "automation \"big\" {{\n  when case.updated\n  if {condition}\n  do {{\n    \
-             notify_user(user_id: \"u1\", message: \"hi\")\n  }}\n}}\n"
-        );
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, dsl(&case.condition)).unwrap();
         let r = run(&["lint", "--format", "json", path.to_str().unwrap()]);
-        assert_eq!(
-            r.code,
-            if want.is_empty() { 0 } else { 1 },
-            "{name}: {}",
-            r.stderr
-        );
-        assert_eq!(codes(&r.json()), want, "{name}");
+        let want = if case.errors.is_empty() { 0 } else { 1 };
+        assert_eq!(r.code, want, "{}: {}", case.name, r.stderr);
+        failures.extend(check_codes(&case, "lint", &r.json()).err());
         // One command-line argument holds at most 128 KiB (Linux MAX_ARG_STRLEN).
-        if condition.len() < 100_000 {
+        if case.condition.len() < 100_000 {
             let record = r#"{"subject":"s1"}"#;
-            let r = run(&["eval", "--object", "case", "--record", record, &condition]);
-            let eval_code = if want.is_empty() { 0 } else { 1 };
-            assert_eq!(r.code, eval_code, "{name} (eval): {}", r.stderr);
+            let r = run(&[
+                "eval",
+                "--object",
+                "case",
+                "--record",
+                record,
+                &case.condition,
+            ]);
+            assert_eq!(r.code, want, "{} (eval): {}", case.name, r.stderr);
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

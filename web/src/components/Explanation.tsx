@@ -13,6 +13,8 @@ interface Explanation {
   result: boolean;
   decision: string;
   clauses: Clause[];
+  /** Clauses the server left out of a long list (at most 20 are listed). */
+  more_clauses?: number;
 }
 
 const DECISIONS: Record<string, string> = {
@@ -49,6 +51,7 @@ export function ExplanationView({ value }: { value: Json | undefined }) {
           </li>
         ))}
       </ul>
+      {(value.more_clauses ?? 0) > 0 && <p className="muted">… and {value.more_clauses} more clauses.</p>}
     </div>
   );
 }
