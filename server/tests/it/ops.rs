@@ -377,6 +377,42 @@ async fn token_create_takes_its_own_rate_limit() {
     assert!(err.contains("unknown unit `fortnight`"), "{err}");
 }
 
+#[tokio::test]
+async fn serve_takes_the_rate_limit_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let (server, _) = start_with(
+        &db,
+        &["--rate-limit", "1/h", "--rate-burst", "2"],
+        Some(ADMIN),
+    );
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = client
+            .get(format!("{}/api/v1/automations", server.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=3600).contains(&retry), "{retry}");
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+    drop(server);
+    let (server, _) = start_with(&db, &["--rate-limit", "off"], None);
+    for _ in 0..50 {
+        assert_eq!(status_with(&server.base, ADMIN).await, 200);
+    }
+}
+
 /// Starts `serve` with `args`, stderr piped; answers the child, its base URL and stderr.
 fn serve_capturing(db: &str, args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
