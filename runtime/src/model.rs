@@ -389,11 +389,12 @@ string_enum!(
         SandboxActivate => "sandbox.activate",
         SandboxDeactivate => "sandbox.deactivate",
         TaskComplete => "task.complete",
+        SchemaExtend => "schema.extend",
     }
 );
 
 impl AuditAction {
-    /// The kind of target: `automation`, `plugin`, `token`, `sandbox` or `task`.
+    /// The kind of target: `automation`, `plugin`, `token`, `sandbox`, `task` or `schema`.
     pub fn target_kind(self) -> &'static str {
         self.as_str().split('.').next().unwrap_or_default()
     }

@@ -18,6 +18,7 @@ use automations_compiler::print::print_dsl;
 use automations_compiler::schema::Schema;
 use automations_compiler::sourced::{DiagnosticSource, SourcedDiagnostics};
 use automations_runtime::hooks::DefinitionCompiler;
+use automations_runtime::model::Actor;
 use automations_runtime::schema::{SchemaView, WorkspaceSchemas};
 use automations_runtime::store::Store;
 use serde_json::Value;
@@ -118,14 +119,17 @@ impl Definitions {
     }
 
     /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`) to
-    /// workspace `ws`, stores them, and swaps its schema. Existing fields cannot change type.
+    /// workspace `ws`, stores them (audited as made by `actor`), and swaps its schema.
+    /// Existing fields cannot change type.
     pub async fn extend<S: Store>(
         &self,
         store: &S,
         ws: &str,
         extension: &Value,
+        actor: &Actor,
     ) -> Result<Value, SchemaChangeError> {
-        Ok(self.schemas.extend(store, ws, extension).await?.to_json())
+        let schema = self.schemas.extend(store, ws, extension, actor).await?;
+        Ok(schema.to_json())
     }
 
     /// Imports the old server-wide custom schema file into workspace `ws` once (see

@@ -15,7 +15,7 @@ use automations_compiler::schema::{Schema, SchemaError};
 use automations_runtime::RuntimeError;
 use automations_runtime::compiler_glue::CompilerFrontend;
 use automations_runtime::hooks::{CompiledDefinition, DefinitionCompiler};
-use automations_runtime::model::SchemaExtension;
+use automations_runtime::model::{Actor, AuditAction, AuditEntry, SchemaExtension};
 use automations_runtime::schema::{SchemaView, WorkspaceSchemas};
 use automations_runtime::store::{Store, StoreTx};
 use serde_json::Value;
@@ -82,12 +82,14 @@ impl SchemaCache {
     }
 
     /// Adds custom objects and fields (`{"objects": {"case": {"fields": {...}}}}`) to the
-    /// schema of `ws`: checked, stored, then swapped in. Returns the new schema.
+    /// schema of `ws`: checked, stored (audited as made by `actor`), then swapped in.
+    /// Returns the new schema.
     pub async fn extend<S: Store>(
         &self,
         store: &S,
         ws: &str,
         extension: &Value,
+        actor: &Actor,
     ) -> Result<Arc<Schema>, SchemaChangeError> {
         let _writing = self.writing.lock().await;
         let mut schema = (*self.get(ws)).clone();
@@ -100,6 +102,8 @@ impl SchemaCache {
             created_at: chrono::Utc::now(),
         })
         .await?;
+        let entry = AuditEntry::new(ws, actor, AuditAction::SchemaExtend, ws, extension.clone());
+        tx.insert_audit(&entry).await?;
         tx.commit().await?;
         let schema = Arc::new(schema);
         self.write_map().insert(ws.to_string(), schema.clone());
@@ -122,7 +126,7 @@ impl SchemaCache {
         };
         let extension: Value =
             serde_json::from_str(&text).map_err(|e| SchemaError::Json(e.to_string()))?;
-        self.extend(store, ws, &extension).await?;
+        self.extend(store, ws, &extension, &Actor::system()).await?;
         let mut done = file.as_os_str().to_owned();
         done.push(".imported");
         std::fs::rename(file, PathBuf::from(done))?;

@@ -18,9 +18,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The kinds of target an entry can have (the part of `action` before the dot).
-pub const KINDS: [&str; 5] = ["automation", "plugin", "token", "sandbox", "task"];
+pub const KINDS: [&str; 6] = ["automation", "plugin", "token", "sandbox", "task", "schema"];
 
-const ACTIONS: [AuditAction; 12] = [
+const ACTIONS: [AuditAction; 13] = [
     AuditAction::AutomationCreate,
     AuditAction::AutomationUpdate,
     AuditAction::AutomationStatus,
@@ -33,13 +33,14 @@ const ACTIONS: [AuditAction; 12] = [
     AuditAction::SandboxActivate,
     AuditAction::SandboxDeactivate,
     AuditAction::TaskComplete,
+    AuditAction::SchemaExtend,
 ];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListAudit {
-    /// The target's kind: `automation`, `plugin`, `token`, `sandbox` or `task`.
+    /// The target's kind: `automation`, `plugin`, `token`, `sandbox`, `task` or `schema`.
     pub kind: Option<String>,
     /// One action, e.g. `automation.update` or `task.complete`.
     pub action: Option<String>,

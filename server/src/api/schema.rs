@@ -58,7 +58,12 @@ pub async fn extend(
     principal.require(Scope::Admin)?;
     let schema = state
         .definitions()
-        .extend(state.engine().store(), &principal.workspace_id, &body)
+        .extend(
+            state.engine().store(),
+            &principal.workspace_id,
+            &body,
+            &principal.actor(),
+        )
         .await
         .map_err(schema_error)?;
     Ok(Json(schema))
@@ -94,7 +99,12 @@ pub async fn add_field(
     let extension = json!({"objects": {object.clone(): {"fields": fields}}});
     state
         .definitions()
-        .extend(state.engine().store(), &principal.workspace_id, &extension)
+        .extend(
+            state.engine().store(),
+            &principal.workspace_id,
+            &extension,
+            &principal.actor(),
+        )
         .await
         .map_err(schema_error)?;
     let mut answer = field;

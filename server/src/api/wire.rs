@@ -340,11 +340,12 @@ pub struct AuditEntryDoc {
     pub id: String,
     /// `automation.create`, `.update`, `.status`, `.delete`, `.promote`; `plugin.upload`,
     /// `plugin.grant`; `token.create`, `token.revoke`; `sandbox.activate`,
-    /// `sandbox.deactivate`; `task.complete`.
+    /// `sandbox.deactivate`; `task.complete`; `schema.extend`.
     pub action: String,
     /// The target's kind: the part of `action` before the dot.
     pub kind: String,
-    /// The target's id (a plugin's name; the workspace's id for the sandbox).
+    /// The target's id (a plugin's name; the workspace's id for the sandbox and the
+    /// schema).
     pub target: String,
     pub actor: ActorDoc,
     /// What changed: versions, statuses, scopes, capabilities; never a secret.

@@ -134,6 +134,14 @@ async fn each_change_is_recorded_with_who_and_what() {
         .revoke_token(&ws.id, &reader_id, &cli)
         .await
         .unwrap();
+    // A custom field.
+    let field = app
+        .post(
+            "/api/v1/schema/case/fields",
+            &json!({"name": "sla_hours", "type": "number"}),
+        )
+        .await;
+    assert_eq!(field.status, StatusCode::CREATED, "{}", field.text);
 
     let entries = all_entries(&app, ADMIN, "").await;
     let mut got = actions(&entries);
@@ -155,6 +163,7 @@ async fn each_change_is_recorded_with_who_and_what() {
             "task.complete",
             "token.create",
             "token.revoke",
+            "schema.extend",
         ]
     );
     let by_action = |action: &str| -> Vec<&Value> {
@@ -201,6 +210,12 @@ async fn each_change_is_recorded_with_who_and_what() {
     assert_eq!(completed["target"], task_id);
     assert_eq!(completed["kind"], "task");
     assert_eq!(completed["details"]["automation_id"], approval_id);
+    let schema = by_action("schema.extend")[0];
+    assert_eq!(schema["target"], ws.id);
+    assert_eq!(
+        schema["details"]["objects"]["case"]["fields"]["sla_hours"]["type"],
+        "number"
+    );
     for entry in &entries {
         assert!(entry["created_at"].is_string(), "{entry}");
         assert!(entry["id"].is_string(), "{entry}");
