@@ -15,6 +15,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod dispatch;
 pub mod eval;
+pub mod fuzz_targets;
 pub mod ir;
 pub mod json;
 pub mod lower_dsl;

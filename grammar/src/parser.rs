@@ -5,6 +5,7 @@
 
 mod dsl;
 mod expr;
+mod nesting;
 
 use pest::Parser;
 use pest::iterators::Pair;
@@ -16,12 +17,13 @@ use crate::error::{ParseError, from_pest};
 #[grammar = "grammar.pest"]
 pub(crate) struct Grammar;
 
-use crate::limits::{MAX_DEFINITION_BYTES, MAX_EXPR_BYTES, MAX_NESTING};
+use crate::limits::{MAX_DEFINITION_BYTES, MAX_EXPR_BYTES};
+use nesting::{Start, check_nesting};
 
 /// Parses a `.auto` file: one or more automations.
 pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
     check_size(text, MAX_DEFINITION_BYTES, "a definition")?;
-    check_nesting(text)?;
+    check_nesting(text, Start::Code)?;
     let file = parse_rule(Rule::file, text)?;
     dsl::build_file(file)
 }
@@ -29,7 +31,7 @@ pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
 /// Parses `text` as exactly one expression (JSON condition strings, `automations eval`).
 pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
     check_size(text, MAX_EXPR_BYTES, "an expression")?;
-    check_nesting(text)?;
+    check_nesting(text, Start::Code)?;
     let top = parse_rule(Rule::expr_only, text)?;
     let inner = top.into_inner().find(|p| p.as_rule() == Rule::expr);
     match inner {
@@ -45,7 +47,7 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
 /// the string params of the JSON form. Spans are offsets into `text`.
 pub fn parse_template(text: &str) -> Result<Vec<ast::StrPart>, ParseError> {
     check_size(text, MAX_EXPR_BYTES, "a template")?;
-    check_nesting(text)?;
+    check_nesting(text, Start::Template)?;
     let top = parse_rule(Rule::template_only, text)?;
     let mut parts = Vec::new();
     for pair in top.into_inner() {
@@ -77,27 +79,6 @@ fn check_size(text: &str, max: usize, what: &str) -> Result<(), ParseError> {
             text.len()
         ),
     ))
-}
-
-/// Rejects absurdly deep nesting before pest recurses into it.
-fn check_nesting(text: &str) -> Result<(), ParseError> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(ParseError::custom(
-                        Span::new(i, i + 1),
-                        format!("brackets nested more than {MAX_NESTING} deep"),
-                    ));
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// The span of a pair, without the whitespace and comments pest lets a rule swallow after

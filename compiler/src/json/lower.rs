@@ -124,7 +124,13 @@ fn malformed_json(text: &str, error: &serde_json::Error) -> Diagnostic {
     let message = message
         .rfind(" at line ")
         .map_or(message.as_str(), |i| &message[..i]);
-    let end = (offset + 1).min(text.len()).max(offset);
+    // serde_json counts bytes: the offset can fall inside a multi-byte character, and the
+    // span must cover whole characters for every renderer and the API's line/column.
+    let offset = text.floor_char_boundary(offset);
+    let end = text[offset..]
+        .chars()
+        .next()
+        .map_or(offset, |c| offset + c.len_utf8());
     Diagnostic::error(
         codes::JSON_SHAPE,
         format!("malformed JSON: {message}"),

@@ -56,6 +56,20 @@ fn malformed_json_reports_line_and_column() {
     );
 }
 
+/// Found by the `json` fuzz target: serde_json reports a byte column, and the span used to
+/// end one byte later, inside a multi-byte character.
+#[test]
+fn malformed_json_at_a_multibyte_character_spans_the_whole_character() {
+    for bad in ["\u{fffd}", "é", "日", "🦀"] {
+        let text = format!("{{\"name\": {bad}case}}");
+        let (_, _, diagnostics) = parse_json(&text);
+        let span = diagnostics[0].span;
+        let (start, end) = (span.start as usize, span.end as usize);
+        assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+        assert_eq!(&text[start..end], bad, "{text}");
+    }
+}
+
 #[test]
 fn truncated_json_points_at_the_end() {
     let text = "{\"name\": \"x\"";

@@ -17,6 +17,7 @@ mod eval_diff;
 mod eval_explain;
 mod eval_semantics;
 mod eval_support;
+mod fuzz_corpus;
 mod json_dsl;
 mod json_errors;
 mod json_lower;

@@ -132,3 +132,24 @@ fn nesting_at_the_limit_parses_on_a_test_thread_stack() {
             .contains("nested")
     );
 }
+
+/// Found by the `json` fuzz target: a description of 100 `(` made the canonical DSL of a
+/// valid JSON automation unparseable, because the nesting scan counted brackets in text.
+#[test]
+fn brackets_in_text_and_comments_nest_nothing() {
+    let deep = "(".repeat(100);
+    let file = format!(
+        "automation \"{deep}\" {{\n  description '{deep}' # {deep}\n  when case.created\n  \
+         do {{ send_notification(message: \"{deep} {{{{ subject }}}} {deep}\") }}\n}}\n"
+    );
+    assert!(parse_file(&file).is_ok(), "{:?}", parse_file(&file).err());
+    assert!(parse_template(&format!("{deep} {{{{ subject }}}} [[[[")).is_ok());
+    assert!(parse_expr(&format!("subject == \"{deep}\" // {deep}")).is_ok());
+    let too_deep = format!("x {{{{ {deep}1 }}}}");
+    assert!(
+        parse_template(&too_deep)
+            .unwrap_err()
+            .message
+            .contains("nested")
+    );
+}
