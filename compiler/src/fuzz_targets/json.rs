@@ -33,7 +33,8 @@ pub fn json(data: &[u8]) {
         twice, canonical,
         "canonical JSON is not a fixed point\ninput: {text:?}"
     );
-    if compiled.has_errors() {
+    // `[]` has no DSL form: a `.auto` file holds at least one automation.
+    if compiled.has_errors() || automations.is_empty() {
         return;
     }
     let dsl = print_dsl(&automations);
