@@ -1,7 +1,9 @@
 //! Secrets canary, end to end on the real binary: canaries in a webhook's signing secret,
-//! its `Authorization`, `X-Api-Key` and `Cookie` headers, the credentials of its URL, and
-//! the `--smtp-url` password. Deliveries must use the real values; no API answer, run,
-//! outbox item, `/metrics` page or log line (at `debug`) may show any of them. A definition
+//! its `Authorization`, `X-Api-Key` and `Cookie` headers, the credentials of its URL, the
+//! `--smtp-url` password, and a plugin step's input (a value under a sensitive key and a
+//! token in a URL the plugin posts to). Deliveries and the plugin must get the real
+//! values; no API answer (automations, versions, runs and steps, outbox, records, audit,
+//! plugins), `/metrics` page or log line (at `debug`) may show any of them. A definition
 //! sent back with the redacted placeholder keeps its secrets for the same step and
 //! destination, and is refused for another destination.
 
@@ -15,6 +17,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::e2e::{Client, Server, TOKEN, items};
+use crate::plugins::api::{BOUNDARY, multipart};
+use crate::plugins::build::{component, manifest_text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_automations");
 /// `whsec_` + base64 of the key `canary-signing-key-4711`.
@@ -25,6 +29,10 @@ const COOKIE: &str = "canary-cookie-5e0a";
 const URL_PASSWORD: &str = "canary-urlpass-91f3";
 const QUERY_TOKEN: &str = "canary-query-3d77";
 const SMTP_PASSWORD: &str = "canary-smtppass-c4d2";
+/// In the query of the URL a plugin step's input tells the plugin to post to.
+const PLUGIN_URL_TOKEN: &str = "canary-pluginurl-8a61";
+/// A plugin step's input value under a sensitive key (`session_token`).
+const PLUGIN_SESSION: &str = "canary-pluginsession-0f5b";
 
 fn canaries() -> Vec<&'static str> {
     vec![
@@ -36,6 +44,8 @@ fn canaries() -> Vec<&'static str> {
         URL_PASSWORD,
         QUERY_TOKEN,
         SMTP_PASSWORD,
+        PLUGIN_URL_TOKEN,
+        PLUGIN_SESSION,
     ]
 }
 
@@ -148,6 +158,7 @@ fn start(db_url: &str, smtp_url: &str, log: &std::path::Path) -> (Server, Arc<Mu
     let mut child = Command::new(BIN)
         .args(["serve", "--addr", "127.0.0.1:0", "--database-url", db_url])
         .args(["--smtp-url", smtp_url, "--webhook-allow-private"])
+        .args(["--plugin-http-allow", "127.0.0.1"])
         .env("AUTOMATIONS_ADMIN_TOKEN", TOKEN)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -201,6 +212,103 @@ fn definition(hook_port: u16, path: &str) -> Value {
         ],
         "status": "active"
     })
+}
+
+/// A `plugin` step running the example `slack-formatter`: it posts the case to the URL of
+/// its input, whose query holds a token; its `case` carries a value under a sensitive key.
+fn plugin_definition(hook_port: u16) -> Value {
+    json!({
+        "name": "Post cases through the formatter plugin",
+        "trigger": {"event": "case.created"},
+        "actions": [
+            {"id": "format", "type": "plugin", "params": {
+                "plugin": "slack-formatter",
+                "input": {
+                    "webhook_url": format!("http://127.0.0.1:{hook_port}/slack?token={PLUGIN_URL_TOKEN}"),
+                    "case": {"id": "{{ id }}", "subject": "{{ subject }}", "session_token": PLUGIN_SESSION}
+                }
+            }}
+        ],
+        "status": "active"
+    })
+}
+
+/// Uploads the example `slack-formatter` and grants what its manifest asks for.
+async fn install_formatter(client: &Client, keep: &mut impl FnMut(u16, &Value) -> Value) {
+    let manifest = manifest_text("slack-formatter");
+    let response = client
+        .http
+        .post(format!("{}/api/v1/plugins", client.base))
+        .bearer_auth(&client.token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart(&manifest, &component("slack-formatter")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let requested = serde_json::from_str::<Value>(&manifest).unwrap()["capabilities"].clone();
+    let (status, body) = client
+        .post(
+            "/api/v1/plugins/slack-formatter/grants",
+            json!({"capabilities": requested}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    keep(status, &body);
+}
+
+/// The requests a receiver got on `path`.
+fn got_on(got: &Mutex<Vec<Got>>, path: &str) -> Vec<Got> {
+    let line = format!("POST {path}");
+    got.lock()
+        .unwrap()
+        .iter()
+        .filter(|g| g.head.starts_with(&line))
+        .cloned()
+        .collect()
+}
+
+/// Waits until the receiver got `n` requests on `path`.
+async fn wait_for_requests(got: &Mutex<Vec<Got>>, path: &str, n: usize) -> Vec<Got> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = got_on(got, path);
+        if seen.len() >= n {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} requests on {path} never came: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for the plugin's post of the case `subject`, and checks that the plugin got the
+/// real input: it posted to the URL with the real token.
+async fn plugin_posted(got: &Mutex<Vec<Got>>, subject: &str) {
+    let text = format!(": {subject} [");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let post = loop {
+        let seen = got_on(got, "/slack");
+        if let Some(post) = seen.into_iter().find(|g| g.body.contains(&text)) {
+            break post;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the plugin never posted {subject}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        post.head
+            .starts_with(&format!("POST /slack?token={PLUGIN_URL_TOKEN} ")),
+        "{}",
+        post.head
+    );
 }
 
 /// Every canary found in `text`.
@@ -263,12 +371,19 @@ async fn no_secret_is_answered_logged_or_counted() {
         body.clone()
     };
 
+    install_formatter(&client, &mut keep).await;
     let (status, created) = client
         .post("/api/v1/automations", definition(hook_port, "/in"))
         .await;
     assert_eq!(status, 201, "{created}");
     keep(status, &created);
     let id = created["id"].as_str().unwrap().to_string();
+    let (status, created) = client
+        .post("/api/v1/automations", plugin_definition(hook_port))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    keep(status, &created);
+    let plugin_id = created["id"].as_str().unwrap().to_string();
     let (status, case) = client
         .post(
             "/api/v1/records/case",
@@ -287,10 +402,11 @@ async fn no_secret_is_answered_logged_or_counted() {
         })
         .await;
 
-    // The deliveries used the real values.
-    let delivered = hooks.lock().unwrap().clone();
+    // The deliveries and the plugin used the real values.
+    let delivered = wait_for_requests(&hooks, "/in", 1).await;
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     check_delivery(&delivered[0]);
+    plugin_posted(&hooks, "s1").await;
     let auth = smtp.lock().unwrap().clone();
     let plain = auth
         .iter()
@@ -309,28 +425,51 @@ async fn no_secret_is_answered_logged_or_counted() {
 
     // Every answer that could show them.
     let path = format!("/api/v1/automations/{id}");
+    let plugin_path = format!("/api/v1/automations/{plugin_id}");
     let (status, current) = client.get(&path).await;
     keep(status, &current);
     assert_eq!(current["actions"][0]["params"]["secret"], "********");
+    let (status, plugin_current) = client.get(&plugin_path).await;
+    keep(status, &plugin_current);
+    let input = &plugin_current["actions"][0]["params"]["input"];
+    assert_eq!(input["case"]["session_token"], "********", "{input}");
+    client
+        .wait_for(&format!("{plugin_path}/runs"), |b| {
+            items(b).iter().any(|r| r["status"] == "completed")
+        })
+        .await;
     for read in [
         "/api/v1/automations".to_string(),
         format!("{path}/versions"),
         format!("{path}/runs"),
+        format!("{plugin_path}/versions"),
+        format!("{plugin_path}/runs"),
         "/api/v1/outbox".into(),
         "/api/v1/outbox?kind=webhook".into(),
         "/api/v1/outbox?kind=email".into(),
         format!("/api/v1/records/case/{}", case["id"].as_str().unwrap()),
+        "/api/v1/audit".into(),
+        "/api/v1/plugins".into(),
     ] {
         let (status, body) = client.get(&read).await;
+        assert_eq!(status, 200, "{read}: {body}");
         keep(status, &body);
-        if read.ends_with("/runs") {
+        if let Some(automation) = read.strip_suffix("/runs") {
             for run in items(&body) {
                 let run_id = run["id"].as_str().unwrap();
-                let (status, full) = client.get(&format!("{path}/runs/{run_id}")).await;
-                assert!(
-                    full["steps"][0]["input"]["headers"]["Authorization"] == "********",
-                    "{full}"
-                );
+                let (status, full) = client.get(&format!("{automation}/runs/{run_id}")).await;
+                let input = &full["steps"][0]["input"];
+                if automation == path {
+                    assert!(input["headers"]["Authorization"] == "********", "{full}");
+                } else {
+                    assert_eq!(full["steps"][0]["status"], "completed", "{full}");
+                    assert_eq!(
+                        input["input"]["case"]["session_token"], "********",
+                        "{full}"
+                    );
+                    let url = input["input"]["webhook_url"].as_str().unwrap_or_default();
+                    assert!(url.ends_with("/slack?token=********"), "{full}");
+                }
                 keep(status, &full);
             }
         }
@@ -339,13 +478,15 @@ async fn no_secret_is_answered_logged_or_counted() {
         .post("/api/v1/automations/validate", definition(hook_port, "/in"))
         .await;
     keep(status, &checked);
-    let (status, tested) = client
-        .post(
-            &format!("{path}/test"),
-            json!({"record": {"subject": "t", "priority": "low"}}),
-        )
-        .await;
-    keep(status, &tested);
+    for automation in [&path, &plugin_path] {
+        let (status, tested) = client
+            .post(
+                &format!("{automation}/test"),
+                json!({"record": {"subject": "t", "priority": "low"}}),
+            )
+            .await;
+        keep(status, &tested);
+    }
 
     // Sent back as read, the definition keeps its secrets: the next delivery is signed.
     let mut back = current.clone();
@@ -365,6 +506,22 @@ async fn no_secret_is_answered_logged_or_counted() {
         .await;
     assert_eq!(status, 200, "{put}");
     keep(status, &put);
+    let mut plugin_back = plugin_current.clone();
+    for k in [
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "definition",
+        "shadows_id",
+    ] {
+        plugin_back.as_object_mut().unwrap().remove(k);
+    }
+    let (status, put) = client
+        .send(reqwest::Method::PUT, &plugin_path, Some(plugin_back))
+        .await;
+    assert_eq!(status, 200, "{put}");
+    keep(status, &put);
     let (status, _) = client
         .post(
             "/api/v1/records/case",
@@ -372,12 +529,9 @@ async fn no_secret_is_answered_logged_or_counted() {
         )
         .await;
     assert_eq!(status, 201);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hooks.lock().unwrap().len() < 2 {
-        assert!(Instant::now() < deadline, "second delivery never came");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    check_delivery(&hooks.lock().unwrap()[1]);
+    check_delivery(&wait_for_requests(&hooks, "/in", 2).await[1]);
+    // The plugin step written back with placeholders still gets the real input.
+    plugin_posted(&hooks, "s2").await;
 
     // The same placeholder towards another destination is refused, nothing changes.
     let mut moved = back.clone();

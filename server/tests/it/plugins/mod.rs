@@ -1,8 +1,8 @@
 //! Plugins (DESIGN §8): `automations plugin new|check`, and the example plugins run as
 //! automation steps through the API.
 
-mod api;
-mod build;
+pub(crate) mod api;
+pub(crate) mod build;
 mod check;
 mod cli;
 mod e2e;
