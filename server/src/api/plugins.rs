@@ -3,8 +3,9 @@
 //! Scope `plugins:admin`. Handlers never run guest code; they validate and precompile.
 
 use axum::Json;
-use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::body::{Body, HttpBody};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -79,10 +80,18 @@ pub struct PluginUpload {
 pub async fn upload(
     State(state): State<AppState>,
     principal: Principal,
-    mut form: Multipart,
+    request: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     principal.require(Scope::PluginsAdmin)?;
     let registry = registry(&state)?.clone();
+    let limit = state.config().plugin_upload_limit;
+    if declared_length(&request).is_some_and(|length| length > limit as u64) {
+        drain(request.into_body()).await;
+        return Err(ApiError::UploadTooLarge { limit });
+    }
+    let mut form = Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| ApiError::bad_request("bad_multipart", e.body_text()))?;
     let (mut component, mut manifest) = (None, None);
     while let Some(field) = form
         .next_field()
@@ -114,6 +123,40 @@ pub async fn upload(
         .await
         .map_err(registry_error)?;
     Ok((StatusCode::CREATED, Json(json!(info))))
+}
+
+/// The body's `Content-Length`, when the client declared one.
+fn declared_length(request: &Request) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// How much of an oversized upload is read and thrown away before the 413 is sent.
+const DRAIN_LIMIT: u64 = 256 << 20;
+/// How long an oversized upload is read before the 413 is sent regardless.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads and discards an upload that is over the limit (bounded in bytes and time), so
+/// that the client, still sending, gets the 413 instead of a broken connection: an HTTP/1
+/// client such as curl or reqwest reports the write error, not the answer, when the server
+/// closes with the body half sent.
+async fn drain(mut body: Body) {
+    let read_all = async {
+        let mut seen = 0u64;
+        while seen < DRAIN_LIMIT {
+            let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
+            match frame.await {
+                Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read_all).await;
 }
 
 /// The workspace's plugins, by name (they have no time order); the cursor is the name of
