@@ -15,7 +15,7 @@ use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
 use automations_runtime::model::{Actor, ApiToken, RateLimit};
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
 use automations_runtime::store::Store;
-use automations_runtime::store::{SqliteConfig, SqliteStore};
+use automations_runtime::store::{SqliteConfig, SqliteStore, Synchronous};
 use automations_runtime::{
     EngineConfig, EngineParts, NewToken, OutputCaps, RuntimeError, create_token_in,
     ensure_workspace_in, revoke_token_in,
@@ -45,6 +45,8 @@ pub struct ServeConfig {
     pub output_caps: OutputCaps,
     /// `--rate-limit`, `--rate-burst`: the limit of tokens without one of their own.
     pub rate_limit: RateLimit,
+    /// `--sqlite-synchronous`: whether a commit waits for the disk (see `Synchronous`).
+    pub sqlite_synchronous: Synchronous,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,13 +74,16 @@ pub struct TokenRequest {
 /// The name of the workspace created on first start.
 pub const DEFAULT_WORKSPACE: &str = "default";
 
-fn sqlite_config(database_url: &str) -> Result<SqliteConfig, ServeError> {
+fn sqlite_config(database_url: &str, synchronous: Synchronous) -> Result<SqliteConfig, ServeError> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         return Err(ServeError::Config(
             "PostgreSQL is not supported by this build yet: use sqlite://FILE".into(),
         ));
     }
-    Ok(SqliteConfig::from_url(database_url))
+    Ok(SqliteConfig {
+        synchronous,
+        ..SqliteConfig::from_url(database_url)
+    })
 }
 
 /// Opens the database (applying migrations) and builds the engine with the compiler hooks.
@@ -142,6 +147,8 @@ pub struct OpenConfig {
     pub plugin_http_allow: Vec<IpNet>,
     /// Byte caps on rendered step params.
     pub output_caps: OutputCaps,
+    /// SQLite's `PRAGMA synchronous` (`--sqlite-synchronous`).
+    pub sqlite_synchronous: Synchronous,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -165,8 +172,9 @@ pub async fn open_engine_with(
         outbox,
         plugin_http_allow,
         output_caps,
+        sqlite_synchronous,
     } = open;
-    let sqlite = sqlite_config(database_url)?;
+    let sqlite = sqlite_config(database_url, sqlite_synchronous)?;
     let store = SqliteStore::open(&sqlite).await?;
     // Each workspace's custom fields, from the database.
     let definitions = Definitions::load(&store).await.map_err(schema_failure)?;
@@ -232,8 +240,8 @@ pub async fn import_legacy_schema(
 }
 
 /// Applies the migrations and closes the database.
-pub async fn migrate(database_url: &str) -> Result<(), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+pub async fn migrate(database_url: &str, synchronous: Synchronous) -> Result<(), ServeError> {
+    let store = SqliteStore::open(&sqlite_config(database_url, synchronous)?).await?;
     store.close().await;
     Ok(())
 }
@@ -419,6 +427,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         outbox: outbox_config(&config)?,
         plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
         output_caps: config.output_caps,
+        sqlite_synchronous: config.sqlite_synchronous,
     };
     let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
@@ -438,7 +447,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
-    tracing::info!(url = %format!("http://{local}"), database = %automations_runtime::secrets::redact_text(&config.database_url), "automations API ready");
+    tracing::info!(url = %format!("http://{local}"), database = %automations_runtime::secrets::redact_text(&config.database_url), sqlite_synchronous = config.sqlite_synchronous.as_str(), "automations API ready");
     let app = crate::app(state.clone());
     let shutdown_state = state.clone();
     axum::serve(listener, app)

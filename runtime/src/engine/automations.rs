@@ -221,7 +221,7 @@ impl<S: Store> Engine<S> {
         tx.commit().await?;
         self.rebuild_index().await?;
         let workspace = if status == AutomationStatus::Active {
-            let plan = self.plan(id, a.current_version).await?;
+            let plan = self.plan(ws, id, a.current_version).await?;
             self.cycle_warnings(&a, &plan).await?
         } else {
             Vec::new()
@@ -251,7 +251,7 @@ impl<S: Store> Engine<S> {
                 continue;
             }
             // One that no longer compiles (schema changed) triggers nothing: skip it.
-            if let Ok(p) = self.plan(&other.id, other.current_version).await {
+            if let Ok(p) = self.plan(&other.workspace_id, &other.id, other.current_version).await {
                 nodes.push(cycles::Node::of(&other.id, &p));
             }
         }
@@ -287,7 +287,7 @@ impl<S: Store> Engine<S> {
         let a = self.automation(ws, id).await?;
         self.inner
             .store
-            .version(id, a.current_version)
+            .version(ws, id, a.current_version)
             .await?
             .ok_or_else(|| {
                 RuntimeError::Corrupt(format!(
@@ -412,7 +412,7 @@ impl<S: Store> Engine<S> {
                     continue;
                 }
             }
-            let plan = match self.plan(&a.id, a.current_version).await {
+            let plan = match self.plan(&a.workspace_id, &a.id, a.current_version).await {
                 Ok(plan) => plan,
                 // A stored definition that no longer checks (a newer limit, a changed
                 // schema) must not stop the start or the other automations: it is left
@@ -482,14 +482,14 @@ impl<S: Store> Engine<S> {
     }
 
     /// The plan of one version (cached; versions are immutable).
-    pub(crate) async fn plan(&self, id: &str, version: i64) -> Result<Arc<Plan>> {
+    pub(crate) async fn plan(&self, ws: &str, id: &str, version: i64) -> Result<Arc<Plan>> {
         if let Some(p) = self.cached_plan(id, version) {
             return Ok(p.plan.clone());
         }
         let v = self
             .inner
             .store
-            .version(id, version)
+            .version(ws, id, version)
             .await?
             .ok_or_else(|| RuntimeError::not_found("automation version", id))?;
         Ok(self.compile_version(&v)?.plan.clone())
@@ -499,6 +499,7 @@ impl<S: Store> Engine<S> {
     pub(crate) async fn exec_plan_in_tx(
         &self,
         tx: &mut S::Tx,
+        ws: &str,
         id: &str,
         version: i64,
     ) -> Result<Arc<ExecPlan>> {
@@ -506,7 +507,7 @@ impl<S: Store> Engine<S> {
             return Ok(p);
         }
         let v = tx
-            .version(id, version)
+            .version(ws, id, version)
             .await?
             .ok_or_else(|| RuntimeError::not_found("automation version", id))?;
         self.compile_version(&v)
@@ -516,10 +517,11 @@ impl<S: Store> Engine<S> {
     pub(crate) async fn plan_in_tx(
         &self,
         tx: &mut S::Tx,
+        ws: &str,
         id: &str,
         version: i64,
     ) -> Result<Arc<Plan>> {
-        Ok(self.exec_plan_in_tx(tx, id, version).await?.plan.clone())
+        Ok(self.exec_plan_in_tx(tx, ws, id, version).await?.plan.clone())
     }
 }
 

@@ -184,7 +184,7 @@ impl<S: Store> Engine<S> {
         }
         run.status = RunStatus::Running;
         let exec = match self
-            .exec_plan_in_tx(tx, &run.automation_id, run.version)
+            .exec_plan_in_tx(tx, &run.workspace_id, &run.automation_id, run.version)
             .await
         {
             Ok(p) => p,

@@ -155,7 +155,7 @@ impl<S: Store> Engine<S> {
 
     async fn requeue_running_run(&self, ws: &str, run_id: &str) -> crate::Result<RequeueOutcome> {
         let mut tx = self.inner.store.begin().await?;
-        let outcome = match tx.run(Some(ws), run_id).await? {
+        let outcome = match tx.run(ws, run_id).await? {
             Some(mut run) if run.status == RunStatus::Running => {
                 run.status = RunStatus::Queued;
                 tx.update_run(&run).await?;

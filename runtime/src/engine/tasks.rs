@@ -152,11 +152,11 @@ impl<S: Store> Engine<S> {
     ) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let run = tx
-            .run(Some(ws), run_id)
+            .run(ws, run_id)
             .await?
             .filter(|r| r.automation_id == automation_id);
         run.ok_or_else(|| RuntimeError::not_found("run", run_id))?;
-        let Some(task) = tx.open_task_for_run(run_id).await? else {
+        let Some(task) = tx.open_task_for_run(ws, run_id).await? else {
             return Err(RuntimeError::Conflict(format!(
                 "run {run_id} has no open task (already completed?)"
             )));
@@ -183,7 +183,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let task = tx
-            .task(Some(ws), task_id)
+            .task(ws, task_id)
             .await?
             .ok_or_else(|| RuntimeError::not_found("task", task_id))?;
         let run_id = task.run_id.clone();
@@ -209,6 +209,7 @@ impl<S: Store> Engine<S> {
         validate_form(&task.form, &output)?;
         if !tx
             .transition_task(
+                &task.workspace_id,
                 &task.id,
                 TaskStatus::Open,
                 TaskStatus::Completed,
@@ -222,7 +223,8 @@ impl<S: Store> Engine<S> {
                 task.id
             )));
         }
-        tx.cancel_timers_for_run(&task.run_id).await?;
+        tx.cancel_timers_for_run(&task.workspace_id, &task.run_id)
+            .await?;
         let details = json!({
             "run_id": task.run_id,
             "automation_id": task.automation_id,
@@ -238,7 +240,7 @@ impl<S: Store> Engine<S> {
         tx.insert_audit(&entry).await?;
         self.resume_after_step(
             tx,
-            &task.run_id,
+            (&task.workspace_id, &task.run_id),
             &task.step_id,
             StepStatus::Completed,
             output,
@@ -250,13 +252,13 @@ impl<S: Store> Engine<S> {
     async fn resume_after_step(
         &self,
         tx: &mut S::Tx,
-        run_id: &str,
+        (ws, run_id): (&str, &str),
         step_id: &str,
         status: StepStatus,
         output: Value,
     ) -> Result<()> {
         let mut run = tx
-            .run(None, run_id)
+            .run(ws, run_id)
             .await?
             .ok_or_else(|| RuntimeError::not_found("run", run_id))?;
         if run.status != RunStatus::Waiting {
@@ -265,19 +267,21 @@ impl<S: Store> Engine<S> {
                 run.status
             )));
         }
-        let plan = self.plan_in_tx(tx, &run.automation_id, run.version).await?;
+        let plan = self
+            .plan_in_tx(tx, ws, &run.automation_id, run.version)
+            .await?;
         let pc = plan
             .pc_of(step_id)
             .ok_or_else(|| RuntimeError::Corrupt(format!("no step {step_id} in run {run_id}")))?;
         let mut step = tx
-            .steps(run_id)
+            .steps(ws, run_id)
             .await?
             .into_iter()
             .find(|s| s.id == step_id)
             .ok_or_else(|| RuntimeError::Corrupt(format!("no step row {step_id}")))?;
         step.output = Some(output.clone());
         finish_step(&mut step, status);
-        tx.upsert_step(&run.workspace_id, run_id, &step).await?;
+        tx.upsert_step(ws, run_id, &step).await?;
         run.state.outputs.insert(step_id.to_string(), output);
         run.pc = plan.ops[pc].next() as i64;
         run.status = RunStatus::Queued;
@@ -288,7 +292,7 @@ impl<S: Store> Engine<S> {
     pub async fn cancel_run(&self, ws: &str, automation_id: &str, run_id: &str) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let mut run = tx
-            .run(Some(ws), run_id)
+            .run(ws, run_id)
             .await?
             .filter(|r| r.automation_id == automation_id)
             .ok_or_else(|| RuntimeError::not_found("run", run_id))?;
@@ -298,8 +302,9 @@ impl<S: Store> Engine<S> {
                 run.status
             )));
         }
-        if let Some(task) = tx.open_task_for_run(run_id).await? {
+        if let Some(task) = tx.open_task_for_run(ws, run_id).await? {
             tx.transition_task(
+                ws,
                 &task.id,
                 TaskStatus::Open,
                 TaskStatus::Cancelled,
@@ -308,9 +313,9 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
-        tx.cancel_timers_for_run(run_id).await?;
+        tx.cancel_timers_for_run(ws, run_id).await?;
         // A step parked on a task or timer, or waiting for a plugin call, ends with the run.
-        for mut step in tx.steps(run_id).await? {
+        for mut step in tx.steps(ws, run_id).await? {
             if matches!(step.status, StepStatus::Running | StepStatus::Waiting) {
                 step.error = Some("cancelled with the run".into());
                 finish_step(&mut step, StepStatus::Skipped);
@@ -329,7 +334,7 @@ impl<S: Store> Engine<S> {
     pub async fn retry_run(&self, ws: &str, automation_id: &str, run_id: &str) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let mut run = tx
-            .run(Some(ws), run_id)
+            .run(ws, run_id)
             .await?
             .filter(|r| r.automation_id == automation_id)
             .ok_or_else(|| RuntimeError::not_found("run", run_id))?;
@@ -364,10 +369,10 @@ impl<S: Store> Engine<S> {
         let timers = tx.due_timers(Utc::now(), 256).await?;
         let n = timers.len();
         for t in timers {
-            if !tx.close_timer(&t.id, "fired").await? {
+            if !tx.close_timer(&t.workspace_id, &t.id, "fired").await? {
                 continue;
             }
-            let run = tx.run(None, &t.run_id).await?;
+            let run = tx.run(&t.workspace_id, &t.run_id).await?;
             if run.as_ref().is_none_or(|r| r.status != RunStatus::Waiting) {
                 continue;
             }
@@ -376,7 +381,7 @@ impl<S: Store> Engine<S> {
                     let out = json!({ "until": ts(t.fire_at), "waited": true });
                     self.resume_after_step(
                         &mut tx,
-                        &t.run_id,
+                        (&t.workspace_id, &t.run_id),
                         &t.step_id,
                         StepStatus::Completed,
                         out,
@@ -394,7 +399,8 @@ impl<S: Store> Engine<S> {
     }
 
     async fn task_timed_out(&self, tx: &mut S::Tx, t: &Timer) -> Result<()> {
-        let Some(task) = tx.open_task_for_run(&t.run_id).await? else {
+        let ws = t.workspace_id.as_str();
+        let Some(task) = tx.open_task_for_run(ws, &t.run_id).await? else {
             return Ok(());
         };
         let policy = task.on_timeout.clone().unwrap_or_else(|| "fail".into());
@@ -407,7 +413,7 @@ impl<S: Store> Engine<S> {
             } else {
                 (Some(target), None)
             };
-            tx.reassign_task(&task.id, assignee, queue).await?;
+            tx.reassign_task(ws, &task.id, assignee, queue).await?;
             tx.insert_notification(&Notification {
                 id: new_id("ntf"),
                 workspace_id: task.workspace_id.clone(),
@@ -421,13 +427,20 @@ impl<S: Store> Engine<S> {
             .await?;
             return Ok(());
         }
-        tx.transition_task(&task.id, TaskStatus::Open, TaskStatus::TimedOut, None, now)
-            .await?;
+        tx.transition_task(
+            ws,
+            &task.id,
+            TaskStatus::Open,
+            TaskStatus::TimedOut,
+            None,
+            now,
+        )
+        .await?;
         if policy == "continue" {
             return self
                 .resume_after_step(
                     tx,
-                    &t.run_id,
+                    (ws, &t.run_id),
                     &t.step_id,
                     StepStatus::Completed,
                     json!({ "timed_out": true }),
@@ -435,11 +448,11 @@ impl<S: Store> Engine<S> {
                 .await;
         }
         let mut run = tx
-            .run(None, &t.run_id)
+            .run(ws, &t.run_id)
             .await?
             .ok_or_else(|| RuntimeError::not_found("run", &t.run_id))?;
         if let Some(mut step) = tx
-            .steps(&t.run_id)
+            .steps(ws, &t.run_id)
             .await?
             .into_iter()
             .find(|s| s.id == t.step_id)

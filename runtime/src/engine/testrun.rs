@@ -58,7 +58,7 @@ impl<S: Store> Engine<S> {
         req: TestRequest,
     ) -> Result<TestReport> {
         let a = self.automation(ws, automation_id).await?;
-        let plan = self.plan(&a.id, a.current_version).await?;
+        let plan = self.plan(ws, &a.id, a.current_version).await?;
         let object = plan.trigger_object().map(str::to_string);
         let event_type = req
             .event

@@ -2,8 +2,16 @@
 //! transaction, on the single writer).
 //!
 //! All SQL lives in one module per driver (`sqlite` now; a PostgreSQL twin implements the
-//! same traits). Nothing above this module builds SQL. Every method that takes a workspace
-//! id filters by it, so another workspace's id reads as missing.
+//! same traits). Nothing above this module builds SQL.
+//!
+//! Workspace invariant: every read or write of one workspace's rows by id takes the
+//! workspace id and filters on it (rows passed whole, such as a `Run` to `update_run`,
+//! carry theirs), so another workspace's id reads as missing and writes nothing. The only
+//! queries that span workspaces are named so in their docs: the workers' claims
+//! (`queued_runs`, `requeue_running`, `due_timers`, `claim_outbox`, `due_work`), the
+//! dispatch index build (`automations`), start-up loads (`ws: None`), operational counts
+//! (`count_runs`, `stats`), authentication (`token_by_hash`, `workspace`,
+//! `workspace_by_name`) and the precompiled plugin artifacts (shared by design).
 
 use std::future::Future;
 
@@ -18,7 +26,7 @@ pub mod sqlite;
 
 pub use plugins::{ArtifactKey, PluginGrantRow, PluginVersionRow};
 
-pub use sqlite::{SqliteConfig, SqliteStore};
+pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
 /// What is waiting for a worker right now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,6 +84,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<AutomationVersion>>> + Send;
     fn version(
         &self,
+        ws: &str,
         automation_id: &str,
         version: i64,
     ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
@@ -108,10 +117,12 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         event_id: &str,
     ) -> impl Future<Output = Result<Vec<Run>>> + Send;
+    /// Runs of every workspace (operational count).
     fn count_runs(&self, status: Option<RunStatus>) -> impl Future<Output = Result<i64>> + Send;
-    /// Runs by status, a step latency histogram over `latency_bounds_ms`, outbox backlog.
+    /// Over every workspace (`/metrics`): runs by status, a step latency histogram over `latency_bounds_ms`, outbox backlog.
     fn stats(&self, latency_bounds_ms: &[f64]) -> impl Future<Output = Result<StoreStats>> + Send;
-    /// Cheap read-only probe used by idle workers before they take the write lock.
+    /// Cheap read-only probe used by idle workers before they take the write lock (spans
+    /// workspaces, like the claims it precedes).
     fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;
 
     fn task(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Task>>> + Send;
@@ -251,10 +262,11 @@ pub trait StoreTx: Send {
     fn events(&mut self, keys: &[(&str, &str)]) -> impl Future<Output = Result<Vec<Event>>> + Send;
     fn version(
         &mut self,
+        ws: &str,
         automation_id: &str,
         version: i64,
     ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
-    /// Active automations of every workspace (dispatch index build).
+    /// Automations of every workspace (dispatch index build; spans workspaces).
     fn automations(&mut self) -> impl Future<Output = Result<Vec<Automation>>> + Send;
 
     /// False when an event with the same workspace and id exists (idempotent acceptance).
@@ -267,25 +279,27 @@ pub trait StoreTx: Send {
 
     /// False when the run for this (workspace, automation, event) already exists.
     fn insert_run(&mut self, r: &Run) -> impl Future<Output = Result<bool>> + Send;
-    /// A run without steps; `ws` `None` for internal look-ups by id.
-    fn run(
-        &mut self,
-        ws: Option<&str>,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<Run>>> + Send;
+    /// A run without steps.
+    fn run(&mut self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Run>>> + Send;
+    /// Writes the run's state; only the row of `r.workspace_id` with `r.id` (none when the
+    /// run is another workspace's).
     fn update_run(&mut self, r: &Run) -> impl Future<Output = Result<()>> + Send;
-    /// The oldest queued runs.
+    /// The oldest queued runs of every workspace (the executor's claim).
     fn queued_runs(&mut self, limit: u32) -> impl Future<Output = Result<Vec<Run>>> + Send;
-    /// Marks every `running` run `queued` again (crash recovery on start); returns how many.
+    /// Marks every `running` run `queued` again, in every workspace (crash recovery on
+    /// start); returns how many.
     fn requeue_running(&mut self) -> impl Future<Output = Result<u64>> + Send;
     /// Runs of `automation_id` on one record created at or after `since` (loop rate cap).
     fn count_runs_on_record(
         &mut self,
+        ws: &str,
         automation_id: &str,
         object: &str,
         record_id: &str,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<i64>> + Send;
+    /// Inserts or replaces a step row of run `run_id` of workspace `ws`; a row of the same
+    /// (run, step) in another workspace is left as it is.
     fn upsert_step(
         &mut self,
         ws: &str,
@@ -296,22 +310,24 @@ pub trait StoreTx: Send {
     /// run keeps its last row) and updates the runs, as [`StoreTx::upsert_step`] and
     /// [`StoreTx::update_run`] would, in one statement each for the lot.
     fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> impl Future<Output = Result<()>> + Send;
-    fn steps(&mut self, run_id: &str) -> impl Future<Output = Result<Vec<StepRun>>> + Send;
+    fn steps(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Vec<StepRun>>> + Send;
 
     fn insert_task(&mut self, t: &Task) -> impl Future<Output = Result<()>> + Send;
-    fn task(
-        &mut self,
-        ws: Option<&str>,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<Task>>> + Send;
+    fn task(&mut self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Task>>> + Send;
     fn open_task_for_run(
         &mut self,
+        ws: &str,
         run_id: &str,
     ) -> impl Future<Output = Result<Option<Task>>> + Send;
     /// Moves a task from `from` to `to` (with output); false when it was not in `from`:
     /// the compare-and-set that makes completion happen exactly once.
     fn transition_task(
         &mut self,
+        ws: &str,
         id: &str,
         from: TaskStatus,
         to: TaskStatus,
@@ -320,20 +336,31 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<bool>> + Send;
     fn reassign_task(
         &mut self,
+        ws: &str,
         id: &str,
         assignee: Option<&str>,
         queue: Option<&str>,
     ) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_timer(&mut self, t: &Timer) -> impl Future<Output = Result<()>> + Send;
+    /// Pending timers due at `now`, of every workspace (the timer worker's claim).
     fn due_timers(
         &mut self,
         now: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Timer>>> + Send;
     /// Closes a pending timer (`fired` or `cancelled`); false when it was not pending.
-    fn close_timer(&mut self, id: &str, status: &str) -> impl Future<Output = Result<bool>> + Send;
-    fn cancel_timers_for_run(&mut self, run_id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn close_timer(
+        &mut self,
+        ws: &str,
+        id: &str,
+        status: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn cancel_timers_for_run(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// [`StoreTx::insert_outbox`], deferred: the item is written (nothing when its
     /// idempotency key is taken) with the other queued ones in one statement, before the
@@ -341,14 +368,16 @@ pub trait StoreTx: Send {
     fn queue_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
     /// False when an item with the same idempotency key exists (never enqueued twice).
     fn insert_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<bool>> + Send;
-    /// Pending items due at `now`, oldest first; their `next_attempt_at` is pushed to
-    /// `lease_until` so that a concurrent worker does not take them too.
+    /// Pending items due at `now` of every workspace, oldest first (the outbox worker's
+    /// claim); their `next_attempt_at` is pushed to `lease_until` so that a concurrent
+    /// worker does not take them too.
     fn claim_outbox(
         &mut self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<OutboxItem>>> + Send;
+    /// Writes an item's delivery state; only the row of `o.workspace_id` with `o.id`.
     fn update_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
     fn insert_mail(&mut self, m: &MailboxMessage) -> impl Future<Output = Result<()>> + Send;
 

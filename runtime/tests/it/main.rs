@@ -20,3 +20,4 @@ mod ssrf;
 mod store_batch;
 mod support;
 mod workspace_schema;
+mod workspace_scope;

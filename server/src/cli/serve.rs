@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use automations_runtime::OutputCaps;
 use automations_server::logging::{self, LogFormat};
 use automations_server::rate_limit::parse_rate_limit;
+use automations_runtime::store::Synchronous;
 use automations_server::serve::{ServeConfig, parse_size, serve};
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +60,27 @@ pub struct ServeArgs {
     /// shippers). `RUST_LOG` sets the level (default `info`).
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// SQLite durability: `normal` survives a crash of the process (kill -9) but an OS
+    /// crash or power loss can lose the last acknowledged writes; `full` syncs every commit
+    /// to disk before answering (see docs/RELIABILITY.md for the measured cost).
+    #[arg(long, value_enum, default_value_t = SynchronousArg::Normal)]
+    sqlite_synchronous: SynchronousArg,
+}
+
+/// `--sqlite-synchronous` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SynchronousArg {
+    Normal,
+    Full,
+}
+
+impl From<SynchronousArg> for Synchronous {
+    fn from(arg: SynchronousArg) -> Self {
+        match arg {
+            SynchronousArg::Normal => Synchronous::Normal,
+            SynchronousArg::Full => Synchronous::Full,
+        }
+    }
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -80,6 +102,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         },
         rate_limit: parse_rate_limit(&args.rate_limit, args.rate_burst)
             .map_err(|e| anyhow::anyhow!("invalid --rate-limit/--rate-burst: {e}"))?,
+        sqlite_synchronous: args.sqlite_synchronous.into(),
     };
     logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,6 +8,7 @@ mod basics;
 mod big_inputs;
 mod cli;
 mod diagnostics;
+mod durability;
 mod e2e;
 mod if_match;
 mod isolation;

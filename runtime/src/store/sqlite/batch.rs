@@ -158,7 +158,7 @@ pub(super) async fn upsert_steps(
             " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs",
+             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -173,10 +173,11 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
             rows.push((*r, serde_json::to_string(&r.state)?));
         }
         let mut q = QueryBuilder::<Sqlite>::new(
-            "WITH v (id, status, pc, state, error, error_code, started_at, finished_at, duration_ms) AS (",
+            "WITH v (workspace_id, id, status, pc, state, error, error_code, started_at, finished_at, duration_ms) AS (",
         );
         q.push_values(rows, |mut b, (r, state)| {
-            b.push_bind(r.id.clone())
+            b.push_bind(r.workspace_id.clone())
+                .push_bind(r.id.clone())
                 .push_bind(r.status.as_str())
                 .push_bind(r.pc)
                 .push_bind(state)
@@ -189,7 +190,7 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
         q.push(
             ") UPDATE runs SET status = v.status, pc = v.pc, state = v.state, error = v.error, \
              error_code = v.error_code, started_at = v.started_at, finished_at = v.finished_at, \
-             duration_ms = v.duration_ms FROM v WHERE runs.id = v.id",
+             duration_ms = v.duration_ms FROM v WHERE runs.id = v.id AND runs.workspace_id = v.workspace_id",
         );
         q.build().execute(&mut *conn).await?;
     }

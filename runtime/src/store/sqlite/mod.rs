@@ -1,6 +1,6 @@
-//! The SQLite driver: WAL, `synchronous=NORMAL`, one writer connection (every write
-//! transaction starts with `BEGIN IMMEDIATE`) and a pool of readers. Migrations are
-//! embedded from `runtime/migrations/sqlite`.
+//! The SQLite driver: WAL, `synchronous=NORMAL` (or `FULL`, [`Synchronous`]), one writer
+//! connection (every write transaction starts with `BEGIN IMMEDIATE`) and a pool of
+//! readers. Migrations are embedded from `runtime/migrations/sqlite`.
 //!
 //! This module and its children are the only place that speaks SQLite SQL.
 
@@ -26,13 +26,54 @@ pub use tx::SqliteTx;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// Where the database lives and how many readers to keep.
+/// How hard a commit waits for the disk (`PRAGMA synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Commits reach the OS, the WAL is synced at checkpoints: a process crash (kill -9)
+    /// loses nothing, an OS crash or power loss can lose the last commits.
+    #[default]
+    Normal,
+    /// Every commit syncs the WAL before it is acknowledged: nothing acknowledged is lost
+    /// to an OS crash or power loss either, at the cost of one fsync per commit.
+    Full,
+}
+
+impl Synchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+        }
+    }
+
+    fn pragma(self) -> SqliteSynchronous {
+        match self {
+            Synchronous::Normal => SqliteSynchronous::Normal,
+            Synchronous::Full => SqliteSynchronous::Full,
+        }
+    }
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Synchronous::Normal),
+            "full" => Ok(Synchronous::Full),
+            _ => Err(format!("`{s}` is not a synchronous setting: use normal or full")),
+        }
+    }
+}
+
+/// Where the database lives, how many readers to keep and how commits reach the disk.
 #[derive(Debug, Clone)]
 pub struct SqliteConfig {
     /// A file path; `None` is a private in-memory database (offline `test`, unit tests).
     pub path: Option<PathBuf>,
     pub readers: u32,
     pub busy_timeout: Duration,
+    pub synchronous: Synchronous,
 }
 
 impl Default for SqliteConfig {
@@ -41,6 +82,7 @@ impl Default for SqliteConfig {
             path: Some(PathBuf::from("automations.db")),
             readers: 4,
             busy_timeout: Duration::from_secs(10),
+            synchronous: Synchronous::default(),
         }
     }
 }
@@ -90,7 +132,7 @@ impl SqliteStore {
             None => SqliteConnectOptions::from_str("sqlite::memory:")?,
         }
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(config.synchronous.pragma())
         .busy_timeout(config.busy_timeout)
         .foreign_keys(false);
         let writer = SqlitePoolOptions::new()
@@ -111,6 +153,14 @@ impl SqliteStore {
             writer.clone()
         };
         Ok(SqliteStore { writer, reader })
+    }
+
+    /// `PRAGMA synchronous` of the writer connection as SQLite reports it (0 off,
+    /// 1 normal, 2 full, 3 extra): what commits actually do, for tests and operators.
+    pub async fn synchronous(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&self.writer)
+            .await?)
     }
 
     pub async fn close(&self) {
@@ -258,10 +308,16 @@ impl Store for SqliteStore {
         rows.iter().map(version).collect()
     }
 
-    async fn version(&self, automation_id: &str, v: i64) -> Result<Option<AutomationVersion>> {
+    async fn version(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        v: i64,
+    ) -> Result<Option<AutomationVersion>> {
         let row = sqlx::query(
-            "SELECT * FROM automation_versions WHERE automation_id = ? AND version = ?",
+            "SELECT * FROM automation_versions WHERE workspace_id = ? AND automation_id = ? AND version = ?",
         )
+        .bind(ws)
         .bind(automation_id)
         .bind(v)
         .fetch_optional(&self.reader)
@@ -345,8 +401,11 @@ impl Store for SqliteStore {
             return Ok(None);
         };
         let mut r = run(&row)?;
-        let sql = format!("SELECT {STEP_COLS} FROM steps WHERE run_id = ? ORDER BY seq");
+        let sql = format!(
+            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = ? AND run_id = ? ORDER BY seq"
+        );
         let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
             .bind(id)
             .fetch_all(&self.reader)
             .await?;
@@ -547,7 +606,8 @@ impl Store for SqliteStore {
              SELECT type FROM seen WHERE type IS NOT NULL \
              UNION \
              SELECT json_extract(v.definition, '$.trigger.event') FROM automations a \
-               JOIN automation_versions v ON v.automation_id = a.id AND v.version = a.current_version \
+               JOIN automation_versions v ON v.workspace_id = a.workspace_id \
+                AND v.automation_id = a.id AND v.version = a.current_version \
               WHERE a.workspace_id = ?1 AND v.definition LIKE '%custom.%' \
                 AND json_extract(v.definition, '$.trigger.event') LIKE 'custom.%' \
              ORDER BY 1 LIMIT ?2",

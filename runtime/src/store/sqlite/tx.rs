@@ -336,10 +336,16 @@ impl StoreTx for SqliteTx {
         batch::events(&mut self.tx, &keys).await
     }
 
-    async fn version(&mut self, automation_id: &str, v: i64) -> Result<Option<AutomationVersion>> {
+    async fn version(
+        &mut self,
+        ws: &str,
+        automation_id: &str,
+        v: i64,
+    ) -> Result<Option<AutomationVersion>> {
         let row = sqlx::query(
-            "SELECT * FROM automation_versions WHERE automation_id = ? AND version = ?",
+            "SELECT * FROM automation_versions WHERE workspace_id = ? AND automation_id = ? AND version = ?",
         )
+        .bind(ws)
         .bind(automation_id)
         .bind(v)
         .fetch_optional(&mut *self.tx)
@@ -411,13 +417,11 @@ impl StoreTx for SqliteTx {
         Ok(res.rows_affected() == 1)
     }
 
-    async fn run(&mut self, ws: Option<&str>, id: &str) -> Result<Option<Run>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)"
-        );
+    async fn run(&mut self, ws: &str, id: &str) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = ? AND id = ?");
         let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
             .bind(ws)
+            .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(run).transpose()
@@ -426,7 +430,7 @@ impl StoreTx for SqliteTx {
     async fn update_run(&mut self, r: &Run) -> Result<()> {
         sqlx::query(
             "UPDATE runs SET status = ?, pc = ?, state = ?, error = ?, error_code = ?, started_at = ?, finished_at = ?, \
-             duration_ms = ? WHERE id = ?",
+             duration_ms = ? WHERE workspace_id = ? AND id = ?",
         )
         .bind(r.status.as_str())
         .bind(r.pc)
@@ -436,6 +440,7 @@ impl StoreTx for SqliteTx {
         .bind(opt_ts(r.started_at))
         .bind(opt_ts(r.finished_at))
         .bind(r.duration_ms)
+        .bind(&r.workspace_id)
         .bind(&r.id)
         .execute(&mut *self.tx)
         .await?;
@@ -462,18 +467,21 @@ impl StoreTx for SqliteTx {
 
     async fn count_runs_on_record(
         &mut self,
+        ws: &str,
         automation_id: &str,
         object: &str,
         record_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND object = ? AND record_id = ? AND created_at >= ?",
+            "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND object = ? AND record_id = ? AND created_at >= ? \
+             AND workspace_id = ?",
         )
         .bind(automation_id)
         .bind(object)
         .bind(record_id)
         .bind(ts(since))
+        .bind(ws)
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(n)
@@ -486,7 +494,7 @@ impl StoreTx for SqliteTx {
              ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs",
+             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
         )
         .bind(ws)
         .bind(run_id)
@@ -516,9 +524,12 @@ impl StoreTx for SqliteTx {
         batch::update_runs(&mut self.tx, &runs).await
     }
 
-    async fn steps(&mut self, run_id: &str) -> Result<Vec<StepRun>> {
-        let sql = format!("SELECT {STEP_COLS} FROM steps WHERE run_id = ? ORDER BY seq");
+    async fn steps(&mut self, ws: &str, run_id: &str) -> Result<Vec<StepRun>> {
+        let sql = format!(
+            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = ? AND run_id = ? ORDER BY seq"
+        );
         let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
             .bind(run_id)
             .fetch_all(&mut *self.tx)
             .await?;
@@ -552,24 +563,24 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn task(&mut self, ws: Option<&str>, id: &str) -> Result<Option<Task>> {
-        let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE id = ?1 AND (?2 IS NULL OR workspace_id = ?2)"
-        );
+    async fn task(&mut self, ws: &str, id: &str) -> Result<Option<Task>> {
+        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ? AND id = ?");
         let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
             .bind(ws)
+            .bind(id)
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(task).transpose()
     }
 
-    async fn open_task_for_run(&mut self, run_id: &str) -> Result<Option<Task>> {
+    async fn open_task_for_run(&mut self, ws: &str, run_id: &str) -> Result<Option<Task>> {
         let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE run_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1"
+            "SELECT {TASK_COLS} FROM tasks WHERE run_id = ? AND workspace_id = ? AND status = 'open' \
+             ORDER BY id DESC LIMIT 1"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(run_id)
+            .bind(ws)
             .fetch_optional(&mut *self.tx)
             .await?;
         row.as_ref().map(task).transpose()
@@ -577,6 +588,7 @@ impl StoreTx for SqliteTx {
 
     async fn transition_task(
         &mut self,
+        ws: &str,
         id: &str,
         from: TaskStatus,
         to: TaskStatus,
@@ -584,11 +596,12 @@ impl StoreTx for SqliteTx {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE tasks SET status = ?, output = ?, completed_at = ? WHERE id = ? AND status = ?",
+            "UPDATE tasks SET status = ?, output = ?, completed_at = ? WHERE workspace_id = ? AND id = ? AND status = ?",
         )
         .bind(to.as_str())
         .bind(opt_json(output))
         .bind(ts(at))
+        .bind(ws)
         .bind(id)
         .bind(from.as_str())
         .execute(&mut *self.tx)
@@ -598,13 +611,15 @@ impl StoreTx for SqliteTx {
 
     async fn reassign_task(
         &mut self,
+        ws: &str,
         id: &str,
         assignee: Option<&str>,
         queue: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tasks SET assignee = ?, queue = ? WHERE id = ?")
+        sqlx::query("UPDATE tasks SET assignee = ?, queue = ? WHERE workspace_id = ? AND id = ?")
             .bind(assignee)
             .bind(queue)
+            .bind(ws)
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
@@ -636,19 +651,23 @@ impl StoreTx for SqliteTx {
         rows.iter().map(timer).collect()
     }
 
-    async fn close_timer(&mut self, id: &str, status: &str) -> Result<bool> {
-        let r = sqlx::query("UPDATE timers SET status = ? WHERE id = ? AND status = 'pending'")
-            .bind(status)
-            .bind(id)
+    async fn close_timer(&mut self, ws: &str, id: &str, status: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE timers SET status = ? WHERE workspace_id = ? AND id = ? AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(ws)
+        .bind(id)
             .execute(&mut *self.tx)
             .await?;
         Ok(r.rows_affected() == 1)
     }
 
-    async fn cancel_timers_for_run(&mut self, run_id: &str) -> Result<()> {
+    async fn cancel_timers_for_run(&mut self, ws: &str, run_id: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE timers SET status = 'cancelled' WHERE run_id = ? AND status = 'pending'",
+            "UPDATE timers SET status = 'cancelled' WHERE workspace_id = ? AND run_id = ? AND status = 'pending'",
         )
+        .bind(ws)
         .bind(run_id)
         .execute(&mut *self.tx)
         .await?;
@@ -707,13 +726,15 @@ impl StoreTx for SqliteTx {
     async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
         self.flush_outbox().await?;
         sqlx::query(
-            "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ? \
+             WHERE workspace_id = ? AND id = ?",
         )
         .bind(o.status.as_str())
         .bind(o.attempts)
         .bind(o.last_error.as_deref())
         .bind(ts(o.next_attempt_at))
         .bind(opt_ts(o.delivered_at))
+        .bind(&o.workspace_id)
         .bind(&o.id)
         .execute(&mut *self.tx)
         .await?;
