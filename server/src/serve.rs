@@ -250,7 +250,11 @@ pub async fn migrate(database_url: &str, synchronous: Synchronous) -> Result<(),
 /// store only (never an engine: that would re-queue the runs of a server sharing the
 /// database).
 pub async fn create_token(request: &TokenRequest) -> Result<(ApiToken, String), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(&request.database_url)?).await?;
+    let store = SqliteStore::open(&sqlite_config(
+        &request.database_url,
+        Synchronous::default(),
+    )?)
+    .await?;
     let created = async {
         let workspace = ensure_workspace_in(&store, &request.workspace).await?;
         let new = NewToken {
@@ -269,7 +273,7 @@ pub async fn create_token(request: &TokenRequest) -> Result<(ApiToken, String), 
 
 /// The tokens of a workspace (revoked ones included), oldest first.
 pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiToken>, ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    let store = SqliteStore::open(&sqlite_config(database_url, Synchronous::default())?).await?;
     let listed = match store.workspace_by_name(workspace).await {
         Ok(Some(w)) => store.tokens(Some(&w.id)).await,
         Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),
@@ -282,7 +286,7 @@ pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiT
 /// Revokes a token of a workspace by its id (`tok_...`, as `token create` and `token list`
 /// print it); its next request is a 401.
 pub async fn revoke_token(database_url: &str, workspace: &str, id: &str) -> Result<(), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url)?).await?;
+    let store = SqliteStore::open(&sqlite_config(database_url, Synchronous::default())?).await?;
     let revoked = match store.workspace_by_name(workspace).await {
         Ok(Some(w)) => revoke_token_in(&store, &w.id, id, &Actor::cli()).await,
         Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),

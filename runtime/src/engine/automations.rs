@@ -251,7 +251,10 @@ impl<S: Store> Engine<S> {
                 continue;
             }
             // One that no longer compiles (schema changed) triggers nothing: skip it.
-            if let Ok(p) = self.plan(&other.workspace_id, &other.id, other.current_version).await {
+            if let Ok(p) = self
+                .plan(&other.workspace_id, &other.id, other.current_version)
+                .await
+            {
                 nodes.push(cycles::Node::of(&other.id, &p));
             }
         }
@@ -521,7 +524,11 @@ impl<S: Store> Engine<S> {
         id: &str,
         version: i64,
     ) -> Result<Arc<Plan>> {
-        Ok(self.exec_plan_in_tx(tx, ws, id, version).await?.plan.clone())
+        Ok(self
+            .exec_plan_in_tx(tx, ws, id, version)
+            .await?
+            .plan
+            .clone())
     }
 }
 

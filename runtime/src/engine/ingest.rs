@@ -229,7 +229,13 @@ impl<S: Store> Engine<S> {
         if let Some((cap, window)) = guard.rate_cap {
             let since = event.created_at - chrono::Duration::from_std(window).unwrap_or_default();
             let n = tx
-                .count_runs_on_record(&event.workspace_id, &entry.automation_id, object, record_id, since)
+                .count_runs_on_record(
+                    &event.workspace_id,
+                    &entry.automation_id,
+                    object,
+                    record_id,
+                    since,
+                )
                 .await?;
             if n >= cap {
                 return Ok(Some(format!(

@@ -131,3 +131,94 @@ async fn bench_seed_phases() {
         rate(accept + execute + deliver)
     );
 }
+
+/// What `--sqlite-synchronous full` costs: triggering writes (one record each, its event
+/// and queued run committed before the call returns) from 1 and from 16 concurrent
+/// clients, with the workers running the seed automation, under `normal` and `full`.
+/// Prints writes/s, write latency p50/p99 and runs completed/s. Run with:
+/// `BENCH_WRITES=2000 cargo test -p automations-runtime --release --test it -- --ignored bench_synchronous --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints the cost of synchronous=FULL"]
+async fn bench_synchronous_cost() {
+    use automations_runtime::store::{SqliteConfig, SqliteStore, Synchronous};
+    use automations_runtime::{Engine, EngineParts, schema::SameSchema};
+    use std::sync::Arc;
+
+    let n: usize = std::env::var("BENCH_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    for clients in [1usize, 16] {
+        for setting in [Synchronous::Normal, Synchronous::Full] {
+            // On the disk the database would live on (not a RAM file system).
+            let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+            let store = SqliteStore::open(&SqliteConfig {
+                synchronous: setting,
+                ..SqliteConfig::file(dir.path().join("sync.db"))
+            })
+            .await
+            .unwrap();
+            let engine = Engine::new(EngineParts {
+                store,
+                config: quick_config(),
+                schema: SameSchema::shared(crm_schema()),
+                compiler: compiler(),
+                plugins: None,
+            })
+            .await
+            .unwrap();
+            let ws = engine.ensure_workspace("default").await.unwrap();
+            engine.create_automation(&ws.id, seed()).await.unwrap();
+            let workers = engine.start();
+            let start = Instant::now();
+            let per_client = n / clients;
+            let mut tasks = Vec::new();
+            for c in 0..clients {
+                let engine = engine.clone();
+                let ws = ws.id.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(per_client);
+                    for i in 0..per_client {
+                        let t = Instant::now();
+                        let fields =
+                            obj(json!({"priority": "critical", "subject": format!("{c}-{i}")}));
+                        engine
+                            .create_record(&ws, "case", NewRecord { id: None, fields })
+                            .await
+                            .unwrap();
+                        latencies.push(t.elapsed());
+                    }
+                    latencies
+                }));
+            }
+            let mut latencies = Vec::new();
+            for t in tasks {
+                latencies.extend(t.await.unwrap());
+            }
+            let written = start.elapsed();
+            let total = per_client * clients;
+            while (engine
+                .store()
+                .count_runs(Some(RunStatus::Completed))
+                .await
+                .unwrap() as usize)
+                < total
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let ran = start.elapsed();
+            workers.shutdown().await;
+            latencies.sort();
+            let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+            println!(
+                "bench synchronous={}: {total} triggering writes from {clients} client(s): {:.0} writes/s, write p50 {:.2} ms, p99 {:.2} ms; runs completed {:.0}/s end to end",
+                setting.as_str(),
+                total as f64 / written.as_secs_f64(),
+                pct(0.5).as_secs_f64() * 1000.0,
+                pct(0.99).as_secs_f64() * 1000.0,
+                total as f64 / ran.as_secs_f64(),
+            );
+            engine.store().close().await;
+        }
+    }
+}

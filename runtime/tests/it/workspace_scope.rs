@@ -141,11 +141,12 @@ async fn fingerprint(pool: &SqlitePool) -> Vec<String> {
         "outbox",
         "automation_versions",
     ] {
-        let cols: Vec<String> =
-            sqlx::query_scalar(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
-                .fetch_all(pool)
-                .await
-                .unwrap();
+        let cols: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{table}')"
+        )))
+        .fetch_all(pool)
+        .await
+        .unwrap();
         let quoted: Vec<String> = cols.iter().map(|c| format!("quote({c})")).collect();
         let sql = format!(
             "SELECT {} FROM {table} ORDER BY rowid",
@@ -283,11 +284,10 @@ async fn by_id_calls_with_another_workspace_read_and_write_nothing() {
             "the owner's writes left {table} unchanged"
         );
     }
-    let timers: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, status FROM timers ORDER BY id")
-            .fetch_all(&raw)
-            .await
-            .unwrap();
+    let timers: Vec<(String, String)> = sqlx::query_as("SELECT id, status FROM timers ORDER BY id")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
     assert_eq!(
         timers,
         [("tmr_1", "fired"), ("tmr_2", "cancelled")].map(|(i, s)| (i.into(), s.into()))

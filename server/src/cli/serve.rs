@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use automations_runtime::OutputCaps;
+use automations_runtime::store::Synchronous;
 use automations_server::logging::{self, LogFormat};
 use automations_server::rate_limit::parse_rate_limit;
-use automations_runtime::store::Synchronous;
 use automations_server::serve::{ServeConfig, parse_size, serve};
 
 #[derive(Debug, clap::Args)]

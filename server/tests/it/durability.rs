@@ -44,7 +44,13 @@ fn migrate_takes_the_setting_and_both_commands_refuse_other_values() {
     ]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     for command in ["serve", "migrate"] {
-        let bad = run(&[command, "--database-url", &url, "--sqlite-synchronous", "off"]);
+        let bad = run(&[
+            command,
+            "--database-url",
+            &url,
+            "--sqlite-synchronous",
+            "off",
+        ]);
         assert_eq!(bad.code, 2, "{command}: {}", bad.stderr);
         assert!(
             bad.stderr.contains("--sqlite-synchronous")

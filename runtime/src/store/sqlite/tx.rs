@@ -658,8 +658,8 @@ impl StoreTx for SqliteTx {
         .bind(status)
         .bind(ws)
         .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
+        .execute(&mut *self.tx)
+        .await?;
         Ok(r.rows_affected() == 1)
     }
 
