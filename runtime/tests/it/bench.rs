@@ -142,7 +142,6 @@ async fn bench_seed_phases() {
 async fn bench_synchronous_cost() {
     use automations_runtime::store::{SqliteConfig, SqliteStore, Synchronous};
     use automations_runtime::{Engine, EngineParts, schema::SameSchema};
-    use std::sync::Arc;
 
     let n: usize = std::env::var("BENCH_WRITES")
         .ok()
