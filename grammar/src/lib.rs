@@ -11,4 +11,4 @@ pub mod limits;
 mod parser;
 
 pub use error::{ParseError, ParseErrorKind};
-pub use parser::{parse_expr, parse_file, parse_template};
+pub use parser::{parse_expr, parse_file, parse_template, reference};

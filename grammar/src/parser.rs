@@ -5,6 +5,7 @@
 
 mod dsl;
 mod expr;
+mod fast;
 mod nesting;
 
 use pest::Parser;
@@ -24,14 +25,53 @@ use nesting::{Start, check_nesting};
 pub fn parse_file(text: &str) -> Result<ast::File, ParseError> {
     check_size(text, MAX_DEFINITION_BYTES, "a definition")?;
     check_nesting(text, Start::Code)?;
-    let file = parse_rule(Rule::file, text)?;
-    dsl::build_file(file)
+    match fast::file(text) {
+        Some(file) => Ok(file),
+        None => parse_file_pest(text),
+    }
 }
 
 /// Parses `text` as exactly one expression (JSON condition strings, `automations eval`).
 pub fn parse_expr(text: &str) -> Result<ast::Expr, ParseError> {
     check_size(text, MAX_EXPR_BYTES, "an expression")?;
     check_nesting(text, Start::Code)?;
+    match fast::expr_only(text) {
+        Some(expr) => Ok(expr),
+        None => parse_expr_pest(text),
+    }
+}
+
+/// The two readers of each entry point, for the differential tests: the fast path's tree
+/// (`None` when it leaves the text to pest) and the pest path's answer, the reference.
+/// Both expect text that passed the size and nesting checks of the public functions.
+#[doc(hidden)]
+pub mod reference {
+    use crate::ast;
+    use crate::error::ParseError;
+
+    pub fn fast_file(text: &str) -> Option<ast::File> {
+        super::fast::file(text)
+    }
+
+    pub fn pest_file(text: &str) -> Result<ast::File, ParseError> {
+        super::parse_file_pest(text)
+    }
+
+    pub fn fast_expr(text: &str) -> Option<ast::Expr> {
+        super::fast::expr_only(text)
+    }
+
+    pub fn pest_expr(text: &str) -> Result<ast::Expr, ParseError> {
+        super::parse_expr_pest(text)
+    }
+}
+
+fn parse_file_pest(text: &str) -> Result<ast::File, ParseError> {
+    let file = parse_rule(Rule::file, text)?;
+    dsl::build_file(file)
+}
+
+fn parse_expr_pest(text: &str) -> Result<ast::Expr, ParseError> {
     let top = parse_rule(Rule::expr_only, text)?;
     let inner = top.into_inner().find(|p| p.as_rule() == Rule::expr);
     match inner {

@@ -44,7 +44,7 @@ type Built = Result<Expr, ParseError>;
 type Deep = Result<(Expr, u32), ParseError>;
 
 /// Most prefix operators accepted on one operand; the Pratt parser recurses once per prefix.
-const MAX_PREFIXES: usize = 32;
+pub(crate) const MAX_PREFIXES: usize = 32;
 
 /// Builds an `expr` pair.
 pub(crate) fn build_expr(pair: Pair<'_, Rule>) -> Built {
@@ -108,7 +108,7 @@ fn build_deep(pair: Pair<'_, Rule>) -> Deep {
 
 /// `lhs op rhs` for `and`/`or`: appended to `lhs` when it is already a chain of `op`
 /// (the Pratt parser folds to the left), so a chain of n clauses is built in O(n).
-fn logic(op: LogicOp, lhs: Expr, ld: u32, rhs: Expr, rd: u32) -> (Expr, u32) {
+pub(crate) fn logic(op: LogicOp, lhs: Expr, ld: u32, rhs: Expr, rd: u32) -> (Expr, u32) {
     let span = lhs.span.cover(rhs.span);
     match lhs.kind {
         ExprKind::Logic { op: o, mut items } if o == op => {
@@ -131,7 +131,7 @@ fn logic(op: LogicOp, lhs: Expr, ld: u32, rhs: Expr, rd: u32) -> (Expr, u32) {
 }
 
 /// `e` at depth `d`, or the limit error.
-fn deeper(e: Expr, d: u32) -> Deep {
+pub(crate) fn deeper(e: Expr, d: u32) -> Deep {
     if d > MAX_EXPR_DEPTH {
         return Err(ParseError::limit(
             e.span,
@@ -269,7 +269,7 @@ fn build_list(pair: Pair<'_, Rule>) -> Deep {
 
 /// The depth of a tree whose sub-expressions were built (and so depth-checked) by
 /// [`build_deep`]: the recursion is bounded by [`MAX_EXPR_DEPTH`].
-fn depth(e: &Expr) -> u32 {
+pub(crate) fn depth(e: &Expr) -> u32 {
     let below = match &e.kind {
         ExprKind::Null
         | ExprKind::Bool(_)
@@ -307,7 +307,11 @@ fn number(pair: &Pair<'_, Rule>) -> Result<ExprKind, ParseError> {
 
 /// `500ms 90s 15m 48h 3d 2w`, converted to milliseconds.
 fn duration(pair: &Pair<'_, Rule>) -> Result<ExprKind, ParseError> {
-    let text = pair.as_str();
+    duration_kind(pair.as_str()).map_err(|msg| ParseError::custom(span_of(pair), msg))
+}
+
+/// The duration literal `text` (digits and a unit), or what is wrong with it.
+pub(crate) fn duration_kind(text: &str) -> Result<ExprKind, String> {
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -319,14 +323,9 @@ fn duration(pair: &Pair<'_, Rule>) -> Result<ExprKind, ParseError> {
         "h" => 3_600_000,
         "d" => 86_400_000,
         "w" => 604_800_000,
-        _ => {
-            return Err(ParseError::custom(
-                span_of(pair),
-                format!("unknown duration unit `{unit}`"),
-            ));
-        }
+        _ => return Err(format!("unknown duration unit `{unit}`")),
     };
-    let too_large = || ParseError::custom(span_of(pair), "duration is too large");
+    let too_large = || "duration is too large".to_string();
     let count: i64 = digits.parse().map_err(|_| too_large())?;
     let millis = count.checked_mul(unit_millis).ok_or_else(too_large)?;
     Ok(ExprKind::Duration {
@@ -481,7 +480,7 @@ pub(crate) fn build_template(pair: Pair<'_, Rule>) -> Built {
 }
 
 /// Resolves `\" \' \\ \n \t \r \{` in string text that starts at byte `start`.
-fn unescape(raw: &str, start: usize) -> Result<String, ParseError> {
+pub(crate) fn unescape(raw: &str, start: usize) -> Result<String, ParseError> {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices();
     while let Some((i, c)) = chars.next() {

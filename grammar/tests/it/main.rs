@@ -3,6 +3,7 @@
 mod cases;
 mod dump;
 mod errors;
+mod fast_path;
 mod no_panic;
 mod precedence;
 mod spans;
