@@ -195,7 +195,8 @@ pub fn check_automation_with(
 }
 
 /// Checks one condition. The result is `Some` only when it typed as a condition (bool,
-/// null or any); lints (always true/false, `changed()` on create) come as warnings.
+/// null or any) with no error diagnostic, so a `Some` is always safe to compile; lints
+/// (always true/false, `changed()` on create) come as warnings.
 pub fn check_condition(
     expr: &ast::Expr,
     scope: &ExprScope,
@@ -203,6 +204,7 @@ pub fn check_condition(
 ) -> (Option<TExpr>, Vec<Diagnostic>) {
     let mut checker = expr::ExprChecker::new(schema, scope);
     let t = checker.condition(expr);
+    let t = t.filter(|_| !checker.diags.iter().any(Diagnostic::is_error));
     (t, checker.diags)
 }
 

@@ -47,10 +47,62 @@ pub(crate) type ValFn = Box<dyn for<'a> Fn(&Env<'a>) -> Cow<'a, Value> + Send + 
 
 /// A compiled condition: `eval` answers the question, `explain` says why.
 pub struct CompiledCondition {
-    root: Pred,
+    /// The top-level clauses, cheapest first: the order `eval` runs them in. Each is
+    /// compiled once and serves explanations too.
+    root: Root,
     /// `and` / `or` / single clause, in the order written (for explanations).
     pub(crate) shape: Shape,
+    /// The clauses in written order; each names its predicate in `root`.
     pub(crate) clauses: Vec<Clause>,
+}
+
+/// The top-level clauses in evaluation order; chains of two and three (the most common)
+/// are held inline and run straight-line.
+enum Root {
+    One(Pred),
+    And2(Pred, Pred),
+    And3(Pred, Pred, Pred),
+    Or2(Pred, Pred),
+    Or3(Pred, Pred, Pred),
+    All(Box<[Pred]>),
+    Any(Box<[Pred]>),
+}
+
+impl Root {
+    fn new(shape: Shape, mut preds: Vec<Pred>) -> Root {
+        let and = shape == Shape::And;
+        match (shape, preds.len()) {
+            (Shape::Single, 1) => Root::One(preds.remove(0)),
+            (_, 2) => {
+                let (b, a) = (preds.pop().unwrap(), preds.pop().unwrap());
+                if and { Root::And2(a, b) } else { Root::Or2(a, b) }
+            }
+            (_, 3) => {
+                let (c, b, a) = (
+                    preds.pop().unwrap(),
+                    preds.pop().unwrap(),
+                    preds.pop().unwrap(),
+                );
+                if and { Root::And3(a, b, c) } else { Root::Or3(a, b, c) }
+            }
+            (Shape::Or, _) => Root::Any(preds.into_boxed_slice()),
+            _ => Root::All(preds.into_boxed_slice()),
+        }
+    }
+
+    /// The `i`-th predicate in evaluation order.
+    fn get(&self, i: usize) -> Option<&Pred> {
+        match (self, i) {
+            (Root::One(a), 0) => Some(a),
+            (Root::And2(a, _) | Root::Or2(a, _), 0) => Some(a),
+            (Root::And2(_, b) | Root::Or2(_, b), 1) => Some(b),
+            (Root::And3(a, ..) | Root::Or3(a, ..), 0) => Some(a),
+            (Root::And3(_, b, _) | Root::Or3(_, b, _), 1) => Some(b),
+            (Root::And3(.., c) | Root::Or3(.., c), 2) => Some(c),
+            (Root::All(preds) | Root::Any(preds), i) => preds.get(i),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +116,25 @@ impl CompiledCondition {
     /// True only when the condition holds. Never panics.
     #[inline]
     pub fn eval(&self, slots: &[Value]) -> bool {
-        (self.root)(&Env {
+        let env = Env {
             slots,
             locals: None,
             budget: None,
-        })
+        };
+        match &self.root {
+            Root::One(a) => a(&env),
+            Root::And2(a, b) => a(&env) && b(&env),
+            Root::And3(a, b, c) => a(&env) && b(&env) && c(&env),
+            Root::Or2(a, b) => a(&env) || b(&env),
+            Root::Or3(a, b, c) => a(&env) || b(&env) || c(&env),
+            Root::All(preds) => preds.iter().all(|p| p(&env)),
+            Root::Any(preds) => preds.iter().any(|p| p(&env)),
+        }
+    }
+
+    /// The result of the top-level clause whose predicate is `i`-th in evaluation order.
+    pub(crate) fn clause_holds(&self, i: usize, env: &Env) -> bool {
+        self.root.get(i).is_some_and(|p| p(env))
     }
 }
 
@@ -120,8 +186,20 @@ impl std::fmt::Debug for CompiledExpr {
     }
 }
 
-/// Compiles a condition, adding the fields it reads to `layout`.
+/// Compiles a condition, adding the fields it reads to `layout`. Explanations print
+/// each clause from the tree; [`compile_with_source`] takes their text from the source.
 pub fn compile(expr: &TExpr, layout: &mut SlotLayout) -> CompiledCondition {
+    compile_with_source(expr, layout, None)
+}
+
+/// [`compile`], with the clause texts of explanations cut from `source` (the text the
+/// condition was parsed from; its spans index into it) instead of printed from the tree.
+/// A top-level `and`/`or` clause is compiled once, for evaluation and explanation alike.
+pub fn compile_with_source(
+    expr: &TExpr,
+    layout: &mut SlotLayout,
+    source: Option<&str>,
+) -> CompiledCondition {
     let folded = fold(expr);
     let (shape, written) = match &folded.kind {
         TExprKind::Logic {
@@ -134,13 +212,25 @@ pub fn compile(expr: &TExpr, layout: &mut SlotLayout) -> CompiledCondition {
         } => (Shape::Or, flat_items(items, LogicOp::Or)),
         _ => (Shape::Single, vec![&folded]),
     };
-    let root = pred(&folded, layout);
-    let clauses = written
-        .into_iter()
-        .map(|c| Clause::new(c, pred(c, layout), layout))
-        .collect();
+    // Evaluation order: cheapest first, stable (equal costs keep the written order).
+    let mut order: Vec<usize> = (0..written.len()).collect();
+    if shape != Shape::Single {
+        order.sort_by_cached_key(|&i| cost(written[i]));
+    }
+    let mut slot_of = vec![0; written.len()];
+    for (at, &i) in order.iter().enumerate() {
+        slot_of[i] = at;
+    }
+    // Clauses are compiled in written order, so slots are added as written.
+    let mut compiled: Vec<Option<Pred>> = Vec::with_capacity(written.len());
+    let mut clauses = Vec::with_capacity(written.len());
+    for (i, c) in written.iter().enumerate() {
+        compiled.push(Some(pred(c, layout)));
+        clauses.push(Clause::new(c, slot_of[i], layout, source));
+    }
+    let preds = order.iter().filter_map(|&i| compiled[i].take()).collect();
     CompiledCondition {
-        root,
+        root: Root::new(shape, preds),
         shape,
         clauses,
     }
@@ -579,18 +669,28 @@ fn slot_in(i: usize, items: &Arc<[Value]>) -> Pred {
 }
 
 /// The constant items of an `in` list, as a set: strings and numbers sorted for a binary
-/// search (a list of thousands of ids costs a few comparisons, not a scan), the rest, and
-/// short lists, scanned with `==`'s rules.
+/// search (a list of thousands of ids costs a few comparisons, not a scan); short lists
+/// of one kind scanned by that kind's equality; mixed lists scanned with `==`'s rules.
 enum Members {
     Strings(Box<[Arc<str>]>),
     Numbers(Box<[f64]>),
+    /// A short list of strings of at most 16 bytes each: compared as [`ShortKey`]s (no
+    /// pointer to follow, no generic `==`).
+    ShortStrings(Box<[ShortKey]>),
+    /// A short list of strings, some longer: compared as bytes.
+    FewStrings(Box<[Arc<str>]>),
+    /// A short list of numbers: compared with `==`.
+    FewNumbers(Box<[f64]>),
     Scan(Arc<[Value]>),
 }
 
+/// Lists up to this long are scanned; longer ones searched.
+const SHORT_LIST: usize = 4;
+
 impl Members {
     fn new(items: &Arc<[Value]>) -> Members {
-        if items.len() <= 4 {
-            return Members::Scan(items.clone());
+        if items.len() <= SHORT_LIST {
+            return Members::short(items);
         }
         let strings: Option<Vec<Arc<str>>> = items
             .iter()
@@ -620,6 +720,35 @@ impl Members {
         Members::Scan(items.clone())
     }
 
+    /// A list of at most [`SHORT_LIST`] items, by the kind its items share.
+    fn short(items: &Arc<[Value]>) -> Members {
+        let strings: Option<Vec<Arc<str>>> = items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(strings) = strings {
+            if strings.iter().all(|s| s.len() <= 16) {
+                let keys = strings.iter().map(|s| ShortKey::of(s.as_bytes())).collect();
+                return Members::ShortStrings(keys);
+            }
+            return Members::FewStrings(strings.into_boxed_slice());
+        }
+        let numbers: Option<Box<[f64]>> = items
+            .iter()
+            .map(|v| match v {
+                Value::Number(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        match numbers {
+            Some(numbers) => Members::FewNumbers(numbers),
+            None => Members::Scan(items.clone()),
+        }
+    }
+
     #[inline]
     fn contains(&self, x: &Value) -> bool {
         match (self, x) {
@@ -632,6 +761,13 @@ impl Members {
                 let found = |k: f64| set.binary_search_by(|m| m.total_cmp(&k)).is_ok();
                 found(n) || (n == 0.0 && found(-0.0))
             }
+            (Members::ShortStrings(keys), Value::String(s)) => {
+                keys.iter().any(|k| k.matches(s.as_bytes()))
+            }
+            (Members::FewStrings(set), Value::String(s)) => {
+                set.iter().any(|m| m.as_bytes() == s.as_bytes())
+            }
+            (Members::FewNumbers(set), Value::Number(n)) => set.iter().any(|m| m == n),
             (Members::Scan(items), x) => items.iter().any(|item| ops::same(x, item)),
             _ => false,
         }

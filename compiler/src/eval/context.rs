@@ -186,6 +186,13 @@ pub struct SlotLayout {
     types: Vec<Type>,
     index: HashMap<(FieldRef, ReadKind), usize>,
     references: References,
+    /// (text slot, untyped slot) of fields read both as text and untyped (`changed(f)`
+    /// and `f == "x"`): the text slot is taken from the untyped one when that holds a
+    /// string or null (JSON strings and nulls convert alike for both), so the field is
+    /// converted once.
+    derived: Vec<(usize, usize)>,
+    /// Per slot: whether it is the text slot of a pair in `derived`.
+    is_derived: Vec<bool>,
 }
 
 impl SlotLayout {
@@ -211,9 +218,27 @@ impl SlotLayout {
             return i;
         }
         let i = self.fields.len();
+        let kind = key.1.clone();
         self.fields.push(f.clone());
         self.types.push(ty.clone());
+        self.is_derived.push(false);
         self.index.insert(key, i);
+        let twin = |kind: ReadKind| self.index.get(&(f.clone(), kind)).copied();
+        match kind {
+            ReadKind::Text => {
+                if let Some(any) = twin(ReadKind::Any) {
+                    self.derived.push((i, any));
+                    self.is_derived[i] = true;
+                }
+            }
+            ReadKind::Any => {
+                if let Some(text) = twin(ReadKind::Text) {
+                    self.derived.push((text, i));
+                    self.is_derived[text] = true;
+                }
+            }
+            _ => {}
+        }
         i
     }
     /// The first slot of `f` (in any kind) if it has one.
@@ -248,8 +273,22 @@ pub fn fill_slots(layout: &SlotLayout, input: &EvalInput) -> Vec<Value> {
 pub fn fill_slots_into(layout: &SlotLayout, input: &EvalInput, out: &mut Vec<Value>) {
     out.clear();
     let mut hops = HopCache::default();
-    for (field, ty) in layout.fields.iter().zip(&layout.types) {
-        out.push(read_with(input, &layout.references, field, ty, &mut hops));
+    let read = |i: usize, hops: &mut HopCache| {
+        read_with(input, &layout.references, &layout.fields[i], &layout.types[i], hops)
+    };
+    if layout.derived.is_empty() {
+        out.extend((0..layout.len()).map(|i| read(i, &mut hops)));
+        return;
+    }
+    for (i, &derived) in layout.is_derived.iter().enumerate() {
+        out.push(if derived { Value::Null } else { read(i, &mut hops) });
+    }
+    for &(text, any) in &layout.derived {
+        out[text] = match &out[any] {
+            Value::String(s) => Value::String(s.clone()),
+            Value::Null => Value::Null,
+            _ => read(text, &mut hops),
+        };
     }
 }
 
@@ -265,7 +304,7 @@ pub fn read_field(
 
 /// Related records fetched during one fill, keyed by (root, path up to the hop, id).
 #[derive(Default)]
-struct HopCache(Vec<((Root, usize, String), Option<Json>)>);
+struct HopCache(Vec<((Root, usize, String), Option<Arc<Json>>)>);
 
 fn read_with(
     input: &EvalInput,
@@ -326,41 +365,56 @@ fn walk_record(
             .get(last)
             .map_or(Value::Null, |j| json_to_value(j, ty));
     }
-    let mut object: Option<String> = refs.object().map(str::to_owned);
-    let mut owned: Option<Json> = None;
-    for (depth, seg) in hops_path.iter().enumerate() {
-        let current = owned.as_ref().unwrap_or(record);
-        let Some(at) = current.get(seg) else {
-            return Value::Null;
+    let object = refs.object().map(str::to_owned);
+    let walk = Walk {
+        input,
+        refs,
+        root,
+        hops_path,
+        last,
+        ty,
+    };
+    walk.from(record, 0, object, hops)
+}
+
+/// One record path being walked: nested objects are entered by reference (never
+/// cloned), related records are fetched once per fill and shared.
+struct Walk<'w, 'a> {
+    input: &'w EvalInput<'a>,
+    refs: &'w References,
+    root: &'w Root,
+    /// The segments before the last one.
+    hops_path: &'w [String],
+    last: &'w String,
+    ty: &'w Type,
+}
+
+impl Walk<'_, '_> {
+    /// Continues at `hops_path[depth]` in `current`, a record of `object` (when known).
+    fn from(&self, current: &Json, depth: usize, object: Option<String>, hops: &mut HopCache) -> Value {
+        let Some(seg) = self.hops_path.get(depth) else {
+            return current
+                .get(self.last)
+                .map_or(Value::Null, |j| json_to_value(j, self.ty));
         };
-        let next = match at {
-            Json::Object(_) => {
-                object = None;
-                current.get(seg).cloned()
-            }
-            Json::String(id) => {
-                let Some(target) = refs.target(object.as_deref(), seg) else {
+        match current.get(seg) {
+            Some(nested @ Json::Object(_)) => self.from(nested, depth + 1, None, hops),
+            Some(Json::String(id)) => {
+                let Some(target) = self.refs.target(object.as_deref(), seg) else {
                     return Value::Null;
                 };
-                let related = hops.related(input, root, depth, id, &target);
-                object = Some(target);
-                related
+                match hops.related(self.input, self.root, depth, id, &target) {
+                    Some(related) => self.from(&related, depth + 1, Some(target), hops),
+                    None => Value::Null,
+                }
             }
-            _ => None,
-        };
-        let Some(next) = next else {
-            return Value::Null;
-        };
-        owned = Some(next);
+            _ => Value::Null,
+        }
     }
-    owned
-        .as_ref()
-        .unwrap_or(record)
-        .get(last)
-        .map_or(Value::Null, |j| json_to_value(j, ty))
 }
 
 impl HopCache {
+    /// The related record `object`/`id`, fetched through the resolver once per fill.
     fn related(
         &mut self,
         input: &EvalInput,
@@ -368,12 +422,12 @@ impl HopCache {
         depth: usize,
         id: &str,
         object: &str,
-    ) -> Option<Json> {
+    ) -> Option<Arc<Json>> {
         let key = (root.clone(), depth, format!("{object}/{id}"));
         if let Some((_, hit)) = self.0.iter().find(|(k, _)| *k == key) {
             return hit.clone();
         }
-        let fetched = input.resolver.related(object, id);
+        let fetched = input.resolver.related(object, id).map(Arc::new);
         self.0.push((key, fetched.clone()));
         fetched
     }

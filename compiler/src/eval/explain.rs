@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::compiled::{CompiledCondition, Env, Pred, Shape};
+use super::compiled::{CompiledCondition, Env, Shape};
 use super::context::{SlotLayout, now_field, previous_exists};
 use super::convert::value_to_json;
 use super::print::{field_name, print};
@@ -28,17 +28,20 @@ pub const MAX_EXPLAINED_TEXT_BYTES: usize = 1_000;
 /// Items of a list value a clause saw, in an explanation.
 pub const MAX_EXPLAINED_LIST_ITEMS: usize = 20;
 
-/// One top-level clause of a condition, compiled on its own for explaining.
+/// One top-level clause of a condition, as explanations show it.
 pub(crate) struct Clause {
     text: String,
     span: Span,
-    pred: Pred,
+    /// Its predicate in the condition's evaluation order.
+    pred: usize,
     /// (shown name, slot) of every field the clause reads.
     fields: Vec<(String, usize)>,
 }
 
 impl Clause {
-    pub(crate) fn new(e: &TExpr, pred: Pred, layout: &mut SlotLayout) -> Clause {
+    /// The clause `e`, evaluated by predicate `pred`; its text is cut from `source` when
+    /// given (and not blank there), else printed from the tree.
+    pub(crate) fn new(e: &TExpr, pred: usize, layout: &SlotLayout, source: Option<&str>) -> Clause {
         let mut refs = Vec::new();
         collect_fields(e, &mut refs);
         let exists = previous_exists();
@@ -54,8 +57,12 @@ impl Clause {
                 fields.push((name, slot));
             }
         }
+        let text = match source.and_then(|s| source_text(s, e.span)) {
+            Some(text) => text.to_owned(),
+            None => print(e),
+        };
         Clause {
-            text: print(e),
+            text,
             span: e.span,
             pred,
             fields,
@@ -80,6 +87,12 @@ impl Clause {
                 .collect(),
         }
     }
+}
+
+/// The clause's text in `source`, unless blank.
+fn source_text(source: &str, span: Span) -> Option<&str> {
+    let text = source.get(span.range())?.trim();
+    (!text.is_empty()).then_some(text)
 }
 
 /// `text`, cut at a char boundary at most [`MAX_EXPLAINED_TEXT_BYTES`] in, with `…`.
@@ -238,7 +251,11 @@ impl CompiledCondition {
             locals: None,
             budget: None,
         };
-        let results: Vec<bool> = self.clauses.iter().map(|c| (c.pred)(&env)).collect();
+        let results: Vec<bool> = self
+            .clauses
+            .iter()
+            .map(|c| self.clause_holds(c.pred, &env))
+            .collect();
         let result = self.eval(slots);
         let pick = |want: bool| results.iter().position(|r| *r == want);
         let listed = results.len().min(MAX_EXPLAINED_CLAUSES);
@@ -270,10 +287,8 @@ impl CompiledCondition {
     /// clause texts in explanations, instead of text printed from the tree.
     pub fn with_source(mut self, source: &str) -> Self {
         for c in &mut self.clauses {
-            if let Some(text) = source.get(c.span.range())
-                && !text.trim().is_empty()
-            {
-                c.text = text.trim().to_owned();
+            if let Some(text) = source_text(source, c.span) {
+                c.text = text.to_owned();
             }
         }
         self

@@ -36,7 +36,7 @@ pub mod print;
 pub mod reference;
 
 pub use budget::{TooLarge, fits};
-pub use compiled::{CompiledCondition, CompiledExpr, compile, compile_expr};
+pub use compiled::{CompiledCondition, CompiledExpr, compile, compile_expr, compile_with_source};
 pub use context::{
     EvalInput, NamingConvention, NoResolver, ReferenceTargets, References, Resolver, SlotLayout,
     fill_slots, fill_slots_into,

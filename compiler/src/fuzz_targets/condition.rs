@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use crate::check::{ExprScope, check_condition};
 use crate::eval::{
-    EvalInput, References, SlotLayout, compile, compile_expr, fill_slots, reference,
+    EvalInput, References, SlotLayout, compile_expr, compile_with_source, fill_slots, reference,
 };
 use crate::schema::Schema;
 use crate::typed::TExpr;
@@ -65,7 +65,7 @@ fn agree(
 ) {
     let refs = References::from_schema(object, schema.clone());
     let mut layout = SlotLayout::with_references(refs.clone());
-    let compiled = compile(typed, &mut layout).with_source(source);
+    let compiled = compile_with_source(typed, &mut layout, Some(source));
     let value = compile_expr(typed, &mut layout);
     let event = serde_json::json!({"type": format!("{object}.updated")});
     for record in inputs {

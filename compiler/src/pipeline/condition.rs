@@ -1,15 +1,26 @@
-//! One condition on its own, as `automations eval` takes it: parsed, checked for a record
-//! of a given object (as on `<object>.updated`), compiled, then evaluated or explained.
+//! One condition on its own, as `automations eval` and embedders take it: parsed, checked
+//! for a record of a given object (as on `<object>.updated`), compiled once, then
+//! evaluated or explained any number of times.
+//!
+//! The compiled form reads a record through a slot array: [`Condition::fill`] converts
+//! the fields the condition reads (and only those) once per record, and
+//! [`Condition::eval_slots`] / [`Condition::explain_slots`] answer from those slots
+//! without touching the JSON again. [`ConditionCompiler`] shares one schema between every
+//! condition it compiles (no copy per condition).
 
 use std::sync::Arc;
 
 use crate::check::{ExprScope, check_condition};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::eval::{self, CompiledCondition, EvalInput, Explanation, References, SlotLayout};
+use crate::eval::{
+    self, CompiledCondition, EvalInput, Explanation, ReferenceTargets, References, SlotLayout,
+};
 use crate::ir::Span;
 use crate::lower_dsl::syntax_diagnostic_in;
-use crate::schema::Schema;
+use crate::schema::{FieldType, Schema};
+use crate::typed::FieldRef;
+use crate::value::Value;
 
 /// A checked, compiled condition with the slot layout its records are read through.
 #[derive(Debug)]
@@ -30,39 +41,128 @@ pub struct ConditionInput<'a> {
     pub now_ms: i64,
 }
 
+impl<'a> ConditionInput<'a> {
+    /// A record on its own: no previous record (so `changed()` is false), clock at `now_ms`.
+    pub fn record(record: &'a serde_json::Value, now_ms: i64) -> Self {
+        ConditionInput {
+            record,
+            previous: None,
+            now_ms,
+        }
+    }
+}
+
+/// The values one record holds in the fields a [`Condition`] reads, converted once
+/// ([`Condition::fill`]) and read by every evaluation of that condition on that record.
+/// Only meaningful for the condition that filled it (another one reads other slots).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slots(Vec<Value>);
+
+impl Slots {
+    /// The converted values, in slot order (see [`Condition::fields`]).
+    pub fn values(&self) -> &[Value] {
+        &self.0
+    }
+}
+
 impl Condition {
     /// True only when the condition holds. Related records (`account.tier`) read as null:
-    /// there is no record store here.
+    /// there is no record store here. Converts the record each call: to evaluate one
+    /// record several times, [`Condition::fill`] once and use [`Condition::eval_slots`].
     pub fn eval(&self, input: &ConditionInput) -> bool {
-        self.compiled.eval(&self.slots(input))
+        self.eval_slots(&self.fill(input))
     }
 
     /// The result and the clause that decided it, with the values it saw.
     pub fn explain(&self, input: &ConditionInput) -> Explanation {
-        self.compiled.explain(&self.slots(input))
+        self.explain_slots(&self.fill(input))
+    }
+
+    /// Converts the fields this condition reads from `input`, once per record.
+    pub fn fill(&self, input: &ConditionInput) -> Slots {
+        let mut slots = Slots::default();
+        self.fill_into(input, &mut slots);
+        slots
+    }
+
+    /// [`Condition::fill`] into `slots`, reusing its allocation (for loops over records).
+    pub fn fill_into(&self, input: &ConditionInput, slots: &mut Slots) {
+        let eval_input = EvalInput {
+            previous: input.previous,
+            ..EvalInput::record(input.record, input.now_ms)
+        };
+        eval::fill_slots_into(&self.layout, &eval_input, &mut slots.0);
+    }
+
+    /// The answer on a record filled by [`Condition::fill`]: no conversion, no
+    /// allocation on the common shapes (`f == "x"`, `f > 5`, `f in [...]`).
+    pub fn eval_slots(&self, slots: &Slots) -> bool {
+        self.compiled.eval(&slots.0)
+    }
+
+    /// [`Condition::explain`] on a record filled by [`Condition::fill`].
+    pub fn explain_slots(&self, slots: &Slots) -> Explanation {
+        self.compiled.explain(&slots.0)
+    }
+
+    /// The fields the condition reads, in slot order (a field read as two kinds, e.g.
+    /// `changed(f)` and `f > 5`, appears twice).
+    pub fn fields(&self) -> &[FieldRef] {
+        self.layout.fields()
     }
 
     /// Lints found while checking (always true/false, ...); spans index into the text.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
+}
 
-    fn slots(&self, input: &ConditionInput) -> Vec<crate::value::Value> {
-        let eval_input = EvalInput {
-            previous: input.previous,
-            ..EvalInput::record(input.record, input.now_ms)
-        };
-        eval::fill_slots(&self.layout, &eval_input)
+/// Compiles conditions against one schema, which it shares (an `Arc`) with every
+/// condition it compiles instead of copying it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ConditionCompiler {
+    schema: Arc<Schema>,
+}
+
+impl ConditionCompiler {
+    /// A compiler for conditions over `schema` (e.g. [`Schema::builtin`]).
+    pub fn new(schema: impl Into<Arc<Schema>>) -> Self {
+        ConditionCompiler {
+            schema: schema.into(),
+        }
+    }
+
+    /// The schema conditions are checked against.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// [`compile_condition`] against this compiler's schema.
+    pub fn compile(&self, text: &str, object: &str) -> Result<Condition, Vec<Diagnostic>> {
+        let targets: Arc<dyn ReferenceTargets> = self.schema.clone();
+        compile_with(text, object, &self.schema, targets)
     }
 }
 
 /// Parses `text`, checks it as a condition on `object` records (scope of
 /// `<object>.updated`, so `previous` and `changed()` are allowed) and compiles it.
-/// Diagnostic spans index into `text`; an unknown object is `E0102` with a suggestion.
+/// `Ok` only without errors (warnings are in [`Condition::warnings`]); diagnostic spans
+/// index into `text`; an unknown object is `E0102` with a suggestion. The schema is not
+/// copied: only its reference fields are (to follow `account.tier`); a
+/// [`ConditionCompiler`] does not even copy those.
 pub fn compile_condition(
     text: &str,
     object: &str,
     schema: &Schema,
+) -> Result<Condition, Vec<Diagnostic>> {
+    compile_with(text, object, schema, Arc::new(ReferenceFields::of(schema)))
+}
+
+fn compile_with(
+    text: &str,
+    object: &str,
+    schema: &Schema,
+    targets: Arc<dyn ReferenceTargets>,
 ) -> Result<Condition, Vec<Diagnostic>> {
     if schema.object(object).is_none() {
         return Err(vec![unknown_object(object, schema)]);
@@ -71,18 +171,44 @@ pub fn compile_condition(
         .map_err(|err| vec![syntax_diagnostic_in(&err, text)])?;
     let scope = ExprScope::for_object(object, &format!("{object}.updated"));
     let (typed, diagnostics) = check_condition(&expr, &scope, schema);
-    let typed = match typed {
-        Some(typed) if !diagnostics.iter().any(Diagnostic::is_error) => typed,
-        _ => return Err(diagnostics),
+    let Some(typed) = typed else {
+        return Err(diagnostics);
     };
-    let references = References::from_schema(object, Arc::new(schema.clone()));
-    let mut layout = SlotLayout::with_references(references);
-    let compiled = eval::compile(&typed, &mut layout).with_source(text);
+    let mut layout = SlotLayout::with_references(References::new(object, targets));
+    let compiled = eval::compile_with_source(&typed, &mut layout, Some(text));
     Ok(Condition {
         compiled,
         layout,
         warnings: diagnostics,
     })
+}
+
+/// The reference fields of a schema (`case.account_id` -> `account`), followed as the
+/// schema itself follows them: a small copy instead of the whole schema.
+#[derive(Debug)]
+struct ReferenceFields(std::collections::HashMap<(String, String), String>);
+
+impl ReferenceFields {
+    fn of(schema: &Schema) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for (object, def) in &schema.objects {
+            for (field, f) in &def.fields {
+                if let FieldType::Reference { object: target } = &f.ty {
+                    map.insert((object.clone(), field.clone()), target.clone());
+                }
+            }
+        }
+        ReferenceFields(map)
+    }
+}
+
+impl ReferenceTargets for ReferenceFields {
+    fn target(&self, object: Option<&str>, field: &str) -> Option<String> {
+        let Some(object) = object else {
+            return eval::NamingConvention.target(None, field);
+        };
+        self.0.get(&(object.to_owned(), field.to_owned())).cloned()
+    }
 }
 
 fn unknown_object(object: &str, schema: &Schema) -> Diagnostic {

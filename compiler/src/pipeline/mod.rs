@@ -16,7 +16,7 @@ use crate::json::{self, JsonSourceMap};
 use crate::lower_dsl;
 use crate::schema::Schema;
 
-pub use condition::{Condition, ConditionInput, compile_condition};
+pub use condition::{Condition, ConditionCompiler, ConditionInput, Slots, compile_condition};
 
 /// Which front end reads a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

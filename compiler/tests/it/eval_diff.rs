@@ -597,3 +597,133 @@ fn one_field_read_in_two_kinds_agrees_with_reference() {
     };
     assert!(c.eval(&fill_slots(&layout, &input)));
 }
+
+/// A field read as text (`priority == "high"`) and untyped (`changed(priority)`) is
+/// converted once, the text slot taken from the untyped one when it holds a string or
+/// null: every JSON value still reads as the reference evaluator reads it.
+#[test]
+fn text_and_untyped_reads_of_one_field_agree_with_reference() {
+    let text_read = eq(field("priority", priority_type()), s("high"));
+    let untyped = changed("priority", None, None);
+    let values = [
+        json!("high"),
+        json!("low"),
+        json!(5),
+        json!("5"),
+        json!(null),
+        json!(true),
+        json!(["high"]),
+    ];
+    for op in [LogicOp::And, LogicOp::Or] {
+        for items in [
+            vec![text_read.clone(), untyped.clone()],
+            vec![untyped.clone(), text_read.clone()],
+        ] {
+            let e = logic(op, items);
+            for now in &values {
+                for before in &values {
+                    let record = json!({ "priority": now });
+                    let previous = json!({ "priority": before });
+                    check_pair(&e, &record, Some(&previous), &json!({}));
+                    check_pair(&e, &json!({}), Some(&previous), &json!({}));
+                }
+            }
+        }
+    }
+}
+
+/// Short constant `in` lists (compared by kind) agree with the reference on every kind of
+/// value, as do long ones (searched).
+#[test]
+fn in_lists_of_every_length_and_kind_agree_with_reference() {
+    let lists: Vec<(Vec<TExpr>, Type)> = vec![
+        (vec![], Type::String),
+        (vec![s("high")], Type::String),
+        (vec![s("high"), s("low")], Type::String),
+        (vec![s("a string longer than sixteen bytes"), s("high")], Type::String),
+        (vec![s(""), s("é"), s("hig"), s("high")], Type::String),
+        (vec![n(5.0), n(-0.0)], Type::Number),
+        (vec![n(1.0), n(2.0), n(3.0), n(5.0), n(8.0)], Type::Number),
+        ((0..6).map(|i| s(&format!("p{i}"))).collect(), Type::String),
+    ];
+    let values = [
+        json!("high"),
+        json!("hig"),
+        json!(""),
+        json!("é"),
+        json!("a string longer than sixteen bytes"),
+        json!(5),
+        json!(0),
+        json!("5"),
+        json!(null),
+        json!(true),
+        json!("p3"),
+        json!(8),
+    ];
+    for (items, elem) in lists {
+        let is_text = elem == Type::String;
+        let list = list(items, elem.clone());
+        let subject = if is_text {
+            field("subject", Type::String)
+        } else {
+            field("amount", Type::Number)
+        };
+        let e = bin(BinaryOp::In, subject, list);
+        for v in &values {
+            let record = json!({ "subject": v, "amount": v });
+            check_pair(&e, &record, None, &json!({}));
+        }
+    }
+}
+
+/// Paths through nested objects and related records read what the JSON holds (the slot
+/// filler enters nested objects by reference and fetches each related record once).
+#[test]
+fn nested_and_related_paths_read_their_values() {
+    use automations_compiler::eval::Resolver;
+    struct Accounts(std::cell::Cell<usize>);
+    impl Resolver for Accounts {
+        fn related(&self, object: &str, id: &str) -> Option<Json> {
+            self.0.set(self.0.get() + 1);
+            (object == "account" && id == "a1")
+                .then(|| json!({"tier": "gold", "owner": {"name": "Ada"}, "parent_id": "a1"}))
+        }
+    }
+    let record = json!({
+        "details": {"level": "high", "inner": {"deep": 3}, "account_id": "a1"},
+        "account_id": "a1",
+        "other_id": "x",
+    });
+    let paths: [(&[&str], Type, Value); 7] = [
+        (&["details", "level"], Type::String, Value::String("high".into())),
+        (&["details", "inner", "deep"], Type::Number, Value::Number(3.0)),
+        (&["account_id", "tier"], Type::String, Value::String("gold".into())),
+        (&["account_id", "owner", "name"], Type::String, Value::String("Ada".into())),
+        (&["details", "account_id", "tier"], Type::String, Value::String("gold".into())),
+        // `parent_id` names a `parent` by the naming convention: none is known.
+        (&["account_id", "parent_id", "tier"], Type::String, Value::Null),
+        (&["details", "missing", "x"], Type::String, Value::Null),
+    ];
+    let mut layout = SlotLayout::new();
+    let slots: Vec<usize> = paths
+        .iter()
+        .map(|(p, ty, _)| {
+            let f = FieldRef {
+                root: Root::Record,
+                path: p.iter().map(|s| s.to_string()).collect(),
+            };
+            layout.slot_typed(&f, ty)
+        })
+        .collect();
+    let accounts = Accounts(std::cell::Cell::new(0));
+    let input = EvalInput {
+        resolver: &accounts,
+        ..EvalInput::record(&record, 0)
+    };
+    let values = fill_slots(&layout, &input);
+    for ((p, _, want), slot) in paths.iter().zip(slots) {
+        assert_eq!(&values[slot], want, "{p:?}");
+    }
+    // account a1 at depth 0 (three paths share it), under `details` (depth 1), parent a1.
+    assert_eq!(accounts.0.get(), 3);
+}

@@ -2,7 +2,8 @@
 
 use automations_compiler::codes;
 use automations_compiler::pipeline::{
-    ConditionInput, SourceFile, SourceKind, canonical_text, compile_condition, compile_source,
+    ConditionCompiler, ConditionInput, SourceFile, SourceKind, canonical_text,
+    compile_condition, compile_source,
 };
 use automations_compiler::schema::Schema;
 
@@ -151,4 +152,60 @@ fn condition_errors_are_diagnostics() {
         err.iter().any(|d| d.code == codes::TYPE_MISMATCH),
         "{err:#?}"
     );
+}
+
+/// The library path: compile once, fill a record's slots once, evaluate and explain from
+/// them; the answers are those of the one-call `eval`/`explain`, for every record.
+#[test]
+fn a_condition_compiled_once_answers_from_slots_filled_once() {
+    let compiler = ConditionCompiler::new(Schema::builtin());
+    let text = r#"priority in ["high", "critical"] and (changed(status) or account.tier == "gold")"#;
+    let c = compiler.compile(text, "case").expect("compiles");
+    let one_call = compile_condition(text, "case", &Schema::builtin()).expect("compiles");
+    let records = [
+        serde_json::json!({"priority": "high", "status": "open"}),
+        serde_json::json!({"priority": "critical", "status": "new"}),
+        serde_json::json!({"priority": "low", "status": "open"}),
+        serde_json::json!({"priority": 3, "status": null}),
+    ];
+    let previous = serde_json::json!({"status": "new"});
+    let mut reused = Default::default();
+    for record in &records {
+        for previous in [None, Some(&previous)] {
+            let input = ConditionInput {
+                previous,
+                ..ConditionInput::record(record, 0)
+            };
+            let slots = c.fill(&input);
+            c.fill_into(&input, &mut reused);
+            assert_eq!(slots, reused);
+            assert_eq!(c.eval_slots(&slots), c.eval(&input), "{record} {previous:?}");
+            assert_eq!(c.eval_slots(&slots), one_call.eval(&input));
+            assert_eq!(c.explain_slots(&slots), one_call.explain(&input));
+        }
+    }
+    // Only the fields the condition reads are converted: `priority`, the related tier, the
+    // previous record's existence (``), the status now and before.
+    let fields: Vec<String> = c.fields().iter().map(|f| f.path.join(".")).collect();
+    assert_eq!(fields, ["priority", "account_id.tier", "", "status", "status"]);
+    assert_eq!(c.fill(&ConditionInput::record(&records[0], 0)).values().len(), 5);
+}
+
+/// A condition with an error never compiles, and the checker gives no tree for it.
+#[test]
+fn a_condition_with_an_error_gives_diagnostics_and_no_tree() {
+    use automations_compiler::check::{ExprScope, check_condition};
+    let compiler = ConditionCompiler::new(Schema::builtin());
+    for text in [r#"priority == "urgent""#, "subjet == 'x'", "amount > 'x' or true"] {
+        let err = compiler.compile(text, "case").unwrap_err();
+        assert!(err.iter().any(|d| d.is_error()), "{text}: {err:?}");
+        let expr = automations_compiler::grammar::parse_expr(text).unwrap();
+        let scope = ExprScope::for_object("case", "case.updated");
+        let (typed, diags) = check_condition(&expr, &scope, compiler.schema());
+        assert!(typed.is_none(), "{text}");
+        assert_eq!(diags, err);
+    }
+    // Warnings alone still compile.
+    let c = compiler.compile("subject == subject", "case").expect("compiles");
+    assert!(!c.warnings().is_empty());
 }
