@@ -15,9 +15,27 @@ use crate::ir;
 /// past a size limit one `E0006`.
 pub fn parse_dsl(text: &str) -> (Vec<ir::Automation>, Vec<Diagnostic>) {
     match automations_grammar::parse_file(text) {
-        Ok(file) => lower_file(&file),
+        Ok(file) => lower_owned_file(file),
         Err(err) => (Vec::new(), vec![syntax_diagnostic_in(&err, text)]),
     }
+}
+
+/// [`lower_file`] of a file that is not needed afterwards: conditions (which may hold
+/// thousands of clauses) are moved into the IR instead of copied.
+fn lower_owned_file(mut file: ast::File) -> (Vec<ir::Automation>, Vec<Diagnostic>) {
+    let conditions: Vec<Option<ast::Expr>> = file
+        .automations
+        .iter_mut()
+        .map(|a| a.condition.take())
+        .collect();
+    let (mut automations, diags) = lower_file(&file);
+    for (automation, condition) in automations.iter_mut().zip(conditions) {
+        automation.condition = condition.map(|expr| ir::Condition {
+            expr,
+            form: ir::ConditionForm::Expression,
+        });
+    }
+    (automations, diags)
 }
 
 /// The `E0001` diagnostic for a syntax error, with the expected tokens in a note.

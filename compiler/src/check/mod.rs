@@ -162,6 +162,16 @@ pub fn check_automation_with(
     schema: &Schema,
     config: &CheckConfig<'_>,
 ) -> (CheckedAutomation, Vec<Diagnostic>) {
+    check_owned_automation(a.clone(), schema, config)
+}
+
+/// [`check_automation_with`] of an automation the caller no longer needs: it is moved
+/// into the result instead of copied.
+pub fn check_owned_automation(
+    a: ir::Automation,
+    schema: &Schema,
+    config: &CheckConfig<'_>,
+) -> (CheckedAutomation, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let (object, event) = resolve_trigger(&a.trigger, schema, &mut diags);
     let scope = ExprScope {
@@ -185,7 +195,7 @@ pub fn check_automation_with(
         plugins::check_plugin_steps(&steps, catalog, &mut diags);
     }
     let checked = CheckedAutomation {
-        automation: a.clone(),
+        automation: a,
         object,
         event,
         condition,

@@ -75,7 +75,11 @@ impl Root {
             (Shape::Single, 1) => Root::One(preds.remove(0)),
             (_, 2) => {
                 let (b, a) = (preds.pop().unwrap(), preds.pop().unwrap());
-                if and { Root::And2(a, b) } else { Root::Or2(a, b) }
+                if and {
+                    Root::And2(a, b)
+                } else {
+                    Root::Or2(a, b)
+                }
             }
             (_, 3) => {
                 let (c, b, a) = (
@@ -83,7 +87,11 @@ impl Root {
                     preds.pop().unwrap(),
                     preds.pop().unwrap(),
                 );
-                if and { Root::And3(a, b, c) } else { Root::Or3(a, b, c) }
+                if and {
+                    Root::And3(a, b, c)
+                } else {
+                    Root::Or3(a, b, c)
+                }
             }
             (Shape::Or, _) => Root::Any(preds.into_boxed_slice()),
             _ => Root::All(preds.into_boxed_slice()),

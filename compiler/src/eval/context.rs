@@ -274,14 +274,24 @@ pub fn fill_slots_into(layout: &SlotLayout, input: &EvalInput, out: &mut Vec<Val
     out.clear();
     let mut hops = HopCache::default();
     let read = |i: usize, hops: &mut HopCache| {
-        read_with(input, &layout.references, &layout.fields[i], &layout.types[i], hops)
+        read_with(
+            input,
+            &layout.references,
+            &layout.fields[i],
+            &layout.types[i],
+            hops,
+        )
     };
     if layout.derived.is_empty() {
         out.extend((0..layout.len()).map(|i| read(i, &mut hops)));
         return;
     }
     for (i, &derived) in layout.is_derived.iter().enumerate() {
-        out.push(if derived { Value::Null } else { read(i, &mut hops) });
+        out.push(if derived {
+            Value::Null
+        } else {
+            read(i, &mut hops)
+        });
     }
     for &(text, any) in &layout.derived {
         out[text] = match &out[any] {
@@ -304,7 +314,10 @@ pub fn read_field(
 
 /// Related records fetched during one fill, keyed by (root, path up to the hop, id).
 #[derive(Default)]
-struct HopCache(Vec<((Root, usize, String), Option<Arc<Json>>)>);
+struct HopCache(Vec<(HopKey, Option<Arc<Json>>)>);
+
+/// (root, depth of the hop in the path, `object/id`).
+type HopKey = (Root, usize, String);
 
 fn read_with(
     input: &EvalInput,
@@ -391,7 +404,13 @@ struct Walk<'w, 'a> {
 
 impl Walk<'_, '_> {
     /// Continues at `hops_path[depth]` in `current`, a record of `object` (when known).
-    fn from(&self, current: &Json, depth: usize, object: Option<String>, hops: &mut HopCache) -> Value {
+    fn from(
+        &self,
+        current: &Json,
+        depth: usize,
+        object: Option<String>,
+        hops: &mut HopCache,
+    ) -> Value {
         let Some(seg) = self.hops_path.get(depth) else {
             return current
                 .get(self.last)

@@ -104,6 +104,13 @@ impl JsonSourceMap {
             .map(|s| s.to_text(decoded))
     }
 
+    /// [`JsonSourceMap::string_offset`] for many offsets into one string: the string is
+    /// looked up once (shifting every span of a long condition stays n log n).
+    pub fn string_offsets(&self, pointer: &str) -> Option<impl Fn(u32) -> u32 + '_> {
+        let offsets = self.entry(pointer)?.string.as_ref()?;
+        Some(move |decoded| offsets.to_text(decoded))
+    }
+
     /// The innermost pointer whose member (key and value) contains `span`.
     pub fn pointer_at(&self, span: Span) -> Option<String> {
         self.entries

@@ -9,7 +9,7 @@
 mod comments;
 mod condition;
 
-use crate::check::{CheckedAutomation, check_automation};
+use crate::check::{CheckConfig, CheckedAutomation, check_owned_automation};
 use crate::diagnostic::Diagnostic;
 use crate::ir;
 use crate::json::{self, JsonSourceMap};
@@ -72,14 +72,14 @@ pub fn compile_source(src: &SourceFile, schema: &Schema) -> Compiled {
         .map(|d| d.span)
         .collect();
     let mut checked = Vec::with_capacity(automations.len());
-    for automation in &automations {
-        let (c, diags) = check_automation(automation, schema);
+    for automation in automations {
+        let (c, diags) = check_owned_automation(automation, schema, &CheckConfig::default());
         // A part that failed to lower (a missing trigger, a condition that did not parse)
         // was replaced by a placeholder; what the checker says about it is noise.
         diagnostics.extend(
             diags
                 .into_iter()
-                .filter(|d| !is_cascade(d, automation, &lowering_errors)),
+                .filter(|d| !is_cascade(d, &c.automation, &lowering_errors)),
         );
         checked.push(c);
     }

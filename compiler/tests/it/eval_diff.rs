@@ -640,7 +640,10 @@ fn in_lists_of_every_length_and_kind_agree_with_reference() {
         (vec![], Type::String),
         (vec![s("high")], Type::String),
         (vec![s("high"), s("low")], Type::String),
-        (vec![s("a string longer than sixteen bytes"), s("high")], Type::String),
+        (
+            vec![s("a string longer than sixteen bytes"), s("high")],
+            Type::String,
+        ),
         (vec![s(""), s("é"), s("hig"), s("high")], Type::String),
         (vec![n(5.0), n(-0.0)], Type::Number),
         (vec![n(1.0), n(2.0), n(3.0), n(5.0), n(8.0)], Type::Number),
@@ -695,13 +698,37 @@ fn nested_and_related_paths_read_their_values() {
         "other_id": "x",
     });
     let paths: [(&[&str], Type, Value); 7] = [
-        (&["details", "level"], Type::String, Value::String("high".into())),
-        (&["details", "inner", "deep"], Type::Number, Value::Number(3.0)),
-        (&["account_id", "tier"], Type::String, Value::String("gold".into())),
-        (&["account_id", "owner", "name"], Type::String, Value::String("Ada".into())),
-        (&["details", "account_id", "tier"], Type::String, Value::String("gold".into())),
+        (
+            &["details", "level"],
+            Type::String,
+            Value::String("high".into()),
+        ),
+        (
+            &["details", "inner", "deep"],
+            Type::Number,
+            Value::Number(3.0),
+        ),
+        (
+            &["account_id", "tier"],
+            Type::String,
+            Value::String("gold".into()),
+        ),
+        (
+            &["account_id", "owner", "name"],
+            Type::String,
+            Value::String("Ada".into()),
+        ),
+        (
+            &["details", "account_id", "tier"],
+            Type::String,
+            Value::String("gold".into()),
+        ),
         // `parent_id` names a `parent` by the naming convention: none is known.
-        (&["account_id", "parent_id", "tier"], Type::String, Value::Null),
+        (
+            &["account_id", "parent_id", "tier"],
+            Type::String,
+            Value::Null,
+        ),
         (&["details", "missing", "x"], Type::String, Value::Null),
     ];
     let mut layout = SlotLayout::new();

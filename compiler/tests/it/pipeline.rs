@@ -2,8 +2,8 @@
 
 use automations_compiler::codes;
 use automations_compiler::pipeline::{
-    ConditionCompiler, ConditionInput, SourceFile, SourceKind, canonical_text,
-    compile_condition, compile_source,
+    ConditionCompiler, ConditionInput, SourceFile, SourceKind, canonical_text, compile_condition,
+    compile_source,
 };
 use automations_compiler::schema::Schema;
 
@@ -159,7 +159,8 @@ fn condition_errors_are_diagnostics() {
 #[test]
 fn a_condition_compiled_once_answers_from_slots_filled_once() {
     let compiler = ConditionCompiler::new(Schema::builtin());
-    let text = r#"priority in ["high", "critical"] and (changed(status) or account.tier == "gold")"#;
+    let text =
+        r#"priority in ["high", "critical"] and (changed(status) or account.tier == "gold")"#;
     let c = compiler.compile(text, "case").expect("compiles");
     let one_call = compile_condition(text, "case", &Schema::builtin()).expect("compiles");
     let records = [
@@ -179,7 +180,11 @@ fn a_condition_compiled_once_answers_from_slots_filled_once() {
             let slots = c.fill(&input);
             c.fill_into(&input, &mut reused);
             assert_eq!(slots, reused);
-            assert_eq!(c.eval_slots(&slots), c.eval(&input), "{record} {previous:?}");
+            assert_eq!(
+                c.eval_slots(&slots),
+                c.eval(&input),
+                "{record} {previous:?}"
+            );
             assert_eq!(c.eval_slots(&slots), one_call.eval(&input));
             assert_eq!(c.explain_slots(&slots), one_call.explain(&input));
         }
@@ -187,8 +192,16 @@ fn a_condition_compiled_once_answers_from_slots_filled_once() {
     // Only the fields the condition reads are converted: `priority`, the related tier, the
     // previous record's existence (``), the status now and before.
     let fields: Vec<String> = c.fields().iter().map(|f| f.path.join(".")).collect();
-    assert_eq!(fields, ["priority", "account_id.tier", "", "status", "status"]);
-    assert_eq!(c.fill(&ConditionInput::record(&records[0], 0)).values().len(), 5);
+    assert_eq!(
+        fields,
+        ["priority", "account_id.tier", "", "status", "status"]
+    );
+    assert_eq!(
+        c.fill(&ConditionInput::record(&records[0], 0))
+            .values()
+            .len(),
+        5
+    );
 }
 
 /// A condition with an error never compiles, and the checker gives no tree for it.
@@ -196,7 +209,11 @@ fn a_condition_compiled_once_answers_from_slots_filled_once() {
 fn a_condition_with_an_error_gives_diagnostics_and_no_tree() {
     use automations_compiler::check::{ExprScope, check_condition};
     let compiler = ConditionCompiler::new(Schema::builtin());
-    for text in [r#"priority == "urgent""#, "subjet == 'x'", "amount > 'x' or true"] {
+    for text in [
+        r#"priority == "urgent""#,
+        "subjet == 'x'",
+        "amount > 'x' or true",
+    ] {
         let err = compiler.compile(text, "case").unwrap_err();
         assert!(err.iter().any(|d| d.is_error()), "{text}: {err:?}");
         let expr = automations_compiler::grammar::parse_expr(text).unwrap();
@@ -206,6 +223,8 @@ fn a_condition_with_an_error_gives_diagnostics_and_no_tree() {
         assert_eq!(diags, err);
     }
     // Warnings alone still compile.
-    let c = compiler.compile("subject == subject", "case").expect("compiles");
+    let c = compiler
+        .compile("subject == subject", "case")
+        .expect("compiles");
     assert!(!c.warnings().is_empty());
 }

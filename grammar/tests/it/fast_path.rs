@@ -79,7 +79,8 @@ fn corpus_files() -> Vec<(PathBuf, String)> {
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if path.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules" {
+            if path.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules"
+            {
                 walk(&path, out);
             } else if name.ends_with(".auto") {
                 out.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
@@ -119,7 +120,10 @@ fn the_fast_path_reads_every_valid_auto_file_as_pest_does() {
             Ok(_) => {}
         }
         // Every cut of a file, and every expression-looking line, agree too.
-        for cut in (0..text.len()).step_by(7).filter(|c| text.is_char_boundary(*c)) {
+        for cut in (0..text.len())
+            .step_by(7)
+            .filter(|c| text.is_char_boundary(*c))
+        {
             failures.extend(agree_file(&text[..cut]).err());
         }
         for line in text.lines() {
@@ -135,9 +139,16 @@ fn the_fast_path_reads_big_generated_conditions() {
         (0..n).map(clause).collect::<Vec<_>>().join(joiner)
     };
     let cases = [
-        chain(2_000, " and ", &|i| format!("(priority == \"high\" or subject != \"s{i}\")")),
-        chain(2_000, " or ", &|i| format!("subject == 's{i}' and x.y is not null")),
-        format!("subject in [{}]", chain(2_000, ", ", &|i| format!("\"id{i}\""))),
+        chain(2_000, " and ", &|i| {
+            format!("(priority == \"high\" or subject != \"s{i}\")")
+        }),
+        chain(2_000, " or ", &|i| {
+            format!("subject == 's{i}' and x.y is not null")
+        }),
+        format!(
+            "subject in [{}]",
+            chain(2_000, ", ", &|i| format!("\"id{i}\""))
+        ),
         format!("{}x{}", "(".repeat(60), ")".repeat(60)),
     ];
     for text in cases {
@@ -149,16 +160,58 @@ fn the_fast_path_reads_big_generated_conditions() {
 /// Valid expressions of every construct, with random trivia between tokens.
 fn valid_expr() -> impl Strategy<Value = String> {
     let leaf = prop::sample::select(vec![
-        "null", "true", "false", "0", "42", "3.25", "15m", "500ms", "2w", "\"a\"", "'b'",
-        "\"x{{ y }}z\"", "'\\n\\''", "\"\"", "a", "a.b", "a.in", "nullable", "notes", "f()",
-        "f(1, x: 2, y => y > 1,)", "[]", "[1, 2,]", "{}", "{a: 1, 'b': [2]}", "x is null",
-        "x is not null", "-1", "not a", "not not a", "- -1",
+        "null",
+        "true",
+        "false",
+        "0",
+        "42",
+        "3.25",
+        "15m",
+        "500ms",
+        "2w",
+        "\"a\"",
+        "'b'",
+        "\"x{{ y }}z\"",
+        "'\\n\\''",
+        "\"\"",
+        "a",
+        "a.b",
+        "a.in",
+        "nullable",
+        "notes",
+        "f()",
+        "f(1, x: 2, y => y > 1,)",
+        "[]",
+        "[1, 2,]",
+        "{}",
+        "{a: 1, 'b': [2]}",
+        "x is null",
+        "x is not null",
+        "-1",
+        "not a",
+        "not not a",
+        "- -1",
     ])
     .prop_map(String::from);
     leaf.prop_recursive(4, 32, 3, |inner| {
         let op = prop::sample::select(vec![
-            "and", "or", "==", "!=", "<", "<=", ">", ">=", "in", "contains", "starts_with",
-            "ends_with", "matches", "+", "-", "*", "/",
+            "and",
+            "or",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "in",
+            "contains",
+            "starts_with",
+            "ends_with",
+            "matches",
+            "+",
+            "-",
+            "*",
+            "/",
         ]);
         let gap = prop::sample::select(vec![" ", "  ", "\n", " # c\n ", " // c\n", "\t"]);
         prop_oneof![
@@ -177,10 +230,53 @@ fn valid_expr() -> impl Strategy<Value = String> {
 
 fn token_soup() -> impl Strategy<Value = String> {
     let tokens = prop::sample::select(vec![
-        "automation", "\"n\"", "{", "}", "(", ")", "[", "]", "do", "if", "else", "when", "a",
-        "b.c", "=", "==", "and", "or", "not", "is", "null", ",", ":", "=>", "'s{{", "}}", "3d",
-        "1.5", "-", "+", "\"", "'", "#", "\n", " ", "in", "f(", "x:", "layout", "status", "\\",
-        "5ms", "x", "1", "{{", "/", "//",
+        "automation",
+        "\"n\"",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "do",
+        "if",
+        "else",
+        "when",
+        "a",
+        "b.c",
+        "=",
+        "==",
+        "and",
+        "or",
+        "not",
+        "is",
+        "null",
+        ",",
+        ":",
+        "=>",
+        "'s{{",
+        "}}",
+        "3d",
+        "1.5",
+        "-",
+        "+",
+        "\"",
+        "'",
+        "#",
+        "\n",
+        " ",
+        "in",
+        "f(",
+        "x:",
+        "layout",
+        "status",
+        "\\",
+        "5ms",
+        "x",
+        "1",
+        "{{",
+        "/",
+        "//",
     ]);
     prop::collection::vec(tokens, 0..40).prop_map(|v| v.join(""))
 }

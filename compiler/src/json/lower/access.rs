@@ -19,7 +19,14 @@ impl Lowerer<'_> {
 
     /// Moves spans relative to the decoded string at `pointer` into the text.
     pub(super) fn shift_expr(&self, expr: &mut Expr, pointer: &str) {
-        ir::map_expr_spans(expr, &mut |span| self.string_span(pointer, span));
+        let to_text = self.map.string_offsets(pointer);
+        ir::map_expr_spans(expr, &mut |span| match &to_text {
+            Some(to_text) => Span {
+                start: to_text(span.start),
+                end: to_text(span.end),
+            },
+            None => Span::default(),
+        });
     }
 
     pub(super) fn string_span(&self, pointer: &str, span: Span) -> Span {

@@ -47,7 +47,10 @@ impl Cursor<'_> {
             return None;
         }
         let (name, span) = self.take_word()?;
-        Some(Ident { name: name.to_string(), span })
+        Some(Ident {
+            name: name.to_string(),
+            span,
+        })
     }
 
     fn str_lit(&mut self) -> Option<StrLit> {
@@ -56,7 +59,10 @@ impl Cursor<'_> {
             return None;
         }
         let id = self.plain_string()?;
-        Some(StrLit { value: id.name, span: id.span })
+        Some(StrLit {
+            value: id.name,
+            span: id.span,
+        })
     }
 
     fn automation(&mut self) -> Option<Automation> {
@@ -104,7 +110,10 @@ impl Cursor<'_> {
                     let start = self.pos;
                     let entries = self.object()?;
                     let span = Span::new(start, self.pos);
-                    auto.layout = Some(Expr { kind: ExprKind::Object(entries), span });
+                    auto.layout = Some(Expr {
+                        kind: ExprKind::Object(entries),
+                        span,
+                    });
                 }
                 _ => return None,
             }
@@ -125,7 +134,10 @@ impl Cursor<'_> {
             self.take_word()?;
         }
         let name = self.text[start..self.pos].to_string();
-        Some(Ident { name, span: Span::new(start, self.pos) })
+        Some(Ident {
+            name,
+            span: Span::new(start, self.pos),
+        })
     }
 
     /// `{ step* }`.
@@ -162,7 +174,10 @@ impl Cursor<'_> {
                 self.skip();
                 let (value, _) = self.expr()?;
                 let span = name_span.cover(value.span);
-                let name = Ident { name: name.to_string(), span: name_span };
+                let name = Ident {
+                    name: name.to_string(),
+                    span: name_span,
+                };
                 args.push(NamedArg { name, value, span });
                 self.skip();
                 if self.peek() != Some(b',') {
@@ -188,8 +203,16 @@ impl Cursor<'_> {
             self.pos = saved;
             None
         };
-        let kind = StepKind::Action { id, action, args, guard };
-        Some(Step { kind, span: Span::new(start, end) })
+        let kind = StepKind::Action {
+            id,
+            action,
+            args,
+            guard,
+        };
+        Some(Step {
+            kind,
+            span: Span::new(start, end),
+        })
     }
 
     /// An optional `name =` before a step (`Some(None)` when there is none).
@@ -205,7 +228,10 @@ impl Cursor<'_> {
             self.pos += 1;
             self.skip();
             if !matches!(self.peek(), Some(b'=' | b'>')) {
-                return Some(Some(Ident { name: w.to_string(), span }));
+                return Some(Some(Ident {
+                    name: w.to_string(),
+                    span,
+                }));
             }
             // `name = =` or `name =>`: not a label, and not a step pest reads either.
             return None;
@@ -239,7 +265,16 @@ impl Cursor<'_> {
             self.pos = saved;
             (Vec::new(), false)
         };
-        let kind = StepKind::If { id, condition, then_steps, else_steps, has_else };
-        Some(Step { kind, span: Span::new(start, end) })
+        let kind = StepKind::If {
+            id,
+            condition,
+            then_steps,
+            else_steps,
+            has_else,
+        };
+        Some(Step {
+            kind,
+            span: Span::new(start, end),
+        })
     }
 }

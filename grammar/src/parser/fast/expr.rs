@@ -203,7 +203,13 @@ impl Cursor<'_> {
                 let (inner, d) = self.expr()?;
                 let end = self.expect(b')')?;
                 let kind = ExprKind::Paren(Box::new(inner));
-                (Expr { kind, span: Span::new(start, end) }, d + 1)
+                (
+                    Expr {
+                        kind,
+                        span: Span::new(start, end),
+                    },
+                    d + 1,
+                )
             }
             b'[' => self.list()?,
             b'{' => self.with_depth(|c| c.object().map(ExprKind::Object))?,
@@ -255,7 +261,13 @@ impl Cursor<'_> {
         }
         let end = self.expect(b']')?;
         let kind = ExprKind::List(items);
-        Some((Expr { kind, span: Span::new(start, end) }, d + 1))
+        Some((
+            Expr {
+                kind,
+                span: Span::new(start, end),
+            },
+            d + 1,
+        ))
     }
 
     /// `{ key: value, ... }` (keys are names or plain strings); the cursor is on `{`.
@@ -269,7 +281,10 @@ impl Cursor<'_> {
                     b'"' | b'\'' => self.plain_string()?,
                     _ => {
                         let (name, span) = self.take_word()?;
-                        Ident { name: name.to_string(), span }
+                        Ident {
+                            name: name.to_string(),
+                            span,
+                        }
                     }
                 };
                 self.expect(b':')?;
@@ -319,7 +334,13 @@ impl Cursor<'_> {
             }
             ExprKind::Number(self.text[start..self.pos].parse::<f64>().ok()?)
         };
-        Some((Expr { kind, span: Span::new(start, self.pos) }, 1))
+        Some((
+            Expr {
+                kind,
+                span: Span::new(start, self.pos),
+            },
+            1,
+        ))
     }
 
     /// `null`, `true`, `false`, a call or a path.
@@ -331,7 +352,10 @@ impl Cursor<'_> {
             "false" => ExprKind::Bool(false),
             _ if is_keyword(w) => return None,
             _ if self.peek_after_trivia() == Some(b'(') => {
-                let name = Ident { name: w.to_string(), span };
+                let name = Ident {
+                    name: w.to_string(),
+                    span,
+                };
                 self.expect(b'(')?;
                 let args = self.call_args()?;
                 let e = Expr {
@@ -342,7 +366,9 @@ impl Cursor<'_> {
                 return Some((e, d));
             }
             _ => {
-                while self.peek() == Some(b'.') && self.peek_at(1).is_some_and(super::is_ident_start) {
+                while self.peek() == Some(b'.')
+                    && self.peek_at(1).is_some_and(super::is_ident_start)
+                {
                     self.pos += 1;
                     self.take_word()?;
                 }
@@ -381,20 +407,32 @@ impl Cursor<'_> {
         let saved = self.pos;
         if let Some((name, span)) = self.take_word() {
             self.skip();
-            let param = Ident { name: name.to_string(), span };
+            let param = Ident {
+                name: name.to_string(),
+                span,
+            };
             if self.starts_with("=>") {
                 self.pos += 2;
                 self.skip();
                 let (body, _) = self.expr()?;
                 let span = span.cover(body.span);
-                let kind = ExprKind::Lambda { param, body: Box::new(body) };
-                return Some(CallArg { name: None, value: Expr { kind, span } });
+                let kind = ExprKind::Lambda {
+                    param,
+                    body: Box::new(body),
+                };
+                return Some(CallArg {
+                    name: None,
+                    value: Expr { kind, span },
+                });
             }
             if self.peek() == Some(b':') {
                 self.pos += 1;
                 self.skip();
                 let (value, _) = self.expr()?;
-                return Some(CallArg { name: Some(param), value });
+                return Some(CallArg {
+                    name: Some(param),
+                    value,
+                });
             }
             self.pos = saved;
         }
@@ -412,7 +450,10 @@ impl Cursor<'_> {
                 StrPart::Expr(_) => return None,
             }
         }
-        Some(Ident { name, span: Span::new(start, self.pos) })
+        Some(Ident {
+            name,
+            span: Span::new(start, self.pos),
+        })
     }
 
     /// A quoted string (the cursor is on its quote) into text and template parts.
@@ -486,7 +527,10 @@ impl Sequence {
             Item::Prefix(op, span) => {
                 let (rhs, d) = self.climb(power(&Item::Prefix(op, span)) - 1)?;
                 let span = span.cover(rhs.span);
-                let kind = ExprKind::Unary { op, expr: Box::new(rhs) };
+                let kind = ExprKind::Unary {
+                    op,
+                    expr: Box::new(rhs),
+                };
                 deeper(Expr { kind, span }, d + 1).ok()?
             }
             _ => return None,
@@ -496,7 +540,10 @@ impl Sequence {
                 Item::Postfix(negated, span) => {
                     let (e, d) = lhs;
                     let span = e.span.cover(span);
-                    let kind = ExprKind::IsNull { expr: Box::new(e), negated };
+                    let kind = ExprKind::IsNull {
+                        expr: Box::new(e),
+                        negated,
+                    };
                     deeper(Expr { kind, span }, d + 1).ok()?
                 }
                 Item::Infix(op) => {
