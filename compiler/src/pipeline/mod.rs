@@ -102,7 +102,7 @@ pub fn canonical_text(src: &SourceFile) -> Result<String, Vec<Diagnostic>> {
     }
     match src.kind {
         SourceKind::Json => Ok(format!("{}\n", json::to_json_text(&automations))),
-        SourceKind::Dsl => comments::print_keeping_comments(&src.text, &automations),
+        SourceKind::Dsl => Ok(comments::print_keeping_comments(&src.text, &automations)),
     }
 }
 

@@ -1,12 +1,15 @@
 //! Canonical printers: expressions (shared by the DSL and the JSON form) and `.auto` text.
 //!
 //! Printing is a pure function of the IR: same input, same bytes, and what it prints parses
-//! back to the same IR (spans and redundant parentheses aside). It never reads spans.
+//! back to the same IR (spans and redundant parentheses aside). The layout never depends on
+//! spans; the DSL printer reads them only as keys of the comments attached to lines.
 
+mod attached;
 mod dsl;
 mod expr;
 
-pub use dsl::print_dsl;
+pub use attached::{Anchor, Attached};
+pub use dsl::{print_dsl, print_dsl_with};
 pub use expr::{print_expr, print_json_literal};
 
 /// Quote character for string literals.

@@ -17,6 +17,7 @@ mod eval_diff;
 mod eval_explain;
 mod eval_semantics;
 mod eval_support;
+mod fmt_comments;
 mod fuzz_corpus;
 mod json_dsl;
 mod json_errors;
