@@ -533,7 +533,7 @@ impl<S: Store> Engine<S> {
 }
 
 /// The automation as the open write transaction sees it, when its version is `expected`.
-async fn current_in_tx<T: StoreTx>(
+pub(super) async fn current_in_tx<T: StoreTx>(
     tx: &mut T,
     ws: &str,
     id: &str,
@@ -557,7 +557,7 @@ fn check_version(a: &Automation, expected: Option<i64>) -> Result<()> {
     }
 }
 
-fn reject_archived(a: &Automation) -> Result<()> {
+pub(super) fn reject_archived(a: &Automation) -> Result<()> {
     if a.status == AutomationStatus::Archived {
         return Err(RuntimeError::Conflict(format!(
             "automation {} is archived and read-only",
@@ -567,7 +567,7 @@ fn reject_archived(a: &Automation) -> Result<()> {
     Ok(())
 }
 
-fn version_row(a: &Automation, definition: Value) -> AutomationVersion {
+pub(super) fn version_row(a: &Automation, definition: Value) -> AutomationVersion {
     AutomationVersion {
         workspace_id: a.workspace_id.clone(),
         automation_id: a.id.clone(),

@@ -20,6 +20,7 @@ use crate::store::{SqliteStore, Store};
 
 mod actions;
 mod admin;
+mod apply;
 mod automations;
 mod caps;
 mod combiner;
@@ -39,6 +40,7 @@ mod workers;
 pub use admin::{
     NewToken, SCOPES, create_token_in, ensure_workspace_in, hash_token, revoke_token_in,
 };
+pub use apply::{AppliedChange, AutomationChange};
 pub use caps::OutputCaps;
 pub use ingest::Accepted;
 pub use ingest::NewEvent;

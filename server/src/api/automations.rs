@@ -132,7 +132,7 @@ async fn store_new_version(
 
 /// Gives redacted placeholders back their stored secrets (`stored`: the version being
 /// replaced); a placeholder with nothing to keep is a 422 pointing at it.
-fn keep_secrets(definition: &mut Value, stored: Option<&Value>) -> ApiResult<()> {
+pub(crate) fn keep_secrets(definition: &mut Value, stored: Option<&Value>) -> ApiResult<()> {
     secrets::restore_definition(definition, stored).map_err(|problems| {
         let diagnostics = problems
             .into_iter()
@@ -601,7 +601,7 @@ pub async fn promote(
 
 /// The workspace's plugins for the compiler's check of `plugin` steps (`None` when the
 /// server runs without plugins).
-fn plugin_catalog(
+pub(crate) fn plugin_catalog(
     state: &AppState,
     principal: &Principal,
 ) -> Option<automations_compiler::check::PluginCatalog> {

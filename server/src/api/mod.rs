@@ -4,6 +4,7 @@
 //! Handlers stay thin: authorise, parse, call the engine, shape the answer. Every query is
 //! filtered by the caller's workspace; HTTP statuses come only from `crate::error`.
 
+pub mod apply;
 pub mod audit;
 pub mod automations;
 pub mod events;
@@ -41,6 +42,7 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
             get(automations::list).post(automations::create),
         )
         .route("/automations/validate", post(automations::validate))
+        .route("/automations/apply", post(apply::apply))
         .route("/automations/format", post(format::format))
         .route(
             "/automations/{id}",

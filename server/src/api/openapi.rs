@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    audit, automations, events, format, health, metrics, notifications, outbox, plugins, records,
-    runs, sandbox, schema, tasks, testrun,
+    apply, audit, automations, events, format, health, metrics, notifications, outbox, plugins,
+    records, runs, sandbox, schema, tasks, testrun,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -29,6 +29,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         automations::set_status,
         automations::versions,
         automations::validate,
+        apply::apply,
         format::format,
         automations::promote,
         testrun::test,

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -436,4 +436,44 @@ pub struct FormattedDoc {
     /// The canonical API JSON.
     pub definition: Option<Value>,
     pub diagnostics: Vec<ApiDiagnostic>,
+}
+
+/// One change of `POST /automations/apply`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyChangeDoc {
+    /// `create`, `update` or `archive`.
+    pub op: String,
+    /// The automation (update and archive).
+    pub id: Option<String>,
+    /// Its version as the caller saw it: the change is refused (409) when it moved since.
+    pub version: Option<i64>,
+    /// The definition as `.auto` text (create and update; or `definition`).
+    pub dsl: Option<String>,
+    /// The definition as API JSON (create and update; or `dsl`).
+    pub definition: Option<Value>,
+}
+
+/// The body of `POST /automations/apply`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyDoc {
+    pub changes: Vec<ApplyChangeDoc>,
+}
+
+/// What `POST /automations/apply` did, one item per change in the request's order.
+#[derive(Serialize, ToSchema)]
+pub struct AppliedSetDoc {
+    pub items: Vec<AppliedDoc>,
+}
+
+/// What one applied change did.
+#[derive(Serialize, ToSchema)]
+pub struct AppliedDoc {
+    /// `created`, `updated` or `archived`.
+    pub op: String,
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub status: String,
 }

@@ -8,6 +8,7 @@ mod lint;
 mod migrate;
 mod plugin;
 mod serve;
+mod sync;
 mod test;
 mod token;
 
@@ -47,6 +48,12 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Scaffold or check plugins (WebAssembly components).
     Plugin(plugin::PluginArgs),
+    /// Write a workspace's automations as `.auto` files (one per automation, with its id).
+    Pull(sync::PullArgs),
+    /// Check a folder of `.auto` files and show what `apply` would change on the server.
+    Plan(sync::SyncArgs),
+    /// Make the server match a folder of `.auto` files, in one transaction.
+    Apply(sync::SyncArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -155,6 +162,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Plugin(args) => plugin::run(&args),
+        Command::Pull(args) => sync::pull(&args),
+        Command::Plan(args) => sync::plan(&args),
+        Command::Apply(args) => sync::apply(&args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests of the server (one test binary): the router in-process (`oneshot`),
 //! the real binary end to end, and the offline CLI commands.
 
+mod apply;
 mod audit;
 mod automations;
 mod bad_input;

@@ -7,4 +7,5 @@ mod fmt_compile;
 mod lint;
 mod readme;
 pub mod support;
+mod sync;
 mod testrun;

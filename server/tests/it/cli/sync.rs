@@ -1,0 +1,202 @@
+//! `automations pull`, `plan` and `apply` against the real server: pull, edit a file, plan
+//! shows exactly that change, apply makes it, a second plan shows nothing; a file with a
+//! lint error makes apply change nothing; `--prune` archives what is in no file.
+
+use std::path::Path;
+
+use super::support::run;
+use crate::e2e::{Client, TOKEN, start_with};
+
+const NEW: &str = "automation \"Brand new\" {\n  status active\n  when case.created\n  do {\n    assign_to_queue(queue_id: \"q9\")\n  }\n}\n";
+
+fn sync(verb: &str, dir: &Path, base: &str, extra: &[&str]) -> super::support::Run {
+    let dir = dir.to_str().unwrap();
+    let mut args = vec![verb, dir, "--server", base, "--token", TOKEN];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn auto_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "auto"))
+        .collect();
+    files.sort();
+    files
+}
+
+async fn versions(client: &Client) -> Vec<(String, i64, String)> {
+    let (_, body) = client.get("/api/v1/automations?limit=500").await;
+    let mut out: Vec<(String, i64, String)> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["version"].as_i64().unwrap(),
+                a["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn pull_edit_plan_apply_and_plan_again() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("a.db").display());
+    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: TOKEN.into(),
+    };
+    for name in ["Route critical cases", "Escalate stale cases"] {
+        let dsl = NEW.replace("Brand new", name);
+        let response = client
+            .http
+            .post(format!("{}/api/v1/automations", server.base))
+            .bearer_auth(TOKEN)
+            .header("content-type", "text/plain")
+            .body(dsl)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = server.base.as_str();
+
+    let r = sync("pull", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let files = auto_files(dir.path());
+    assert_eq!(files.len(), 2, "{files:?}");
+    let route = dir.path().join("route-critical-cases.auto");
+    let text = std::fs::read_to_string(&route).unwrap();
+    assert!(text.starts_with("# id: aut_"), "{text}");
+
+    let r = sync("plan", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // One edit (and a comment, which changes nothing on the server) and one new file.
+    let edited = text
+        .replace("\"q9\"", "\"q1\"")
+        .replace("  do {", "  # routed by region\n  do {");
+    std::fs::write(&route, &edited).unwrap();
+    std::fs::write(dir.path().join("new.auto"), NEW).unwrap();
+    let before = versions(&client).await;
+    let r = sync("plan", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let changed: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- ") || l.trim_start().starts_with("+ "))
+        .collect();
+    let create = format!(
+        "+ create \"Brand new\" ({})",
+        dir.path().join("new.auto").display()
+    );
+    assert_eq!(
+        changed,
+        [
+            create.as_str(),
+            "    -     assign_to_queue(queue_id: \"q9\")",
+            "    +     assign_to_queue(queue_id: \"q1\")",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 1 to create, 1 to update, 0 to archive."),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(versions(&client).await, before, "plan changed the server");
+
+    let r = sync("apply", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("applied 2 change(s)"), "{}", r.stdout);
+    let after = versions(&client).await;
+    assert!(
+        after.contains(&("Route critical cases".into(), 2, "active".into())),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&("Brand new".into(), 1, "active".into())),
+        "{after:?}"
+    );
+    let new_text = std::fs::read_to_string(dir.path().join("new.auto")).unwrap();
+    assert!(new_text.starts_with("# id: aut_"), "{new_text}");
+    assert!(
+        std::fs::read_to_string(&route)
+            .unwrap()
+            .contains("# routed by region")
+    );
+
+    let r = sync("plan", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A lint error in one file: apply changes nothing, and says where.
+    let before = versions(&client).await;
+    std::fs::write(&route, edited.replace("\"q1\"", "\"q2\"")).unwrap();
+    std::fs::write(
+        dir.path().join("broken.auto"),
+        NEW.replace("Brand new", "Broken").replace(
+            "when case.created",
+            "when case.created\n  if priorty == \"x\"",
+        ),
+    )
+    .unwrap();
+    let r = sync("apply", dir.path(), base, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("broken.auto:4:"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing was applied"), "{}", r.stderr);
+    assert_eq!(
+        versions(&client).await,
+        before,
+        "a refused apply changed the server"
+    );
+
+    // --prune archives what is in no file (here: the stale-cases automation).
+    std::fs::remove_file(dir.path().join("broken.auto")).unwrap();
+    std::fs::remove_file(dir.path().join("escalate-stale-cases.auto")).unwrap();
+    let r = sync("plan", dir.path(), base, &[]);
+    assert!(
+        r.stdout.contains("keep \"Escalate stale cases\""),
+        "{}",
+        r.stdout
+    );
+    let r = sync("apply", dir.path(), base, &["--prune"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = versions(&client).await;
+    assert!(
+        after.contains(&("Escalate stale cases".into(), 1, "archived".into())),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&("Route critical cases".into(), 3, "active".into())),
+        "{after:?}"
+    );
+    let r = sync("plan", dir.path(), base, &["--prune"]);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    drop(server);
+}
+
+#[test]
+fn without_a_token_it_says_how_to_give_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&[
+        "plan",
+        dir.path().to_str().unwrap(),
+        "--server",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("AUTOMATIONS_TOKEN"), "{}", r.stderr);
+}
