@@ -197,6 +197,6 @@ fn without_a_token_it_says_how_to_give_one() {
         "--server",
         "http://127.0.0.1:9",
     ]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("AUTOMATIONS_TOKEN"), "{}", r.stderr);
 }
