@@ -105,7 +105,18 @@ pub struct Step {
     pub id_explicit: bool,
     /// Per-step guard (`"condition"` in JSON, `when <expr>` in the DSL).
     pub guard: Option<Expr>,
+    /// Per-step retry policy as written (`"retry"` in JSON, `retry { ... }` in the DSL);
+    /// action steps only. The checker reads it into a `retry::RetryPolicy`.
+    pub retry: Option<Retry>,
     pub kind: StepKind,
+    pub span: Span,
+}
+
+/// A `retry` option as written: its entries (`attempts`, `backoff`, `max_backoff`, `on`)
+/// in written order, each an expression the checker requires to be a literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    pub entries: Vec<Param>,
     pub span: Span,
 }
 
@@ -216,6 +227,13 @@ impl Step {
         self.span = f(self.span);
         if let Some(guard) = &mut self.guard {
             map_expr_spans(guard, f);
+        }
+        if let Some(retry) = &mut self.retry {
+            retry.span = f(retry.span);
+            for entry in &mut retry.entries {
+                entry.name_span = f(entry.name_span);
+                map_expr_spans(&mut entry.value, f);
+            }
         }
         match &mut self.kind {
             StepKind::Action {

@@ -41,6 +41,7 @@ pub mod lower_dsl;
 pub mod pipeline;
 pub mod print;
 pub mod render;
+pub mod retry;
 pub mod schema;
 pub mod source;
 pub mod sourced;

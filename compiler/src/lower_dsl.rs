@@ -162,12 +162,13 @@ fn lower_steps(steps: &[ast::Step], counter: &mut usize) -> Vec<ir::Step> {
 fn lower_step(step: &ast::Step, counter: &mut usize) -> ir::Step {
     *counter += 1;
     let default_id = format!("step_{counter}");
-    let (id, guard, kind) = match &step.kind {
+    let (id, guard, retry, kind) = match &step.kind {
         ast::StepKind::Action {
             id,
             action,
             args,
             guard,
+            retry,
         } => {
             let params = args
                 .iter()
@@ -182,7 +183,7 @@ fn lower_step(step: &ast::Step, counter: &mut usize) -> ir::Step {
                 action_span: action.span,
                 params,
             };
-            (id, guard.clone(), kind)
+            (id, guard.clone(), retry.as_ref().map(lower_retry), kind)
         }
         ast::StepKind::If {
             id,
@@ -196,6 +197,7 @@ fn lower_step(step: &ast::Step, counter: &mut usize) -> ir::Step {
             (
                 id,
                 None,
+                None,
                 ir::StepKind::If {
                     condition: condition.clone(),
                     then_steps,
@@ -208,8 +210,29 @@ fn lower_step(step: &ast::Step, counter: &mut usize) -> ir::Step {
         id: id.as_ref().map_or(default_id, |i| i.name.clone()),
         id_explicit: id.is_some(),
         guard,
+        retry,
         kind,
         span: step.span,
+    }
+}
+
+/// `retry { key: value, ... }`: the object's entries as the policy's entries (the parser
+/// only builds an object there).
+fn lower_retry(object: &ast::Expr) -> ir::Retry {
+    let entries = match &object.kind {
+        ast::ExprKind::Object(entries) => entries
+            .iter()
+            .map(|e| ir::Param {
+                name: e.key.name.clone(),
+                name_span: e.key.span,
+                value: e.value.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    ir::Retry {
+        entries,
+        span: object.span,
     }
 }
 

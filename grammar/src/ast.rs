@@ -87,12 +87,14 @@ pub struct Step {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepKind {
-    /// `[id =] action(name: value, ...) [when guard]`
+    /// `[id =] action(name: value, ...) [when guard] [retry { key: value, ... }]`
     Action {
         id: Option<Ident>,
         action: Ident,
         args: Vec<NamedArg>,
         guard: Option<Expr>,
+        /// The retry policy's object (`ExprKind::Object`), as written.
+        retry: Option<Expr>,
     },
     /// `[id =] if cond { ... } [else if ... | else { ... }]`; `else if` nests an `If` as
     /// the only step of `else_steps`.

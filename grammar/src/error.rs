@@ -181,6 +181,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         R::kw_else | R::else_clause => "`else`",
         R::kw_layout | R::layout => "`layout`",
         R::kw_do | R::do_block => "`do`",
+        R::kw_retry | R::retry_clause => "`retry`",
         R::kw_is | R::postfix | R::is_null | R::is_not_null => "`is null`",
         R::kw_not | R::op_not => "`not`",
         R::kw_null | R::null_lit => "`null`",

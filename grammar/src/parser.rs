@@ -163,6 +163,7 @@ fn is_punctuation(rule: Rule) -> bool {
             | Rule::kw_else
             | Rule::kw_layout
             | Rule::kw_do
+            | Rule::kw_retry
             | Rule::EOI
     )
 }

@@ -122,6 +122,7 @@ fn plan_step(s: &CheckedStep) -> PlanStep {
             id: s.id.clone(),
             action: *action,
             guard: s.guard.clone(),
+            retry: s.retry.clone(),
             params: params
                 .iter()
                 .map(|(name, p)| {

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use automations_compiler::diagnostic::Diagnostic;
+use automations_compiler::retry::ErrorClass;
 use automations_compiler::sourced::SourcedDiagnostics;
 use serde_json::{Map, Value};
 
@@ -134,6 +135,9 @@ pub struct PluginResult {
 pub struct PluginFailure {
     pub message: String,
     pub logs: Vec<StepLog>,
+    /// The transient class of the failure, which a step's retry policy may retry; `None`
+    /// for a failure that would fail again (a trap, an exhausted limit, a missing plugin).
+    pub class: Option<ErrorClass>,
 }
 
 impl From<String> for PluginFailure {
@@ -141,6 +145,7 @@ impl From<String> for PluginFailure {
         PluginFailure {
             message,
             logs: Vec::new(),
+            class: None,
         }
     }
 }

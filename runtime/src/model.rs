@@ -74,8 +74,9 @@ string_enum!(
     RunErrorCode { PlanUnavailable => "plan_unavailable", StepFailed => "step_failed", LoopDetected => "loop_detected", TaskTimeout => "task_timeout" }
 );
 string_enum!(
-    /// What a durable timer is for.
-    TimerKind { Wait => "wait", TaskTimeout => "task_timeout" }
+    /// What a durable timer is for: a `wait` step, a human task's timeout, or the next
+    /// attempt of a step that failed transiently (its retry policy's backoff).
+    TimerKind { Wait => "wait", TaskTimeout => "task_timeout", Retry => "retry" }
 );
 
 impl RunStatus {
@@ -249,6 +250,11 @@ pub struct StepRun {
     /// What a plugin step logged (bounded by the host); absent for other steps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<StepLog>,
+    /// How many times the step's action ran (more than 1 only under a retry policy; 0 for
+    /// a step skipped by its guard and for `if` steps).
+    pub attempts: i64,
+    /// The error of the latest failed attempt, also when a later attempt succeeded.
+    pub last_error: Option<String>,
 }
 
 /// Executor progress persisted on the run: where to continue and what earlier steps output.
@@ -274,6 +280,18 @@ pub struct RunState {
     /// (DESIGN §5), also after the run parks and resumes.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub record_writes: Map<String, Value>,
+    /// The failed attempts of the step at `pc` while it waits for its next attempt (its
+    /// retry policy's backoff): how many, and the latest error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_attempts: Option<FailedAttempts>,
+}
+
+/// Failed attempts of one step, kept on the run between attempts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FailedAttempts {
+    pub step_id: String,
+    pub count: i64,
+    pub last_error: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -347,6 +365,45 @@ pub struct OutboxItem {
     pub next_attempt_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The retry policy of the step that queued this delivery (a `retry` on a `webhook`,
+    /// `send_email` or `send_notification` step); `None`: the outbox defaults (DESIGN §7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<DeliveryRetry>,
+}
+
+/// A step's retry policy as its delivery follows it: tries in all, the first wait and its
+/// cap, and whether transient failures (`http`) are retried at all.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeliveryRetry {
+    pub attempts: u32,
+    pub backoff_ms: i64,
+    pub max_backoff_ms: i64,
+    pub on_http: bool,
+}
+
+impl DeliveryRetry {
+    pub fn from_policy(p: &automations_compiler::retry::RetryPolicy) -> DeliveryRetry {
+        DeliveryRetry {
+            attempts: p.attempts,
+            backoff_ms: p.backoff_ms,
+            max_backoff_ms: p.max_backoff_ms,
+            on_http: p.retries(automations_compiler::retry::ErrorClass::Http),
+        }
+    }
+
+    /// The wait after `failed` failed tries (1-based): the policy's doubling backoff plus
+    /// up to a quarter more (jitter).
+    pub fn delay(&self, failed: u32) -> chrono::Duration {
+        let policy = automations_compiler::retry::RetryPolicy {
+            attempts: self.attempts,
+            backoff_ms: self.backoff_ms,
+            max_backoff_ms: self.max_backoff_ms,
+            on: Vec::new(),
+        };
+        let base = policy.delay_ms(failed);
+        let jitter = rand::Rng::random_range(&mut rand::rng(), 0..=base / 4);
+        chrono::Duration::milliseconds(base + jitter)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,6 +6,7 @@
 //! Never evaluates anything itself.
 
 use automations_compiler::catalog::ActionKind;
+use automations_compiler::retry::RetryPolicy;
 use automations_compiler::typed::TExpr;
 
 /// A step param: an expression (literal, template, object...) or a human task form.
@@ -22,6 +23,8 @@ pub struct ActionStep {
     pub action: ActionKind,
     pub guard: Option<TExpr>,
     pub params: Vec<(String, ParamExpr)>,
+    /// How a transient failure is retried (DESIGN §6); `None`: it fails the run.
+    pub retry: Option<RetryPolicy>,
 }
 
 impl ActionStep {
@@ -234,6 +237,7 @@ mod tests {
             action: ActionKind::NotifyUser,
             guard: None,
             params: vec![],
+            retry: None,
         })
     }
 

@@ -14,7 +14,7 @@ use automations_compiler::codes;
 use automations_compiler::diagnostic::Diagnostic;
 use automations_compiler::json::{parse_json as lower_json_text, to_json};
 use automations_compiler::lower_dsl::parse_dsl;
-use automations_compiler::print::print_dsl;
+use automations_compiler::print::{dsl_blockers, print_dsl};
 use automations_compiler::schema::Schema;
 use automations_compiler::sourced::{DiagnosticSource, SourcedDiagnostics};
 use automations_runtime::hooks::DefinitionCompiler;
@@ -219,6 +219,16 @@ pub fn format(body: &TextOrJson) -> Result<Formatted, ApiError> {
         .filter(|d| d.is_error())
         .map(|d| ApiDiagnostic::from_compiler(d, &source))
         .collect();
+    // Names JSON allows but the DSL cannot write (an action type `send-email`): an error
+    // at the name rather than DSL text that would not parse.
+    if errors.is_empty() {
+        errors.extend(
+            automations
+                .iter()
+                .flat_map(dsl_blockers)
+                .map(|d| ApiDiagnostic::from_compiler(&d, &source)),
+        );
+    }
     if errors.is_empty() && automations.len() != 1 {
         let message = if automations.is_empty() {
             "the text holds no automation"

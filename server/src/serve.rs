@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use automations_host_api::net::{HttpClient, HttpConfig, IpNet};
 use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
@@ -47,6 +48,8 @@ pub struct ServeConfig {
     pub rate_limit: RateLimit,
     /// `--sqlite-synchronous`: whether a commit waits for the disk (see `Synchronous`).
     pub sqlite_synchronous: Synchronous,
+    /// `--worker-stall-after`: a worker without a heartbeat this long is reported stalled.
+    pub worker_stall_after: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +152,8 @@ pub struct OpenConfig {
     pub output_caps: OutputCaps,
     /// SQLite's `PRAGMA synchronous` (`--sqlite-synchronous`).
     pub sqlite_synchronous: Synchronous,
+    /// `--worker-stall-after` (`None`: the engine's default).
+    pub worker_stall_after: Option<Duration>,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -173,6 +178,7 @@ pub async fn open_engine_with(
         plugin_http_allow,
         output_caps,
         sqlite_synchronous,
+        worker_stall_after,
     } = open;
     let sqlite = sqlite_config(database_url, sqlite_synchronous)?;
     let store = SqliteStore::open(&sqlite).await?;
@@ -188,10 +194,12 @@ pub async fn open_engine_with(
         registry.clone(),
         plugin_http(outbox.allow_private, &plugin_http_allow),
     ));
+    let defaults = EngineConfig::default();
     let config = EngineConfig {
         outbox,
         output_caps,
-        ..EngineConfig::default()
+        stall_after: worker_stall_after.unwrap_or(defaults.stall_after),
+        ..defaults
     };
     let parts = EngineParts {
         store,
@@ -432,6 +440,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
         output_caps: config.output_caps,
         sqlite_synchronous: config.sqlite_synchronous,
+        worker_stall_after: Some(config.worker_stall_after),
     };
     let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {

@@ -14,10 +14,50 @@ pub fn markdown() -> String {
          Every param is an expression or a template; a step's output is readable by later\n\
          steps as `steps.<id>.output.<field>`.\n",
     );
+    retry_section(&mut out);
     for spec in catalog() {
         action(&mut out, spec);
     }
     out
+}
+
+/// The `retry` step option (DESIGN §6), from `crate::retry`'s bounds and classes.
+fn retry_section(out: &mut String) {
+    use crate::retry::*;
+    let classes: Vec<String> = ErrorClass::ALL.iter().map(|c| format!("`{c}`")).collect();
+    let default: Vec<String> = ErrorClass::DEFAULT
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect();
+    let _ = write!(
+        out,
+        "\n## Retrying a step\n\n\
+         Any action step but `human_task` and `wait` may carry a retry policy, after its guard:\n\
+         `lookup = plugin(plugin: \"enrich\", input: {{}}) retry {{ attempts: 3, backoff: 2s }}` \
+         in the DSL,\n`\"retry\": {{\"attempts\": 3, \"backoff\": \"2s\"}}` beside `params` in JSON.\n\n\
+         | key | value | default |\n|---|---|---|\n\
+         | `attempts` | attempts in all, the first included: 1 to {MAX_ATTEMPTS} | required |\n\
+         | `backoff` | the wait after the first failure, doubling after each further one: \
+         {MIN_BACKOFF_MS}ms to 24h | `{DEFAULT_BACKOFF_MS}ms` |\n\
+         | `max_backoff` | the cap on the wait, at least `backoff` | `{DEFAULT_MAX_BACKOFF_MS}ms` |\n\
+         | `on` | the error classes retried, from {} | {} |\n\n\
+         `timeout`: the plugin ran past its time limit. `http`: the plugin failed after one of \
+         its `http`\nrequests failed on the network or was answered 408, 429 or 5xx. \
+         `conflict`: a record write\nconflicted with another. `plugin_error`: the plugin returned \
+         an error of its own. Bad params,\nvalidation errors, caps, traps and exhausted limits \
+         are never retried. Each wait is the\nbackoff plus up to a quarter more (jitter); the \
+         run is `waiting` meanwhile (a durable timer,\nso a restart during the wait changes \
+         nothing) and its step shows `attempts` and `last_error`.\nA failed attempt leaves none \
+         of its writes or outbox rows behind.\n\n\
+         On `send_email`, `send_notification` and `webhook` the policy governs the delivery: \
+         the step\ncompletes once its message is queued, and the delivery is tried `attempts` \
+         times in all with\nthe policy's backoff (in place of the outbox's 8 tries from 1 s), \
+         keeping one idempotency key\n(`webhook-id`); its failures are `http` (the network, \
+         a timeout, 408, 429, 5xx; `on` may name\nnothing else), and the step's `attempts` \
+         and `last_error` follow its tries.\n",
+        classes.join(", "),
+        default.join(", "),
+    );
 }
 
 fn action(out: &mut String, spec: &ActionSpec) {

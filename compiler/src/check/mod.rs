@@ -12,6 +12,7 @@ mod literal;
 mod params;
 mod paths;
 pub mod plugins;
+mod retry;
 mod steps;
 mod types;
 
@@ -115,6 +116,8 @@ pub struct CheckedAutomation {
 pub struct CheckedStep {
     pub id: String,
     pub guard: Option<TExpr>,
+    /// The step's retry policy (action steps only; `None`: a failure fails the run).
+    pub retry: Option<crate::retry::RetryPolicy>,
     pub kind: CheckedStepKind,
     pub output: StepOutput,
 }

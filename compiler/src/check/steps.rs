@@ -195,6 +195,15 @@ impl StepChecker<'_> {
             .as_ref()
             .map(|g| self.with_checker(&scope, |c| c.condition(g)));
         let output = self.all.get(&step.id).cloned().unwrap_or_default();
+        // Checked before the action so that its diagnostics are collected whatever else
+        // is wrong with the step.
+        let retry = step.retry.as_ref().map(|r| {
+            let action = match &step.kind {
+                StepKind::Action { action, .. } => ActionKind::parse(action),
+                StepKind::If { .. } => None,
+            };
+            super::retry::check_retry(r, action, &mut self.diags)
+        });
         let kind = match &step.kind {
             StepKind::Action {
                 action,
@@ -225,6 +234,10 @@ impl StepChecker<'_> {
                 }
             }
         };
+        let retry = match retry {
+            Some(r) => Some(r?),
+            None => None,
+        };
         let guard = match guard {
             Some(g) => Some(g?),
             None => None,
@@ -232,6 +245,7 @@ impl StepChecker<'_> {
         Some(CheckedStep {
             id: step.id.clone(),
             guard,
+            retry,
             kind,
             output,
         })

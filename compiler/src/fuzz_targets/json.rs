@@ -3,12 +3,13 @@
 //! every diagnostic can be placed (line, column, JSON pointer). A text that loads without
 //! errors prints to canonical JSON that loads to the same canonical JSON; one that also
 //! checks without errors (what can be stored) prints as DSL that lowers to the same
-//! automations. (An unchecked one may not: an unknown action named `a|b` prints as is.)
+//! automations. An unchecked one prints as DSL that parses unless `dsl_blockers` names
+//! what the DSL cannot spell (an unknown action named `a|b`).
 
 use crate::json::{parse_json, to_json_text};
 use crate::lower_dsl::parse_dsl;
 use crate::pipeline::{SourceFile, compile_source};
-use crate::print::print_dsl;
+use crate::print::{dsl_blockers, print_dsl};
 
 use super::{diagnostics_are_placeable, schema, text};
 
@@ -34,7 +35,16 @@ pub fn json(data: &[u8]) {
         "canonical JSON is not a fixed point\ninput: {text:?}"
     );
     // `[]` has no DSL form: a `.auto` file holds at least one automation.
-    if compiled.has_errors() || automations.is_empty() {
+    if automations.is_empty() || automations.iter().any(|a| !dsl_blockers(a).is_empty()) {
+        return;
+    }
+    let dsl = print_dsl(&automations);
+    let (_, diagnostics) = parse_dsl(&dsl);
+    assert!(
+        !diagnostics.iter().any(|d| d.is_error()),
+        "the DSL printed from JSON with no blocker does not parse\ninput: {text:?}\nDSL:\n{dsl}\n{diagnostics:#?}"
+    );
+    if compiled.has_errors() {
         return;
     }
     let dsl = print_dsl(&automations);

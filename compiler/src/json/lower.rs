@@ -16,7 +16,8 @@ use crate::catalog::{self, ParamType};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::{
-    Automation, Condition, ConditionForm, Environment, Param, Span, Status, Step, StepKind, Trigger,
+    Automation, Condition, ConditionForm, Environment, Param, Retry, Span, Status, Step, StepKind,
+    Trigger,
 };
 use crate::source::LineIndex;
 use crate::suggest::did_you_mean;
@@ -36,7 +37,7 @@ pub const AUTOMATION_FIELDS: [&str; 7] = [
 /// Fields of `trigger`.
 pub const TRIGGER_FIELDS: [&str; 2] = ["event", "conditions"];
 /// Fields of an action step.
-pub const ACTION_FIELDS: [&str; 4] = ["id", "type", "condition", "params"];
+pub const ACTION_FIELDS: [&str; 5] = ["id", "type", "condition", "params", "retry"];
 /// Fields of an `if` step.
 pub const IF_FIELDS: [&str; 5] = ["id", "type", "condition", "then", "else"];
 /// Type names a human task's form may use (as in the DSL's `form: { approved: bool }`).
@@ -375,6 +376,7 @@ impl Lowerer<'_> {
                 id,
                 id_explicit,
                 guard: None,
+                retry: None,
                 kind,
                 span,
             });
@@ -388,6 +390,10 @@ impl Lowerer<'_> {
             None | Some(Value::Null) => Vec::new(),
             Some(value) => self.params(&action, value, &child_pointer(pointer, "params")),
         };
+        let retry = object
+            .get("retry")
+            .filter(|v| !v.is_null())
+            .and_then(|value| self.retry(value, &child_pointer(pointer, "retry")));
         let action_span = self.content_span(&child_pointer(pointer, "type"));
         let kind = StepKind::Action {
             action,
@@ -398,8 +404,36 @@ impl Lowerer<'_> {
             id,
             id_explicit,
             guard,
+            retry,
             kind,
             span,
+        })
+    }
+
+    /// A step's `retry` object: durations (`"2s"`) read as duration literals, the rest as
+    /// param values; the checker judges names and values.
+    fn retry(&mut self, value: &Value, pointer: &str) -> Option<Retry> {
+        let object = self.object(value, pointer, "`retry`")?;
+        let entries = object
+            .iter()
+            .map(|(name, value)| {
+                let at = child_pointer(pointer, name);
+                let value = match value {
+                    Value::String(text) if name.contains("backoff") => {
+                        self.duration_or_template(text, &at)
+                    }
+                    _ => self.param_value(value, &at),
+                };
+                Param {
+                    name: name.clone(),
+                    name_span: self.key_span(&at),
+                    value,
+                }
+            })
+            .collect();
+        Some(Retry {
+            entries,
+            span: self.value_span(pointer),
         })
     }
 

@@ -145,6 +145,9 @@ fn step(step: &Step) -> Value {
                 })
                 .collect();
             object.insert("params".into(), Value::Object(params));
+            if let Some(retry) = &step.retry {
+                object.insert("retry".into(), retry_value(retry));
+            }
         }
         StepKind::If {
             condition,
@@ -163,6 +166,18 @@ fn step(step: &Step) -> Value {
 }
 
 /// A param value: literals as JSON, containers recursively, the rest as `{{ expr }}` text.
+/// A `retry` object: durations as their text (`"2s"`), the rest as param values.
+fn retry_value(retry: &crate::ir::Retry) -> Value {
+    let entries = retry.entries.iter().map(|p| {
+        let value = match &p.value.kind {
+            ExprKind::Duration { text, .. } => Value::String(text.clone()),
+            _ => param_value(&p.value),
+        };
+        (p.name.clone(), value)
+    });
+    Value::Object(entries.collect())
+}
+
 fn param_value(expr: &Expr) -> Value {
     match &expr.kind {
         ExprKind::Str(parts) => Value::String(template_text(parts)),

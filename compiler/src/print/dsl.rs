@@ -151,6 +151,10 @@ impl Printer<'_> {
                 };
                 self.if_step(condition, &branches, depth, out);
             }
+            if let Some(retry) = &step.retry {
+                let entries: Vec<String> = retry.entries.iter().map(print_param).collect();
+                out.push_str(&format!(" retry {{ {} }}", entries.join(", ")));
+            }
         }
     }
 

@@ -7,10 +7,12 @@
 mod attached;
 mod dsl;
 mod expr;
+mod spellable;
 
 pub use attached::{Anchor, Attached};
 pub use dsl::{print_dsl, print_dsl_with};
 pub use expr::{print_expr, print_json_literal};
+pub use spellable::dsl_blockers;
 
 /// Quote character for string literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

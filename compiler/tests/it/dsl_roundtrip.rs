@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use automations_compiler::ir::{
-    self, Automation, Condition, ConditionForm, Environment, Param, Status, Step, StepKind,
+    self, Automation, Condition, ConditionForm, Environment, Param, Retry, Status, Step, StepKind,
 };
 use automations_compiler::lower_dsl::parse_dsl;
 use automations_compiler::print::print_dsl;
@@ -275,6 +275,7 @@ enum RawStep {
         action: String,
         params: Vec<(String, Expr)>,
         guard: Option<Expr>,
+        retry: Option<Vec<(String, Expr)>>,
     },
     If {
         id: Option<String>,
@@ -304,12 +305,14 @@ fn raw_steps() -> impl Strategy<Value = Vec<RawStep>> {
         ]),
         prop::collection::vec((name(), expr()), 0..3),
         prop::option::weighted(0.3, expr()),
+        prop::option::weighted(0.3, prop::collection::vec((name(), expr()), 0..3)),
     )
-        .prop_map(|(id, action, params, guard)| RawStep::Action {
+        .prop_map(|(id, action, params, guard, retry)| RawStep::Action {
             id,
             action: action.to_string(),
             params,
             guard,
+            retry,
         });
     let step = action.prop_recursive(3, 12, 3, |inner| {
         (
@@ -333,24 +336,28 @@ fn assign_ids(raw: &[RawStep], counter: &mut usize) -> Vec<Step> {
         .map(|r| {
             *counter += 1;
             let default_id = format!("step_{counter}");
-            let (id, guard, kind) = match r {
+            let param = |(n, v): &(String, Expr)| Param {
+                name: n.clone(),
+                name_span: sp(),
+                value: v.clone(),
+            };
+            let (id, guard, retry, kind) = match r {
                 RawStep::Action {
                     id,
                     action,
                     params,
                     guard,
+                    retry,
                 } => {
-                    let params = params
-                        .iter()
-                        .map(|(n, v)| Param {
-                            name: n.clone(),
-                            name_span: sp(),
-                            value: v.clone(),
-                        })
-                        .collect();
+                    let params = params.iter().map(param).collect();
+                    let retry = retry.as_ref().map(|entries| Retry {
+                        entries: entries.iter().map(param).collect(),
+                        span: sp(),
+                    });
                     (
                         id,
                         guard.clone(),
+                        retry,
                         StepKind::Action {
                             action: action.clone(),
                             action_span: sp(),
@@ -369,6 +376,7 @@ fn assign_ids(raw: &[RawStep], counter: &mut usize) -> Vec<Step> {
                     (
                         id,
                         None,
+                        None,
                         StepKind::If {
                             condition: condition.clone(),
                             then_steps,
@@ -381,6 +389,7 @@ fn assign_ids(raw: &[RawStep], counter: &mut usize) -> Vec<Step> {
                 id: id.clone().unwrap_or(default_id),
                 id_explicit: id.is_some(),
                 guard,
+                retry,
                 kind,
                 span: sp(),
             }

@@ -247,6 +247,7 @@ fn action_step() -> impl Strategy<Value = Step> {
                 id_explicit: id.is_some(),
                 id: id.unwrap_or_default(),
                 guard,
+                retry: None,
                 kind,
                 span: Span::default(),
             }
@@ -265,6 +266,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
                 id_explicit: id.is_some(),
                 id: id.unwrap_or_default(),
                 guard: None,
+                retry: None,
                 kind: StepKind::If {
                     condition,
                     then_steps,

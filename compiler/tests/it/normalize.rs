@@ -40,6 +40,13 @@ fn step(s: &Step) -> Step {
     let mut s = s.clone();
     s.span = Span::default();
     s.guard = s.guard.as_ref().map(expr);
+    if let Some(r) = &mut s.retry {
+        r.span = Span::default();
+        for p in &mut r.entries {
+            p.name_span = Span::default();
+            p.value = expr(&unwrap_single_template(&p.value));
+        }
+    }
     s.kind = match &s.kind {
         StepKind::Action { action, params, .. } => StepKind::Action {
             action: action.clone(),

@@ -182,6 +182,7 @@ fn build_action<'i>(
     let action = ident(action);
     let mut args = Vec::new();
     let mut guard = None;
+    let mut retry = None;
     for part in parts {
         match part.as_rule() {
             Rule::action_args => {
@@ -196,6 +197,7 @@ fn build_action<'i>(
                 }
             }
             Rule::guard => guard = Some(build_expr(only_child(part)?)?),
+            Rule::retry_clause => retry = Some(build_expr_from_object(only_child(part)?)?),
             _ => return Err(shape_error(&part)),
         }
     }
@@ -205,6 +207,7 @@ fn build_action<'i>(
             action,
             args,
             guard,
+            retry,
         },
         span,
     })

@@ -114,6 +114,7 @@ fn steps(list: &[Step], depth: usize, out: &mut String) {
                 action,
                 args,
                 guard,
+                retry,
             } => {
                 out.push_str(&pad);
                 if let Some(id) = id {
@@ -125,6 +126,9 @@ fn steps(list: &[Step], depth: usize, out: &mut String) {
                 }
                 if let Some(g) = guard {
                     out.push_str(&format!(" when {}", expr(g)));
+                }
+                if let Some(r) = retry {
+                    out.push_str(&format!(" retry {}", expr(r)));
                 }
                 out.push('\n');
             }

@@ -74,6 +74,21 @@ pub enum HttpError {
     Tls(String),
 }
 
+impl HttpError {
+    /// Whether the same request may succeed later: the name did not resolve, the
+    /// connection failed or timed out, or the answer was cut off. A refusal by the policy
+    /// or the grants, a bad request and an oversized answer would fail again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            HttpError::Resolve(_)
+                | HttpError::Connect { .. }
+                | HttpError::Timeout
+                | HttpError::Protocol(_)
+        )
+    }
+}
+
 /// The SSRF-safe client.
 #[derive(Debug, Clone, Default)]
 pub struct HttpClient {
@@ -466,5 +481,33 @@ fn read_chunked(
         }
         body.extend(read_exact(reader, size, deadline)?);
         read_line(reader, deadline, &mut used)?;
+    }
+}
+
+#[cfg(test)]
+mod transient_tests {
+    use super::*;
+
+    #[test]
+    fn network_failures_are_transient_refusals_are_not() {
+        let addr: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let transient = [
+            HttpError::Resolve("x".into()),
+            HttpError::Connect {
+                addr,
+                message: "refused".into(),
+            },
+            HttpError::Timeout,
+            HttpError::Protocol("cut".into()),
+        ];
+        let permanent = [
+            HttpError::Invalid("x".into()),
+            HttpError::RedirectNotGranted("x".into()),
+            HttpError::TooLarge(1),
+            HttpError::TooManyRedirects(1),
+            HttpError::Tls("bad certificate".into()),
+        ];
+        assert!(transient.iter().all(HttpError::is_transient));
+        assert!(!permanent.iter().any(HttpError::is_transient));
     }
 }

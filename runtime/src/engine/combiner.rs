@@ -19,6 +19,8 @@ use crate::store::{Store, StoreTx};
 
 /// Requests per transaction at most.
 const MAX_GROUP: usize = 256;
+/// How often the idle writer reports its heartbeat.
+const BEAT: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub(crate) enum WriteJob {
     Records {
@@ -66,7 +68,19 @@ pub(crate) fn spawn<S: Store>(
 ) {
     tokio::spawn(async move {
         let _alive = AliveGuard::new(&alive);
-        while let Some(first) = rx.recv().await {
+        loop {
+            alive.beat();
+            // Idle, it still beats every `BEAT` (a stuck group is what stops the beat).
+            let first = match tokio::time::timeout(BEAT, rx.recv()).await {
+                Ok(Some(first)) => first,
+                Ok(None) => return,
+                Err(_) => {
+                    if inner.strong_count() == 0 {
+                        return;
+                    }
+                    continue;
+                }
+            };
             let mut jobs = vec![first];
             while jobs.len() < MAX_GROUP {
                 match rx.try_recv() {

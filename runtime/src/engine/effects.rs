@@ -12,6 +12,7 @@ use crate::hooks::{EffectRequest, PluginFailure};
 use crate::model::*;
 use crate::records::Cause;
 use crate::store::{Store, StoreTx};
+use automations_compiler::retry::ErrorClass;
 
 /// Who is producing effects: one step of one run.
 pub(crate) struct StepScope<'a> {
@@ -21,6 +22,9 @@ pub(crate) struct StepScope<'a> {
     pub step_id: &'a str,
     pub event: &'a Event,
     pub dry_run: bool,
+    /// The step's retry policy when it governs the step's delivery (DESIGN §6, a `retry`
+    /// on a `webhook`, `send_email` or `send_notification` step); kept on its outbox row.
+    pub delivery: Option<DeliveryRetry>,
 }
 
 impl StepScope<'_> {
@@ -38,12 +42,15 @@ impl StepScope<'_> {
     }
 }
 
-/// A step-level failure (the step fails, the run fails) or a storage failure (the whole
-/// transaction is abandoned and retried later).
+/// A step-level failure (the step fails: its retry policy may try it again, else the run
+/// fails) or a storage failure (the whole transaction is abandoned and retried later).
 #[derive(Debug)]
 pub(crate) enum StepError {
+    /// A failure that would happen again (bad params, validation, caps).
     Step(String),
-    /// A failed plugin call, with the lines it logged.
+    /// A failure that may pass (DESIGN §6: what a retry policy can retry).
+    Transient(ErrorClass, String),
+    /// A failed plugin call, with the lines it logged (and its class, if transient).
     Plugin(PluginFailure),
     Fatal(RuntimeError),
 }
@@ -54,6 +61,10 @@ impl From<RuntimeError> for StepError {
             RuntimeError::Database(_) | RuntimeError::Corrupt(_) | RuntimeError::Migration(_) => {
                 StepError::Fatal(e)
             }
+            // A write that lost a race with a concurrent one may succeed on another attempt
+            // (a `Conflict` such as "already exists" would not). On SQLite, whose one
+            // writer serialises every write, record writes never lose such a race.
+            RuntimeError::Stale { .. } => StepError::Transient(ErrorClass::Conflict, e.to_string()),
             other => StepError::Step(other.to_string()),
         }
     }
@@ -223,6 +234,7 @@ impl<S: Store> Engine<S> {
             next_attempt_at: now,
             created_at: now,
             delivered_at: None,
+            retry: scope.delivery.clone(),
         };
         // Deferred to one statement for the batch: nothing in the transaction reads it.
         tx.queue_outbox(&item).await.map_err(StepError::Fatal)?;

@@ -21,6 +21,8 @@ use crate::plan::{ActionStep, Op};
 use crate::secrets;
 use crate::store::{Store, StoreTx};
 use automations_compiler::catalog::ActionKind;
+use automations_compiler::retry::{ErrorClass, RetryPolicy, retries_delivery};
+use rand::Rng;
 
 /// What an action did.
 pub(crate) enum ActionResult {
@@ -247,6 +249,8 @@ impl<S: Store> Engine<S> {
                 error: None,
                 effects: Vec::new(),
                 logs: Vec::new(),
+                attempts: 0,
+                last_error: None,
             };
             run.state.next_seq += 1;
             let parked = match op {
@@ -294,6 +298,7 @@ impl<S: Store> Engine<S> {
                         }
                         StepEnd::Parked => true,
                         StepEnd::Failed(message) => {
+                            run.state.failed_attempts = None;
                             steps.push(step);
                             finish_run(
                                 &mut run,
@@ -384,10 +389,21 @@ impl<S: Store> Engine<S> {
         // One slot fill serves the guard and every param (same context for both).
         let slots = compiled.slots(ctx);
         if !compiled.guard_holds(&slots) {
+            run.state.failed_attempts = None;
             finish_step(step, StepStatus::Skipped);
             return Ok(StepEnd::Next);
         }
+        // This attempt follows the step's failed ones, if it waited out a backoff. They
+        // stay on the run while a plugin call of this attempt is in flight.
+        let failed = run
+            .state
+            .failed_attempts
+            .clone()
+            .filter(|f| f.step_id == action.id);
+        step.attempts = failed.as_ref().map_or(0, |f| f.count) + 1;
+        step.last_error = failed.map(|f| f.last_error);
         if let Some(mock) = run.state.mocks.get(&action.id).cloned() {
+            run.state.failed_attempts = None;
             step.output = Some(mock.clone());
             self.record_output(run, ctx, &action.id, mock);
             finish_step(step, StepStatus::Completed);
@@ -399,6 +415,7 @@ impl<S: Store> Engine<S> {
                 // Fails before the action runs: no effect, no outbox row, no stored input.
                 let message = capped.to_string();
                 step.error = Some(message.clone());
+                step.last_error = Some(message.clone());
                 finish_step(step, StepStatus::Failed);
                 return Ok(StepEnd::Failed(format!(
                     "step {} failed: {message}",
@@ -415,8 +432,27 @@ impl<S: Store> Engine<S> {
             step_id: &action.id,
             event,
             dry_run: run.dry_run,
+            delivery: action
+                .retry
+                .as_ref()
+                .filter(|_| retries_delivery(action.action))
+                .map(DeliveryRetry::from_policy),
         };
+        // A step that may be retried runs under a savepoint: a failed attempt leaves none
+        // of its writes or outbox rows behind, so the next attempt starts clean and no
+        // effect is applied twice (DESIGN §6).
+        let guarded = action.retry.is_some();
+        if guarded {
+            tx.savepoint().await?;
+        }
         let result = self.run_action(tx, &scope, run, action, params, mode).await;
+        if guarded {
+            match &result {
+                Ok(_) => tx.release_savepoint().await?,
+                Err(StepError::Fatal(_)) => {}
+                Err(_) => tx.rollback_to_savepoint().await?,
+            }
+        }
         match result {
             Ok(ActionResult::Done {
                 input,
@@ -424,6 +460,7 @@ impl<S: Store> Engine<S> {
                 effects,
                 logs,
             }) => {
+                run.state.failed_attempts = None;
                 self.keep_own_writes(tx, run, ctx, &effects).await?;
                 step.input = Some(shown(&action.action, input));
                 step.effects = shown_effects(effects);
@@ -444,26 +481,72 @@ impl<S: Store> Engine<S> {
                 Ok(StepEnd::Pending)
             }
             Err(StepError::Step(message)) => {
-                let message = secrets::redact_text(&message);
-                step.error = Some(message.clone());
-                finish_step(step, StepStatus::Failed);
-                Ok(StepEnd::Failed(format!(
-                    "step {} failed: {message}",
-                    action.id
-                )))
+                self.attempt_failed(tx, run, (action, mode), step, (message, None))
+                    .await
+            }
+            Err(StepError::Transient(class, message)) => {
+                self.attempt_failed(tx, run, (action, mode), step, (message, Some(class)))
+                    .await
             }
             Err(StepError::Plugin(failure)) => {
-                let message = secrets::redact_text(&failure.message);
-                step.error = Some(message.clone());
                 step.logs = shown_logs(failure.logs);
-                finish_step(step, StepStatus::Failed);
-                Ok(StepEnd::Failed(format!(
-                    "step {} failed: {message}",
-                    action.id
-                )))
+                let outcome = (failure.message, failure.class);
+                self.attempt_failed(tx, run, (action, mode), step, outcome)
+                    .await
             }
             Err(StepError::Fatal(e)) => Err(e),
         }
+    }
+
+    /// A failed attempt: parks the run until the next attempt when the step's policy
+    /// retries this error and has attempts left (a `retry` timer, durable like a `wait`),
+    /// else fails the step.
+    async fn attempt_failed(
+        &self,
+        tx: &mut S::Tx,
+        run: &mut Run,
+        (action, mode): (&ActionStep, PluginMode),
+        step: &mut StepRun,
+        (message, class): (String, Option<ErrorClass>),
+    ) -> Result<StepEnd> {
+        let message = secrets::redact_text(&message);
+        step.last_error = Some(message.clone());
+        // The `test` dry-run awaits its plugin calls in place and shows the first failure.
+        let policy = action
+            .retry
+            .as_ref()
+            .filter(|_| mode == PluginMode::Deferred);
+        if let Some(delay) = policy.and_then(|p| retry_delay(p, step.attempts, class)) {
+            run.state.failed_attempts = Some(FailedAttempts {
+                step_id: action.id.clone(),
+                count: step.attempts,
+                last_error: message,
+            });
+            // The next attempt writes this step's row again, keeping its place and start.
+            run.state.next_seq = step.seq;
+            run.state.pending_since = step.started_at;
+            step.status = StepStatus::Waiting;
+            let timer = Timer {
+                id: new_id("tmr"),
+                workspace_id: run.workspace_id.clone(),
+                run_id: run.id.clone(),
+                step_id: action.id.clone(),
+                kind: TimerKind::Retry,
+                fire_at: Utc::now() + delay,
+            };
+            tx.insert_timer(&timer).await?;
+            return Ok(StepEnd::Parked);
+        }
+        step.error = Some(message.clone());
+        finish_step(step, StepStatus::Failed);
+        let after = match step.attempts {
+            n if n > 1 => format!(" after {n} attempts"),
+            _ => String::new(),
+        };
+        Ok(StepEnd::Failed(format!(
+            "step {} failed{after}: {message}",
+            action.id
+        )))
     }
 
     fn record_output(
@@ -476,6 +559,24 @@ impl<S: Store> Engine<S> {
         run.state.outputs.insert(id.to_string(), output.clone());
         ctx.steps.insert(id.to_string(), output);
     }
+}
+
+/// The wait before the next attempt when `policy` retries an error of `class` after
+/// `made` attempts: the policy's backoff plus up to a quarter more (jitter, so that runs
+/// failing together do not all come back at the same instant); `None` when the error is
+/// not transient, not one the policy names, or the attempts are spent.
+fn retry_delay(
+    policy: &RetryPolicy,
+    made: i64,
+    class: Option<ErrorClass>,
+) -> Option<chrono::Duration> {
+    let class = class?;
+    if !policy.retries(class) || made >= i64::from(policy.attempts) {
+        return None;
+    }
+    let base = policy.delay_ms(made.clamp(1, i64::from(u32::MAX)) as u32);
+    let jitter = rand::rng().random_range(0..=base / 4);
+    Some(chrono::Duration::milliseconds(base + jitter))
 }
 
 /// A step's input as the run shows it: secrets redacted (the step keeps no other copy;

@@ -79,6 +79,9 @@ pub struct EngineConfig {
     pub plugin_concurrency: usize,
     /// Byte caps on rendered step params (templates).
     pub output_caps: OutputCaps,
+    /// A background task with no heartbeat for longer than this is reported stalled
+    /// (readiness answers 503 naming it); idle tasks beat at least every second.
+    pub stall_after: Duration,
 }
 
 impl Default for EngineConfig {
@@ -90,6 +93,7 @@ impl Default for EngineConfig {
             poll_interval: Duration::from_millis(250),
             plugin_concurrency: 16,
             output_caps: OutputCaps::default(),
+            stall_after: Duration::from_secs(30),
         }
     }
 }

@@ -89,11 +89,16 @@ impl<S: Store> Engine<S> {
     /// The outbox worker: claims whenever a delivery slot is free and something is due,
     /// records outcomes as they come, until `stop`; then gives deliveries in flight a
     /// moment to end (the others are re-sent after their lease, with the same key).
-    pub(crate) async fn outbox_worker(&self, mut stop: watch::Receiver<bool>) {
+    pub(crate) async fn outbox_worker(
+        &self,
+        mut stop: watch::Receiver<bool>,
+        alive: &super::workers::Liveness,
+    ) {
         let poll = self.inner.config.outbox.poll_interval;
         let mut d = Dispatcher::new(Overflow::Defer);
         let mut failing = false;
         loop {
+            alive.beat();
             if *stop.borrow() {
                 break;
             }
@@ -257,6 +262,7 @@ impl<S: Store> Engine<S> {
         let config = &self.inner.config.outbox;
         let now = Utc::now();
         item.attempts += 1;
+        let earlier_error = item.last_error.clone();
         // Errors are answered by `/outbox` and may quote a URL: credentials never stored.
         let outcome = match outcome {
             DeliveryOutcome::Retry(e) => DeliveryOutcome::Retry(crate::secrets::redact_text(&e)),
@@ -266,6 +272,17 @@ impl<S: Store> Engine<S> {
             },
             DeliveryOutcome::Dead(e) => DeliveryOutcome::Dead(crate::secrets::redact_text(&e)),
             other => other,
+        };
+        // The step's policy, when it queued the item with one, else the outbox defaults.
+        let (retry_left, backoff) = match &item.retry {
+            Some(r) => (
+                r.on_http && item.attempts < i64::from(r.attempts),
+                now + r.delay(item.attempts as u32),
+            ),
+            None => (
+                item.attempts < i64::from(config.max_attempts),
+                config.next_attempt_at(now, item.attempts as u32),
+            ),
         };
         match outcome {
             DeliveryOutcome::Delivered => {
@@ -293,27 +310,42 @@ impl<S: Store> Engine<S> {
                 item.status = OutboxStatus::Delivered;
                 item.delivered_at = Some(now);
             }
-            DeliveryOutcome::Retry(e) if item.attempts < i64::from(config.max_attempts) => {
+            DeliveryOutcome::Retry(e) if retry_left => {
                 item.last_error = Some(e);
-                item.next_attempt_at = config.next_attempt_at(now, item.attempts as u32);
+                item.next_attempt_at = backoff;
             }
-            DeliveryOutcome::Throttled { error, after }
-                if item.attempts < i64::from(config.max_attempts) =>
-            {
+            DeliveryOutcome::Throttled { error, after } if retry_left => {
                 // The receiver's date wins over the backoff when it is later.
-                let backoff = config.next_attempt_at(now, item.attempts as u32);
                 let asked = now + chrono::Duration::from_std(after).unwrap_or_default();
                 item.last_error = Some(error);
                 item.next_attempt_at = backoff.max(asked);
             }
             DeliveryOutcome::Throttled { error: e, .. } | DeliveryOutcome::Retry(e) => {
                 item.status = OutboxStatus::Dead;
-                item.last_error = Some(format!("{e} (gave up after {} attempts)", item.attempts));
+                item.last_error = Some(match item.retry.as_ref() {
+                    Some(r) if !r.on_http => {
+                        format!("{e} (its step's retry policy does not name `http`)")
+                    }
+                    _ => format!("{e} (gave up after {} attempts)", item.attempts),
+                });
             }
             DeliveryOutcome::Dead(e) => {
                 item.status = OutboxStatus::Dead;
                 item.last_error = Some(e);
             }
+        }
+        // A delivery that follows its step's retry policy shows its tries on the step too.
+        if let (Some(_), Some(run_id), Some(step_id)) = (&item.retry, &item.run_id, &item.step_id) {
+            // The step keeps the latest failure also once a later try delivered.
+            let last_error = item.last_error.as_deref().or(earlier_error.as_deref());
+            tx.note_step_attempts(
+                &item.workspace_id,
+                run_id,
+                step_id,
+                item.attempts,
+                last_error,
+            )
+            .await?;
         }
         tx.update_outbox(item).await
     }

@@ -330,7 +330,8 @@ impl<S: Store> Engine<S> {
     }
 
     /// Re-queues a failed run at its failed step. Steps already completed are not executed
-    /// again and outbox keys are per step, so no applied effect repeats.
+    /// again and outbox keys are per step, so no applied effect repeats. The failed step
+    /// starts its retry policy over (its `attempts` count from 1 again).
     pub async fn retry_run(&self, ws: &str, automation_id: &str, run_id: &str) -> Result<Run> {
         let mut tx = self.inner.store.begin().await?;
         let mut run = tx
@@ -354,6 +355,8 @@ impl<S: Store> Engine<S> {
         run.error_code = None;
         run.finished_at = None;
         run.duration_ms = None;
+        // A retried run gives its failed step a fresh retry policy.
+        run.state.failed_attempts = None;
         tx.update_run(&run).await?;
         tx.commit().await?;
         self.inner.wake_runs.notify_one();
@@ -373,10 +376,16 @@ impl<S: Store> Engine<S> {
                 continue;
             }
             let run = tx.run(&t.workspace_id, &t.run_id).await?;
-            if run.as_ref().is_none_or(|r| r.status != RunStatus::Waiting) {
+            let Some(mut run) = run.filter(|r| r.status == RunStatus::Waiting) else {
                 continue;
-            }
+            };
             match t.kind {
+                // The next attempt of a failed step: the run goes back to the queue at the
+                // same step (its `pc` never moved).
+                TimerKind::Retry => {
+                    run.status = RunStatus::Queued;
+                    tx.update_run(&run).await?;
+                }
                 TimerKind::Wait => {
                     let out = json!({ "until": ts(t.fire_at), "waited": true });
                     self.resume_after_step(

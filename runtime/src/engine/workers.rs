@@ -1,11 +1,19 @@
 //! Background workers: runs, timers and the outbox, each a loop woken by the engine (or
 //! its poll interval) and stopped by [`WorkerHandle::shutdown`]. Errors are logged and the
 //! loop backs off; a worker never exits on its own.
+//!
+//! Every loop (the group-commit writer too) reports a heartbeat each time it comes round,
+//! busy or idle (idle loops wake at least every poll interval). A loop stuck inside a round
+//! (a database lock that never frees, a delivery that never ends) stops beating, and
+//! [`Engine::workers`] reports it `stalled` once its last beat is older than
+//! `EngineConfig::stall_after`, so readiness probes catch it.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
+
+use chrono::Utc;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -36,13 +44,19 @@ pub struct WorkerStatus {
     pub name: &'static str,
     /// False once the task has ended: stopped, or a panic unwound it.
     pub alive: bool,
+    /// How long ago the task last came round its loop.
+    pub since_heartbeat: Duration,
+    /// Alive, but no heartbeat for longer than `EngineConfig::stall_after`: stuck.
+    pub stalled: bool,
 }
 
-/// A task's liveness flag, shared with the engine.
+/// A task's liveness flag and heartbeat, shared with the engine.
 #[derive(Debug)]
 pub(crate) struct Liveness {
     name: &'static str,
     alive: AtomicBool,
+    /// Milliseconds since the Unix epoch of the last heartbeat.
+    beat_ms: AtomicI64,
 }
 
 impl Liveness {
@@ -50,13 +64,25 @@ impl Liveness {
         Arc::new(Liveness {
             name,
             alive: AtomicBool::new(true),
+            beat_ms: AtomicI64::new(Utc::now().timestamp_millis()),
         })
     }
 
-    fn status(&self) -> WorkerStatus {
+    /// The task came round its loop (busy or idle).
+    pub(crate) fn beat(&self) {
+        self.beat_ms
+            .store(Utc::now().timestamp_millis(), Ordering::Release);
+    }
+
+    fn status(&self, stall_after: Duration) -> WorkerStatus {
+        let ago = Utc::now().timestamp_millis() - self.beat_ms.load(Ordering::Acquire);
+        let since_heartbeat = Duration::from_millis(ago.max(0) as u64);
+        let alive = self.alive.load(Ordering::Acquire);
         WorkerStatus {
             name: self.name,
-            alive: self.alive.load(Ordering::Acquire),
+            alive,
+            since_heartbeat,
+            stalled: alive && since_heartbeat > stall_after,
         }
     }
 }
@@ -78,11 +104,13 @@ impl Drop for AliveGuard {
 }
 
 impl<S: Store> Engine<S> {
-    /// The engine's background tasks and whether each is alive: the group-commit writer
-    /// always, the run, timer and outbox workers once [`Engine::start`] was called.
+    /// The engine's background tasks, whether each is alive and whether it is stalled (no
+    /// heartbeat within `EngineConfig::stall_after`): the group-commit writer always, the
+    /// run, timer and outbox workers once [`Engine::start`] was called.
     pub fn workers(&self) -> Vec<WorkerStatus> {
+        let stall_after = self.inner.config.stall_after;
         let tasks = self.inner.tasks.lock().expect("worker list lock");
-        tasks.iter().map(|t| t.status()).collect()
+        tasks.iter().map(|t| t.status(stall_after)).collect()
     }
 
     pub(crate) fn watch(&self, liveness: Arc<Liveness>) {
@@ -138,7 +166,7 @@ impl<S: Store> Engine<S> {
         self.watch(alive.clone());
         let outbox = tokio::spawn(async move {
             let _alive = AliveGuard::new(&alive);
-            e.outbox_worker(rx).await
+            e.outbox_worker(rx, &alive).await
         });
         WorkerHandle {
             stop,
@@ -171,6 +199,7 @@ where
     tokio::spawn(async move {
         let _alive = AliveGuard::new(&alive);
         loop {
+            alive.beat();
             if *stop.borrow() {
                 return;
             }

@@ -379,6 +379,16 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<Vec<OutboxItem>>> + Send;
     /// Writes an item's delivery state; only the row of `o.workspace_id` with `o.id`.
     fn update_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
+    /// Sets a step's `attempts` and `last_error` (the tries of the delivery it queued
+    /// under its retry policy); a step of another workspace is left alone.
+    fn note_step_attempts(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        step_id: &str,
+        attempts: i64,
+        last_error: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn insert_mail(&mut self, m: &MailboxMessage) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_notification(&mut self, n: &Notification) -> impl Future<Output = Result<()>> + Send;

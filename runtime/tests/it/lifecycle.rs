@@ -183,6 +183,7 @@ impl PluginRunner for Scorer {
                 return Err(PluginFailure {
                     message: "scorer exploded".into(),
                     logs,
+                    class: None,
                 });
             }
             let effects = vec![EffectRequest::Notify {

@@ -13,6 +13,7 @@ mod outbox;
 mod plugin_calls;
 mod plugin_store;
 mod records;
+mod retries;
 mod run_view;
 mod seed;
 mod slow_receiver;

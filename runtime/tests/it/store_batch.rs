@@ -35,6 +35,8 @@ fn step(id: &str, seq: i64, status: StepStatus) -> StepRun {
         error: None,
         effects: Vec::new(),
         logs: Vec::new(),
+        attempts: 1,
+        last_error: None,
     }
 }
 
@@ -174,6 +176,7 @@ fn outbox_item(id: &str, key: &str) -> OutboxItem {
         next_attempt_at: now,
         created_at: now,
         delivered_at: None,
+        retry: None,
     }
 }
 

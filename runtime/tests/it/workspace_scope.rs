@@ -50,6 +50,8 @@ fn step(status: StepStatus) -> StepRun {
         error: None,
         effects: Vec::new(),
         logs: Vec::new(),
+        attempts: 1,
+        last_error: None,
     }
 }
 
@@ -68,6 +70,7 @@ fn outbox(ws: &str, status: OutboxStatus) -> OutboxItem {
         next_attempt_at: Utc::now(),
         created_at: Utc::now(),
         delivered_at: None,
+        retry: None,
     }
 }
 

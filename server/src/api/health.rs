@@ -2,7 +2,7 @@
 //! database answers a query and the engine's background tasks are alive); no token needed.
 //!
 //! `/readyz` answers 200 with every check, or 503 with the §12 error body whose message
-//! names what is not ready, plus the same `checks`. A probe never waits long: the database
+//! names what is not ready (a stopped or stalled worker by name), plus the same `checks`. A probe never waits long: the database
 //! query has [`DATABASE_TIMEOUT`].
 
 use std::time::Duration;
@@ -57,8 +57,9 @@ pub struct ReadinessChecks {
     /// `ok`, `shutting down`, or the database's error.
     pub server: String,
     pub database: String,
-    /// Per background task (`writer`, `runs`, `timers`, `outbox`): `ok`, `stopped` or
-    /// `not started`.
+    /// Per background task (`writer`, `runs`, `timers`, `outbox`): `ok`, `stopped`,
+    /// `not started`, or `stalled (no heartbeat for N s)` when its loop has not come round
+    /// within the engine's `stall_after` (stuck in a round).
     #[schema(value_type = Object)]
     pub workers: serde_json::Map<String, serde_json::Value>,
 }
@@ -122,9 +123,13 @@ async fn checks(state: &AppState) -> ReadinessChecks {
         .iter()
         .map(|name| {
             let status = match running.iter().find(|w| w.name == *name) {
-                Some(w) if w.alive => "ok",
-                Some(_) => "stopped",
-                None => "not started",
+                Some(w) if w.stalled => format!(
+                    "stalled (no heartbeat for {} s)",
+                    w.since_heartbeat.as_secs()
+                ),
+                Some(w) if w.alive => "ok".into(),
+                Some(_) => "stopped".into(),
+                None => "not started".into(),
             };
             (name.to_string(), status.into())
         })

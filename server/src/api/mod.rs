@@ -23,11 +23,12 @@ pub mod sandbox;
 pub mod schema;
 pub mod tasks;
 pub mod testrun;
+pub mod tokens;
 pub mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::state::AppState;
 
@@ -93,4 +94,6 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
         )
         .route("/plugins/{name}/grants", post(plugins::grants))
         .route("/audit", get(audit::list))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     apply, audit, automations, events, format, health, metrics, notifications, outbox, plugins,
-    records, runs, sandbox, schema, tasks, testrun,
+    records, runs, sandbox, schema, tasks, testrun, tokens,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -60,6 +60,9 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         plugins::upload,
         plugins::grants,
         audit::list,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
     ),
     components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic, ApiLabel)),
     modifiers(&BearerAuth, &UniqueOperationIds),

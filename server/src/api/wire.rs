@@ -81,6 +81,12 @@ pub struct StepDoc {
     /// nothing was logged.
     #[schema(required = false)]
     pub logs: Vec<StepLogDoc>,
+    /// How many times the step's action ran: more than 1 when its retry policy tried it
+    /// again after transient failures; 0 when its guard skipped it (and for `if` steps).
+    pub attempts: i64,
+    /// The error of the latest failed attempt (kept when a later attempt succeeded); while
+    /// the step waits for its next attempt, the run is `waiting` and this says why.
+    pub last_error: Option<String>,
 }
 
 /// A log line of a plugin step.
@@ -374,6 +380,31 @@ page_doc!(NotificationPage, NotificationDoc, "notifications");
 page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
 page_doc!(PluginPage, PluginDoc, "plugins");
 page_doc!(AuditPage, AuditEntryDoc, "audit entries");
+page_doc!(TokenPage, TokenDoc, "API tokens");
+
+/// An API token as listed (`GET /tokens`): never its secret, which is not stored.
+#[derive(Serialize, ToSchema)]
+pub struct TokenDoc {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// Its own rate limit (`{"bucket": {"per_second", "burst"}}` or `"unlimited"`); null:
+    /// the server's.
+    pub rate_limit: Option<Value>,
+    pub created_at: String,
+    /// When it was revoked; null while it works.
+    pub revoked_at: Option<String>,
+}
+
+/// A token just created (`POST /tokens`): as listed, plus its text, answered this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub listed: TokenDoc,
+    /// The bearer text; not stored (only its SHA-256), never answered again.
+    #[serde(rename = "token")]
+    pub text: String,
+}
 
 /// `{id}` of `/automations/{id}...` and `/tasks/{id}...`.
 #[derive(utoipa::IntoParams)]

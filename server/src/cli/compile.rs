@@ -38,7 +38,19 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<ExitCode> {
             }
         }
         Emit::Json => println!("{}", json::to_json_text(&automations)),
-        Emit::Dsl => print!("{}", print::print_dsl(&automations)),
+        Emit::Dsl => {
+            let blockers: Vec<_> = automations.iter().flat_map(print::dsl_blockers).collect();
+            if !blockers.is_empty() {
+                let report = [Report {
+                    name: source.name.clone(),
+                    text: source.text.clone(),
+                    diagnostics: blockers,
+                }];
+                eprint!("{}", super::human(&report));
+                return Ok(ExitCode::from(1));
+            }
+            print!("{}", print::print_dsl(&automations))
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

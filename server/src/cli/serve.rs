@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// to disk before answering (see docs/RELIABILITY.md for the measured cost).
     #[arg(long, value_enum, default_value_t = SynchronousArg::Normal)]
     sqlite_synchronous: SynchronousArg,
+    /// Seconds without a heartbeat after which a background worker (writer, runs, timers,
+    /// outbox) counts as stalled and `/readyz` answers 503 naming it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    worker_stall_after: u64,
 }
 
 /// `--sqlite-synchronous` values.
@@ -103,6 +107,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         rate_limit: parse_rate_limit(&args.rate_limit, args.rate_burst)
             .map_err(|e| anyhow::anyhow!("invalid --rate-limit/--rate-burst: {e}"))?,
         sqlite_synchronous: args.sqlite_synchronous.into(),
+        worker_stall_after: std::time::Duration::from_secs(args.worker_stall_after),
     };
     logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,14 +4,15 @@
 //! handed back to the runtime, which applies them in the step's transaction or, in dry-run,
 //! records them with `applied: false`. This module must never apply an effect itself.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use automations_compiler::catalog::{TaskRecord, task_record};
+use automations_compiler::retry::ErrorClass;
 use automations_host_api::net::HttpClient;
 use automations_host_api::{
     CallContext, CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogBuffer, LogLevel,
-    LogLimits, LogLine, NewTask,
+    LogLimits, LogLine, NewTask, PluginError,
 };
 use automations_runtime::RuntimeError;
 use automations_runtime::hooks::{
@@ -63,6 +64,7 @@ impl HostRunner {
             effects: Mutex::new(Vec::new()),
             logs: Mutex::new(LogBuffer::new(LogLimits::default())),
             created: AtomicU32::new(0),
+            http_failed: AtomicBool::new(false),
         });
         let ctx = CallContext {
             workspace: call.workspace_id.clone(),
@@ -78,18 +80,20 @@ impl HostRunner {
         let result =
             tokio::task::spawn_blocking(move || plugin.call(dyn_host, &ctx, &call.input)).await;
         let logs = host.take_logs();
-        let failure = |message: String| PluginFailure {
+        let failure = |message: String, class: Option<ErrorClass>| PluginFailure {
             message,
             logs: logs.clone(),
+            class,
         };
         let output = result
             .map_err(|e| {
                 self.registry.count_failure("host_crash");
-                failure(format!("plugin {id} crashed: {e}"))
+                failure(format!("plugin {id} crashed: {e}"), None)
             })?
             .map_err(|e| {
                 self.registry.count_failure(e.kind());
-                failure(format!("plugin {id} failed: {e}"))
+                let class = failure_class(&e, host.http_failed.load(Ordering::Relaxed));
+                failure(format!("plugin {id} failed: {e}"), class)
             })?;
         let effects = std::mem::take(&mut *host.effects.lock().expect("effects lock"));
         Ok(PluginResult {
@@ -97,6 +101,19 @@ impl HostRunner {
             effects,
             logs,
         })
+    }
+}
+
+/// Which failures a step's retry policy may retry (DESIGN §6): a call past its time limit,
+/// and an error the plugin returned after one of its `http` requests failed on the network
+/// or was answered 408, 429 or 5xx (`http`), or without that (`plugin_error`). Traps,
+/// panics and exhausted limits would happen again.
+fn failure_class(e: &PluginError, http_failed: bool) -> Option<ErrorClass> {
+    match e {
+        PluginError::Timeout { .. } => Some(ErrorClass::Timeout),
+        PluginError::Guest(_) if http_failed => Some(ErrorClass::Http),
+        PluginError::Guest(_) => Some(ErrorClass::PluginError),
+        _ => None,
     }
 }
 
@@ -115,6 +132,8 @@ struct CallHost {
     /// What the plugin logged, bounded; stored on the step.
     logs: Mutex<LogBuffer>,
     created: AtomicU32,
+    /// An `http` request of this call failed transiently (network, 408, 429, 5xx).
+    http_failed: AtomicBool,
 }
 
 impl CallHost {
@@ -242,7 +261,15 @@ impl Host for CallHost {
     }
 
     fn http_fetch(&self, call: &CallInfo, request: HttpRequest) -> HostResult<HttpResponse> {
-        self.http.fetch(&request, call).map_err(|e| e.to_string())
+        let result = self.http.fetch(&request, call);
+        let transient = match &result {
+            Ok(response) => matches!(response.status, 408 | 429 | 500..=599),
+            Err(e) => e.is_transient(),
+        };
+        if transient {
+            self.http_failed.store(true, Ordering::Relaxed);
+        }
+        result.map_err(|e| e.to_string())
     }
 
     fn log(&self, call: &CallInfo, level: LogLevel, message: &str, fields: &[(String, String)]) {
@@ -270,5 +297,47 @@ fn step_log(line: LogLine) -> StepLog {
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_timeouts_and_the_plugins_own_errors_are_transient() {
+        let guest = || PluginError::Guest("no".into());
+        let cases = [
+            (
+                PluginError::Timeout { limit_ms: 5 },
+                false,
+                Some(ErrorClass::Timeout),
+            ),
+            (guest(), true, Some(ErrorClass::Http)),
+            (guest(), false, Some(ErrorClass::PluginError)),
+            (PluginError::OutOfFuel { limit: 1 }, true, None),
+            (
+                PluginError::Panic {
+                    message: "p".into(),
+                    backtrace: Vec::new(),
+                },
+                false,
+                None,
+            ),
+            (PluginError::HostCallLimit { limit: 1 }, true, None),
+            (
+                PluginError::OutputTooLarge { size: 2, limit: 1 },
+                false,
+                None,
+            ),
+            (PluginError::Internal("x".into()), false, None),
+        ];
+        for (error, http_failed, class) in cases {
+            assert_eq!(
+                failure_class(&error, http_failed),
+                class,
+                "{error:?} {http_failed}"
+            );
+        }
     }
 }

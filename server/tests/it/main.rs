@@ -22,5 +22,7 @@ mod records;
 mod runs;
 mod schema;
 mod secrets;
+mod step_retries;
 mod support;
+mod tokens;
 mod web;

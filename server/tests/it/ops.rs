@@ -505,3 +505,75 @@ async fn text_logs_to_a_pipe_carry_no_colours() {
         "no ANSI escapes when not a terminal: {err:?}"
     );
 }
+
+/// A worker stuck inside a round stops its heartbeat: on the real binary with
+/// `--worker-stall-after 1`, a write lock held from outside keeps the group-commit writer
+/// waiting on its transaction; `/readyz` then answers 503 naming `writer` as stalled while
+/// the idle workers stay ok, and 200 again once the lock is gone and the write went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_a_worker_whose_heartbeat_stopped() {
+    use sqlx::Connection;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stall.db");
+    let url = format!("sqlite://{}", path.display());
+    let (server, _) = start_with(&url, &["--worker-stall-after", "1"], Some(ADMIN));
+    let http = reqwest::Client::new();
+    let ready = |http: reqwest::Client, base: String| async move {
+        let answer = http.get(format!("{base}/readyz")).send().await.unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json::<Value>().await.unwrap())
+    };
+    let (status, body) = ready(http.clone(), server.base.clone()).await;
+    assert_eq!(status, 200, "{body}");
+
+    let mut lock = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    // A record write: the writer's transaction waits for the lock (its busy timeout).
+    let write = tokio::spawn({
+        let (http, base) = (http.clone(), server.base.clone());
+        async move {
+            http.post(format!("{base}/api/v1/records/case"))
+                .bearer_auth(ADMIN)
+                .json(&serde_json::json!({"subject": "stuck"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let body = loop {
+        let (status, body) = ready(http.clone(), server.base.clone()).await;
+        if status == 503 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "never reported stalled: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let writer = body["checks"]["workers"]["writer"].as_str().unwrap();
+    assert!(writer.starts_with("stalled (no heartbeat for "), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("worker writer: stalled"), "{message}");
+    for idle in ["runs", "timers", "outbox"] {
+        assert_eq!(body["checks"]["workers"][idle], "ok", "{body}");
+    }
+    assert_eq!(
+        body["checks"]["database"], "ok",
+        "reads still answer: {body}"
+    );
+
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    drop(lock);
+    assert_eq!(
+        write.await.unwrap(),
+        201,
+        "the write went through once the lock was gone"
+    );
+    let (status, body) = ready(http.clone(), server.base.clone()).await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -274,3 +274,63 @@ async fn the_ui_test_catalog_is_the_schema_catalog() {
         "web/src/model/test_data/actions.json is stale: run this test with UPDATE_UI_FIXTURES=1"
     );
 }
+
+/// JSON takes any text as an action type, a step id or a param name; the DSL writes them
+/// bare. A name it cannot spell answers a diagnostic at that name, never DSL text that
+/// does not parse back.
+#[tokio::test]
+async fn format_refuses_names_the_dsl_cannot_spell() {
+    let app = TestApp::new().await;
+    let cases = [
+        (
+            json!({"name": "a", "trigger": {"event": "case.created"},
+                "actions": [{"type": "send-email", "params": {}}]}),
+            "/actions/0/type",
+            "the action `send-email`",
+        ),
+        (
+            json!({"name": "a", "trigger": {"event": "case.created"},
+                "actions": [{"type": "a|b", "params": {}}]}),
+            "/actions/0/type",
+            "the action `a|b`",
+        ),
+        (
+            json!({"name": "a", "trigger": {"event": "case.created"},
+                "actions": [{"type": "when", "params": {}}]}),
+            "/actions/0/type",
+            "the action `when`",
+        ),
+        (
+            json!({"name": "a", "trigger": {"event": "case.created"},
+                "actions": [{"type": "notify_user", "params": {"user id": "u", "message": "m"}}]}),
+            "/actions/0/params/user id",
+            "the param `user id`",
+        ),
+        (
+            json!({"name": "a", "trigger": {"event": "case created"}, "actions": []}),
+            "/trigger/event",
+            "the trigger event `case created`",
+        ),
+    ];
+    for (definition, pointer, named) in cases {
+        let answer = app.post("/api/v1/automations/format", &definition).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.body["dsl"], Value::Null, "{}", answer.text);
+        let first = &answer.body["diagnostics"][0];
+        assert_eq!(first["code"], "E0005", "{first}");
+        assert_eq!(first["pointer"], pointer, "{first}");
+        let message = first["message"].as_str().unwrap();
+        assert!(message.starts_with(named), "{message}");
+        assert!(message.contains("has no DSL form"), "{message}");
+    }
+    // A spellable unknown action still formats (names are validate's business) and its
+    // DSL parses back to the same definition.
+    let unknown = json!({"name": "a", "status": "draft", "trigger": {"event": "case.created"},
+        "actions": [{"type": "send_emial", "params": {"to": "x"}}]});
+    let answer = app.post("/api/v1/automations/format", &unknown).await;
+    let dsl = answer.body["dsl"].as_str().unwrap();
+    let back = app
+        .post_raw("/api/v1/automations/format", "text/plain", dsl)
+        .await;
+    assert_eq!(back.body["definition"], unknown, "{}", back.text);
+}

@@ -136,7 +136,7 @@ pub(super) async fn upsert_steps(
             ));
         }
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) ",
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) ",
         );
         q.push_values(rows, |mut b, (r, s, effects, logs)| {
             b.push_bind(r.workspace_id.clone())
@@ -152,13 +152,16 @@ pub(super) async fn upsert_steps(
                 .push_bind(s.output.as_ref().map(Value::to_string))
                 .push_bind(s.error.clone())
                 .push_bind(effects)
-                .push_bind(logs);
+                .push_bind(logs)
+                .push_bind(s.attempts)
+                .push_bind(s.last_error.clone());
         });
         q.push(
             " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
+             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
+             WHERE steps.workspace_id = excluded.workspace_id",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -201,8 +204,12 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
 /// `insert_outbox` calls would, the first of a repeated key winning).
 pub(super) async fn insert_outbox(conn: &mut SqliteConnection, items: &[OutboxItem]) -> Result<()> {
     for chunk in items.chunks(CHUNK) {
+        let retries = chunk
+            .iter()
+            .map(super::rows::retry_text)
+            .collect::<Result<Vec<_>>>()?;
         let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO outbox ({OUTBOX_COLS}) "));
-        q.push_values(chunk, |mut b, o| {
+        q.push_values(chunk.iter().zip(retries), |mut b, (o, retry)| {
             b.push_bind(o.id.clone())
                 .push_bind(o.workspace_id.clone())
                 .push_bind(o.kind.as_str())
@@ -215,7 +222,8 @@ pub(super) async fn insert_outbox(conn: &mut SqliteConnection, items: &[OutboxIt
                 .push_bind(o.idempotency_key.clone())
                 .push_bind(ts(o.next_attempt_at))
                 .push_bind(ts(o.created_at))
-                .push_bind(opt_ts(o.delivered_at));
+                .push_bind(opt_ts(o.delivered_at))
+                .push_bind(retry);
         });
         q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
         q.build().execute(&mut *conn).await?;

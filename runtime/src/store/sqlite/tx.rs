@@ -489,12 +489,13 @@ impl StoreTx for SqliteTx {
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
         sqlx::query(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
+             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
+             WHERE steps.workspace_id = excluded.workspace_id",
         )
         .bind(ws)
         .bind(run_id)
@@ -510,6 +511,8 @@ impl StoreTx for SqliteTx {
         .bind(s.error.as_deref())
         .bind(serde_json::to_string(&s.effects)?)
         .bind(serde_json::to_string(&s.logs)?)
+        .bind(s.attempts)
+        .bind(s.last_error.as_deref())
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -682,7 +685,7 @@ impl StoreTx for SqliteTx {
     async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
         self.flush_outbox().await?;
         let sql = format!(
-            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
+            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
         );
         let r = sqlx::query(AssertSqlSafe(sql))
             .bind(&o.id)
@@ -698,6 +701,7 @@ impl StoreTx for SqliteTx {
             .bind(ts(o.next_attempt_at))
             .bind(ts(o.created_at))
             .bind(opt_ts(o.delivered_at))
+            .bind(retry_text(o)?)
             .execute(&mut *self.tx)
             .await?;
         Ok(r.rows_affected() == 1)
@@ -721,6 +725,28 @@ impl StoreTx for SqliteTx {
             .fetch_all(&mut *self.tx)
             .await?;
         rows.iter().map(outbox).collect()
+    }
+
+    async fn note_step_attempts(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        step_id: &str,
+        attempts: i64,
+        last_error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE steps SET attempts = ?, last_error = ? \
+             WHERE workspace_id = ? AND run_id = ? AND step_id = ?",
+        )
+        .bind(attempts)
+        .bind(last_error)
+        .bind(ws)
+        .bind(run_id)
+        .bind(step_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {

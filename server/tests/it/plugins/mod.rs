@@ -8,3 +8,4 @@ mod cli;
 mod e2e;
 mod languages;
 mod persist;
+mod retries;
