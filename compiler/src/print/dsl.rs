@@ -137,6 +137,10 @@ impl Printer<'_> {
                     out.push_str(" when ");
                     out.push_str(&print_expr(g, &cfg));
                 }
+                if let Some(retry) = &step.retry {
+                    let entries: Vec<String> = retry.entries.iter().map(print_param).collect();
+                    out.push_str(&format!(" retry {{ {} }}", entries.join(", ")));
+                }
                 self.trailing(Anchor::Step(step.span.start), out);
             }
             StepKind::If {
@@ -150,10 +154,6 @@ impl Printer<'_> {
                     else_steps,
                 };
                 self.if_step(condition, &branches, depth, out);
-            }
-            if let Some(retry) = &step.retry {
-                let entries: Vec<String> = retry.entries.iter().map(print_param).collect();
-                out.push_str(&format!(" retry {{ {} }}", entries.join(", ")));
             }
         }
     }
