@@ -203,16 +203,43 @@ impl Cursor<'_> {
             self.pos = saved;
             None
         };
+        let retry = self.retry_clause();
+        if let Some(r) = &retry {
+            end = r.span.end as usize;
+        }
         let kind = StepKind::Action {
             id,
             action,
             args,
             guard,
+            retry,
         };
         Some(Step {
             kind,
             span: Span::new(start, end),
         })
+    }
+
+    /// An optional `retry { ... }` after a step. `retry` not followed by `{` is not one (it
+    /// may name the next step), as in the grammar; a malformed object gives up (pest reports).
+    fn retry_clause(&mut self) -> Option<Expr> {
+        let saved = self.pos;
+        self.skip();
+        if self.at_word("retry") {
+            self.pos += "retry".len();
+            self.skip();
+            if self.peek() == Some(b'{') {
+                let open = self.pos;
+                if let Some(entries) = self.object() {
+                    return Some(Expr {
+                        kind: ExprKind::Object(entries),
+                        span: Span::new(open, self.pos),
+                    });
+                }
+            }
+        }
+        self.pos = saved;
+        None
     }
 
     /// An optional `name =` before a step (`Some(None)` when there is none).
