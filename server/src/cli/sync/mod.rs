@@ -67,11 +67,7 @@ pub fn pull(args: &PullArgs) -> anyhow::Result<ExitCode> {
     let server = block_on(remote.automations())?;
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
-    let existing = if args.dir.exists() {
-        local::read_dir(&args.dir)?
-    } else {
-        Vec::new()
-    };
+    let existing = local::read_dir(&args.dir)?;
     let mut written = 0;
     for a in &server {
         let path = pull_path(&args.dir, &existing, a)?;
