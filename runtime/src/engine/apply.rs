@@ -10,7 +10,9 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::Engine;
-use super::automations::{current_in_tx, reject_archived, version_row};
+use super::automations::{
+    current_in_tx, new_automation, next_version, reject_archived, version_row,
+};
 use crate::error::Result;
 use crate::hooks::CompiledDefinition;
 use crate::model::*;
@@ -126,17 +128,7 @@ async fn write_change<T: StoreTx>(
             definition,
             compiled,
         } => {
-            let a = Automation {
-                id: new_id("aut"),
-                workspace_id: ws.to_string(),
-                name: compiled.name.clone(),
-                status: compiled.status,
-                environment: compiled.environment,
-                current_version: 1,
-                shadows_id: None,
-                created_at: now,
-                updated_at: now,
-            };
+            let a = new_automation(ws, &compiled, now);
             tx.insert_automation(&a).await?;
             tx.insert_version(&version_row(&a, definition)).await?;
             (
@@ -154,11 +146,7 @@ async fn write_change<T: StoreTx>(
         } => {
             let mut a = current_in_tx(tx, ws, &id, expected).await?;
             reject_archived(&a)?;
-            a.current_version += 1;
-            a.name = compiled.name.clone();
-            a.status = compiled.status;
-            a.environment = compiled.environment;
-            a.updated_at = now;
+            next_version(&mut a, &compiled, now);
             tx.update_automation(&a).await?;
             tx.insert_version(&version_row(&a, definition)).await?;
             (

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::Engine;
@@ -37,17 +37,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let now = Utc::now();
-        let a = Automation {
-            id: new_id("aut"),
-            workspace_id: ws.to_string(),
-            name: compiled.name.clone(),
-            status: compiled.status,
-            environment: compiled.environment,
-            current_version: 1,
-            shadows_id: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let a = new_automation(ws, &compiled, now);
         let mut tx = self.inner.store.begin().await?;
         tx.insert_automation(&a).await?;
         let change = VersionChange {
@@ -87,11 +77,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
         reject_archived(&a)?;
-        a.current_version += 1;
-        a.name = compiled.name.clone();
-        a.status = compiled.status;
-        a.environment = compiled.environment;
-        a.updated_at = Utc::now();
+        next_version(&mut a, &compiled, Utc::now());
         tx.update_automation(&a).await?;
         let change = VersionChange {
             action: AuditAction::AutomationUpdate,
@@ -340,27 +326,13 @@ impl<S: Store> Engine<S> {
                 Some(live_id) => {
                     let mut a = current_in_tx(&mut tx, ws, live_id, None).await?;
                     reject_archived(&a)?;
-                    a.current_version += 1;
-                    a.name = compiled.name.clone();
-                    a.status = compiled.status;
-                    a.environment = compiled.environment;
-                    a.updated_at = Utc::now();
+                    next_version(&mut a, &compiled, Utc::now());
                     tx.update_automation(&a).await?;
                     a
                 }
                 None => {
                     let now = Utc::now();
-                    let a = Automation {
-                        id: new_id("aut"),
-                        workspace_id: ws.to_string(),
-                        name: compiled.name.clone(),
-                        status: compiled.status,
-                        environment: compiled.environment,
-                        current_version: 1,
-                        shadows_id: None,
-                        created_at: now,
-                        updated_at: now,
-                    };
+                    let a = new_automation(ws, &compiled, now);
                     tx.insert_automation(&a).await?;
                     s.shadows_id = Some(a.id.clone());
                     tx.update_automation(&s).await?;
@@ -565,6 +537,34 @@ pub(super) fn reject_archived(a: &Automation) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A new automation at version 1, as `compiled` describes it.
+pub(super) fn new_automation(
+    ws: &str,
+    compiled: &CompiledDefinition,
+    now: DateTime<Utc>,
+) -> Automation {
+    Automation {
+        id: new_id("aut"),
+        workspace_id: ws.to_string(),
+        name: compiled.name.clone(),
+        status: compiled.status,
+        environment: compiled.environment,
+        current_version: 1,
+        shadows_id: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Moves `a` to its next version, with the name, status and environment of `compiled`.
+pub(super) fn next_version(a: &mut Automation, compiled: &CompiledDefinition, now: DateTime<Utc>) {
+    a.current_version += 1;
+    a.name = compiled.name.clone();
+    a.status = compiled.status;
+    a.environment = compiled.environment;
+    a.updated_at = now;
 }
 
 pub(super) fn version_row(a: &Automation, definition: Value) -> AutomationVersion {
