@@ -10,6 +10,7 @@
 //! (SQLite now). This crate never speaks HTTP to clients (the server crate does) and never
 //! builds SQL outside `store::<driver>`.
 
+pub mod backtest;
 pub mod compiler_glue;
 pub mod cycles;
 pub mod dispatch;
@@ -26,8 +27,9 @@ pub mod secrets;
 pub mod store;
 
 pub use engine::{
-    Accepted, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent, NewRecord, NewToken,
-    OfflineTest, OutputCaps, RecordOp, TestEvent, TestReport, TestRequest, WorkerHandle,
-    WorkerStatus, create_token_in, ensure_workspace_in, revoke_token_in, test_offline,
+    Accepted, DEFAULT_RECORD_HISTORY, Engine, EngineConfig, EngineParts, LoopGuardConfig, NewEvent,
+    NewRecord, NewToken, OfflineTest, OutputCaps, RecordOp, TestEvent, TestReport, TestRequest,
+    WorkerHandle, WorkerStatus, create_token_in, ensure_workspace_in, revoke_token_in,
+    test_offline,
 };
 pub use error::{FieldError, Result, RuntimeError};

@@ -50,6 +50,8 @@ pub struct ServeConfig {
     pub sqlite_synchronous: Synchronous,
     /// `--worker-stall-after`: a worker without a heartbeat this long is reported stalled.
     pub worker_stall_after: Duration,
+    /// `--record-history-days`: how long record history is kept (backtests read it).
+    pub record_history: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +156,8 @@ pub struct OpenConfig {
     pub sqlite_synchronous: Synchronous,
     /// `--worker-stall-after` (`None`: the engine's default).
     pub worker_stall_after: Option<Duration>,
+    /// `--record-history-days` (`None`: the engine's default, 30 days).
+    pub record_history: Option<Duration>,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -179,6 +183,7 @@ pub async fn open_engine_with(
         output_caps,
         sqlite_synchronous,
         worker_stall_after,
+        record_history,
     } = open;
     let sqlite = sqlite_config(database_url, sqlite_synchronous)?;
     let store = SqliteStore::open(&sqlite).await?;
@@ -199,6 +204,7 @@ pub async fn open_engine_with(
         outbox,
         output_caps,
         stall_after: worker_stall_after.unwrap_or(defaults.stall_after),
+        record_history: record_history.unwrap_or(defaults.record_history),
         ..defaults
     };
     let parts = EngineParts {
@@ -441,6 +447,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         output_caps: config.output_caps,
         sqlite_synchronous: config.sqlite_synchronous,
         worker_stall_after: Some(config.worker_stall_after),
+        record_history: Some(config.record_history),
     };
     let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {
@@ -449,6 +456,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     }
     if import_legacy_schema(&engine, &definitions, &config.database_url).await? {
         tracing::info!("imported the old server-wide custom schema into workspace `default`");
+    }
+    let interrupted = engine.interrupt_backtests().await?;
+    if interrupted > 0 {
+        tracing::info!(
+            backtests = interrupted,
+            "ended backtests left unfinished by a previous process"
+        );
     }
     let workers = engine.start();
     let api = ApiConfig {

@@ -171,6 +171,20 @@ impl<S: Store> Engine<S> {
         tx.end_runs(&[(&e.run, e.steps.as_slice())]).await
     }
 
+    /// Drives a dry-run as [`Self::drive`] does, its event given, and hands back where it
+    /// ended and the steps it executed without writing them (a backtest keeps neither).
+    pub(crate) async fn drive_detached(
+        &self,
+        tx: &mut S::Tx,
+        run: Run,
+        event: Event,
+    ) -> Result<(Run, Vec<StepRun>)> {
+        let e = self
+            .drive_with(tx, run, Some(event), PluginMode::Inline)
+            .await?;
+        Ok((e.run, e.steps))
+    }
+
     /// [`Self::drive`] with the run's event when it was already read, leaving the writes
     /// of the run's new state and of the steps it executed to the caller (`end_runs`).
     async fn drive_with(

@@ -22,6 +22,7 @@ mod actions;
 mod admin;
 mod apply;
 mod automations;
+mod backtest;
 mod caps;
 mod combiner;
 mod context;
@@ -82,7 +83,15 @@ pub struct EngineConfig {
     /// A background task with no heartbeat for longer than this is reported stalled
     /// (readiness answers 503 naming it); idle tasks beat at least every second.
     pub stall_after: Duration,
+    /// How long record history is kept (`serve --record-history-days`): a backtest can
+    /// start no earlier than this before now. Pruned hourly by the timer worker.
+    pub record_history: Duration,
+    /// Backtests replaying at once in this process (the others wait, queued).
+    pub backtest_concurrency: usize,
 }
+
+/// Record history kept by default: 30 days.
+pub const DEFAULT_RECORD_HISTORY: Duration = Duration::from_secs(30 * 86_400);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -94,6 +103,8 @@ impl Default for EngineConfig {
             plugin_concurrency: 16,
             output_caps: OutputCaps::default(),
             stall_after: Duration::from_secs(30),
+            record_history: DEFAULT_RECORD_HISTORY,
+            backtest_concurrency: 2,
         }
     }
 }
@@ -116,6 +127,10 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) writes: tokio::sync::mpsc::UnboundedSender<combiner::WriteJob>,
     /// Liveness of the background tasks (see [`Engine::workers`]).
     pub(crate) tasks: Mutex<Vec<Arc<workers::Liveness>>>,
+    /// Backtest jobs of this process (see `backtest`).
+    pub(crate) backtests: backtest::Jobs,
+    /// When the timer worker next prunes record history (ms since the epoch).
+    pub(crate) next_prune_ms: std::sync::atomic::AtomicI64,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -150,6 +165,7 @@ impl<S: Store> Engine<S> {
         let deliverer = Deliverer::new(parts.config.outbox.clone());
         let (writes, write_rx) = tokio::sync::mpsc::unbounded_channel();
         let plugin_calls = plugin_calls::PluginCalls::new(parts.config.plugin_concurrency);
+        let backtests = backtest::Jobs::new(parts.config.backtest_concurrency);
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: parts.store,
@@ -166,6 +182,8 @@ impl<S: Store> Engine<S> {
                 wake_timers: Notify::new(),
                 writes,
                 tasks: Mutex::new(Vec::new()),
+                backtests,
+                next_prune_ms: std::sync::atomic::AtomicI64::new(0),
             }),
         };
         let writer = workers::Liveness::new("writer");

@@ -154,7 +154,11 @@ impl<S: Store> Engine<S> {
             "timers",
             move || {
                 let e = e.clone();
-                async move { e.fire_due_timers().await }
+                async move {
+                    let n = e.fire_due_timers().await?;
+                    e.prune_record_history_if_due().await?;
+                    Ok(n)
+                }
             },
             self.clone(),
             Wake::Timers,

@@ -18,6 +18,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use crate::backtest::Backtest;
 use crate::error::Result;
 use crate::model::*;
 
@@ -197,6 +198,42 @@ pub trait Store: Send + Sync + 'static {
         &self,
         key: ArtifactKey<'_>,
     ) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+
+    /// The record as it was at `at` (record history, migration 0011): its last state
+    /// written at or before `at`; `None` when it did not exist then, was deleted, or that
+    /// part of its history was pruned.
+    fn record_as_of(
+        &self,
+        ws: &str,
+        object: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Record>>> + Send;
+    /// History rows of workspace `ws`, or of every workspace (tests, operations).
+    fn count_record_history(&self, ws: Option<&str>) -> impl Future<Output = Result<i64>> + Send;
+    /// Events of type `event_type` created in `[from, to)`, in the order they were stored
+    /// (the store's sequence), after the position `after`; each with its position.
+    fn events_between(
+        &self,
+        ws: &str,
+        event_type: &str,
+        range: (DateTime<Utc>, DateTime<Utc>),
+        after: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(i64, Event)>>> + Send;
+    fn backtest(&self, ws: &str, id: &str)
+    -> impl Future<Output = Result<Option<Backtest>>> + Send;
+    /// Backtests of one automation, newest first (`created_at`, `id`), without their
+    /// results; the cursor is the id of the last one of the previous page.
+    fn backtests(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Backtest>>> + Send;
+    /// Backtests of `ws` queued or running.
+    fn count_active_backtests(&self, ws: &str) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// One write transaction. Dropping it without [`StoreTx::commit`] rolls it back.
@@ -427,4 +464,22 @@ pub trait StoreTx: Send {
         key: ArtifactKey<'_>,
         artifact: &[u8],
     ) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_backtest(&mut self, b: &Backtest) -> impl Future<Output = Result<()>> + Send;
+    /// Writes a backtest's status, progress, result and times, only while the stored row
+    /// is queued or running (of `b.workspace_id`); false when it had already ended.
+    fn update_backtest(&mut self, b: &Backtest) -> impl Future<Output = Result<bool>> + Send;
+    /// Fails every queued or running backtest of every workspace (start-up: the process
+    /// that ran them is gone); returns how many.
+    fn interrupt_backtests(
+        &mut self,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Deletes at most `batch` record history rows that no read at or after `cutoff` can
+    /// return (spans workspaces: the retention is the server's); returns how many.
+    fn prune_record_history(
+        &mut self,
+        cutoff: DateTime<Utc>,
+        batch: u32,
+    ) -> impl Future<Output = Result<u64>> + Send;
 }

@@ -1,7 +1,9 @@
 //! Integration tests of automations-runtime against real SQLite files.
 
 mod approval;
+mod backtest;
 mod bench;
+mod bench_backtest;
 mod contained;
 mod cycles;
 mod dispatch_prop;

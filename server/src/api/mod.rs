@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod audit;
 pub mod automations;
+pub mod backtests;
 pub mod events;
 pub mod extract;
 pub mod format;
@@ -56,6 +57,16 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
         .route("/automations/{id}/versions", get(automations::versions))
         .route("/automations/{id}/test", post(testrun::test))
         .route("/automations/{id}/promote", post(automations::promote))
+        .route("/automations/{id}/backtest", post(backtests::start))
+        .route("/automations/{id}/backtests", get(backtests::list))
+        .route(
+            "/automations/{id}/backtests/{backtest_id}",
+            get(backtests::get_one).delete(backtests::delete),
+        )
+        .route(
+            "/automations/{id}/backtests/{backtest_id}/cancel",
+            post(backtests::cancel),
+        )
         .route("/automations/{id}/runs", get(runs::list))
         .route("/automations/{id}/runs/{run_id}", get(runs::get_one))
         .route(

@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    apply, audit, automations, events, format, health, metrics, notifications, outbox, plugins,
-    records, runs, sandbox, schema, tasks, testrun, tokens,
+    apply, audit, automations, backtests, events, format, health, metrics, notifications, outbox,
+    plugins, records, runs, sandbox, schema, tasks, testrun, tokens,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -33,6 +33,11 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         format::format,
         automations::promote,
         testrun::test,
+        backtests::start,
+        backtests::list,
+        backtests::get_one,
+        backtests::cancel,
+        backtests::delete,
         runs::list,
         runs::get_one,
         runs::complete_task,

@@ -381,6 +381,54 @@ page_doc!(OutboxPage, OutboxItemDoc, "outbox items");
 page_doc!(PluginPage, PluginDoc, "plugins");
 page_doc!(AuditPage, AuditEntryDoc, "audit entries");
 page_doc!(TokenPage, TokenDoc, "API tokens");
+page_doc!(
+    BacktestPage,
+    BacktestDoc,
+    "backtests (without their results)"
+);
+
+/// A backtest job (issue 23): what was asked, how far it came, and its result.
+#[derive(Serialize, ToSchema)]
+pub struct BacktestDoc {
+    pub id: String,
+    /// The automation the backtest was started on.
+    pub automation_id: String,
+    /// The automation whose version replayed (the sandbox copy for `"sandbox"`).
+    pub target_id: String,
+    pub version: i64,
+    /// `from`, `to`, `limit` and `version` (`"draft"`, a number or `"sandbox"`).
+    #[schema(value_type = Object)]
+    pub request: serde_json::Value,
+    /// `queued`, `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// `events_considered` and `events_matched` so far.
+    #[schema(value_type = Object)]
+    pub progress: serde_json::Value,
+    /// Once completed: `trigger`, `events_considered`, `events_matched`, `truncated`,
+    /// `last_event_at`, `runs` (by how they ended), `effects` (`groups` by kind and
+    /// target, with the values written per field), `sample_runs` and
+    /// `sample_non_matches` (with explanations), `elapsed_ms`. Null in lists.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// `{id}` and `{backtest_id}` of `/automations/{id}/backtests/{backtest_id}...`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(
+    dead_code,
+    reason = "describes path parameters for the OpenAPI document"
+)]
+pub struct BacktestPath {
+    /// The automation's id.
+    pub id: String,
+    /// The backtest's id.
+    pub backtest_id: String,
+}
 
 /// An API token as listed (`GET /tokens`): never its secret, which is not stored.
 #[derive(Serialize, ToSchema)]

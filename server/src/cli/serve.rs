@@ -69,6 +69,11 @@ pub struct ServeArgs {
     /// outbox) counts as stalled and `/readyz` answers 503 naming it.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     worker_stall_after: u64,
+    /// Days of record history kept: every state a record had, so that a backtest reads
+    /// each record as it was at its event. A backtest can start at most this many days
+    /// back; older history is pruned hourly (each record keeps its state at the cutoff).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_650))]
+    record_history_days: u64,
 }
 
 /// `--sqlite-synchronous` values.
@@ -108,6 +113,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("invalid --rate-limit/--rate-burst: {e}"))?,
         sqlite_synchronous: args.sqlite_synchronous.into(),
         worker_stall_after: std::time::Duration::from_secs(args.worker_stall_after),
+        record_history: std::time::Duration::from_secs(args.record_history_days * 86_400),
     };
     logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

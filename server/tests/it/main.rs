@@ -4,6 +4,7 @@
 mod apply;
 mod audit;
 mod automations;
+mod backtests;
 mod bad_input;
 mod basics;
 mod big_inputs;

@@ -17,6 +17,7 @@ use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 mod batch;
+mod history;
 mod plugins;
 mod rows;
 mod tx;
@@ -746,5 +747,50 @@ impl Store for SqliteStore {
 
     async fn plugin_artifact(&self, key: ArtifactKey<'_>) -> Result<Option<Vec<u8>>> {
         plugins::artifact(&self.reader, key).await
+    }
+
+    async fn record_as_of(
+        &self,
+        ws: &str,
+        object: &str,
+        id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Record>> {
+        history::record_as_of(&self.reader, ws, object, id, at).await
+    }
+
+    async fn count_record_history(&self, ws: Option<&str>) -> Result<i64> {
+        history::count_history(&self.reader, ws).await
+    }
+
+    async fn events_between(
+        &self,
+        ws: &str,
+        event_type: &str,
+        range: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>> {
+        history::events_between(&self.reader, ws, event_type, range, after, limit).await
+    }
+
+    async fn backtest(&self, ws: &str, id: &str) -> Result<Option<crate::backtest::Backtest>> {
+        history::get(&self.reader, ws, id).await
+    }
+
+    async fn backtests(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<crate::backtest::Backtest>> {
+        let limit = limit_or_default(limit);
+        let items = history::list(&self.reader, ws, automation_id, limit, cursor).await?;
+        Ok(page(items, limit, |b| b.id.clone()))
+    }
+
+    async fn count_active_backtests(&self, ws: &str) -> Result<i64> {
+        history::count_active(&self.reader, ws).await
     }
 }

@@ -859,4 +859,20 @@ impl StoreTx for SqliteTx {
     async fn save_plugin_artifact(&mut self, key: ArtifactKey<'_>, artifact: &[u8]) -> Result<()> {
         super::plugins::save_artifact(&mut self.tx, key, artifact).await
     }
+
+    async fn insert_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<()> {
+        super::history::insert(&mut self.tx, b).await
+    }
+
+    async fn update_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<bool> {
+        super::history::update(&mut self.tx, b).await
+    }
+
+    async fn interrupt_backtests(&mut self, at: DateTime<Utc>) -> Result<u64> {
+        super::history::interrupt(&mut self.tx, at).await
+    }
+
+    async fn prune_record_history(&mut self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64> {
+        super::history::prune(&mut self.tx, cutoff, batch).await
+    }
 }
