@@ -95,6 +95,10 @@ pub struct BacktestRequest {
     /// At most this many events, oldest first.
     pub limit: u32,
     pub version: VersionChoice,
+    /// A definition to replay instead of a stored version (`plan --backtest`: an edit not
+    /// applied yet); checked by the caller. The job's `version` is then 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

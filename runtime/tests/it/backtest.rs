@@ -35,6 +35,7 @@ fn request(from: chrono::DateTime<Utc>, limit: u32) -> BacktestRequest {
         to: Utc::now() + chrono::Duration::seconds(1),
         limit,
         version: VersionChoice::Current,
+        definition: None,
     }
 }
 

@@ -188,6 +188,7 @@ async fn bench_backtest_events_per_second() {
                 to: Utc::now() + chrono::Duration::seconds(1),
                 limit: n as u32,
                 version: VersionChoice::Current,
+                definition: None,
             },
         )
         .await

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::automations::plugin_catalog;
+use super::extract::{ApiJson, ApiPath, ApiQuery, BodyFormat, TextOrJson};
 use super::pagination::{self, Page};
 use super::runs::bad_cursor;
 use crate::auth::{Principal, Scope};
@@ -39,6 +40,12 @@ pub struct BacktestBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub version: Option<Value>,
+    /// A definition to replay instead of a stored version (an edit not applied yet, as
+    /// `plan --backtest` sends): DSL text as a string, or JSON as an object. Checked like
+    /// `validate` (422 with diagnostics); not with `version`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub definition: Option<Value>,
 }
 
 /// The wire form of a backtest: the job without its workspace.
@@ -73,8 +80,15 @@ fn instant(field: &str, text: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> 
     .transpose()
 }
 
-/// The request a body asks for (defaults filled in); bounds are the engine's to check.
+/// The request a body asks for (defaults filled in; a `definition` not yet checked);
+/// bounds are the engine's to check.
 pub fn request_of(body: BacktestBody) -> ApiResult<BacktestRequest> {
+    if body.definition.is_some() && body.version.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "give `version` or `definition`, not both",
+        ));
+    }
     let to = instant("to", body.to.as_deref())?.unwrap_or_else(Utc::now);
     let from = instant("from", body.from.as_deref())?
         .unwrap_or_else(|| to - chrono::Duration::days(DEFAULT_DAYS));
@@ -93,6 +107,7 @@ pub fn request_of(body: BacktestBody) -> ApiResult<BacktestRequest> {
         to,
         limit,
         version,
+        definition: body.definition,
     })
 }
 
@@ -108,7 +123,25 @@ pub async fn start(
     ApiJson(body): ApiJson<BacktestBody>,
 ) -> ApiResult<Response> {
     principal.require(Scope::AutomationsWrite)?;
-    let req = request_of(body)?;
+    let mut req = request_of(body)?;
+    if let Some(proposed) = req.definition.take() {
+        let body = match proposed {
+            Value::String(text) => TextOrJson {
+                text,
+                format: BodyFormat::Dsl,
+            },
+            other => TextOrJson {
+                text: other.to_string(),
+                format: BodyFormat::Json,
+            },
+        };
+        let catalog = plugin_catalog(&state, &principal);
+        let accepted = state
+            .definitions()
+            .read(&principal.workspace_id, &body, catalog)
+            .await?;
+        req.definition = Some(accepted.definition);
+    }
     let b = state
         .engine()
         .start_backtest(&principal.workspace_id, &id, req)

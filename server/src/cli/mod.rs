@@ -1,5 +1,6 @@
 //! Command-line definitions and dispatch to one module per subcommand.
 
+mod backtest;
 mod compile;
 mod eval;
 mod files;
@@ -48,10 +49,12 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Scaffold or check plugins (WebAssembly components).
     Plugin(plugin::PluginArgs),
+    /// Replay stored events through a version of an automation, in dry-run (issue 23).
+    Backtest(backtest::BacktestArgs),
     /// Write a workspace's automations as `.auto` files (one per automation, with its id).
     Pull(sync::PullArgs),
     /// Check a folder of `.auto` files and show what `apply` would change on the server.
-    Plan(sync::SyncArgs),
+    Plan(sync::PlanArgs),
     /// Make the server match a folder of `.auto` files, in one transaction.
     Apply(sync::SyncArgs),
 }
@@ -162,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Plugin(args) => plugin::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
         Command::Pull(args) => sync::pull(&args),
         Command::Plan(args) => sync::plan(&args),
         Command::Apply(args) => sync::apply(&args),

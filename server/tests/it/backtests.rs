@@ -244,6 +244,20 @@ async fn bad_and_huge_requests_are_refused_clearly() {
         let text = answer.body["error"]["message"].as_str().unwrap();
         assert!(text.contains(message), "{body}: {text}");
     }
+    let both = app
+        .post(&path, &json!({"version": 1, "definition": {}}))
+        .await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    assert!(both.text.contains("not both"), "{}", both.text);
+    let broken = "automation \"x\" {\n  when case.created\n  do {\n    nope()\n  }\n}\n";
+    let invalid = app.post(&path, &json!({"definition": broken})).await;
+    assert_eq!(
+        invalid.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        invalid.text
+    );
+    assert_eq!(invalid.error_code(), "invalid_definition");
     let missing = app.post(&path, &json!({"version": 7})).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let no_copy = app.post(&path, &json!({"version": "sandbox"})).await;

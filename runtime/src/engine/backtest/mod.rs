@@ -143,6 +143,7 @@ impl<S: Store> Engine<S> {
         self.check_backtest_request(&req)?;
         let a = self.automation(ws, automation_id).await?;
         let (target_id, version) = match &req.version {
+            _ if req.definition.is_some() => (a.id.clone(), 0),
             VersionChoice::Current => (a.id.clone(), a.current_version),
             VersionChoice::Number(n) => {
                 self.inner

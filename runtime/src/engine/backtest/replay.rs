@@ -52,10 +52,16 @@ impl<S: Store> Engine<S> {
         let started = Instant::now();
         let ws = job.workspace_id.clone();
         let ws = ws.as_str();
-        let plan = self.plan(ws, &job.target_id, job.version).await?;
-        let version = self.prepare_version(ws, plan);
-        let scratch = self.scratch_engine(ws, &job.target_id, job.version).await?;
         let req = job.request.clone();
+        let plan = match &req.definition {
+            // Compiled apart from the plan cache: a proposed edit is no stored version.
+            Some(definition) => Arc::new(self.inner.compiler.compile(ws, definition)?.plan),
+            None => self.plan(ws, &job.target_id, job.version).await?,
+        };
+        let version = self.prepare_version(ws, plan);
+        let scratch = self
+            .scratch_engine(ws, &job.target_id, (job.version, req.definition.as_ref()))
+            .await?;
         let mut out = Replayed::default();
         let mut after = None;
         let mut last_at = None;
@@ -156,7 +162,7 @@ impl<S: Store> Engine<S> {
         &self,
         ws: &str,
         id: &str,
-        version: i64,
+        (version, proposed): (i64, Option<&Value>),
     ) -> Result<Engine<SqliteStore>> {
         let store = SqliteStore::open(&SqliteConfig::in_memory()).await?;
         let scratch = Engine::new(EngineParts {
@@ -179,12 +185,23 @@ impl<S: Store> Engine<S> {
             .automation(ws, id)
             .await?
             .ok_or_else(missing)?;
-        let v = self
-            .inner
-            .store
-            .version(ws, id, version)
-            .await?
-            .ok_or_else(|| RuntimeError::not_found("automation version", id))?;
+        let v = match proposed {
+            Some(definition) => AutomationVersion {
+                workspace_id: ws.to_string(),
+                automation_id: id.to_string(),
+                version,
+                definition: definition.clone(),
+                status: automation.status,
+                environment: automation.environment,
+                created_at: Utc::now(),
+            },
+            None => self
+                .inner
+                .store
+                .version(ws, id, version)
+                .await?
+                .ok_or_else(|| RuntimeError::not_found("automation version", id))?,
+        };
         let mut tx = scratch.inner.store.begin().await?;
         tx.insert_workspace(&workspace).await?;
         tx.insert_automation(&automation).await?;

@@ -10,6 +10,7 @@
 //! that was compared, and refuses on any error; it writes the ids of the automations it
 //! created into their files, so that a second `plan` shows nothing.
 
+mod backtests;
 mod diff;
 mod local;
 mod plan;
@@ -45,6 +46,17 @@ pub struct SyncArgs {
     prune: bool,
     #[command(flatten)]
     remote: RemoteArgs,
+}
+
+/// `plan`: [`SyncArgs`] and the optional backtest of each changed automation.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    sync: SyncArgs,
+    /// Also backtest each updated automation over this much history (`7d`, `48h`): its
+    /// edited text and its current version, replayed by the server in dry-run.
+    #[arg(long, value_name = "DURATION")]
+    backtest: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -110,7 +122,13 @@ fn pull_path(dir: &Path, existing: &[LocalFile], a: &ServerAutomation) -> anyhow
     Ok(path)
 }
 
-pub fn plan(args: &SyncArgs) -> anyhow::Result<ExitCode> {
+pub fn plan(plan_args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let args = &plan_args.sync;
+    let since = plan_args
+        .backtest
+        .as_deref()
+        .map(crate::cli::backtest::span)
+        .transpose()?;
     let remote = Remote::new(&args.remote)?;
     let files = local::read_dir(&args.dir)?;
     block_on(async {
@@ -118,6 +136,11 @@ pub fn plan(args: &SyncArgs) -> anyhow::Result<ExitCode> {
         let plan = compare(&files, &server);
         let ok = check(&remote, &files, &plan).await?;
         print_plan(&files, &plan, args.prune);
+        if let Some(since) = since
+            && ok
+        {
+            backtests::print(&remote, &files, &plan, since).await?;
+        }
         Ok(if ok {
             ExitCode::SUCCESS
         } else {

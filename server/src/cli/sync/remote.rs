@@ -86,6 +86,18 @@ impl Remote {
         self.send(self.http.post(&url).json(&body)).await
     }
 
+    /// `POST /automations/{id}/backtest`; the queued job.
+    pub async fn start_backtest(&self, id: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}/automations/{id}/backtest", self.base);
+        self.send(self.http.post(&url).json(body)).await
+    }
+
+    /// `GET /automations/{id}/backtests/{backtest_id}`.
+    pub async fn backtest(&self, id: &str, backtest_id: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/automations/{id}/backtests/{backtest_id}", self.base);
+        self.send(self.http.get(&url)).await
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         let response = request
             .bearer_auth(&self.token)
