@@ -37,6 +37,21 @@ pub struct DueWork {
     pub due_outbox: bool,
 }
 
+/// A record as of an instant, and the span `[from, until)` over which it stays the same
+/// (`None`: unbounded), so that a reader of many instants asks once per state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsOf {
+    pub record: Option<Record>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AsOf {
+    pub fn holds_at(&self, at: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|f| f <= at) && self.until.is_none_or(|u| at < u)
+    }
+}
+
 /// Operational numbers over every workspace (the server's `/metrics`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreStats {
@@ -200,15 +215,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
 
     /// The record as it was at `at` (record history, migration 0011): its last state
-    /// written at or before `at`; `None` when it did not exist then, was deleted, or that
-    /// part of its history was pruned.
+    /// written at or before `at` (`None` when it did not exist then, was deleted, or that
+    /// part of its history was pruned), and the span over which that answer holds.
     fn record_as_of(
         &self,
         ws: &str,
         object: &str,
         id: &str,
         at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<Record>>> + Send;
+    ) -> impl Future<Output = Result<AsOf>> + Send;
     /// History rows of workspace `ws`, or of every workspace (tests, operations).
     fn count_record_history(&self, ws: Option<&str>) -> impl Future<Output = Result<i64>> + Send;
     /// Events of type `event_type` created in `[from, to)`, in the order they were stored

@@ -531,17 +531,16 @@ async fn record_history_is_written_with_each_write_and_pruned_past_retention() {
     tokio::time::sleep(Duration::from_millis(3)).await;
     engine.delete_record(ws, "case", &gone.id).await.unwrap();
     assert_eq!(store.count_record_history(Some(ws)).await.unwrap(), 4);
-    let then = store
-        .record_as_of(ws, "case", &kept.id, t1)
-        .await
-        .unwrap()
-        .unwrap();
+    let then = store.record_as_of(ws, "case", &kept.id, t1).await.unwrap();
+    assert!(then.until.is_some(), "v1 held until v2");
+    let then = then.record.unwrap();
     assert_eq!(then.fields["subject"], json!("v1"));
     assert!(
         store
             .record_as_of(ws, "case", &gone.id, Utc::now())
             .await
             .unwrap()
+            .record
             .is_none()
     );
     // A write that changes nothing raises no event and writes no history.
@@ -557,8 +556,9 @@ async fn record_history_is_written_with_each_write_and_pruned_past_retention() {
     let now = store
         .record_as_of(ws, "case", &kept.id, Utc::now())
         .await
-        .unwrap()
         .unwrap();
+    assert_eq!(now.until, None, "the current state holds on");
+    let now = now.record.unwrap();
     assert_eq!(
         now.fields["subject"],
         json!("v2"),

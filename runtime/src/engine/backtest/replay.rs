@@ -8,7 +8,7 @@
 //! called (a plugin may reach the network): they complete with a `null` output and are
 //! counted as `plugin` effects.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -27,7 +27,7 @@ use crate::error::{Result, RuntimeError};
 use crate::expr::EvalContext;
 use crate::model::*;
 use crate::plan::{Op, Plan};
-use crate::store::{SqliteConfig, SqliteStore, Store, StoreTx};
+use crate::store::{AsOf, SqliteConfig, SqliteStore, Store, StoreTx};
 
 /// Events read from the store per round (and per scratch transaction).
 const PAGE: u32 = 500;
@@ -65,6 +65,7 @@ impl<S: Store> Engine<S> {
         let mut out = Replayed::default();
         let mut after = None;
         let mut last_at = None;
+        let mut known = Known::default();
         'pages: while out.considered < u64::from(req.limit) {
             let want = PAGE.min(req.limit - out.considered as u32);
             let events = self
@@ -79,7 +80,7 @@ impl<S: Store> Engine<S> {
             last_at = Some(last.created_at);
             let full_page = events.len() as u32 == want;
             let mut stx = scratch.inner.store.begin().await?;
-            let mut seeded = HashSet::new();
+            known.seeded.clear();
             for (_, event) in events {
                 if cancel.load(Ordering::Acquire) {
                     return Ok(None);
@@ -87,7 +88,7 @@ impl<S: Store> Engine<S> {
                 self.replay_event(
                     &scratch,
                     &mut stx,
-                    &mut seeded,
+                    &mut known,
                     (&version, &job.target_id, job.version),
                     event,
                     &mut out,
@@ -215,7 +216,7 @@ impl<S: Store> Engine<S> {
         &self,
         scratch: &Engine<SqliteStore>,
         stx: &mut <SqliteStore as Store>::Tx,
-        seeded: &mut HashSet<(String, String)>,
+        known: &mut Known,
         (version, target_id, number): (&Version, &str, i64),
         event: Event,
         out: &mut Replayed,
@@ -230,12 +231,12 @@ impl<S: Store> Engine<S> {
         );
         let carried = matches!(event.payload.get("record"), Some(Value::Object(_)));
         if !carried && let (Some(o), Some(id)) = (&event.object, &event.record_id) {
-            let r = self.seed_as_of(stx, seeded, (&ws, o, id), at).await?;
+            let r = self.seed_as_of(stx, known, (&ws, o, id), at).await?;
             if let Some(r) = r {
                 ctx.record = Value::Object(r.to_json());
             }
         }
-        self.load_related_as_of(stx, seeded, &ws, version, at, &mut ctx)
+        self.load_related_as_of(stx, known, &ws, version, at, &mut ctx)
             .await?;
         let (matched, explanation) = match &version.condition {
             None => (true, None),
@@ -344,7 +345,7 @@ impl<S: Store> Engine<S> {
     async fn load_related_as_of(
         &self,
         stx: &mut <SqliteStore as Store>::Tx,
-        seeded: &mut HashSet<(String, String)>,
+        known: &mut Known,
         ws: &str,
         version: &Version,
         at: DateTime<Utc>,
@@ -377,7 +378,7 @@ impl<S: Store> Engine<S> {
                 map = match ctx.related.get(&key) {
                     Some(m) => Some(m.clone()),
                     None => {
-                        let r = self.seed_as_of(stx, seeded, (ws, &target, &id), at).await?;
+                        let r = self.seed_as_of(stx, known, (ws, &target, &id), at).await?;
                         let loaded = r.map(|r| Value::Object(r.to_json()));
                         if let Some(m) = &loaded {
                             ctx.related.insert(key, m.clone());
@@ -394,32 +395,51 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// Reads a record as of `at` and makes the scratch database hold exactly that (so the
-    /// executor, which reads through its transaction, sees the same).
+    /// Reads a record as of `at` (from the cache while the state it holds spans `at`)
+    /// and makes the scratch database hold exactly that, writing only when it changes
+    /// (the executor reads through its transaction and must see the same).
     async fn seed_as_of(
         &self,
         stx: &mut <SqliteStore as Store>::Tx,
-        seeded: &mut HashSet<(String, String)>,
+        known: &mut Known,
         (ws, object, id): (&str, &str, &str),
         at: DateTime<Utc>,
     ) -> Result<Option<Record>> {
-        let r = self.inner.store.record_as_of(ws, object, id, at).await?;
         let key = (object.to_string(), id.to_string());
-        let known = seeded.contains(&key);
-        match (&r, known) {
-            (Some(r), true) => stx.update_record(r).await?,
-            (Some(r), false) => {
-                stx.insert_record(r).await?;
-                seeded.insert(key);
+        let state = match known.states.get(&key) {
+            Some(s) if s.holds_at(at) => s.clone(),
+            _ => {
+                let s = self.inner.store.record_as_of(ws, object, id, at).await?;
+                known.states.insert(key.clone(), s.clone());
+                s
             }
-            (None, true) => {
-                stx.delete_record(ws, object, id).await?;
-                seeded.remove(&key);
+        };
+        let seeded = known.seeded.get(&key).cloned();
+        if seeded.as_ref() != Some(&state.from) {
+            match (&state.record, seeded.is_some()) {
+                (Some(r), true) => stx.update_record(r).await?,
+                (Some(r), false) => stx.insert_record(r).await?,
+                (None, true) => {
+                    stx.delete_record(ws, object, id).await?;
+                }
+                (None, false) => {}
             }
-            (None, false) => {}
+            if state.record.is_some() {
+                known.seeded.insert(key, state.from);
+            } else {
+                known.seeded.remove(&key);
+            }
         }
-        Ok(r)
+        Ok(state.record)
     }
+}
+
+/// Record states read so far (kept across pages) and what the scratch transaction holds
+/// (reset with it): by (object, id), the `from` of the state written there.
+#[derive(Default)]
+struct Known {
+    states: HashMap<(String, String), AsOf>,
+    seeded: HashMap<(String, String), Option<DateTime<Utc>>>,
 }
 
 #[derive(Default)]

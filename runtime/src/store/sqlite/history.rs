@@ -13,6 +13,7 @@ use super::rows::{EVENT_COLS, event};
 use crate::backtest::{Backtest, BacktestStatus};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
+use crate::store::AsOf;
 
 pub(super) async fn record_as_of(
     pool: &SqlitePool,
@@ -20,31 +21,44 @@ pub(super) async fn record_as_of(
     object: &str,
     id: &str,
     at: DateTime<Utc>,
-) -> Result<Option<Record>> {
+) -> Result<AsOf> {
     let row = sqlx::query(
-        "SELECT fields, created_at, updated_at FROM record_history \
-         WHERE workspace_id = ? AND object = ? AND id = ? AND changed_at <= ? \
-         ORDER BY changed_at DESC LIMIT 1",
+        "SELECT fields, created_at, updated_at, changed_at, \
+           (SELECT MIN(n.changed_at) FROM record_history n WHERE n.workspace_id = ?1 \
+            AND n.object = ?2 AND n.id = ?3 AND n.changed_at > ?4) AS until \
+         FROM (SELECT 1) LEFT JOIN (SELECT * FROM record_history \
+           WHERE workspace_id = ?1 AND object = ?2 AND id = ?3 AND changed_at <= ?4 \
+           ORDER BY changed_at DESC LIMIT 1)",
     )
     .bind(ws)
     .bind(object)
     .bind(id)
     .bind(ts(at))
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    // NULL fields: the record was deleted by then.
-    let Some(fields) = row.try_get::<Option<String>, _>("fields")? else {
-        return Ok(None);
+    let until = row
+        .try_get::<Option<String>, _>("until")?
+        .map(|s| parse_ts(&s));
+    let from = row
+        .try_get::<Option<String>, _>("changed_at")?
+        .map(|s| parse_ts(&s));
+    // No row, or NULL fields (a deletion): the record did not exist then.
+    let record = match row.try_get::<Option<String>, _>("fields")? {
+        None => None,
+        Some(fields) => Some(Record {
+            workspace_id: ws.to_string(),
+            object: object.to_string(),
+            id: id.to_string(),
+            fields: serde_json::from_str(&fields)?,
+            created_at: parse_ts(&row.try_get::<String, _>("created_at")?),
+            updated_at: parse_ts(&row.try_get::<String, _>("updated_at")?),
+        }),
     };
-    Ok(Some(Record {
-        workspace_id: ws.to_string(),
-        object: object.to_string(),
-        id: id.to_string(),
-        fields: serde_json::from_str(&fields)?,
-        created_at: parse_ts(&row.try_get::<String, _>("created_at")?),
-        updated_at: parse_ts(&row.try_get::<String, _>("updated_at")?),
-    }))
+    Ok(AsOf {
+        record,
+        from,
+        until,
+    })
 }
 
 pub(super) async fn count_history(pool: &SqlitePool, ws: Option<&str>) -> Result<i64> {

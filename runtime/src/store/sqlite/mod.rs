@@ -755,7 +755,7 @@ impl Store for SqliteStore {
         object: &str,
         id: &str,
         at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<Record>> {
+    ) -> Result<super::AsOf> {
         history::record_as_of(&self.reader, ws, object, id, at).await
     }
 
