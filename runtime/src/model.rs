@@ -284,6 +284,10 @@ pub struct RunState {
     /// retry policy's backoff): how many, and the latest error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_attempts: Option<FailedAttempts>,
+    /// What `now()` reads in this run's steps when it is not the clock: a backtest's runs
+    /// see the time of their event. Never stored.
+    #[serde(skip)]
+    pub clock_ms: Option<i64>,
 }
 
 /// Failed attempts of one step, kept on the run between attempts.

@@ -228,7 +228,7 @@ impl<S: Store> Engine<S> {
         };
         let mut ctx = event_context(
             &event,
-            now.timestamp_millis(),
+            run.state.clock_ms.unwrap_or_else(|| now.timestamp_millis()),
             self.references(&run.workspace_id, run.object.as_deref()),
         );
         self.run_record(tx, &run, &mut ctx).await?;

@@ -566,3 +566,33 @@ async fn record_history_is_written_with_each_write_and_pruned_past_retention() {
     );
     assert_eq!(engine.prune_record_history().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_see_the_event_time_as_now() {
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, fx.ws.id.as_str());
+    let started = Utc::now() - chrono::Duration::seconds(1);
+    let draft = json!({
+        "name": "Stamp",
+        "trigger": {"event": "case.created"},
+        "actions": [{"type": "update_field", "params": {"field": "description", "value": "at {{ now() }}"}}],
+        "status": "draft"
+    });
+    let (auto, _) = engine.create_automation(ws, draft).await.unwrap();
+    fx.create("case", json!({"subject": "x"})).await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let result = engine
+        .run_backtest(ws, &auto.id, request(started, 10))
+        .await
+        .unwrap()
+        .result
+        .unwrap();
+    let sample = &result.sample_runs[0];
+    let written = &sample.steps[0]["effects"][0]["detail"]["fields"]["description"];
+    let written = written.as_str().unwrap().strip_prefix("at ").unwrap();
+    let written = chrono::DateTime::parse_from_rfc3339(written).unwrap();
+    assert_eq!(
+        written.timestamp_millis(),
+        sample.event_at.timestamp_millis()
+    );
+}

@@ -287,6 +287,7 @@ impl<S: Store> Engine<S> {
             state: RunState {
                 mocks: version.mocks.clone(),
                 skip_waits: true,
+                clock_ms: Some(at.timestamp_millis()),
                 ..Default::default()
             },
             error: None,
