@@ -35,6 +35,14 @@ pub struct RemoteArgs {
     /// An API token of the workspace (or `AUTOMATIONS_TOKEN`).
     #[arg(long)]
     token: Option<String>,
+    /// Seconds to wait for a connection to the server (or `AUTOMATIONS_CONNECT_TIMEOUT`;
+    /// default 10).
+    #[arg(long, value_name = "SECONDS")]
+    connect_timeout: Option<f64>,
+    /// Seconds to wait for each request's whole answer (or `AUTOMATIONS_TIMEOUT`;
+    /// default 60).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,17 +1,26 @@
 //! The API client of `pull`, `plan` and `apply`: the server and token from the flags or
 //! from `AUTOMATIONS_SERVER` / `AUTOMATIONS_TOKEN`.
 
-use anyhow::{Context, bail};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
 use serde_json::Value;
 
 use super::RemoteArgs;
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+/// Seconds to wait for a connection (`--connect-timeout`, `AUTOMATIONS_CONNECT_TIMEOUT`).
+pub const DEFAULT_CONNECT_TIMEOUT: f64 = 10.0;
+/// Seconds to wait for one request's whole answer (`--timeout`, `AUTOMATIONS_TIMEOUT`):
+/// an `apply` of 500 changes is one request, so this is generous.
+pub const DEFAULT_TIMEOUT: f64 = 60.0;
 
 pub struct Remote {
     base: String,
     token: String,
     http: reqwest::Client,
+    /// The request timeout, to name it when it passes.
+    timeout: Duration,
 }
 
 /// One automation as the server has it (archived ones are left out).
@@ -37,10 +46,28 @@ impl Remote {
         else {
             bail!("no token: pass --token or set AUTOMATIONS_TOKEN");
         };
+        let connect_timeout = seconds(
+            "--connect-timeout",
+            args.connect_timeout,
+            "AUTOMATIONS_CONNECT_TIMEOUT",
+            DEFAULT_CONNECT_TIMEOUT,
+        )?;
+        let timeout = seconds(
+            "--timeout",
+            args.timeout,
+            "AUTOMATIONS_TIMEOUT",
+            DEFAULT_TIMEOUT,
+        )?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .build()
+            .context("cannot set up the HTTP client")?;
         Ok(Remote {
             base: format!("{}/api/v1", server.trim_end_matches('/')),
             token,
-            http: reqwest::Client::new(),
+            http,
+            timeout,
         })
     }
 
@@ -99,18 +126,65 @@ impl Remote {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {}", self.base))?;
+        let response = match request.bearer_auth(&self.token).send().await {
+            Ok(response) => response,
+            Err(e) => return Err(self.failure(e)),
+        };
         let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        // A body cut by the timeout is a failure, not an empty answer.
+        let bytes = response.bytes().await.map_err(|e| self.failure(e))?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             bail!("{}", error_text(status, &body));
         }
         Ok(body)
     }
+}
+
+impl Remote {
+    /// A failed exchange as a user reads it: a timeout names the limit and how to raise
+    /// it; the URL is left out of reqwest's text (it is `self.base` already).
+    fn failure(&self, e: reqwest::Error) -> anyhow::Error {
+        if e.is_timeout() {
+            let which = if e.is_connect() {
+                "connecting (--connect-timeout, AUTOMATIONS_CONNECT_TIMEOUT)".to_string()
+            } else {
+                format!(
+                    "{} s for an answer (--timeout, AUTOMATIONS_TIMEOUT)",
+                    self.timeout.as_secs_f64()
+                )
+            };
+            return anyhow!(
+                "the server at {} did not answer in time: gave up after {which}",
+                self.base
+            );
+        }
+        anyhow!(
+            "cannot reach the server at {}: {}",
+            self.base,
+            e.without_url()
+        )
+    }
+}
+
+/// A positive number of seconds from the flag, else the environment, else the default.
+fn seconds(flag: &str, given: Option<f64>, env: &str, default: f64) -> anyhow::Result<Duration> {
+    let (value, from) = match given {
+        Some(v) => (v, flag.to_string()),
+        None => match std::env::var(env) {
+            Ok(text) => (
+                text.trim()
+                    .parse::<f64>()
+                    .with_context(|| format!("{env}={text:?} is not a number of seconds"))?,
+                env.to_string(),
+            ),
+            Err(_) => (default, String::new()),
+        },
+    };
+    if !(value.is_finite() && value > 0.0 && value <= 86_400.0) {
+        bail!("{from} must be a number of seconds above 0 and at most 86400, not {value}");
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 fn server_automation(item: &Value) -> Option<ServerAutomation> {

@@ -200,3 +200,127 @@ fn without_a_token_it_says_how_to_give_one() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("AUTOMATIONS_TOKEN"), "{}", r.stderr);
 }
+
+/// A server that accepts connections and never answers: `plan` gives up after `--timeout`
+/// (or `AUTOMATIONS_TIMEOUT`) with an error naming the limit, instead of hanging.
+#[test]
+fn plan_against_a_server_that_never_answers_fails_with_the_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        // Held open, never read nor written.
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    for (flags, env) in [
+        (vec!["--timeout", "1"], None),
+        (vec![], Some(("AUTOMATIONS_TIMEOUT", "1"))),
+    ] {
+        let mut args = vec!["plan", dir, "--server", server.as_str(), "--token", "t"];
+        args.extend(flags);
+        let r = run_bounded(&args, env);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("did not answer in time"), "{}", r.stderr);
+        assert!(r.stderr.contains("after 1 s"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("--timeout, AUTOMATIONS_TIMEOUT"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "no plan printed: {}", r.stdout);
+    }
+}
+
+#[test]
+fn timeouts_must_be_positive_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_str().unwrap();
+    for (flag, value) in [
+        ("--timeout", "0"),
+        ("--connect-timeout", "-1"),
+        ("--timeout", "1e9"),
+    ] {
+        let given = format!("{flag}={value}");
+        let r = run(&[
+            "plan",
+            dir,
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+            &given,
+        ]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(flag), "{}", r.stderr);
+        assert!(r.stderr.contains("above 0"), "{}", r.stderr);
+    }
+    let r = run_bounded(
+        &[
+            "plan",
+            dir,
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+        ],
+        Some(("AUTOMATIONS_CONNECT_TIMEOUT", "soon")),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("AUTOMATIONS_CONNECT_TIMEOUT=\"soon\""),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Runs the binary with one extra environment variable; a run still going after a minute
+/// is killed and fails the test (a hang guard, far above any timeout used here).
+fn run_bounded(args: &[&str], env: Option<(&str, &str)>) -> super::support::Run {
+    use std::io::Read;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_automations"));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("AUTOMATIONS_TIMEOUT")
+        .env_remove("AUTOMATIONS_CONNECT_TIMEOUT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some((k, v)) = env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("automations {args:?} was still running after a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    super::support::Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
