@@ -14,10 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automations_compiler::dispatch::{self, DispatchStats};
-use automations_compiler::eval::{ReferenceTargets, Resolver};
+use automations_compiler::eval::{Explanation, ReferenceTargets, Resolver};
 
 use crate::expr::EvalContext;
 use crate::plan::Plan;
+use crate::record_log::Excluded;
 
 /// One automation version that can be triggered.
 #[derive(Debug, Clone)]
@@ -40,11 +41,25 @@ pub struct DispatchInput<'a> {
 /// The compiler's index keyed by entry position, one per workspace.
 type Inner = dispatch::DispatchIndex<u32>;
 
+/// An automation with a trigger that dispatch leaves out, and why (the automation log
+/// reports it for the events of its trigger).
+#[derive(Debug, Clone)]
+pub struct ExcludedEntry {
+    pub workspace_id: String,
+    pub automation_id: String,
+    pub name: String,
+    pub version: i64,
+    pub event: String,
+    pub reason: Excluded,
+}
+
 /// The immutable dispatch index (see the module doc).
 #[derive(Default)]
 pub struct DispatchIndex {
     entries: Vec<DispatchEntry>,
     by_workspace: HashMap<String, Inner>,
+    /// (workspace, event type) -> the automations of that trigger left out of dispatch.
+    excluded: HashMap<(String, String), Vec<ExcludedEntry>>,
 }
 
 impl DispatchIndex {
@@ -86,7 +101,65 @@ impl DispatchIndex {
         DispatchIndex {
             entries,
             by_workspace,
+            excluded: HashMap::new(),
         }
+    }
+
+    /// Adds the automations left out of dispatch (for the automation log only).
+    pub fn with_excluded(mut self, excluded: impl IntoIterator<Item = ExcludedEntry>) -> Self {
+        for e in excluded {
+            self.excluded
+                .entry((e.workspace_id.clone(), e.event.clone()))
+                .or_default()
+                .push(e);
+        }
+        self
+    }
+
+    /// The automations of the event type that dispatch leaves out, and why.
+    pub fn excluded(&self, workspace_id: &str, event_type: &str) -> &[ExcludedEntry] {
+        // A borrowed key would need a second map shape; the look-up is off the common path
+        // (only when the automation log is on and the event type has exclusions).
+        if self.excluded.is_empty() {
+            return &[];
+        }
+        self.excluded
+            .get(&(workspace_id.to_string(), event_type.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether an event of this type concerns any automation of the workspace, dispatched
+    /// or left out (the automation log is written for those).
+    pub fn considers(&self, workspace_id: &str, event_type: &str) -> bool {
+        self.handles(workspace_id, event_type)
+            || !self.excluded(workspace_id, event_type).is_empty()
+    }
+
+    /// Keys of every dispatched automation of the event type (matched or not).
+    pub fn keys_of(&self, workspace_id: &str, event_type: &str) -> Vec<u32> {
+        self.by_workspace
+            .get(workspace_id)
+            .map(|i| i.keys_of(event_type).copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The entry of a key from [`Self::keys_of`].
+    pub fn entry(&self, key: u32) -> &DispatchEntry {
+        &self.entries[key as usize]
+    }
+
+    /// Why the condition of `key` does or does not hold for the event, related records
+    /// from `resolver`.
+    pub fn explain_with(
+        &self,
+        input: &DispatchInput<'_>,
+        key: u32,
+        resolver: &dyn Resolver,
+    ) -> Option<Explanation> {
+        let index = self.by_workspace.get(input.workspace_id)?;
+        input
+            .ctx
+            .with_resolver(resolver, |i| index.explain(&key, i))
     }
 
     pub fn len(&self) -> usize {

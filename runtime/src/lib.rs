@@ -21,9 +21,11 @@ pub mod hooks;
 pub mod model;
 pub mod outbox;
 pub mod plan;
+pub mod record_log;
 pub mod records;
 pub mod schema;
 pub mod secrets;
+pub mod shadow_diff;
 pub mod store;
 
 pub use engine::{

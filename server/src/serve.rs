@@ -15,6 +15,7 @@ use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
 
 use automations_runtime::model::{Actor, ApiToken, RateLimit};
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
+use automations_runtime::record_log::AutomationLogConfig;
 use automations_runtime::store::Store;
 use automations_runtime::store::{SqliteConfig, SqliteStore, Synchronous};
 use automations_runtime::{
@@ -52,6 +53,8 @@ pub struct ServeConfig {
     pub worker_stall_after: Duration,
     /// `--record-history-days`: how long record history is kept (backtests read it).
     pub record_history: Duration,
+    /// `--automation-log-per-record`, `--automation-log-retention-days`.
+    pub automation_log: AutomationLogConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +161,8 @@ pub struct OpenConfig {
     pub worker_stall_after: Option<Duration>,
     /// `--record-history-days` (`None`: the engine's default, 30 days).
     pub record_history: Option<Duration>,
+    /// The automation log per record (cap, retention).
+    pub automation_log: AutomationLogConfig,
 }
 
 /// [`open_engine`] with the plugin runner wired in; returns the registry the API uploads to.
@@ -184,6 +189,7 @@ pub async fn open_engine_with(
         sqlite_synchronous,
         worker_stall_after,
         record_history,
+        automation_log,
     } = open;
     let sqlite = sqlite_config(database_url, sqlite_synchronous)?;
     let store = SqliteStore::open(&sqlite).await?;
@@ -205,6 +211,7 @@ pub async fn open_engine_with(
         output_caps,
         stall_after: worker_stall_after.unwrap_or(defaults.stall_after),
         record_history: record_history.unwrap_or(defaults.record_history),
+        automation_log,
         ..defaults
     };
     let parts = EngineParts {
@@ -448,6 +455,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         sqlite_synchronous: config.sqlite_synchronous,
         worker_stall_after: Some(config.worker_stall_after),
         record_history: Some(config.record_history),
+        automation_log: config.automation_log.clone(),
     };
     let (engine, definitions, plugins) = open_engine_with(&config.database_url, open).await?;
     if let Some(token) = bootstrap(&engine, config.admin_token.as_deref()).await? {

@@ -208,6 +208,16 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
         Some(condition.explain(slots.values()))
     }
 
+    /// Every key of `event_type`, in key order within each record object (the automation
+    /// log lists those whose condition did not hold).
+    pub fn keys_of(&self, event_type: &str) -> impl Iterator<Item = &K> + '_ {
+        self.by_event
+            .get(event_type)
+            .into_iter()
+            .flatten()
+            .flat_map(|&g| self.groups[g].entries.iter().map(|e| &e.key))
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.len

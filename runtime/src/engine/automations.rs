@@ -9,11 +9,12 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::exec_plan::ExecPlan;
 use crate::cycles;
-use crate::dispatch::{DispatchEntry, DispatchIndex};
+use crate::dispatch::{DispatchEntry, DispatchIndex, ExcludedEntry};
 use crate::error::{Result, RuntimeError};
 use crate::hooks::{CompiledDefinition, Warnings};
 use crate::model::*;
 use crate::plan::Plan;
+use crate::record_log::Excluded;
 use crate::store::{Store, StoreTx};
 use automations_compiler::diagnostic::Diagnostic;
 
@@ -90,7 +91,7 @@ impl<S: Store> Engine<S> {
 
     /// The rest of create and update: the version row, the audit entry, the commit, the
     /// plan cache and index, and the warnings (the compiler's and static cycles).
-    async fn commit_version(
+    pub(super) async fn commit_version(
         &self,
         mut tx: S::Tx,
         a: Automation,
@@ -364,10 +365,20 @@ impl<S: Store> Engine<S> {
         automations.sort_by(|a, b| a.id.cmp(&b.id));
         let mut sandbox_on: HashMap<String, bool> = HashMap::new();
         let mut entries = Vec::new();
-        for a in automations
-            .into_iter()
-            .filter(|a| a.status == AutomationStatus::Active)
-        {
+        let log = self.inner.config.automation_log.per_record > 0;
+        let mut excluded = Vec::new();
+        for a in automations {
+            if a.status != AutomationStatus::Active {
+                if log {
+                    let reason = match a.status {
+                        AutomationStatus::Draft => Excluded::Draft,
+                        AutomationStatus::Paused => Excluded::Paused,
+                        _ => Excluded::Archived,
+                    };
+                    excluded.extend(self.excluded_entry(&a, reason).await);
+                }
+                continue;
+            }
             let dry_run = a.environment == EnvironmentKind::Sandbox;
             if dry_run {
                 let on = match sandbox_on.get(&a.workspace_id) {
@@ -384,6 +395,9 @@ impl<S: Store> Engine<S> {
                     }
                 };
                 if !on {
+                    if log {
+                        excluded.extend(self.excluded_entry(&a, Excluded::SandboxOff).await);
+                    }
                     continue;
                 }
             }
@@ -415,13 +429,31 @@ impl<S: Store> Engine<S> {
             });
         }
         let schemas = self.inner.schema.clone();
-        self.inner
-            .index
-            .store(Arc::new(DispatchIndex::build_per_workspace(
-                entries,
-                |ws| Arc::new(crate::expr::SchemaTargets(schemas.view(ws))),
-            )));
+        self.inner.index.store(Arc::new(
+            DispatchIndex::build_per_workspace(entries, |ws| {
+                Arc::new(crate::expr::SchemaTargets(schemas.view(ws)))
+            })
+            .with_excluded(excluded),
+        ));
         Ok(())
+    }
+
+    /// An automation left out of dispatch, as the automation log names it; `None` when its
+    /// definition no longer checks (it could not trigger whatever its status). Its plan is
+    /// compiled once per version and cached, like an active one's.
+    async fn excluded_entry(&self, a: &Automation, reason: Excluded) -> Option<ExcludedEntry> {
+        let plan = self
+            .plan(&a.workspace_id, &a.id, a.current_version)
+            .await
+            .ok()?;
+        Some(ExcludedEntry {
+            workspace_id: a.workspace_id.clone(),
+            automation_id: a.id.clone(),
+            name: plan.name.clone(),
+            version: a.current_version,
+            event: plan.trigger.clone(),
+            reason,
+        })
     }
 
     /// Caches a version's plan with its ops compiled (versions are immutable); references
@@ -580,10 +612,10 @@ pub(super) fn version_row(a: &Automation, definition: Value) -> AutomationVersio
 }
 
 /// How a new version is audited: the action, who, and details besides name and version.
-struct VersionChange<'a> {
-    action: AuditAction,
-    actor: &'a Actor,
-    details: Map<String, Value>,
+pub(super) struct VersionChange<'a> {
+    pub(super) action: AuditAction,
+    pub(super) actor: &'a Actor,
+    pub(super) details: Map<String, Value>,
 }
 
 /// A status change: the new status, the `If-Match` version, who, and how it is audited.

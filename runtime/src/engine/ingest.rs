@@ -15,6 +15,7 @@ use crate::dispatch::{DispatchEntry, DispatchIndex, DispatchInput};
 use crate::error::{Result, RuntimeError};
 use crate::expr::{EvalContext, MissRecorder};
 use crate::model::*;
+use crate::record_log::{Considered, Outcome};
 use crate::store::{Store, StoreTx};
 
 /// Reference hops are at most this deep in practice; a bound keeps a pathological chain
@@ -109,7 +110,13 @@ impl<S: Store> Engine<S> {
 
     async fn dispatch_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Vec<String>> {
         let index = self.inner.index.load_full();
-        if !index.handles(&event.workspace_id, &event.event_type) {
+        let log = self.logs_event(event);
+        let concerned = if log {
+            index.considers(&event.workspace_id, &event.event_type)
+        } else {
+            index.handles(&event.workspace_id, &event.event_type)
+        };
+        if !concerned {
             return Ok(Vec::new());
         }
         let now = Utc::now();
@@ -128,12 +135,34 @@ impl<S: Store> Engine<S> {
             .match_loading_related(tx, &index, event, &mut ctx)
             .await?;
         let mut run_ids = Vec::new();
+        let mut ran = Vec::new();
         for entry in matched {
             let loop_error = self.loop_check(tx, &entry, event).await?;
             let run = new_run(&entry, event, loop_error);
-            if tx.insert_run(&run).await? {
+            let inserted = tx.insert_run(&run).await?;
+            if log {
+                ran.push(Considered {
+                    automation_id: entry.automation_id.clone(),
+                    name: entry.plan.name.clone(),
+                    version: entry.version,
+                    outcome: if run.error.is_some() {
+                        Outcome::LoopDetected
+                    } else {
+                        Outcome::Matched
+                    },
+                    dry_run: entry.dry_run,
+                    run_id: inserted.then(|| run.id.clone()),
+                    explanation: None,
+                    reason: None,
+                    error: run.error.clone(),
+                });
+            }
+            if inserted {
                 run_ids.push(run.id);
             }
+        }
+        if log {
+            self.log_dispatch(tx, &index, event, &mut ctx, ran).await?;
         }
         Ok(run_ids)
     }

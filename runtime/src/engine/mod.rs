@@ -33,7 +33,9 @@ mod ingest;
 mod notifications;
 mod outbox_worker;
 mod plugin_calls;
+mod record_log;
 mod records_api;
+mod shadow;
 mod tasks;
 mod testrun;
 mod workers;
@@ -88,6 +90,8 @@ pub struct EngineConfig {
     pub record_history: Duration,
     /// Backtests replaying at once in this process (the others wait, queued).
     pub backtest_concurrency: usize,
+    /// The automation log per record: cap, retention, explanations per entry.
+    pub automation_log: crate::record_log::AutomationLogConfig,
 }
 
 /// Record history kept by default: 30 days.
@@ -105,6 +109,7 @@ impl Default for EngineConfig {
             stall_after: Duration::from_secs(30),
             record_history: DEFAULT_RECORD_HISTORY,
             backtest_concurrency: 2,
+            automation_log: crate::record_log::AutomationLogConfig::default(),
         }
     }
 }

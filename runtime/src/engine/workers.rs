@@ -9,8 +9,8 @@
 //! `EngineConfig::stall_after`, so readiness probes catch it.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -148,13 +148,17 @@ impl<S: Store> Engine<S> {
             Wake::Runs,
         );
         let e = self.clone();
+        // The timer worker also sweeps the automation log by age, now and then.
+        let swept = Arc::new(Mutex::new(None));
         let timers = spawn_loop(
             rx.clone(),
             poll,
             "timers",
             move || {
                 let e = e.clone();
+                let swept = swept.clone();
                 async move {
+                    e.sweep_automation_log_if_due(&swept).await;
                     let n = e.fire_due_timers().await?;
                     e.prune_record_history_if_due().await?;
                     Ok(n)

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::backtest::Backtest;
 use crate::error::Result;
 use crate::model::*;
+use crate::record_log::AutomationLogEntry;
 
 pub mod plugins;
 pub mod sqlite;
@@ -185,6 +186,17 @@ pub trait Store: Send + Sync + 'static {
         ws: &str,
         filter: &AuditFilter,
     ) -> impl Future<Output = Result<Page<AuditEntry>>> + Send;
+    /// The automation log of one record, newest first; the cursor is the event id of the
+    /// last entry of the previous page (`NotFound("cursor")` when it names none of this
+    /// record's entries).
+    fn automation_log(
+        &self,
+        ws: &str,
+        object: &str,
+        record_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<AutomationLogEntry>>> + Send;
     /// Tokens (revoked ones included) of workspace `ws`, or of every workspace; oldest first.
     fn tokens(&self, ws: Option<&str>) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
     /// A trivial query: the database answers (readiness).
@@ -452,6 +464,17 @@ pub trait StoreTx: Send {
         id: Option<&str>,
         user_id: Option<&str>,
         at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Queues an automation log entry, written (multi-row) before the transaction commits
+    /// or takes a savepoint; the entries of each record it touches are then cut to the
+    /// newest `per_record`. Rolling back to a savepoint drops what was queued after it.
+    fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32);
+    /// Deletes automation log entries created before `before`, at most `limit` of them,
+    /// across every workspace (the retention sweep); returns how many.
+    fn sweep_automation_log(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: u32,
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Appends to the audit log (its `id` is the store's); nothing ever updates or deletes it.
     fn insert_audit(&mut self, a: &AuditEntry) -> impl Future<Output = Result<()>> + Send;

@@ -221,3 +221,61 @@ async fn bench_synchronous_cost() {
         }
     }
 }
+
+/// What the automation log costs on the hot path: accepting events (record write, event,
+/// dispatch, queued run, and the log entry in the same transaction) with the log off and
+/// on, with the seed alone and with 5 more automations of the trigger whose conditions do
+/// not hold (each explained in every entry). Prints events/s. Run with:
+/// `BENCH_EVENTS=20000 cargo test -p automations-runtime --release --test it -- --ignored bench_automation_log --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints accepted events/s with the automation log off and on"]
+async fn bench_automation_log_cost() {
+    let n: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let batch: usize = std::env::var("BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    for unmatched in [0usize, 5] {
+        for per_record in [0u32, 100] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut config = quick_config();
+            config.automation_log.per_record = per_record;
+            let engine = open_engine(&dir.path().join("bench.db"), config).await;
+            let ws = engine.ensure_workspace("default").await.unwrap();
+            engine.create_automation(&ws.id, seed()).await.unwrap();
+            for k in 0..unmatched {
+                let mut never = seed();
+                never["name"] = json!(format!("never {k}"));
+                never["trigger"]["conditions"] =
+                    json!(format!("priority == 'low' and subject == 'never {k}'"));
+                engine.create_automation(&ws.id, never).await.unwrap();
+            }
+            let t = Instant::now();
+            for chunk in (0..n).collect::<Vec<_>>().chunks(batch) {
+                let ops = chunk
+                    .iter()
+                    .map(|i| RecordOp::Create {
+                        object: "case".into(),
+                        record: NewRecord {
+                            id: None,
+                            fields: obj(
+                                json!({"priority": "critical", "subject": format!("#{i}")}),
+                            ),
+                        },
+                    })
+                    .collect();
+                engine.write_records(&ws.id, ops).await.unwrap();
+            }
+            let accept = t.elapsed();
+            println!(
+                "bench automation log: {n} events, seed + {unmatched} unmatched automations, log {}: accept {:.0} events/s ({:.1} µs/event)",
+                if per_record == 0 { "off" } else { "on" },
+                n as f64 / accept.as_secs_f64(),
+                accept.as_secs_f64() * 1e6 / n as f64
+            );
+        }
+    }
+}

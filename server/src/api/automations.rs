@@ -148,7 +148,7 @@ pub(crate) fn keep_secrets(definition: &mut Value, stored: Option<&Value>) -> Ap
 
 /// The answer to a write (create, update, status change): the automation as stored, with
 /// `warnings` (the checker's, and the engine's static-cycle warnings).
-async fn written_response(
+pub(crate) async fn written_response(
     state: &AppState,
     ws: &str,
     id: &str,
@@ -166,7 +166,10 @@ async fn written_response(
 /// Adds the engine's warnings that the checker cannot see (W0307: static trigger cycles
 /// across the workspace's automations); the engine's copies of the checker's own warnings
 /// are not used, the checker's carry positions in the body as it was sent.
-fn with_engine_warnings(mut warnings: Vec<ApiDiagnostic>, engine: &Warnings) -> Vec<ApiDiagnostic> {
+pub(crate) fn with_engine_warnings(
+    mut warnings: Vec<ApiDiagnostic>,
+    engine: &Warnings,
+) -> Vec<ApiDiagnostic> {
     for d in &engine.workspace {
         // A PATCH of fields and status answers both writes: one copy of each warning.
         if warnings

@@ -18,10 +18,12 @@ pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod plugins;
+pub mod record_log;
 pub mod records;
 pub mod runs;
 pub mod sandbox;
 pub mod schema;
+pub mod shadow;
 pub mod tasks;
 pub mod testrun;
 pub mod tokens;
@@ -67,6 +69,8 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
             "/automations/{id}/backtests/{backtest_id}/cancel",
             post(backtests::cancel),
         )
+        .route("/automations/{id}/sandbox-copy", post(shadow::sandbox_copy))
+        .route("/automations/{id}/shadow-diff", get(shadow::shadow_diff))
         .route("/automations/{id}/runs", get(runs::list))
         .route("/automations/{id}/runs/{run_id}", get(runs::get_one))
         .route(
@@ -84,6 +88,10 @@ pub fn v1_routes(upload_limit: usize) -> Router<AppState> {
             get(records::get_one)
                 .patch(records::update)
                 .delete(records::delete),
+        )
+        .route(
+            "/records/{object}/{id}/automation-log",
+            get(record_log::automation_log),
         )
         .route("/events", post(events::post))
         .route("/schema", get(schema::get_schema).post(schema::extend))

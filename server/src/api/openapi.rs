@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     apply, audit, automations, backtests, events, format, health, metrics, notifications, outbox,
-    plugins, records, runs, sandbox, schema, tasks, testrun, tokens,
+    plugins, record_log, records, runs, sandbox, schema, shadow, tasks, testrun, tokens,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -32,6 +32,8 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         apply::apply,
         format::format,
         automations::promote,
+        shadow::sandbox_copy,
+        shadow::shadow_diff,
         testrun::test,
         backtests::start,
         backtests::list,
@@ -48,6 +50,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         records::get_one,
         records::update,
         records::delete,
+        record_log::automation_log,
         events::post,
         schema::get_schema,
         schema::extend,

@@ -430,6 +430,55 @@ pub struct BacktestPath {
     pub backtest_id: String,
 }
 
+page_doc!(
+    AutomationLogPage,
+    AutomationLogEntryDoc,
+    "automation log entries"
+);
+
+/// One event on a record and what dispatch decided for each automation of its trigger
+/// (`GET /records/{object}/{id}/automation-log`).
+#[derive(Serialize, ToSchema)]
+pub struct AutomationLogEntryDoc {
+    /// The event (also the cursor of the next page).
+    pub event_id: String,
+    /// `case.updated`, `case.priority_changed`, `custom.<name>`, ...
+    pub event_type: String,
+    pub object: String,
+    pub record_id: String,
+    pub created_at: DateTime<Utc>,
+    /// Depth of the event's causation chain (0: written by a client, not an automation).
+    pub depth: usize,
+    /// Matched ones first (in run order), then those left out of dispatch, then those
+    /// whose condition did not hold.
+    pub automations: Vec<ConsideredDoc>,
+    /// Automations of the trigger whose condition did not hold, beyond the listed ones.
+    pub not_listed: usize,
+}
+
+/// One automation considered for an event.
+#[derive(Serialize, ToSchema)]
+pub struct ConsideredDoc {
+    pub automation_id: String,
+    pub name: String,
+    /// The version dispatch used.
+    pub version: i64,
+    /// `matched` (a run was made), `not_matched` (see `explanation`), `excluded` (see
+    /// `reason`) or `loop_detected` (the loop guard failed the run; see `error`).
+    pub outcome: String,
+    /// Present and true for a sandbox automation running in dry-run.
+    pub dry_run: Option<bool>,
+    /// The run this event made.
+    pub run_id: Option<String>,
+    /// Why the condition did not hold: `result`, `decision`, and the deciding `clauses`
+    /// (`text`, `span`, `result`, `values` seen: `{field, value}`).
+    pub explanation: Option<Value>,
+    /// `draft`, `paused`, `archived` or `sandbox_off`.
+    pub reason: Option<String>,
+    /// The loop guard's message.
+    pub error: Option<String>,
+}
+
 /// An API token as listed (`GET /tokens`): never its secret, which is not stored.
 #[derive(Serialize, ToSchema)]
 pub struct TokenDoc {
@@ -555,4 +604,54 @@ pub struct AppliedDoc {
     pub name: String,
     pub version: i64,
     pub status: String,
+}
+
+/// `GET /automations/{id}/shadow-diff`: the events since the sandbox copy was made on which
+/// the live automation and its copy did different things, newest first, and totals.
+#[derive(Serialize, ToSchema)]
+pub struct ShadowDiffDoc {
+    pub live_id: String,
+    pub sandbox_id: String,
+    /// Events from this time on are compared (when the copy was made).
+    pub since: DateTime<Utc>,
+    pub items: Vec<EventDiffDoc>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    pub totals: DiffTotalsDoc,
+    /// True when more than 5,000 runs of one side were made since the copy: the oldest
+    /// were not compared.
+    pub truncated: bool,
+}
+
+/// Counts over every compared event (not only the page).
+#[derive(Serialize, ToSchema)]
+pub struct DiffTotalsDoc {
+    /// Events that made a run of either automation.
+    pub events: usize,
+    pub same: usize,
+    pub differing: usize,
+    pub matched_live_only: usize,
+    pub matched_sandbox_only: usize,
+    /// Differences of each kind.
+    pub steps: usize,
+    pub fields: usize,
+    pub recipients: usize,
+}
+
+/// One event on which the two differ.
+#[derive(Serialize, ToSchema)]
+pub struct EventDiffDoc {
+    pub event_id: String,
+    pub object: Option<String>,
+    pub record_id: Option<String>,
+    /// When its first run was created.
+    pub at: DateTime<Utc>,
+    /// The live automation's run of the event (`run_id`, `version`, `status`); null: no match.
+    pub live: Option<Value>,
+    /// The sandbox copy's run of the event; null: no match.
+    pub sandbox: Option<Value>,
+    /// Each `{"kind": ...}`: `matched` (`live`, `sandbox` booleans), `step` (`step_id`,
+    /// `taken_by` live|sandbox), `field` (`step_id`, `object`, `field`, `live`, `sandbox`
+    /// values), `recipient` (`step_id`, `live`, `sandbox` lists such as `email:a@x.com`).
+    pub differences: Vec<Value>,
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use automations_runtime::OutputCaps;
+use automations_runtime::record_log::AutomationLogConfig;
 use automations_runtime::store::Synchronous;
 use automations_server::logging::{self, LogFormat};
 use automations_server::rate_limit::parse_rate_limit;
@@ -74,6 +75,13 @@ pub struct ServeArgs {
     /// back; older history is pruned hourly (each record keeps its state at the cutoff).
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_650))]
     record_history_days: u64,
+    /// Automation log entries kept per record (`GET /records/{object}/{id}/automation-log`;
+    /// the newest are kept); 0 turns the log off.
+    #[arg(long, value_name = "N", default_value_t = AutomationLogConfig::default().per_record, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    automation_log_per_record: u32,
+    /// Days an automation log entry is kept (swept every 10 minutes).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_650))]
+    automation_log_retention_days: u64,
 }
 
 /// `--sqlite-synchronous` values.
@@ -114,6 +122,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         sqlite_synchronous: args.sqlite_synchronous.into(),
         worker_stall_after: std::time::Duration::from_secs(args.worker_stall_after),
         record_history: std::time::Duration::from_secs(args.record_history_days * 86_400),
+        automation_log: AutomationLogConfig {
+            per_record: args.automation_log_per_record,
+            retention: std::time::Duration::from_secs(args.automation_log_retention_days * 86_400),
+            ..AutomationLogConfig::default()
+        },
     };
     logging::init(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

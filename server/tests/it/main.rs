@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod automation_log;
 mod automations;
 mod backtests;
 mod bad_input;
@@ -23,6 +24,7 @@ mod records;
 mod runs;
 mod schema;
 mod secrets;
+mod shadow;
 mod step_retries;
 mod support;
 mod tokens;

@@ -243,6 +243,15 @@ async fn real_answers_match_their_documented_schemas() {
     let seed = app.create_seed().await;
     let automation = app.get(&format!("/api/v1/automations/{seed}")).await.body;
     assert_documented(&doc, "AutomationDoc", &automation);
+    let copy = app
+        .post(
+            &format!("/api/v1/automations/{seed}/sandbox-copy"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    assert_documented(&doc, "AutomationDoc", &copy.body);
+    app.post("/api/v1/sandbox/activate", &json!({})).await;
     let versions = app
         .get(&format!("/api/v1/automations/{seed}/versions"))
         .await
@@ -255,6 +264,25 @@ async fn real_answers_match_their_documented_schemas() {
         )
         .await;
     assert_documented(&doc, "RecordDoc", &accepted.body);
+    let case = accepted.body["id"].as_str().unwrap();
+    let log = app
+        .get(&format!("/api/v1/records/case/{case}/automation-log"))
+        .await
+        .body;
+    assert!(
+        !log["items"][0]["automations"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_documented(&doc, "AutomationLogPage", &log);
+    // The sandbox copy matched too: the two differ on no event, the totals count it.
+    let diff = app
+        .get(&format!("/api/v1/automations/{seed}/shadow-diff"))
+        .await
+        .body;
+    assert_eq!(diff["totals"]["events"], 1, "{diff}");
+    assert_documented(&doc, "ShadowDiffDoc", &diff);
     app.settle().await;
     let runs = app
         .get(&format!("/api/v1/automations/{seed}/runs"))

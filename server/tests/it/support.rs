@@ -1,8 +1,7 @@
 //! Shared test support: an app on a temporary SQLite file, tokens, and request helpers
 //! that drive the router in-process with `tower::ServiceExt::oneshot`.
 
-use automations_runtime::outbox::OutboxConfig;
-use automations_server::serve::{bootstrap, open_engine_with_plugins};
+use automations_server::serve::{OpenConfig, bootstrap, open_engine_with};
 use automations_server::state::Engine;
 use automations_server::{ApiConfig, AppState, app};
 use axum::Router;
@@ -66,20 +65,24 @@ impl TestApp {
 
     pub async fn with_config(config: ApiConfig) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        TestApp::open(dir, config).await
+        TestApp::open(dir, config, OpenConfig::default()).await
+    }
+
+    /// An app whose engine is opened with `open` (engine settings such as the automation
+    /// log's cap).
+    pub async fn with_open_config(open: OpenConfig) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        TestApp::open(dir, ApiConfig::default(), open).await
     }
 
     pub fn database_url(&self) -> String {
         format!("sqlite://{}", self.db_path.display())
     }
 
-    async fn open(dir: tempfile::TempDir, config: ApiConfig) -> TestApp {
+    async fn open(dir: tempfile::TempDir, config: ApiConfig, open: OpenConfig) -> TestApp {
         let db_path = dir.path().join("test.db");
         let url = format!("sqlite://{}", db_path.display());
-        let (engine, definitions, plugins) =
-            open_engine_with_plugins(&url, OutboxConfig::default())
-                .await
-                .unwrap();
+        let (engine, definitions, plugins) = open_engine_with(&url, open).await.unwrap();
         bootstrap(&engine, Some(ADMIN)).await.unwrap();
         let state = AppState::with_plugins(engine, definitions, config, plugins);
         let router = app(state.clone());
@@ -98,7 +101,7 @@ impl TestApp {
         let config = state.config().clone();
         state.engine().store().close().await;
         drop(state);
-        TestApp::open(_dir, config).await
+        TestApp::open(_dir, config, OpenConfig::default()).await
     }
 
     pub fn engine(&self) -> &Engine {

@@ -19,6 +19,7 @@ use crate::model::*;
 mod batch;
 mod history;
 mod plugins;
+mod record_log;
 mod rows;
 mod tx;
 
@@ -710,6 +711,17 @@ impl Store for SqliteStore {
         .await?;
         let items = rows.iter().map(audit).collect::<Result<Vec<_>>>()?;
         Ok(page(items, limit, |a| a.id.to_string()))
+    }
+
+    async fn automation_log(
+        &self,
+        ws: &str,
+        object: &str,
+        record_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<crate::record_log::AutomationLogEntry>> {
+        record_log::page(&self.reader, ws, object, record_id, limit, cursor).await
     }
 
     async fn tokens(&self, ws: Option<&str>) -> Result<Vec<ApiToken>> {

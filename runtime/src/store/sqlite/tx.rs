@@ -16,6 +16,7 @@ use super::batch::{self, RecordKey};
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
+use crate::record_log::AutomationLogEntry;
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
@@ -24,6 +25,9 @@ pub struct SqliteTx {
     pub(super) records: HashMap<RecordKey, Option<Record>>,
     /// Outbox items queued by `queue_outbox`, written before anything that could see them.
     outbox: Vec<OutboxItem>,
+    /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
+    log: Vec<AutomationLogEntry>,
+    log_cap: u32,
 }
 
 impl SqliteTx {
@@ -32,11 +36,18 @@ impl SqliteTx {
             tx,
             records: HashMap::new(),
             outbox: Vec::new(),
+            log: Vec::new(),
+            log_cap: 0,
         }
     }
 
-    /// Writes the queued outbox items (one statement per chunk).
+    /// Writes the queued outbox items (one statement per chunk) and automation log
+    /// entries (one insert and one cut per chunk).
     async fn flush_outbox(&mut self) -> Result<()> {
+        if !self.log.is_empty() {
+            let entries = std::mem::take(&mut self.log);
+            super::record_log::write(&mut self.tx, &entries, self.log_cap).await?;
+        }
         if self.outbox.is_empty() {
             return Ok(());
         }
@@ -97,6 +108,7 @@ impl StoreTx for SqliteTx {
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.records.clear();
         self.outbox.clear();
+        self.log.clear();
         sqlx::query("ROLLBACK TO request")
             .execute(&mut *self.tx)
             .await?;
@@ -819,6 +831,15 @@ impl StoreTx for SqliteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32) {
+        self.log_cap = per_record;
+        self.log.push(entry);
+    }
+
+    async fn sweep_automation_log(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        super::record_log::sweep(&mut self.tx, before, limit).await
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {

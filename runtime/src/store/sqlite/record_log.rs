@@ -1,0 +1,157 @@
+//! The automation log's SQL (migration `0010_automation_log.sql`): the multi-row write of a
+//! transaction's queued entries with the per-record cap, one record's page, the sweep.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::error::{Result, RuntimeError};
+use crate::model::{Page, parse_ts, ts};
+use crate::record_log::{AutomationLogEntry, StoredEntries};
+
+/// Rows per statement: 7 bound values a row, far under SQLite's variable limit.
+const CHUNK: usize = 200;
+
+/// Writes `entries` and cuts each record they touch to its newest `per_record` entries:
+/// two statements for the whole transaction, whatever the number of events.
+pub(super) async fn write(
+    conn: &mut SqliteConnection,
+    entries: &[AutomationLogEntry],
+    per_record: u32,
+) -> Result<()> {
+    for chunk in entries.chunks(CHUNK) {
+        let stored = chunk
+            .iter()
+            .map(AutomationLogEntry::stored_json)
+            .collect::<serde_json::Result<Vec<_>>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO automation_log (workspace_id, object, record_id, event_id, event_type, entries, created_at) ",
+        );
+        q.push_values(chunk.iter().zip(stored), |mut b, (e, stored)| {
+            b.push_bind(e.workspace_id.clone())
+                .push_bind(e.object.clone())
+                .push_bind(e.record_id.clone())
+                .push_bind(e.event_id.clone())
+                .push_bind(e.event_type.clone())
+                .push_bind(stored)
+                .push_bind(ts(e.created_at));
+        });
+        // An event is dispatched once; a repeat (never expected) keeps the first entry.
+        q.push(" ON CONFLICT (workspace_id, event_id) DO NOTHING");
+        q.build().execute(&mut *conn).await?;
+    }
+    let mut seen = HashSet::new();
+    let records: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.workspace_id.as_str(),
+                e.object.as_str(),
+                e.record_id.as_str(),
+            )
+        })
+        .filter(|k| seen.insert(*k))
+        .collect();
+    for chunk in records.chunks(CHUNK) {
+        // The touched records drive the join, so each costs two index seeks (its rows,
+        // and its newest `per_record`-th row), whatever the size of the table.
+        let mut q = QueryBuilder::<Sqlite>::new("WITH touched(w, o, r) AS (VALUES ");
+        let mut sep = q.separated(", ");
+        for (ws, object, id) in chunk {
+            sep.push("(")
+                .push_bind_unseparated(ws.to_string())
+                .push_unseparated(", ")
+                .push_bind_unseparated(object.to_string())
+                .push_unseparated(", ")
+                .push_bind_unseparated(id.to_string())
+                .push_unseparated(")");
+        }
+        q.push(
+            ") DELETE FROM automation_log WHERE seq IN (SELECT l.seq FROM touched \
+             JOIN automation_log l ON l.workspace_id = touched.w AND l.object = touched.o \
+             AND l.record_id = touched.r WHERE l.seq <= (SELECT x.seq FROM automation_log x \
+             WHERE x.workspace_id = touched.w AND x.object = touched.o AND x.record_id = touched.r \
+             ORDER BY x.seq DESC LIMIT 1 OFFSET ",
+        )
+        .push_bind(per_record as i64)
+        .push("))");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// One record's entries, newest first (see `Store::automation_log`).
+pub(super) async fn page(
+    reader: &SqlitePool,
+    ws: &str,
+    object: &str,
+    record_id: &str,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<Page<AutomationLogEntry>> {
+    let limit = super::limit_or_default(limit);
+    let before: Option<i64> = match cursor {
+        None => None,
+        Some(event_id) => Some(
+            sqlx::query_scalar(
+                "SELECT seq FROM automation_log WHERE workspace_id = ? AND object = ? \
+                 AND record_id = ? AND event_id = ?",
+            )
+            .bind(ws)
+            .bind(object)
+            .bind(record_id)
+            .bind(event_id)
+            .fetch_optional(reader)
+            .await?
+            .ok_or_else(|| RuntimeError::not_found("cursor", event_id))?,
+        ),
+    };
+    let rows = sqlx::query(
+        "SELECT object, record_id, event_id, event_type, entries, created_at FROM automation_log \
+         WHERE workspace_id = ?1 AND object = ?2 AND record_id = ?3 AND (?4 IS NULL OR seq < ?4) \
+         ORDER BY seq DESC LIMIT ?5",
+    )
+    .bind(ws)
+    .bind(object)
+    .bind(record_id)
+    .bind(before)
+    .bind(limit as i64 + 1)
+    .fetch_all(reader)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let stored: StoredEntries = serde_json::from_str(&r.try_get::<String, _>("entries")?)?;
+            Ok(AutomationLogEntry {
+                workspace_id: ws.to_string(),
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                object: r.try_get("object")?,
+                record_id: r.try_get("record_id")?,
+                created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
+                depth: stored.depth,
+                automations: stored.automations,
+                not_listed: stored.not_listed,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(super::page(items, limit, |e| e.event_id.clone()))
+}
+
+/// Deletes up to `limit` entries created before `before` (any workspace).
+pub(super) async fn sweep(
+    conn: &mut SqliteConnection,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> Result<u64> {
+    let r = sqlx::query(
+        "DELETE FROM automation_log WHERE seq IN \
+         (SELECT seq FROM automation_log WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+    )
+    .bind(ts(before))
+    .bind(limit as i64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected())
+}
