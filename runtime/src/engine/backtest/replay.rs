@@ -171,6 +171,11 @@ impl<S: Store> Engine<S> {
             config: EngineConfig {
                 output_caps: self.inner.config.output_caps,
                 loop_guard: self.inner.config.loop_guard.clone(),
+                // Replays are rolled back: an automation log there would be thrown away.
+                automation_log: crate::record_log::AutomationLogConfig {
+                    per_record: 0,
+                    ..Default::default()
+                },
                 ..EngineConfig::default()
             },
             schema: self.inner.schema.clone(),
