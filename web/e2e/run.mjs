@@ -316,6 +316,45 @@ const tests = [
     },
   },
   {
+    name: "why an automation did not run on a record, and the shadow diff beside Promote",
+    async fn({ page, url, api }) {
+      const live = await api("POST", "/automations", {
+        name: "Big deals",
+        trigger: { event: "opportunity.created", conditions: "amount > 1000" },
+        actions: [{ type: "notify_user", params: { user_id: "u_sales", message: "big deal" } }],
+        status: "active",
+      });
+      check(live.status === 201, `automation ${live.status}`);
+      // Copy it to the sandbox from its page; the copy opens.
+      await signIn(page, url, `/automations/${live.data.id}`);
+      await page.getByRole("button", { name: "Copy to sandbox" }).click();
+      await eventually(async () => !page.url().endsWith(live.data.id), "the copy's page");
+      const copyId = page.url().split("/").pop();
+      const copy = (await api("GET", `/automations/${copyId}`)).data;
+      check(copy.environment === "sandbox" && copy.shadows_id === live.data.id, `copy ${JSON.stringify(copy)}`);
+      // Raise the copy's threshold, switch the sandbox on, write two deals.
+      const definition = { ...copy.definition, trigger: { ...copy.definition.trigger, conditions: "amount > 5000" } };
+      const put = await api("PUT", `/automations/${copyId}`, definition);
+      check(put.status === 200, `edit ${put.status}`);
+      await api("POST", "/sandbox/activate");
+      const small = await api("POST", "/records/opportunity", { name: "small", amount: 10 });
+      await api("POST", "/records/opportunity", { name: "middle", amount: 3000 });
+      // The record's automation log: the failing clause with the value seen.
+      await page.goto(`${url}/records/opportunity/${small.data.id}`);
+      const log = page.getByLabel("Automation log");
+      await log.getByText(/amount > 1000 was false \(saw .*amount = 10\)/).first().waitFor();
+      await checkLabels(page, "the automation log");
+      await page.screenshot({ path: join(RESULTS, "automation-log.png"), fullPage: true });
+      // The shadow diff beside Promote: the middle deal matched live only.
+      await page.getByRole("link", { name: "Sandbox" }).click();
+      await page.getByRole("button", { name: "Compare Big deals with live" }).click();
+      const diff = page.getByLabel("Shadow diff of Big deals");
+      await diff.getByText(/^1 of 1 events differ/).waitFor();
+      await diff.getByText("Live matched, the sandbox copy did not").waitFor();
+      await checkLabels(page, "the sandbox with a shadow diff");
+    },
+  },
+  {
     name: "retry a failed run from its history",
     async fn({ page, url, api }) {
       const created = await api("POST", "/automations", {

@@ -7,6 +7,7 @@ import { AutomationsPage } from "./pages/Automations";
 import { Detail } from "./pages/Detail";
 import { Editor } from "./pages/Editor";
 import { PluginsPage } from "./pages/Plugins";
+import { RecordLogPage } from "./pages/RecordLog";
 import { SandboxPage } from "./pages/Sandbox";
 import { SignIn } from "./pages/SignIn";
 import { TasksPage } from "./pages/Tasks";
@@ -114,6 +115,8 @@ function Route({ path }: { path: string }) {
   if (m) return <Editor key={m.id} id={m.id} />;
   m = match("/automations/:id", path);
   if (m) return <Detail key={m.id} id={m.id} />;
+  m = match("/records/:object/:id", path);
+  if (m) return <RecordLogPage key={`${m.object}/${m.id}`} object={m.object} id={m.id} />;
   if (path === "/tasks") return <TasksPage />;
   if (path === "/sandbox") return <SandboxPage />;
   if (path === "/plugins") return <PluginsPage />;

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { describeError, post } from "../api";
 import { indexSteps } from "../model/definition";
 import { Definition, Step, isIf } from "../model/types";
+import { Link } from "../router";
 import { Run, StepRun } from "../types";
 import { DryRunBadge, JsonView, StatusBadge, Time, duration } from "./common";
 
@@ -60,7 +61,7 @@ export function RunView({
     <div className="run" aria-label={`Run ${run.id}`}>
       <dl className="facts">
         <div><dt>Status</dt><dd><StatusBadge status={run.status} /> {run.dry_run && <DryRunBadge />}</dd></div>
-        <div><dt>Record</dt><dd>{run.record ? <code>{run.record.object}/{run.record.id}</code> : "—"}</dd></div>
+        <div><dt>Record</dt><dd>{run.record ? <Link to={`/records/${encodeURIComponent(run.record.object)}/${encodeURIComponent(run.record.id)}`} title="Why automations ran or not on this record"><code>{run.record.object}/{run.record.id}</code></Link> : "—"}</dd></div>
         <div><dt>Version</dt><dd>{run.version}</dd></div>
         <div><dt>Started</dt><dd><Time at={run.started_at} /></dd></div>
         <div><dt>Duration</dt><dd>{duration(run.duration_ms)}</dd></div>

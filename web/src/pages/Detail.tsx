@@ -1,9 +1,9 @@
 import { Fragment, useEffect, useState } from "react";
-import { get } from "../api";
+import { get, post } from "../api";
 import { ErrorBox, Loading, MoreButton, Section, StatusBadge, Time, DryRunBadge, duration, usePaged, useInterval } from "../components/common";
 import { RunView } from "../components/RunView";
 import { conditionText } from "../model/definition";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { Automation, Run, Version } from "../types";
 
 const RUN_STATUSES = ["queued", "running", "waiting", "completed", "failed", "cancelled"];
@@ -31,12 +31,41 @@ export function Detail({ id }: { id: string }) {
           </p>
           {automation.description && <p>{automation.description}</p>}
         </div>
-        <Link to={`/automations/${id}/edit`} className="button">
-          Edit
-        </Link>
+        <div className="toolbar inline">
+          {automation.environment === "live" && automation.status !== "archived" && <CopyToSandbox id={id} />}
+          <Link to={`/automations/${id}/edit`} className="button">
+            Edit
+          </Link>
+        </div>
       </div>
       <RunHistory automation={automation} />
       <Versions id={id} />
+    </>
+  );
+}
+
+/** Copies a live automation to the sandbox (the copy shadows it) and opens the copy. */
+function CopyToSandbox({ id }: { id: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const copy = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const made = await post<Automation>(`/automations/${encodeURIComponent(id)}/sandbox-copy`);
+      navigate(`/automations/${made.id}`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" className="secondary" onClick={() => void copy()} disabled={busy}>
+        {busy ? "Copying…" : "Copy to sandbox"}
+      </button>
+      <ErrorBox error={error} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { ApiError, Page, describeError, get, post } from "../api";
 import { ErrorBox, Loading, MoreButton, Section, StatusBadge, usePaged } from "../components/common";
 import { ExplanationView } from "../components/Explanation";
 import { RunView } from "../components/RunView";
+import { ShadowDiffPanel } from "../components/ShadowDiff";
 import { JsonObject } from "../model/types";
 import { Link } from "../router";
 import { eventObject } from "../schema";
@@ -129,6 +130,11 @@ function SandboxAutomation({ automation, onPromoted }: { automation: Automation;
         </button>
       </div>
       <ErrorBox error={error} />
+      {automation.shadows_id ? (
+        <ShadowDiffPanel id={automation.id} name={automation.name} />
+      ) : (
+        <p className="muted small">Shadows no live automation yet: Promote makes one (or copy a live automation to the sandbox from its page).</p>
+      )}
       <RunHistory automation={automation} dryRunOnly title={`Dry runs of ${automation.name}`} />
     </div>
   );
