@@ -21,7 +21,8 @@ pub struct AutomationLogConfig {
     /// Entries older than this are deleted by the sweep.
     pub retention: Duration,
     /// Automations whose condition did not hold that are listed (with explanation) per
-    /// entry; the others of the event type are counted in `not_listed`.
+    /// entry, and likewise automations excluded by their status; the others of the event
+    /// type are counted in `not_listed`, so an entry stays small whatever their number.
     pub max_explained: usize,
 }
 
@@ -50,8 +51,8 @@ pub struct AutomationLogEntry {
     pub depth: usize,
     /// Matched first (in run creation order), then excluded, then not matched.
     pub automations: Vec<Considered>,
-    /// Automations of the event type whose condition did not hold and that were left out
-    /// of `automations` (over `AutomationLogConfig::max_explained`).
+    /// Automations of the event type left out of `automations`: excluded ones and ones
+    /// whose condition did not hold, over `AutomationLogConfig::max_explained` of each.
     pub not_listed: usize,
 }
 

@@ -56,7 +56,9 @@ impl<S: Store> Engine<S> {
         let config = &self.inner.config.automation_log;
         let ws = event.workspace_id.as_str();
         let mut automations = ran;
-        for x in index.excluded(ws, &event.event_type) {
+        let excluded = index.excluded(ws, &event.event_type);
+        let excluded_listed = excluded.len().min(config.max_explained);
+        for x in &excluded[..excluded_listed] {
             automations.push(Considered {
                 automation_id: x.automation_id.clone(),
                 name: x.name.clone(),
@@ -106,7 +108,7 @@ impl<S: Store> Engine<S> {
                 created_at: event.created_at,
                 depth: event.depth(),
                 automations,
-                not_listed: unmatched.len() - listed,
+                not_listed: (unmatched.len() - listed) + (excluded.len() - excluded_listed),
             },
             config.per_record,
         );

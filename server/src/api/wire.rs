@@ -452,7 +452,8 @@ pub struct AutomationLogEntryDoc {
     /// Matched ones first (in run order), then those left out of dispatch, then those
     /// whose condition did not hold.
     pub automations: Vec<ConsideredDoc>,
-    /// Automations of the trigger whose condition did not hold, beyond the listed ones.
+    /// Automations of the trigger left out of `automations` (at most 25 excluded and 25
+    /// not matched are listed; the rest are counted here).
     pub not_listed: usize,
 }
 

@@ -380,6 +380,18 @@ async fn the_cap_per_record_keeps_the_newest_and_the_retention_sweeps() {
         )
         .await;
     }
+    for i in 0..3 {
+        create(
+            &app,
+            automation(
+                &format!("draft {i}"),
+                "case.updated",
+                "has(subject)",
+                json!({"status": "draft"}),
+            ),
+        )
+        .await;
+    }
     let case = create_case(&app, json!({"subject": "s0"})).await;
     let other = create_case(&app, json!({"subject": "other"})).await;
     let mut subjects = Vec::new();
@@ -399,9 +411,17 @@ async fn the_cap_per_record_keeps_the_newest_and_the_retention_sweeps() {
     // The newest five, newest first, each explaining what it saw.
     for (entry, subject) in log.iter().zip(subjects.iter().rev()) {
         let listed = entry["automations"].as_array().unwrap();
-        assert_eq!(listed.len(), 2, "max_explained");
-        assert_eq!(entry["not_listed"], 2);
-        let seen = &listed[0]["explanation"]["clauses"][0]["values"][0]["value"];
+        let outcomes: Vec<&str> = listed
+            .iter()
+            .map(|c| c["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["excluded", "excluded", "not_matched", "not_matched"],
+            "max_explained of each"
+        );
+        assert_eq!(entry["not_listed"], 1 + 2);
+        let seen = &listed[2]["explanation"]["clauses"][0]["values"][0]["value"];
         assert_eq!(seen, subject.as_str(), "{entry}");
     }
     // Another record's log is its own.
