@@ -21,6 +21,7 @@ mod seed;
 mod slow_receiver;
 mod ssrf;
 mod store_batch;
+mod store_history;
 mod support;
 mod workspace_schema;
 mod workspace_scope;
