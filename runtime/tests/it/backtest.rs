@@ -596,3 +596,37 @@ async fn steps_see_the_event_time_as_now() {
         sample.event_at.timestamp_millis()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_version_replays_the_sandbox_copy() {
+    let fx = Fixture::new().await;
+    let (engine, ws) = (&fx.engine, fx.ws.id.as_str());
+    let started = Utc::now() - chrono::Duration::seconds(1);
+    let mut copy = seed();
+    copy["environment"] = json!("sandbox");
+    let (sandbox, _) = engine.create_automation(ws, copy.clone()).await.unwrap();
+    let live = engine.promote(ws, &sandbox.id).await.unwrap();
+    // The sandbox copy moves on: it now routes low cases instead of critical ones.
+    copy["trigger"]["conditions"] = json!({"priority": "low"});
+    engine
+        .update_automation(ws, &sandbox.id, copy)
+        .await
+        .unwrap();
+    for p in ["critical", "low", "low"] {
+        fx.create("case", json!({"priority": p})).await;
+    }
+    let run = |version| {
+        let mut req = request(started, 100);
+        req.version = version;
+        let engine = engine.clone();
+        let id = live.id.clone();
+        async move { engine.run_backtest(ws, &id, req).await.unwrap() }
+    };
+    let through_copy = run(VersionChoice::Sandbox).await;
+    assert_eq!(through_copy.target_id, sandbox.id);
+    assert_eq!(through_copy.automation_id, live.id);
+    assert_eq!(through_copy.result.unwrap().events_matched, 2);
+    let live_version = run(VersionChoice::Current).await;
+    assert_eq!(live_version.target_id, live.id);
+    assert_eq!(live_version.result.unwrap().events_matched, 1);
+}
