@@ -10,7 +10,8 @@
 //! queries that span workspaces are named so in their docs: the workers' claims
 //! (`queued_runs`, `requeue_running`, `due_timers`, `claim_outbox`, `due_work`), the
 //! dispatch index build (`automations`), start-up loads (`ws: None`), operational counts
-//! (`count_runs`, `stats`), authentication (`token_by_hash`, `workspace`,
+//! (`count_runs`, `stats`), the automation log's retention sweep
+//! (`sweep_automation_log`), authentication (`token_by_hash`, `workspace`,
 //! `workspace_by_name`) and the precompiled plugin artifacts (shared by design).
 
 use std::future::Future;

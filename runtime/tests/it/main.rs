@@ -14,6 +14,7 @@ mod loops;
 mod outbox;
 mod plugin_calls;
 mod plugin_store;
+mod record_log;
 mod records;
 mod retries;
 mod run_view;

@@ -130,6 +130,20 @@ async fn seed(store: &SqliteStore) {
             .await
             .unwrap()
     );
+    tx.queue_automation_log(
+        automations_runtime::record_log::AutomationLogEntry {
+            workspace_id: OWNER.into(),
+            event_id: "evt_1".into(),
+            event_type: "case.created".into(),
+            object: "case".into(),
+            record_id: "cas_1".into(),
+            created_at: Utc::now(),
+            depth: 0,
+            automations: Vec::new(),
+            not_listed: 0,
+        },
+        10,
+    );
     tx.commit().await.unwrap();
 }
 
@@ -239,6 +253,23 @@ async fn read_as(store: &SqliteStore, ws: &str) -> Vec<(&'static str, bool)> {
     found.push((
         "store.task",
         store.task(ws, "tsk_1").await.unwrap().is_some(),
+    ));
+    found.push((
+        "store.automation_log",
+        !store
+            .automation_log(ws, "case", "cas_1", 50, None)
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+    ));
+    // A cursor naming another workspace's entry names nothing.
+    found.push((
+        "store.automation_log cursor",
+        store
+            .automation_log(ws, "case", "cas_1", 50, Some("evt_1"))
+            .await
+            .is_ok(),
     ));
     found
 }
