@@ -1,6 +1,7 @@
 //! The automation log at the store: the cap per record holds across transactions and
 //! group commits, a savepoint rollback drops what was queued after it, and the sweep
-//! deletes by age in bounded batches.
+//! deletes by age in bounded batches. The cases are generic over [`Store`] (for the
+//! conformance suite of every driver); the tests below run them on SQLite.
 
 use automations_runtime::record_log::AutomationLogEntry;
 use automations_runtime::store::{SqliteConfig, SqliteStore, Store, StoreTx};
@@ -20,7 +21,7 @@ fn entry(record: &str, event: &str, at: DateTime<Utc>) -> AutomationLogEntry {
     }
 }
 
-async fn events_of(store: &SqliteStore, record: &str) -> Vec<String> {
+async fn events_of<S: Store>(store: &S, record: &str) -> Vec<String> {
     let page = store
         .automation_log("ws", "case", record, 500, None)
         .await
@@ -28,12 +29,28 @@ async fn events_of(store: &SqliteStore, record: &str) -> Vec<String> {
     page.items.into_iter().map(|e| e.event_id).collect()
 }
 
-#[tokio::test]
-async fn the_cap_keeps_each_records_newest_entries() {
+async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("log.db")))
         .await
         .unwrap();
+    (store, dir)
+}
+
+#[tokio::test]
+async fn the_cap_keeps_each_records_newest_entries() {
+    let (store, _dir) = sqlite().await;
+    automation_log_capped_per_record(&store).await;
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_by_age_in_batches() {
+    let (store, _dir) = sqlite().await;
+    automation_log_swept_by_age(&store).await;
+}
+
+/// Conformance case: the cap, savepoint rollback and paging.
+pub async fn automation_log_capped_per_record<S: Store>(store: &S) {
     let now = Utc::now();
     // Two transactions of several entries for two records, cap 3.
     for round in 0..2 {
@@ -44,8 +61,8 @@ async fn the_cap_keeps_each_records_newest_entries() {
         tx.queue_automation_log(entry("b", &format!("b{round}"), now), 3);
         tx.commit().await.unwrap();
     }
-    assert_eq!(events_of(&store, "a").await, ["a13", "a12", "a11"]);
-    assert_eq!(events_of(&store, "b").await, ["b1", "b0"]);
+    assert_eq!(events_of(store, "a").await, ["a13", "a12", "a11"]);
+    assert_eq!(events_of(store, "b").await, ["b1", "b0"]);
 
     // Queued after a savepoint that is rolled back: never written.
     let mut tx = store.begin().await.unwrap();
@@ -54,7 +71,7 @@ async fn the_cap_keeps_each_records_newest_entries() {
     tx.queue_automation_log(entry("b", "dropped", now), 3);
     tx.rollback_to_savepoint().await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(events_of(&store, "b").await, ["kept", "b1", "b0"]);
+    assert_eq!(events_of(store, "b").await, ["kept", "b1", "b0"]);
 
     // Pages newest first with the event id as cursor.
     let first = store
@@ -77,12 +94,8 @@ async fn the_cap_keeps_each_records_newest_entries() {
     );
 }
 
-#[tokio::test]
-async fn the_sweep_deletes_by_age_in_batches() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("log.db")))
-        .await
-        .unwrap();
+/// Conformance case: the age sweep, in batches.
+pub async fn automation_log_swept_by_age<S: Store>(store: &S) {
     let now = Utc::now();
     let mut tx = store.begin().await.unwrap();
     for i in 0..5 {
@@ -103,5 +116,5 @@ async fn the_sweep_deletes_by_age_in_batches() {
     assert_eq!(tx.sweep_automation_log(cutoff, 3).await.unwrap(), 2);
     assert_eq!(tx.sweep_automation_log(cutoff, 3).await.unwrap(), 0);
     tx.commit().await.unwrap();
-    assert_eq!(events_of(&store, "r0").await, ["new"]);
+    assert_eq!(events_of(store, "r0").await, ["new"]);
 }
