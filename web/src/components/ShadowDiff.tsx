@@ -6,7 +6,8 @@ import { get } from "../api";
 import { ErrorBox } from "./common";
 import { ShadowDiff, differenceText, totalsText } from "../model/insight";
 
-export function ShadowDiffPanel({ id, name }: { id: string; name: string }) {
+/** Loads the shadow diff of sandbox automation `id`, page by page. */
+export function useShadowDiff(id: string) {
   const [diff, setDiff] = useState<ShadowDiff | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -24,11 +25,23 @@ export function ShadowDiffPanel({ id, name }: { id: string; name: string }) {
       setBusy(false);
     }
   };
+  return { diff, error, busy, load };
+}
+
+/** The button that asks for the diff (placed beside Promote). */
+export function CompareButton({ name, shadow }: { name: string; shadow: ReturnType<typeof useShadowDiff> }) {
+  return (
+    <button type="button" className="secondary" onClick={() => void shadow.load()} disabled={shadow.busy} aria-label={`Compare ${name} with live`}>
+      {shadow.busy ? "Comparing…" : "Compare with live"}
+    </button>
+  );
+}
+
+/** The totals and each differing event. */
+export function ShadowDiffView({ name, shadow }: { name: string; shadow: ReturnType<typeof useShadowDiff> }) {
+  const { diff, error, busy, load } = shadow;
   return (
     <div className="shadow-diff">
-      <button type="button" className="secondary" onClick={() => void load()} disabled={busy} aria-label={`Compare ${name} with live`}>
-        {busy ? "Comparing…" : "Compare with live"}
-      </button>
       <ErrorBox error={error} />
       {diff && (
         <div aria-label={`Shadow diff of ${name}`}>

@@ -3,7 +3,7 @@ import { ApiError, Page, describeError, get, post } from "../api";
 import { ErrorBox, Loading, MoreButton, Section, StatusBadge, usePaged } from "../components/common";
 import { ExplanationView } from "../components/Explanation";
 import { RunView } from "../components/RunView";
-import { ShadowDiffPanel } from "../components/ShadowDiff";
+import { CompareButton, ShadowDiffView, useShadowDiff } from "../components/ShadowDiff";
 import { JsonObject } from "../model/types";
 import { Link } from "../router";
 import { eventObject } from "../schema";
@@ -107,6 +107,7 @@ function SandboxSwitch() {
 function SandboxAutomation({ automation, onPromoted }: { automation: Automation; onPromoted: (live: Automation) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const shadow = useShadowDiff(automation.id);
   const promote = async () => {
     setBusy(true);
     setError(null);
@@ -125,13 +126,16 @@ function SandboxAutomation({ automation, onPromoted }: { automation: Automation;
           <Link to={`/automations/${automation.id}`}>{automation.name}</Link> <StatusBadge status={automation.status} />{" "}
           <code className="small">{automation.trigger?.event}</code>
         </h3>
-        <button type="button" onClick={() => void promote()} disabled={busy} aria-label={`Promote ${automation.name}`}>
-          {busy ? "Promoting…" : "Promote"}
-        </button>
+        <div className="toolbar inline">
+          {automation.shadows_id && <CompareButton name={automation.name} shadow={shadow} />}
+          <button type="button" onClick={() => void promote()} disabled={busy} aria-label={`Promote ${automation.name}`}>
+            {busy ? "Promoting…" : "Promote"}
+          </button>
+        </div>
       </div>
       <ErrorBox error={error} />
       {automation.shadows_id ? (
-        <ShadowDiffPanel id={automation.id} name={automation.name} />
+        <ShadowDiffView name={automation.name} shadow={shadow} />
       ) : (
         <p className="muted small">Shadows no live automation yet: Promote makes one (or copy a live automation to the sandbox from its page).</p>
       )}
