@@ -297,3 +297,62 @@ async fn sixteen_concurrent_starts_all_complete_alike() {
         .await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 16);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposed_definitions_secret_is_never_answered_or_stored() {
+    let app = TestApp::new().await;
+    let id = app.create_seed().await;
+    critical_cases(&app, 4).await;
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let definition = json!({
+        "name": "Hook",
+        "trigger": {"event": "case.created"},
+        "actions": [{"type": "webhook", "params": {"url": "https://user:pw-Secret-1@hooks.example.com/x", "secret": secret, "body": {"id": "{{ id }}"}}}],
+        "status": "active"
+    });
+    let started = app
+        .post(
+            &format!("/api/v1/automations/{id}/backtest"),
+            &json!({"definition": definition}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    assert_eq!(started.body["version"], json!(0));
+    let location = started.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let done = wait_done(&app, None, &location).await;
+    assert_eq!(done["status"], json!("completed"), "{done}");
+    assert_eq!(done["result"]["events_matched"], json!(4));
+    let webhook = done["result"]["effects"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "webhook")
+        .unwrap()
+        .clone();
+    assert_eq!(webhook["count"], json!(4));
+    for text in [
+        started.text.clone(),
+        done.to_string(),
+        app.get(&format!("/api/v1/automations/{id}/backtests"))
+            .await
+            .text,
+    ] {
+        assert!(
+            !text.contains(secret) && !text.contains("pw-Secret-1"),
+            "a secret was answered: {text}"
+        );
+    }
+    // Neither the database nor its write-ahead log holds it (the job's row is redacted).
+    for file in [app.db_path.clone(), app.db_path.with_extension("db-wal")] {
+        let dump = std::fs::read(&file).unwrap_or_default();
+        let stored = String::from_utf8_lossy(&dump);
+        assert!(
+            !stored.contains("pw-Secret-1"),
+            "{} keeps a secret",
+            file.display()
+        );
+    }
+}

@@ -61,9 +61,8 @@ impl<S: Store> Engine<S> {
         automation_id: &str,
         req: BacktestRequest,
     ) -> Result<Backtest> {
-        let job = self.new_backtest(ws, automation_id, req).await?;
+        let (job, mut running) = self.new_backtest(ws, automation_id, req).await?;
         let engine = self.clone();
-        let mut running = job.clone();
         tokio::spawn(async move {
             if let Err(e) = engine.run_backtest_job(&mut running).await {
                 tracing::warn!(backtest = %running.id, error = %e, "backtest job failed");
@@ -79,7 +78,7 @@ impl<S: Store> Engine<S> {
         automation_id: &str,
         req: BacktestRequest,
     ) -> Result<Backtest> {
-        let mut job = self.new_backtest(ws, automation_id, req).await?;
+        let (_, mut job) = self.new_backtest(ws, automation_id, req).await?;
         self.run_backtest_job(&mut job).await?;
         self.backtest(ws, automation_id, &job.id).await
     }
@@ -133,13 +132,15 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Validates a request, resolves its version and stores the queued job.
+    /// Validates a request, resolves its version and stores the queued job. Answers the
+    /// job as stored and answered (a proposed definition's secrets redacted: they never
+    /// reach the `backtests` table) and the job to run (with them, in memory only).
     async fn new_backtest(
         &self,
         ws: &str,
         automation_id: &str,
         req: BacktestRequest,
-    ) -> Result<Backtest> {
+    ) -> Result<(Backtest, Backtest)> {
         self.check_backtest_request(&req)?;
         let a = self.automation(ws, automation_id).await?;
         let (target_id, version) = match &req.version {
@@ -197,11 +198,15 @@ impl<S: Store> Engine<S> {
                 "{active} backtests are already queued or running in this workspace (at most {MAX_ACTIVE_PER_WORKSPACE}); wait for one to end or cancel one"
             )));
         }
+        let mut stored = job.clone();
+        if let Some(definition) = &mut stored.request.definition {
+            crate::secrets::redact_definition(definition);
+        }
         let mut tx = self.inner.store.begin().await?;
-        tx.insert_backtest(&job).await?;
+        tx.insert_backtest(&stored).await?;
         tx.commit().await?;
         self.inner.backtests.flag(&job.id);
-        Ok(job)
+        Ok((stored, job))
     }
 
     /// The bounds of a request: a limit within [`MAX_LIMIT`], a range that is not empty
