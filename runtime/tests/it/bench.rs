@@ -279,3 +279,67 @@ async fn bench_automation_log_cost() {
         }
     }
 }
+
+/// What a shadow diff costs to read: a live automation and its sandbox copy (threshold
+/// raised) over BENCH_EVENTS case creations, runs executed, then the diff timed (it reads
+/// both automations' runs and, for events both matched, each run's steps). Prints ms. Run:
+/// `BENCH_EVENTS=2000 cargo test -p automations-runtime --release --test it -- --ignored bench_shadow_diff --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints the time of one shadow diff"]
+async fn bench_shadow_diff() {
+    let n: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("bench.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    let mut live = seed();
+    live["trigger"]["conditions"] = json!("amount > 10");
+    live["actions"] = json!([{"type": "notify_user", "params": {"user_id": "u1", "message": "m"}}]);
+    live["trigger"]["event"] = json!("opportunity.created");
+    let (live, _) = engine.create_automation(&ws.id, live).await.unwrap();
+    let actor = automations_runtime::model::Actor::system();
+    let (copy, _) = engine
+        .copy_to_sandbox_by(&ws.id, &live.id, &actor)
+        .await
+        .unwrap();
+    let mut def = engine
+        .automation_definition(&ws.id, &copy.id)
+        .await
+        .unwrap()
+        .definition;
+    def["trigger"]["conditions"] = json!("amount > 50");
+    engine
+        .update_automation(&ws.id, &copy.id, def)
+        .await
+        .unwrap();
+    engine.set_sandbox(&ws.id, true, &actor).await.unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let ops = chunk
+            .iter()
+            .map(|i| RecordOp::Create {
+                object: "opportunity".into(),
+                record: NewRecord {
+                    id: None,
+                    fields: obj(json!({"name": format!("#{i}"), "amount": (i % 100) as f64})),
+                },
+            })
+            .collect();
+        engine.write_records(&ws.id, ops).await.unwrap();
+    }
+    engine.run_until_idle().await.unwrap();
+    let t = Instant::now();
+    let diff = engine
+        .shadow_diff(&ws.id, &copy.id, 50, None)
+        .await
+        .unwrap();
+    let took = t.elapsed();
+    println!(
+        "bench shadow diff: {n} events, {} compared ({} both matched, {} differ): {:.0} ms",
+        diff.totals.events,
+        diff.totals.same,
+        diff.totals.differing,
+        took.as_secs_f64() * 1e3
+    );
+}
