@@ -44,7 +44,7 @@ pub enum RuntimeError {
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration error: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -63,6 +63,22 @@ impl RuntimeError {
             field: field.into(),
             message: message.into(),
         }])
+    }
+}
+
+/// PostgreSQL's codes for text it cannot store: `\u0000` in `jsonb` (22P05) and a NUL
+/// byte in `text` (22021). SQLite stores both.
+const UNSTORABLE_TEXT: [&str; 2] = ["22P05", "22021"];
+
+impl From<sqlx::Error> for RuntimeError {
+    fn from(e: sqlx::Error) -> Self {
+        let code = e.as_database_error().and_then(|d| d.code());
+        if code.is_some_and(|c| UNSTORABLE_TEXT.contains(&c.as_ref())) {
+            return RuntimeError::BadRequest(
+                "text holds the NUL character (U+0000), which this database cannot store".into(),
+            );
+        }
+        RuntimeError::Database(e)
     }
 }
 

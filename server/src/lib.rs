@@ -19,6 +19,7 @@ pub mod schemas;
 pub mod serve;
 pub mod state;
 pub mod web;
+pub mod worker;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

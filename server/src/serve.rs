@@ -17,7 +17,7 @@ use automations_runtime::model::{Actor, ApiToken, RateLimit};
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
 use automations_runtime::record_log::AutomationLogConfig;
 use automations_runtime::store::Store;
-use automations_runtime::store::{SqliteConfig, SqliteStore, Synchronous};
+use automations_runtime::store::{AnyStore, SqliteConfig, StoreConfig, Synchronous};
 use automations_runtime::{
     EngineConfig, EngineParts, NewToken, OutputCaps, RuntimeError, create_token_in,
     ensure_workspace_in, revoke_token_in,
@@ -36,6 +36,9 @@ pub struct ServeConfig {
     pub smtp_url: Option<String>,
     pub slack_webhook_url: Option<String>,
     pub webhook_allow_private: bool,
+    /// `--outbox-lease`: how long a claimed outbox item is this node's before another
+    /// node may deliver it again (the default: `OutboxConfig`'s).
+    pub outbox_lease: Option<std::time::Duration>,
     /// `--plugin-http-allow NET`: address blocks plugin `http` may reach despite the SSRF
     /// policy (IPs or CIDRs).
     pub plugin_http_allow: Vec<String>,
@@ -82,16 +85,41 @@ pub struct TokenRequest {
 /// The name of the workspace created on first start.
 pub const DEFAULT_WORKSPACE: &str = "default";
 
-fn sqlite_config(database_url: &str, synchronous: Synchronous) -> Result<SqliteConfig, ServeError> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        return Err(ServeError::Config(
-            "PostgreSQL is not supported by this build yet: use sqlite://FILE".into(),
-        ));
+/// Opens the store the URL names (`postgres://` or `postgresql://`: PostgreSQL; else
+/// SQLite), applying pending migrations.
+async fn open_store(database_url: &str, synchronous: Synchronous) -> Result<AnyStore, ServeError> {
+    let config = match StoreConfig::from_url(database_url) {
+        StoreConfig::Sqlite(sqlite) => StoreConfig::Sqlite(SqliteConfig {
+            synchronous,
+            ..sqlite
+        }),
+        other => other,
+    };
+    AnyStore::open(&config)
+        .await
+        .map_err(|e| match (&config, e) {
+            (StoreConfig::Postgres(_), RuntimeError::Database(e)) => ServeError::Config(format!(
+                "cannot open the PostgreSQL database: {}",
+                redact_url(&e.to_string(), database_url)
+            )),
+            (_, e) => ServeError::Runtime(e),
+        })
+}
+
+/// `text` without the database URL's password (errors may quote the URL or a part of it).
+fn redact_url(text: &str, database_url: &str) -> String {
+    let text = automations_runtime::secrets::redact_text(text);
+    match url_password(database_url) {
+        Some(password) if !password.is_empty() => text.replace(password, "********"),
+        _ => text,
     }
-    Ok(SqliteConfig {
-        synchronous,
-        ..SqliteConfig::from_url(database_url)
-    })
+}
+
+/// The password of `scheme://user:password@host/...`, if any.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split('/').next()?.rsplit_once('@')?.0;
+    Some(userinfo.split_once(':')?.1)
 }
 
 /// Opens the database (applying migrations) and builds the engine with the compiler hooks.
@@ -191,8 +219,7 @@ pub async fn open_engine_with(
         record_history,
         automation_log,
     } = open;
-    let sqlite = sqlite_config(database_url, sqlite_synchronous)?;
-    let store = SqliteStore::open(&sqlite).await?;
+    let store = open_store(database_url, sqlite_synchronous).await?;
     // Each workspace's custom fields, from the database.
     let definitions = Definitions::load(&store).await.map_err(schema_failure)?;
     let registry = Arc::new(PluginRegistry::new(plugin_engine()?, store.clone()));
@@ -235,7 +262,10 @@ fn schema_failure(e: SchemaChangeError) -> ServeError {
 
 /// Where servers before per-workspace schemas kept the (server-wide) custom fields.
 pub fn legacy_schema_file(database_url: &str) -> Option<PathBuf> {
-    let path = SqliteConfig::from_url(database_url).path?;
+    let StoreConfig::Sqlite(SqliteConfig { path, .. }) = StoreConfig::from_url(database_url) else {
+        return None;
+    };
+    let path = path?;
     Some(PathBuf::from(format!("{}.schema.json", path.display())))
 }
 
@@ -262,7 +292,7 @@ pub async fn import_legacy_schema(
 
 /// Applies the migrations and closes the database.
 pub async fn migrate(database_url: &str, synchronous: Synchronous) -> Result<(), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url, synchronous)?).await?;
+    let store = open_store(database_url, synchronous).await?;
     store.close().await;
     Ok(())
 }
@@ -271,11 +301,7 @@ pub async fn migrate(database_url: &str, synchronous: Synchronous) -> Result<(),
 /// store only (never an engine: that would re-queue the runs of a server sharing the
 /// database).
 pub async fn create_token(request: &TokenRequest) -> Result<(ApiToken, String), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(
-        &request.database_url,
-        Synchronous::default(),
-    )?)
-    .await?;
+    let store = open_store(&request.database_url, Synchronous::default()).await?;
     let created = async {
         let workspace = ensure_workspace_in(&store, &request.workspace).await?;
         let new = NewToken {
@@ -294,7 +320,7 @@ pub async fn create_token(request: &TokenRequest) -> Result<(ApiToken, String), 
 
 /// The tokens of a workspace (revoked ones included), oldest first.
 pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiToken>, ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url, Synchronous::default())?).await?;
+    let store = open_store(database_url, Synchronous::default()).await?;
     let listed = match store.workspace_by_name(workspace).await {
         Ok(Some(w)) => store.tokens(Some(&w.id)).await,
         Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),
@@ -307,7 +333,7 @@ pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiT
 /// Revokes a token of a workspace by its id (`tok_...`, as `token create` and `token list`
 /// print it); its next request is a 401.
 pub async fn revoke_token(database_url: &str, workspace: &str, id: &str) -> Result<(), ServeError> {
-    let store = SqliteStore::open(&sqlite_config(database_url, Synchronous::default())?).await?;
+    let store = open_store(database_url, Synchronous::default()).await?;
     let revoked = match store.workspace_by_name(workspace).await {
         Ok(Some(w)) => revoke_token_in(&store, &w.id, id, &Actor::cli()).await,
         Ok(None) => Err(RuntimeError::not_found("workspace", workspace)),
@@ -368,8 +394,34 @@ pub fn outbox_config(config: &ServeConfig) -> Result<OutboxConfig, ServeError> {
         smtp,
         slack_webhook_url: config.slack_webhook_url.clone(),
         allow_private: config.webhook_allow_private,
+        lease: config.outbox_lease.unwrap_or(OutboxConfig::default().lease),
         ..OutboxConfig::default()
     })
+}
+
+/// `--outbox-lease`: a duration in whole seconds (`30s`, `30`) or milliseconds (`500ms`),
+/// at least 1 s.
+pub fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (digits, millis) = match t.strip_suffix("ms") {
+        Some(d) => (d, true),
+        None => (t.strip_suffix('s').unwrap_or(t), false),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: expected e.g. 30s or 1500ms"))?;
+    let d = if millis {
+        std::time::Duration::from_millis(n)
+    } else {
+        std::time::Duration::from_secs(n)
+    };
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!(
+            "`{text}` is too short: the lease must be at least 1s"
+        ));
+    }
+    Ok(d)
 }
 
 /// `smtp://[user:pass@]host[:port][?from=addr]` (plain, for local relays) or `smtps://...`.
@@ -497,7 +549,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -533,6 +585,16 @@ mod tests {
         assert_eq!(c.from, "a@b.c");
         assert_eq!(parse_smtp_url("smtps://mail.local").unwrap().port, 465);
         assert!(parse_smtp_url("http://x").is_err());
+    }
+
+    #[test]
+    fn leases_parse_in_seconds_or_milliseconds() {
+        use std::time::Duration;
+        assert_eq!(parse_lease("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_lease("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_lease("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_lease("500ms").unwrap_err().contains("too short"));
+        assert!(parse_lease("soon").unwrap_err().contains("not a duration"));
     }
 
     #[test]

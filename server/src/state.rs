@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use automations_runtime::store::{SqliteStore, Store};
+use automations_runtime::store::{AnyStore, Store};
 
 use crate::api::metrics::HttpCounters;
 use crate::auth::{Principal, Scope};
@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::plugins::PluginRegistry;
 use crate::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit, RateLimiter};
 
-/// The engine the API drives (SQLite storage).
-pub type Engine = automations_runtime::Engine<SqliteStore>;
+/// The engine the API drives (SQLite or PostgreSQL storage, chosen by the URL).
+pub type Engine = automations_runtime::Engine<AnyStore>;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]

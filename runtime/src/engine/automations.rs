@@ -360,6 +360,9 @@ impl<S: Store> Engine<S> {
 
     /// Reloads every active automation and swaps in a fresh dispatch index.
     pub async fn rebuild_index(&self) -> Result<()> {
+        // Read first: a change committed after this read moves the version past it, so
+        // the follower rebuilds again (see `follow`).
+        let version = self.inner.store.dispatch_version().await?;
         let mut automations = self.inner.store.automations(None).await?;
         // Oldest first, so that an event's runs are created in the automations' order.
         automations.sort_by(|a, b| a.id.cmp(&b.id));
@@ -435,6 +438,9 @@ impl<S: Store> Engine<S> {
             })
             .with_excluded(excluded),
         ));
+        self.inner
+            .index_version
+            .store(version, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 

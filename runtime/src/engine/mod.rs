@@ -29,6 +29,7 @@ mod context;
 mod effects;
 mod exec;
 mod exec_plan;
+mod follow;
 mod ingest;
 mod notifications;
 mod outbox_worker;
@@ -92,6 +93,9 @@ pub struct EngineConfig {
     pub backtest_concurrency: usize,
     /// The automation log per record: cap, retention, explanations per entry.
     pub automation_log: crate::record_log::AutomationLogConfig,
+    /// How often a node on a shared database renews its run leases and takes over lapsed
+    /// ones (well under the driver's lease; see `engine::follow`).
+    pub lease_renewal: Duration,
 }
 
 /// Record history kept by default: 30 days.
@@ -110,6 +114,7 @@ impl Default for EngineConfig {
             record_history: DEFAULT_RECORD_HISTORY,
             backtest_concurrency: 2,
             automation_log: crate::record_log::AutomationLogConfig::default(),
+            lease_renewal: Duration::from_secs(5),
         }
     }
 }
@@ -123,6 +128,8 @@ pub(crate) struct Inner<S: Store> {
     /// Plugin calls in flight or finished and not yet applied.
     pub(crate) plugin_calls: plugin_calls::PluginCalls,
     pub(crate) index: ArcSwap<DispatchIndex>,
+    /// The store's dispatch version the index was built from (see `follow`).
+    pub(crate) index_version: std::sync::atomic::AtomicI64,
     pub(crate) plans: Mutex<HashMap<(String, i64), Arc<exec_plan::ExecPlan>>>,
     pub(crate) deliverer: Deliverer,
     pub(crate) wake_runs: Notify,
@@ -180,6 +187,7 @@ impl<S: Store> Engine<S> {
                 plugins: parts.plugins,
                 plugin_calls,
                 index: ArcSwap::from_pointee(DispatchIndex::default()),
+                index_version: std::sync::atomic::AtomicI64::new(-1),
                 plans: Mutex::new(HashMap::new()),
                 deliverer,
                 wake_runs: Notify::new(),

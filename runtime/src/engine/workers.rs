@@ -172,14 +172,14 @@ impl<S: Store> Engine<S> {
         let e = self.clone();
         let alive = Liveness::new("outbox");
         self.watch(alive.clone());
+        let follower = self.spawn_follower(rx.clone());
         let outbox = tokio::spawn(async move {
             let _alive = AliveGuard::new(&alive);
             e.outbox_worker(rx, &alive).await
         });
-        WorkerHandle {
-            stop,
-            joins: vec![runs, timers, outbox],
-        }
+        let mut joins = vec![runs, timers, outbox];
+        joins.extend(follower);
+        WorkerHandle { stop, joins }
     }
 }
 

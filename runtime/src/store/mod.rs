@@ -1,8 +1,10 @@
 //! Storage behind a trait: [`Store`] (reads, on a reader pool) and [`StoreTx`] (one write
 //! transaction, on the single writer).
 //!
-//! All SQL lives in one module per driver (`sqlite` now; a PostgreSQL twin implements the
-//! same traits). Nothing above this module builds SQL.
+//! All SQL lives in one module per driver (`sqlite`, `postgres`); what is not SQL and the
+//! same for every driver (paging, the transaction's memory of records, multi-row rules)
+//! is in `shared`; `any` picks the driver from the URL. Nothing above this module builds
+//! SQL. Every driver passes the one conformance suite (`runtime/tests/it/conformance`).
 //!
 //! Workspace invariant: every read or write of one workspace's rows by id takes the
 //! workspace id and filters on it (rows passed whole, such as a `Run` to `update_run`,
@@ -24,11 +26,16 @@ use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
 
+pub mod any;
 pub mod plugins;
+pub mod postgres;
+pub mod shared;
 pub mod sqlite;
 
 pub use plugins::{ArtifactKey, PluginGrantRow, PluginVersionRow};
 
+pub use any::{AnyStore, AnyTx, StoreConfig};
+pub use postgres::{PgConfig, PgStore};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
 /// What is waiting for a worker right now.
@@ -52,6 +59,16 @@ impl AsOf {
     pub fn holds_at(&self, at: DateTime<Utc>) -> bool {
         self.from.is_none_or(|f| f <= at) && self.until.is_none_or(|u| at < u)
     }
+}
+
+/// A change another process made to the shared database, announced by the driver
+/// (PostgreSQL `LISTEN/NOTIFY`; SQLite has no other process and announces nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Runs were queued, timers set or outbox items written: wake the workers.
+    Work,
+    /// Automations changed (the dispatch version moved): rebuild the dispatch index.
+    Dispatch,
 }
 
 /// Operational numbers over every workspace (the server's `/metrics`).
@@ -142,6 +159,16 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap read-only probe used by idle workers before they take the write lock (spans
     /// workspaces, like the claims it precedes).
     fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;
+    /// The dispatch version: a counter every committed change to automations (or to a
+    /// workspace's sandbox switch) moves, so a node knows whether its in-memory dispatch
+    /// index is current. Always 0 on SQLite (one process owns the file).
+    fn dispatch_version(&self) -> impl Future<Output = Result<i64>> + Send;
+    /// Changes announced by other processes on the same database, or `None` when the
+    /// driver has no other process to hear from (SQLite).
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>>;
+    /// Extends the lease of every run this node left `running` (waiting for a plugin
+    /// call); returns how many. Nothing to do on SQLite (no other node takes runs over).
+    fn renew_leases(&self) -> impl Future<Output = Result<u64>> + Send;
 
     fn task(&self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Task>>> + Send;
     fn tasks(
@@ -351,8 +378,10 @@ pub trait StoreTx: Send {
     fn update_run(&mut self, r: &Run) -> impl Future<Output = Result<()>> + Send;
     /// The oldest queued runs of every workspace (the executor's claim).
     fn queued_runs(&mut self, limit: u32) -> impl Future<Output = Result<Vec<Run>>> + Send;
-    /// Marks every `running` run `queued` again, in every workspace (crash recovery on
-    /// start); returns how many.
+    /// Marks `running` runs `queued` again, in every workspace, so they resume from their
+    /// last committed step; returns how many. SQLite: every one (crash recovery at start:
+    /// the process is the only one). PostgreSQL: those whose lease lapsed (their node
+    /// died), so a node may call it at any time (takeover).
     fn requeue_running(&mut self) -> impl Future<Output = Result<u64>> + Send;
     /// Runs of `automation_id` on one record created at or after `since` (loop rate cap).
     fn count_runs_on_record(

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use automations_runtime::hooks::{CompiledDefinition, DefinitionCompiler};
 use automations_runtime::model::RunStatus;
 use automations_runtime::schema::SameSchema;
-use automations_runtime::store::{SqliteConfig, SqliteStore};
 use automations_runtime::{Engine, EngineParts, RuntimeError};
 
 use crate::support::*;
@@ -51,10 +50,8 @@ async fn a_checker_panic_on_one_stored_definition_costs_only_that_definition() {
             .await
             .unwrap();
     }
-    // The same database, opened by a process whose checker panics on "boom".
-    let store = SqliteStore::open(&SqliteConfig::file(fx.db()))
-        .await
-        .unwrap();
+    // The same database (either driver), opened by a process whose checker panics on "boom".
+    let store = crate::support::pg::store_at(&fx.db()).await;
     let engine = Engine::new(EngineParts {
         store,
         config: quick_config(),

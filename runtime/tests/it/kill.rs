@@ -32,7 +32,7 @@ fn config(sink: &str) -> EngineConfig {
     c
 }
 
-async fn write_cases(engine: &automations_runtime::Engine, ws: &str, pause: Duration) {
+async fn write_cases(engine: &Engine, ws: &str, pause: Duration) {
     for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(BATCH) {
         let ops: Vec<RecordOp> = chunk
             .iter()
@@ -256,7 +256,7 @@ async fn kill_and_restart_loses_nothing() {
 
 /// Idempotency keys of outbox items claimed (leased) and not finished: pending items whose
 /// next attempt was moved past their creation by a claim.
-async fn leased_keys(engine: &automations_runtime::Engine, ws: &str) -> HashSet<String> {
+async fn leased_keys(engine: &Engine, ws: &str) -> HashSet<String> {
     let mut keys = HashSet::new();
     let mut cursor = None;
     loop {

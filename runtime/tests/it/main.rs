@@ -1,9 +1,12 @@
-//! Integration tests of automations-runtime against real SQLite files.
+//! Integration tests of automations-runtime against real databases: SQLite files, or
+//! PostgreSQL schemas with `AUTOMATIONS_TEST_DRIVER=postgres` (`support/pg.rs`); the
+//! storage conformance suite (`conformance/`) runs on both drivers every time.
 
 mod approval;
 mod backtest;
 mod bench;
 mod bench_backtest;
+mod conformance;
 mod contained;
 mod cycles;
 mod dispatch_prop;
@@ -11,6 +14,7 @@ mod dry_run;
 mod kill;
 mod lifecycle;
 mod loops;
+mod nodes;
 mod outbox;
 mod plugin_calls;
 mod plugin_store;
@@ -21,7 +25,6 @@ mod run_view;
 mod seed;
 mod slow_receiver;
 mod ssrf;
-mod store_batch;
 mod store_history;
 mod support;
 mod workspace_schema;

@@ -17,7 +17,7 @@ fn hook(url: String) -> serde_json::Value {
         "status": "active"})
 }
 
-async fn deliver_all(engine: &automations_runtime::Engine) {
+async fn deliver_all(engine: &Engine) {
     for _ in 0..200 {
         engine.deliver_outbox_until_idle().await.unwrap();
         let pending = engine

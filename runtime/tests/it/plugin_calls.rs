@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use automations_runtime::NewRecord;
 use automations_runtime::hooks::{
     EffectRequest, PluginCall, PluginFuture, PluginResult, PluginRunner,
 };
 use automations_runtime::model::{Run, RunStatus, StepStatus};
-use automations_runtime::{Engine, NewRecord};
 
 use crate::support::*;
 

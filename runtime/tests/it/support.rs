@@ -1,4 +1,4 @@
-//! Shared test support: the CRM schema, an engine on a real SQLite file, a local HTTP
+//! Shared test support: the CRM schema, an engine on a real database, a local HTTP
 //! sink that records requests, and the real compiler front end.
 
 use std::collections::HashMap;
@@ -15,8 +15,10 @@ use automations_runtime::compiler_glue::CompilerFrontend;
 use automations_runtime::hooks::{DefinitionCompiler, PluginRunner};
 use automations_runtime::model::{Notification, Record, Run, Workspace};
 use automations_runtime::schema::{SameSchema, SchemaView};
-use automations_runtime::store::{SqliteConfig, SqliteStore};
-use automations_runtime::{Engine, EngineConfig, EngineParts, NewRecord};
+use automations_runtime::store::AnyStore;
+use automations_runtime::{EngineConfig, EngineParts, NewRecord};
+
+pub mod pg;
 
 pub const SEED: &str = r#"{"name":"Auto-assign high-priority cases","trigger":{"event":"case.created","conditions":{"priority":"critical"}},"actions":[{"type":"assign_to_queue","params":{"queue_id":"q_escalations"}},{"type":"send_notification","params":{"channel":"slack","message":"Critical case created"}}],"status":"active"}"#;
 
@@ -38,17 +40,22 @@ pub fn quick_config() -> EngineConfig {
     c
 }
 
+/// The engine of the tests: SQLite files, or PostgreSQL schemas with
+/// `AUTOMATIONS_TEST_DRIVER=postgres` (see `pg.rs`).
+pub type Engine = automations_runtime::Engine<AnyStore>;
+
 pub async fn open_engine(path: &Path, config: EngineConfig) -> Engine {
     open_engine_with(path, config, None).await
 }
 
-/// An engine on a SQLite file with a plugin runner.
+/// An engine on the database at `path` (the SQLite file, or the PostgreSQL schema that
+/// stands for it) with a plugin runner.
 pub async fn open_engine_with(
     path: &Path,
     config: EngineConfig,
     plugins: Option<Arc<dyn PluginRunner>>,
 ) -> Engine {
-    let store = SqliteStore::open(&SqliteConfig::file(path)).await.unwrap();
+    let store = pg::store_at(path).await;
     Engine::new(EngineParts {
         store,
         config,

@@ -8,6 +8,7 @@ use super::serve::SynchronousArg;
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
+    /// `sqlite://FILE` (default `sqlite://automations.db`) or `postgres://...`.
     #[arg(long, default_value = "sqlite://automations.db")]
     database_url: String,
     /// SQLite: whether each commit waits for the disk while migrating (as for `serve`).
@@ -20,6 +21,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(migrate(&args.database_url, args.sqlite_synchronous.into()))?;
-    eprintln!("migrations applied to {}", args.database_url);
+    let shown = automations_runtime::secrets::redact_text(&args.database_url);
+    eprintln!("migrations applied to {shown}");
     Ok(ExitCode::SUCCESS)
 }

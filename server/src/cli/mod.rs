@@ -12,6 +12,7 @@ mod serve;
 mod sync;
 mod test;
 mod token;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
     Test(TestArgs),
     /// Serve the REST API v1 with the outbox worker and timers.
     Serve(serve::ServeArgs),
+    /// An extra node on a shared PostgreSQL database: engine, timers and outbox, no HTTP.
+    Worker(worker::WorkerArgs),
     /// Manage API tokens.
     Token(token::TokenArgs),
     /// Apply database migrations.
@@ -162,6 +165,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Worker(args) => worker::run(&args),
         Command::Token(args) => token::run(&args),
         Command::Migrate(args) => migrate::run(&args),
         Command::Plugin(args) => plugin::run(&args),

@@ -9,14 +9,15 @@ use automations_runtime::record_log::AutomationLogConfig;
 use automations_runtime::store::Synchronous;
 use automations_server::logging::{self, LogFormat};
 use automations_server::rate_limit::parse_rate_limit;
-use automations_server::serve::{ServeConfig, parse_size, serve};
+use automations_server::serve::{ServeConfig, parse_lease, parse_size, serve};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// `sqlite://automations.db` (default; created when missing) or `sqlite::memory:`.
+    /// `sqlite://automations.db` (default; created when missing), `sqlite::memory:`, or
+    /// `postgres://user:password@host:port/database` (several nodes on one database).
     #[arg(long, default_value = "sqlite://automations.db")]
     database_url: String,
     /// SMTP server for `send_email` (e.g. `smtp://localhost:25`); without it, mail goes to
@@ -29,6 +30,11 @@ pub struct ServeArgs {
     /// Allow webhooks and Slack to reach private and loopback addresses (tests, intranets).
     #[arg(long)]
     webhook_allow_private: bool,
+    /// How long a claimed outbox delivery stays this node's before another node may send
+    /// it again (same idempotency key): `30s`, `1500ms`; default 60s. Keep it above the
+    /// slowest receiver's answer time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_lease)]
+    outbox_lease: Option<std::time::Duration>,
     /// Let plugin `http` reach this address block despite the SSRF policy (an IP such as
     /// `127.0.0.1` or a CIDR such as `10.0.0.0/8`; repeatable). The plugin still needs its
     /// `http:fetch:HOST` grant.
@@ -107,6 +113,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         smtp_url: args.smtp_url.clone(),
         slack_webhook_url: args.slack_webhook_url.clone(),
         webhook_allow_private: args.webhook_allow_private,
+        outbox_lease: args.outbox_lease,
         plugin_http_allow: args.plugin_http_allow.clone(),
         plugin_upload_limit: args.plugin_upload_limit,
         admin_token: std::env::var("AUTOMATIONS_ADMIN_TOKEN")

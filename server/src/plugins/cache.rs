@@ -7,16 +7,16 @@
 //! called from blocking threads (`spawn_blocking`), never from an async worker.
 
 use automations_host_api::{CacheError, CacheKey, CacheStore};
-use automations_runtime::store::{ArtifactKey, SqliteStore, Store, StoreTx};
+use automations_runtime::store::{AnyStore, ArtifactKey, Store, StoreTx};
 use tokio::runtime::Handle;
 
 pub struct DbCacheStore {
-    store: SqliteStore,
+    store: AnyStore,
     handle: Handle,
 }
 
 impl DbCacheStore {
-    pub fn new(store: SqliteStore, handle: Handle) -> Self {
+    pub fn new(store: AnyStore, handle: Handle) -> Self {
         DbCacheStore { store, handle }
     }
 }

@@ -13,7 +13,7 @@ use automations_host_api::{
     CacheSource, CapabilitySet, LimitPolicy, Manifest, Plugin, PluginEngine,
 };
 use automations_runtime::model::{Actor, AuditAction, AuditEntry};
-use automations_runtime::store::{PluginGrantRow, PluginVersionRow, SqliteStore, Store, StoreTx};
+use automations_runtime::store::{AnyStore, PluginGrantRow, PluginVersionRow, Store, StoreTx};
 use serde::Serialize;
 use serde_json::json;
 
@@ -85,7 +85,7 @@ struct Entry {
 pub struct PluginRegistry {
     engine: PluginEngine,
     policy: LimitPolicy,
-    store: SqliteStore,
+    store: AnyStore,
     entries: RwLock<HashMap<(String, String), Entry>>,
     counters: Counters,
     /// Failed calls by `PluginError::kind` (timeout, panic, memory_exhausted, ...).
@@ -94,7 +94,7 @@ pub struct PluginRegistry {
 
 impl PluginRegistry {
     /// An empty registry over `store`; call [`Self::load`] to bring back stored plugins.
-    pub fn new(engine: PluginEngine, store: SqliteStore) -> Self {
+    pub fn new(engine: PluginEngine, store: AnyStore) -> Self {
         let policy = engine.config().limits.clone();
         PluginRegistry {
             engine,

@@ -184,14 +184,27 @@ async fn a_stored_definition_that_no_longer_checks_is_skipped_at_start() {
     let url = app.database_url();
     // What an older release could have stored: a condition past today's depth limit.
     let deep = format!("{} > 0", chain(300, " + ", |_| "len(subject)".into()));
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE automation_versions SET definition = ? WHERE automation_id = ?")
+    if app.on_sqlite() {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE automation_versions SET definition = ? WHERE automation_id = ?")
+            .bind(definition(&deep).to_string())
+            .bind(&id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(
+            "UPDATE automation_versions SET definition = $1::json WHERE automation_id = $2",
+        )
         .bind(definition(&deep).to_string())
         .bind(&id)
         .execute(&pool)
         .await
         .unwrap();
-    pool.close().await;
+        pool.close().await;
+    }
     let app = app.reopen().await;
     assert_eq!(app.get("/healthz").await.status, 200);
     let other = app

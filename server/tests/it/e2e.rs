@@ -1,5 +1,5 @@
-//! End to end against the real binary: `serve` on a temporary SQLite file and a free
-//! loopback port, a local Slack sink, and the seed walked through the HTTP API; then human
+//! End to end against the real binary: `serve` on a temporary SQLite file (and, in
+//! `postgres.rs`, a fresh PostgreSQL database) and a free loopback port, a local Slack sink, and the seed walked through the HTTP API; then human
 //! tasks, the sandbox and promote; `token create` and `migrate`; SIGTERM shuts it down.
 
 use std::io::{BufRead, BufReader};
@@ -78,7 +78,7 @@ impl Drop for Server {
     }
 }
 
-fn start(db_url: &str, slack: &str) -> Server {
+pub(crate) fn start(db_url: &str, slack: &str) -> Server {
     start_with(
         db_url,
         &["--slack-webhook-url", slack, "--webhook-allow-private"],
@@ -177,6 +177,13 @@ pub(crate) fn items(body: &Value) -> &Vec<Value> {
 async fn the_seed_end_to_end_on_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+    seed_end_to_end(&db_url).await;
+}
+
+/// The seed, a human task, the sandbox and promote, `token create`, SIGTERM and
+/// `migrate`, on the binary serving `db_url` (any driver).
+pub(crate) async fn seed_end_to_end(db_url: &str) {
+    let db_url = db_url.to_string();
     let (slack_url, slack) = slack_sink().await;
     let server = start(&db_url, &slack_url);
     let client = Client {

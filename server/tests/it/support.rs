@@ -1,4 +1,4 @@
-//! Shared test support: an app on a temporary SQLite file, tokens, and request helpers
+//! Shared test support: an app on a temporary database (`support/db.rs`), tokens, and request helpers
 //! that drive the router in-process with `tower::ServiceExt::oneshot`.
 
 use automations_server::serve::{OpenConfig, bootstrap, open_engine_with};
@@ -22,11 +22,14 @@ pub const SEED: &str = r#"{
   "status": "active"
 }"#;
 
+pub mod db;
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
+    /// The SQLite file (unused on PostgreSQL).
     pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    db: db::TestDb,
 }
 
 /// What a call answered.
@@ -64,24 +67,28 @@ impl TestApp {
     }
 
     pub async fn with_config(config: ApiConfig) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        TestApp::open(dir, config, OpenConfig::default()).await
+        TestApp::open(db::TestDb::new().await, config, OpenConfig::default()).await
     }
 
     /// An app whose engine is opened with `open` (engine settings such as the automation
     /// log's cap).
     pub async fn with_open_config(open: OpenConfig) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        TestApp::open(dir, ApiConfig::default(), open).await
+        TestApp::open(db::TestDb::new().await, ApiConfig::default(), open).await
     }
 
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.db_path.display())
+        self.db.url()
     }
 
-    async fn open(dir: tempfile::TempDir, config: ApiConfig, open: OpenConfig) -> TestApp {
-        let db_path = dir.path().join("test.db");
-        let url = format!("sqlite://{}", db_path.display());
+    /// False when the suite runs on PostgreSQL (`AUTOMATIONS_TEST_DRIVER=postgres`):
+    /// tests of SQLite files only check this.
+    pub fn on_sqlite(&self) -> bool {
+        self.db.is_sqlite()
+    }
+
+    async fn open(db: db::TestDb, config: ApiConfig, open: OpenConfig) -> TestApp {
+        let db_path = db.path();
+        let url = db.url();
         let (engine, definitions, plugins) = open_engine_with(&url, open).await.unwrap();
         bootstrap(&engine, Some(ADMIN)).await.unwrap();
         let state = AppState::with_plugins(engine, definitions, config, plugins);
@@ -90,18 +97,18 @@ impl TestApp {
             state,
             router,
             db_path,
-            _dir: dir,
+            db,
         }
     }
 
     /// Closes this app's database and opens a new app on the same file, as a restarted
     /// server would (stored plugins, custom fields, automations and records come back).
     pub async fn reopen(self) -> TestApp {
-        let TestApp { state, _dir, .. } = self;
+        let TestApp { state, db, .. } = self;
         let config = state.config().clone();
         state.engine().store().close().await;
         drop(state);
-        TestApp::open(_dir, config, OpenConfig::default()).await
+        TestApp::open(db, config, OpenConfig::default()).await
     }
 
     pub fn engine(&self) -> &Engine {

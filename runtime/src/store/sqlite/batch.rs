@@ -3,7 +3,7 @@
 //! These read or write many rows at once with the same meaning as their one-row twins in
 //! `tx.rs`. Never used outside a write transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::Value;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -11,12 +11,10 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
+use crate::store::shared::{RecordKey, inserted_flags, last_step_rows};
 
 /// Rows per statement: far under SQLite's bound-variable limit for the widest row here.
 const CHUNK: usize = 200;
-
-/// The (workspace, object, id) key of a record.
-pub(super) type RecordKey = (String, String, String);
 
 fn opt_ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(ts)
@@ -98,11 +96,7 @@ pub(super) async fn insert_events(
             inserted.insert((row.try_get(0)?, row.try_get(1)?));
         }
     }
-    // RETURNING order is unspecified: match by key, the first occurrence taking it.
-    Ok(events
-        .iter()
-        .map(|e| inserted.remove(&(e.workspace_id.clone(), e.id.clone())))
-        .collect())
+    Ok(inserted_flags(events, inserted))
 }
 
 /// Upserts the step rows of runs; a (run, step id) given twice keeps its last row, as
@@ -111,20 +105,7 @@ pub(super) async fn upsert_steps(
     conn: &mut SqliteConnection,
     ends: &[(&Run, &[StepRun])],
 ) -> Result<()> {
-    let all: Vec<(&Run, &StepRun)> = ends
-        .iter()
-        .flat_map(|(r, steps)| steps.iter().map(move |s| (*r, s)))
-        .collect();
-    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
-    for (i, (r, s)) in all.iter().enumerate() {
-        last.insert((r.id.as_str(), s.id.as_str()), i);
-    }
-    let kept: Vec<(&Run, &StepRun)> = all
-        .iter()
-        .enumerate()
-        .filter(|(i, (r, s))| last.get(&(r.id.as_str(), s.id.as_str())) == Some(i))
-        .map(|(_, rs)| *rs)
-        .collect();
+    let kept = last_step_rows(ends);
     for chunk in kept.chunks(CHUNK) {
         let mut rows = Vec::with_capacity(chunk.len());
         for (r, s) in chunk {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
+use super::shared::{limit_or_default, page};
 use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
@@ -171,21 +172,6 @@ impl SqliteStore {
         self.reader.close().await;
         self.writer.close().await;
     }
-}
-
-fn page<T>(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Page<T> {
-    let limit = limit.clamp(1, 500) as usize;
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(cursor_of)
-    } else {
-        None
-    };
-    Page { items, next_cursor }
-}
-
-fn limit_or_default(limit: u32) -> u32 {
-    if limit == 0 { 50 } else { limit.min(500) }
 }
 
 /// The lists that page by `(created_at, id)`, newest first.
@@ -512,6 +498,18 @@ impl Store for SqliteStore {
             due_timers: t != 0,
             due_outbox: o != 0,
         })
+    }
+
+    async fn dispatch_version(&self) -> Result<i64> {
+        Ok(0)
+    }
+
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<super::Change>> {
+        None
+    }
+
+    async fn renew_leases(&self) -> Result<u64> {
+        Ok(0)
     }
 
     async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {

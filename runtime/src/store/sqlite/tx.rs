@@ -10,19 +10,18 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
-use std::collections::HashMap;
-
-use super::batch::{self, RecordKey};
+use super::batch;
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
+use crate::store::shared::{RecordMemory, record_key};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
-    /// Records known in this transaction (`None`: known to be absent).
-    pub(super) records: HashMap<RecordKey, Option<Record>>,
+    /// Records known in this transaction.
+    records: RecordMemory,
     /// Outbox items queued by `queue_outbox`, written before anything that could see them.
     outbox: Vec<OutboxItem>,
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
@@ -34,7 +33,7 @@ impl SqliteTx {
     pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
         SqliteTx {
             tx,
-            records: HashMap::new(),
+            records: RecordMemory::default(),
             outbox: Vec::new(),
             log: Vec::new(),
             log_cap: 0,
@@ -54,25 +53,6 @@ impl SqliteTx {
         let items = std::mem::take(&mut self.outbox);
         batch::insert_outbox(&mut self.tx, &items).await
     }
-
-    /// Remembers `r` as a read would return it after storing `fields`.
-    fn remember_written(&mut self, r: &Record, fields: &str) -> Result<()> {
-        let stored = Record {
-            workspace_id: r.workspace_id.clone(),
-            object: r.object.clone(),
-            id: r.id.clone(),
-            fields: serde_json::from_str(fields)?,
-            created_at: parse_ts(&ts(r.created_at)),
-            updated_at: parse_ts(&ts(r.updated_at)),
-        };
-        self.records
-            .insert(record_key(&r.workspace_id, &r.object, &r.id), Some(stored));
-        Ok(())
-    }
-}
-
-fn record_key(ws: &str, object: &str, id: &str) -> RecordKey {
-    (ws.to_string(), object.to_string(), id.to_string())
 }
 
 fn opt_ts(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -106,7 +86,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
-        self.records.clear();
+        self.records.forget_all();
         self.outbox.clear();
         self.log.clear();
         sqlx::query("ROLLBACK TO request")
@@ -234,7 +214,7 @@ impl StoreTx for SqliteTx {
     async fn record(&mut self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
         let key = record_key(ws, object, id);
         if let Some(known) = self.records.get(&key) {
-            return Ok(known.clone());
+            return Ok(known);
         }
         let sql = format!(
             "SELECT {RECORD_COLS} FROM records WHERE workspace_id = ? AND object = ? AND id = ?"
@@ -246,28 +226,22 @@ impl StoreTx for SqliteTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         let found = row.as_ref().map(record).transpose()?;
-        self.records.insert(key, found.clone());
+        self.records.read(key, found.clone());
         Ok(found)
     }
 
     async fn prefetch_records(&mut self, keys: &[(&str, &str, &str)]) -> Result<()> {
-        let wanted: Vec<RecordKey> = keys
-            .iter()
-            .map(|(ws, o, id)| record_key(ws, o, id))
-            .filter(|k| !self.records.contains_key(k))
-            .collect::<std::collections::HashSet<_>>()
-            .into_iter()
-            .collect();
+        let wanted = self.records.unknown(keys);
         if wanted.is_empty() {
             return Ok(());
         }
         let found = batch::records(&mut self.tx, &wanted).await?;
         for k in wanted {
-            self.records.insert(k, None);
+            self.records.read(k, None);
         }
         for r in found {
             let key = record_key(&r.workspace_id, &r.object, &r.id);
-            self.records.insert(key, Some(r));
+            self.records.read(key, Some(r));
         }
         Ok(())
     }
@@ -283,10 +257,7 @@ impl StoreTx for SqliteTx {
             .bind(ts(r.updated_at))
             .execute(&mut *self.tx)
             .await?;
-        // Forgotten rather than remembered: a new record is rarely read back in the same
-        // transaction, and parsing it back would cost every insert.
-        self.records
-            .remove(&record_key(&r.workspace_id, &r.object, &r.id));
+        self.records.inserted(r);
         Ok(())
     }
 
@@ -300,22 +271,7 @@ impl StoreTx for SqliteTx {
             .bind(&r.id)
             .execute(&mut *self.tx)
             .await?;
-        let key = record_key(&r.workspace_id, &r.object, &r.id);
-        if res.rows_affected() == 1 {
-            // created_at is not written: keep the stored one if known.
-            match self.records.get(&key) {
-                Some(Some(old)) => {
-                    let mut written = r.clone();
-                    written.created_at = old.created_at;
-                    self.remember_written(&written, &fields)?;
-                }
-                _ => {
-                    self.records.remove(&key);
-                }
-            }
-        } else {
-            self.records.insert(key, None);
-        }
+        self.records.updated(r, res.rows_affected() == 1);
         Ok(())
     }
 
@@ -326,7 +282,7 @@ impl StoreTx for SqliteTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
-        self.records.insert(record_key(ws, object, id), None);
+        self.records.deleted(ws, object, id);
         Ok(r.rows_affected() == 1)
     }
 

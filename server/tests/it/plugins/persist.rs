@@ -76,18 +76,31 @@ async fn a_reopened_server_keeps_plugins_grants_and_compiled_code() {
     assert_eq!(registry.load_counts().compiled, 0);
 }
 
-/// The engine hashes stored for `sha` (read straight from the file: the key's second half
+/// The engine hashes stored for `sha` (read straight from the database: the key's second half
 /// is the engine's, which tests do not otherwise see).
 async fn sqlx_engine_hashes(app: &TestApp, sha: &str) -> Vec<String> {
-    let url = format!("sqlite://{}?mode=ro", app.db_path.display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT engine_hash FROM plugin_artifacts WHERE component_sha256 = ?")
-            .bind(sha)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let rows: Vec<(String,)> = if app.on_sqlite() {
+        let url = format!("sqlite://{}?mode=ro", app.db_path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows =
+            sqlx::query_as("SELECT engine_hash FROM plugin_artifacts WHERE component_sha256 = ?")
+                .bind(sha)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
+        let rows =
+            sqlx::query_as("SELECT engine_hash FROM plugin_artifacts WHERE component_sha256 = $1")
+                .bind(sha)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        rows
+    };
     rows.into_iter().map(|(h,)| h).collect()
 }
 

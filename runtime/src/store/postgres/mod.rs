@@ -1,0 +1,797 @@
+//! The PostgreSQL driver (DESIGN §10): a pool of readers and a pool of writers over one
+//! database, migrations embedded from `runtime/migrations/postgres`.
+//!
+//! Write transactions are serialised across every process on the database by a
+//! transaction-scoped advisory lock taken right after `BEGIN` ([`WRITE_LOCK`]): the
+//! engine's write path then sees what it sees on SQLite (one writer at a time, so a
+//! transaction may remember the records it read, and compare-and-set updates never race).
+//! Claims of queued runs, due timers and due outbox items also take their rows with
+//! `FOR UPDATE SKIP LOCKED`. Reads never wait for writers.
+//!
+//! This module and its children are the only place that speaks PostgreSQL SQL.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
+
+use super::shared::{limit_or_default, page};
+use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats};
+use crate::error::{Result, RuntimeError};
+use crate::model::*;
+
+mod batch;
+mod notify;
+mod plugins;
+mod rows;
+mod tx;
+
+use rows::*;
+pub use tx::PgTx;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The first key of the advisory lock every write transaction holds (any fixed number;
+/// this one spells "auto" in ASCII); the second is a hash of the schema, so that
+/// installations in different schemas of one database never wait for each other.
+pub const WRITE_LOCK: i32 = 0x6175_746f;
+
+/// A writer connection left idle inside a transaction (a bug, a wedged task) is ended by
+/// the server after this long, so it cannot hold the write lock for ever.
+const IDLE_IN_TRANSACTION_MS: &str = "300000";
+
+/// Where the database is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    /// `postgres://user:password@host:port/database?...` (libpq's URL form).
+    pub url: String,
+    /// Reader connections.
+    pub readers: u32,
+    /// Writer connections (write transactions still run one at a time; a second
+    /// connection lets a node queue its next transaction while one runs).
+    pub writers: u32,
+    /// How long to wait for a pooled connection before failing.
+    pub acquire_timeout: Duration,
+    /// A schema to create and use instead of the user's default one (tests give each
+    /// their own).
+    pub schema: Option<String>,
+    /// The connections' `application_name` (what `pg_stat_activity` shows).
+    pub application_name: Option<String>,
+    /// This node's name in run leases (`runs.locked_by`); unique per process.
+    pub node_id: String,
+    /// How long a run committed `running` stays this node's without a renewal (see
+    /// [`Store::renew_leases`]); after that any node re-queues it.
+    pub run_lease: Duration,
+}
+
+impl PgConfig {
+    pub fn from_url(url: &str) -> Self {
+        PgConfig {
+            url: url.to_string(),
+            readers: 8,
+            writers: 2,
+            acquire_timeout: Duration::from_secs(30),
+            schema: None,
+            application_name: Some("automations".into()),
+            node_id: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            run_lease: Duration::from_secs(15),
+        }
+    }
+
+    /// True for the URLs this driver takes (`postgres://`, `postgresql://`).
+    pub fn accepts(url: &str) -> bool {
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+}
+
+/// PostgreSQL storage: a reader pool and a writer pool on the same database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    writer: PgPool,
+    reader: PgPool,
+    notifier: notify::Notifier,
+    node: Arc<Node>,
+}
+
+/// Who this process is among the nodes of the database.
+#[derive(Debug)]
+pub(super) struct Node {
+    /// The installation's notification channel (see `notify`).
+    pub(super) channel: String,
+    pub(super) id: String,
+    /// The run lease, in milliseconds.
+    pub(super) lease_ms: i64,
+}
+
+impl PgStore {
+    /// Connects and applies pending migrations (which sqlx runs under its own advisory
+    /// lock, so nodes starting together migrate once).
+    pub async fn open(config: &PgConfig) -> Result<PgStore> {
+        let mut options = PgConnectOptions::from_str(&config.url)?;
+        // One plain connection first: a database that is not there fails at once with
+        // its own error (a pool would retry a refused connection until its timeout).
+        let mut first = PgConnection::connect_with(&options).await?;
+        let schema: String = match &config.schema {
+            Some(schema) => {
+                create_schema(&mut first, schema).await?;
+                options = options.options([("search_path", schema.as_str())]);
+                schema.clone()
+            }
+            None => {
+                sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(&mut first)
+                    .await?
+            }
+        };
+        first.close().await?;
+        if let Some(name) = &config.application_name {
+            options = options.application_name(name);
+        }
+        let pool = |max: u32, options: PgConnectOptions| {
+            PgPoolOptions::new()
+                .max_connections(max.max(1))
+                .acquire_timeout(config.acquire_timeout)
+                .connect_with(options)
+        };
+        let writer_options = options.clone().options([(
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION_MS,
+        )]);
+        let writer = pool(config.writers, writer_options).await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = pool(config.readers, options.clone()).await?;
+        // The listening connection lives as long as the node: no idle timeout, no
+        // lifetime; opened on the first subscription only.
+        let listen_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options);
+        let channel = format!("automations:{schema}");
+        let node = Arc::new(Node {
+            channel: channel.clone(),
+            id: config.node_id.clone(),
+            lease_ms: config.run_lease.as_millis().min(i64::MAX as u128) as i64,
+        });
+        let notifier = notify::Notifier::new(channel, listen_pool);
+        Ok(PgStore {
+            writer,
+            reader,
+            notifier,
+            node,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.notifier.close().await;
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Creates `schema` when missing (a name of letters, digits and `_` only: it is spliced).
+async fn create_schema(conn: &mut PgConnection, schema: &str) -> Result<()> {
+    if schema.is_empty()
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(RuntimeError::BadRequest(format!(
+            "invalid schema name {schema:?}: letters, digits and _ only"
+        )));
+    }
+    let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+    sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
+}
+
+/// An instant as stored (whole milliseconds, as on SQLite).
+pub(super) fn at(t: DateTime<Utc>) -> DateTime<Utc> {
+    super::shared::stored_instant(t)
+}
+
+pub(super) fn opt_at(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    t.map(at)
+}
+
+/// The lists that page by `(created_at, id)`, newest first.
+#[derive(Clone, Copy)]
+enum Listed {
+    Runs,
+    Tasks,
+    Outbox,
+}
+
+impl Listed {
+    fn key_sql(self) -> &'static str {
+        match self {
+            Listed::Runs => "SELECT created_at, id FROM runs WHERE workspace_id = $1 AND id = $2",
+            Listed::Tasks => "SELECT created_at, id FROM tasks WHERE workspace_id = $1 AND id = $2",
+            Listed::Outbox => {
+                "SELECT created_at, id FROM outbox WHERE workspace_id = $1 AND id = $2"
+            }
+        }
+    }
+}
+
+type Cursor = (Option<DateTime<Utc>>, Option<String>);
+
+impl PgStore {
+    /// The `(created_at, id)` of the row a cursor names; `NotFound("cursor")` when it
+    /// names no row of the workspace.
+    async fn cursor_key(&self, list: Listed, ws: &str, cursor: Option<&str>) -> Result<Cursor> {
+        let Some(cursor) = cursor else {
+            return Ok((None, None));
+        };
+        let key: Option<(DateTime<Utc>, String)> = sqlx::query_as(list.key_sql())
+            .bind(ws)
+            .bind(cursor)
+            .fetch_optional(&self.reader)
+            .await?;
+        let (created_at, id) = key.ok_or_else(|| RuntimeError::not_found("cursor", cursor))?;
+        Ok((Some(created_at), Some(id)))
+    }
+}
+
+impl PgStore {
+    /// The audit entry id a cursor names; `NotFound("cursor")` when it names no entry of
+    /// the workspace.
+    async fn audit_cursor(&self, ws: &str, cursor: &str) -> Result<i64> {
+        let missing = || RuntimeError::not_found("cursor", cursor);
+        let id: i64 = cursor.parse().map_err(|_| missing())?;
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM audit_log WHERE workspace_id = $1 AND id = $2")
+                .bind(ws)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        found.map(|(id,)| id).ok_or_else(missing)
+    }
+}
+
+impl Store for PgStore {
+    type Tx = PgTx;
+
+    async fn begin(&self) -> Result<PgTx> {
+        let sql = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}, hashtext(current_schema()))"
+        );
+        Ok(PgTx::new(
+            self.writer.begin_with(AssertSqlSafe(sql)).await?,
+            self.node.clone(),
+        ))
+    }
+
+    async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(workspace).transpose()
+    }
+
+    async fn workspace_by_name(&self, name: &str) -> Result<Option<Workspace>> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(workspace).transpose()
+    }
+
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+        let row =
+            sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                .bind(token_hash)
+                .fetch_optional(&self.reader)
+                .await?;
+        row.as_ref().map(token).transpose()
+    }
+
+    async fn automation(&self, ws: &str, id: &str) -> Result<Option<Automation>> {
+        let sql = format!(
+            "SELECT {AUTOMATION_COLS} FROM automations WHERE workspace_id = $1 AND id = $2"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(automation).transpose()
+    }
+
+    async fn automations(&self, ws: Option<&str>) -> Result<Vec<Automation>> {
+        let sql = format!(
+            "SELECT {AUTOMATION_COLS} FROM automations WHERE ($1::text IS NULL OR workspace_id = $1) \
+             ORDER BY created_at DESC, id DESC"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(automation).collect()
+    }
+
+    async fn versions(&self, ws: &str, automation_id: &str) -> Result<Vec<AutomationVersion>> {
+        let rows = sqlx::query(
+            "SELECT * FROM automation_versions WHERE workspace_id = $1 AND automation_id = $2 ORDER BY version DESC",
+        )
+        .bind(ws)
+        .bind(automation_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn version(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        v: i64,
+    ) -> Result<Option<AutomationVersion>> {
+        let row = sqlx::query(
+            "SELECT * FROM automation_versions WHERE workspace_id = $1 AND automation_id = $2 AND version = $3",
+        )
+        .bind(ws)
+        .bind(automation_id)
+        .bind(v)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(version).transpose()
+    }
+
+    async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
+        let sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = $1 AND object = $2 AND id = $3"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(object)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn query_records(
+        &self,
+        ws: &str,
+        object: &str,
+        equals: &Map<String, Value>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Record>> {
+        let limit = limit_or_default(limit);
+        let cursor = cursor.filter(|c| !c.is_empty());
+        let after: Option<(DateTime<Utc>, String)> = match cursor {
+            None => None,
+            Some(c) => Some(
+                sqlx::query_as(
+                    "SELECT created_at, id FROM records WHERE workspace_id = $1 AND object = $2 AND id = $3",
+                )
+                .bind(ws)
+                .bind(object)
+                .bind(c)
+                .fetch_optional(&self.reader)
+                .await?
+                .ok_or_else(|| RuntimeError::not_found("cursor", c))?,
+            ),
+        };
+        // A missing field and a JSON null both match null (as on SQLite). Field names and
+        // values are bound, never spliced into the SQL.
+        let mut sql = format!(
+            "SELECT {RECORD_COLS} FROM records WHERE workspace_id = $1 AND object = $2 \
+             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))"
+        );
+        let mut n = 4;
+        for _ in equals {
+            sql.push_str(&format!(
+                " AND COALESCE(fields -> ${}, 'null'::jsonb) = ${}::jsonb",
+                n + 1,
+                n + 2
+            ));
+            n += 2;
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT ${}",
+            n + 1
+        ));
+        let (after_at, after_id) = after.unzip();
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(object)
+            .bind(after_at)
+            .bind(after_id);
+        for (k, v) in equals {
+            q = q.bind(k.as_str()).bind(v);
+        }
+        let rows = q.bind(limit as i64 + 1).fetch_all(&self.reader).await?;
+        let items = rows.iter().map(record).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |r| r.id.clone()))
+    }
+
+    async fn run(&self, ws: &str, id: &str) -> Result<Option<Run>> {
+        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND id = $2");
+        let Some(row) = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut r = run(&row)?;
+        let sql = format!(
+            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = $1 AND run_id = $2 ORDER BY seq"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        r.steps = rows.iter().map(step).collect::<Result<_>>()?;
+        Ok(Some(r))
+    }
+
+    async fn runs(&self, ws: &str, f: &RunFilter) -> Result<Page<Run>> {
+        let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Runs, ws, f.cursor.as_deref())
+            .await?;
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND ($2::text IS NULL OR automation_id = $2) \
+             AND ($3::text IS NULL OR status = $3) AND ($4::boolean IS NULL OR dry_run = $4) \
+             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
+             ORDER BY created_at DESC, id DESC LIMIT $7"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.automation_id.as_deref())
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.dry_run)
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(run).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |r| r.id.clone()))
+    }
+
+    async fn runs_for_event(&self, ws: &str, event_id: &str) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND event_id = $2 ORDER BY id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(event_id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    async fn count_runs(&self, status: Option<RunStatus>) -> Result<i64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE ($1::text IS NULL OR status = $1)")
+                .bind(status.map(|s| s.as_str()))
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(n)
+    }
+
+    async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
+        let runs_by_status: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
+                .fetch_all(&self.reader)
+                .await?;
+        let (step_count, step_sum_ms): (i64, f64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0)::float8 FROM steps WHERE duration_ms IS NOT NULL",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        // Every bucket in one statement (an index range count per bound).
+        let buckets: Vec<(i64,)> = sqlx::query_as(
+            "SELECT COUNT(s.duration_ms) FROM unnest($1::float8[]) WITH ORDINALITY AS u(bound, i) \
+             LEFT JOIN steps s ON s.duration_ms IS NOT NULL AND s.duration_ms <= u.bound \
+             GROUP BY u.i ORDER BY u.i",
+        )
+        .bind(latency_bounds_ms)
+        .fetch_all(&self.reader)
+        .await?;
+        let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(StoreStats {
+            runs_by_status,
+            step_latency_le: buckets.into_iter().map(|(n,)| n as u64).collect(),
+            step_count: step_count as u64,
+            step_sum_ms,
+            outbox_backlog,
+        })
+    }
+
+    async fn due_work(&self, now: DateTime<Utc>) -> Result<DueWork> {
+        let (r, t, o): (bool, bool, bool) = sqlx::query_as(
+            "SELECT EXISTS(SELECT 1 FROM runs WHERE status = 'queued'), \
+             EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= $1), \
+             EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1)",
+        )
+        .bind(at(now))
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(DueWork {
+            queued_runs: r,
+            due_timers: t,
+            due_outbox: o,
+        })
+    }
+
+    async fn dispatch_version(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT version FROM dispatch_version WHERE id = 1")
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<super::Change>> {
+        Some(self.notifier.subscribe())
+    }
+
+    async fn renew_leases(&self) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE runs SET lease_until = now() + make_interval(secs => $2::float8 / 1000) \
+             WHERE locked_by = $1 AND status = 'running'",
+        )
+        .bind(&self.node.id)
+        .bind(self.node.lease_ms as f64)
+        .execute(&self.writer)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
+        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(task).transpose()
+    }
+
+    async fn tasks(&self, ws: &str, f: &TaskFilter) -> Result<Page<Task>> {
+        let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Tasks, ws, f.cursor.as_deref())
+            .await?;
+        let sql = format!(
+            "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) \
+             AND ($3::text IS NULL OR assignee = $3) AND ($4::text IS NULL OR queue = $4) \
+             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
+             ORDER BY created_at DESC, id DESC LIMIT $7"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.assignee.as_deref())
+            .bind(f.queue.as_deref())
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(task).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |t| t.id.clone()))
+    }
+
+    async fn outbox(&self, ws: &str, f: &OutboxFilter) -> Result<Page<OutboxItem>> {
+        let limit = limit_or_default(f.limit);
+        let (after_at, after_id) = self
+            .cursor_key(Listed::Outbox, ws, f.cursor.as_deref())
+            .await?;
+        let sql = format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE workspace_id = $1 AND ($2::text IS NULL OR kind = $2) \
+             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR run_id = $4) \
+             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
+             ORDER BY created_at DESC, id DESC LIMIT $7"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(f.kind.map(|s| s.as_str()))
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.run_id.as_deref())
+            .bind(after_at)
+            .bind(after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let items = rows.iter().map(outbox).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |o| o.id.clone()))
+    }
+
+    async fn mailbox(&self, ws: &str) -> Result<Vec<MailboxMessage>> {
+        let rows = sqlx::query("SELECT * FROM mailbox WHERE workspace_id = $1 ORDER BY id")
+            .bind(ws)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(mail).collect()
+    }
+
+    async fn notifications(&self, ws: &str, user_id: Option<&str>) -> Result<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE workspace_id = $1 AND ($2::text IS NULL OR user_id = $2) ORDER BY id",
+        )
+        .bind(ws)
+        .bind(user_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+
+    async fn custom_event_types(&self, ws: &str, limit: u32) -> Result<Vec<String>> {
+        // Recorded types by a loose index scan over the partial index
+        // `events_custom_types` (one index probe per distinct type), plus the triggers of
+        // current automation versions.
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "WITH RECURSIVE seen(type) AS ( \
+               (SELECT type FROM events \
+                 WHERE workspace_id = $1 AND type >= 'custom.' AND type < 'custom/' \
+                 ORDER BY type LIMIT 1) \
+               UNION ALL \
+               SELECT (SELECT e.type FROM events e \
+                        WHERE e.workspace_id = $1 AND e.type >= 'custom.' AND e.type < 'custom/' \
+                          AND e.type > seen.type ORDER BY e.type LIMIT 1) \
+                 FROM seen WHERE seen.type IS NOT NULL \
+             ) \
+             SELECT t FROM ( \
+               (SELECT type AS t FROM seen WHERE type IS NOT NULL LIMIT $2) \
+               UNION \
+               SELECT (v.definition -> 'trigger' ->> 'event') COLLATE \"C\" FROM automations a \
+                 JOIN automation_versions v ON v.workspace_id = a.workspace_id \
+                 AND v.automation_id = a.id AND v.version = a.current_version \
+                WHERE a.workspace_id = $1 \
+                  AND v.definition -> 'trigger' ->> 'event' LIKE 'custom.%' \
+             ) u ORDER BY t COLLATE \"C\" LIMIT $2",
+        )
+        .bind(ws)
+        .bind(limit as i64)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
+    async fn notification(&self, ws: &str, id: &str) -> Result<Option<Notification>> {
+        let row = sqlx::query("SELECT * FROM notifications WHERE workspace_id = $1 AND id = $2")
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(notification).transpose()
+    }
+
+    async fn notification_page(
+        &self,
+        ws: &str,
+        f: &NotificationFilter,
+    ) -> Result<Page<Notification>> {
+        let limit = limit_or_default(f.limit);
+        let after: Option<(bool, DateTime<Utc>, String)> = match f.cursor.as_deref() {
+            None => None,
+            Some(cursor) => Some(
+                sqlx::query_as(
+                    "SELECT read_at IS NOT NULL, created_at, id FROM notifications \
+                     WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(ws)
+                .bind(cursor)
+                .fetch_optional(&self.reader)
+                .await?
+                .ok_or_else(|| RuntimeError::not_found("cursor", cursor))?,
+            ),
+        };
+        let (after_read, after_at, after_id) = match after {
+            Some((r, at, id)) => (Some(r), Some(at), Some(id)),
+            None => (None, None, None),
+        };
+        // Unread (false) before read (true); newest first within each.
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE workspace_id = $1 \
+             AND ($2::text IS NULL OR user_id = $2) \
+             AND ($3::boolean IS NULL OR (read_at IS NULL) = $3) \
+             AND ($4::boolean IS NULL OR (read_at IS NOT NULL) > $4 \
+                  OR ((read_at IS NOT NULL) = $4 AND (created_at, id) < ($5, $6))) \
+             ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT $7",
+        )
+        .bind(ws)
+        .bind(f.user_id.as_deref())
+        .bind(f.unread)
+        .bind(after_read)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let items = rows.iter().map(notification).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |n| n.id.clone()))
+    }
+
+    async fn event(&self, ws: &str, id: &str) -> Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLS} FROM events WHERE workspace_id = $1 AND id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(ws)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(event).transpose()
+    }
+
+    async fn audit_log(&self, ws: &str, f: &AuditFilter) -> Result<Page<AuditEntry>> {
+        let limit = limit_or_default(f.limit);
+        let before = match f.cursor.as_deref() {
+            None => None,
+            Some(cursor) => Some(self.audit_cursor(ws, cursor).await?),
+        };
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE workspace_id = $1 AND ($2::text IS NULL OR target_kind = $2) \
+             AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR target = $4) \
+             AND ($5::bigint IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
+        )
+        .bind(ws)
+        .bind(f.kind.as_deref())
+        .bind(f.action.map(|a| a.as_str()))
+        .bind(f.target.as_deref())
+        .bind(before)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.reader)
+        .await?;
+        let items = rows.iter().map(audit).collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit, |a| a.id.to_string()))
+    }
+
+    async fn tokens(&self, ws: Option<&str>) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_tokens WHERE ($1::text IS NULL OR workspace_id = $1) ORDER BY created_at, id",
+        )
+        .bind(ws)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(token).collect()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").fetch_one(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn schema_extensions(&self, ws: Option<&str>) -> Result<Vec<SchemaExtension>> {
+        let rows = sqlx::query(
+            "SELECT * FROM workspace_schema_extensions WHERE ($1::text IS NULL OR workspace_id = $1) ORDER BY seq",
+        )
+        .bind(ws)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(schema_extension).collect()
+    }
+
+    async fn plugin_versions(&self, ws: Option<&str>) -> Result<Vec<PluginVersionRow>> {
+        plugins::versions(&self.reader, ws).await
+    }
+
+    async fn plugin_grants(&self, ws: Option<&str>) -> Result<Vec<PluginGrantRow>> {
+        plugins::grants(&self.reader, ws).await
+    }
+
+    async fn plugin_artifact(&self, key: ArtifactKey<'_>) -> Result<Option<Vec<u8>>> {
+        plugins::artifact(&self.reader, key).await
+    }
+}
