@@ -46,6 +46,8 @@ pub async fn work(config: WorkerConfig) -> Result<(), ServeError> {
         plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
         output_caps: config.output_caps,
         sqlite_synchronous: Synchronous::default(),
+        // A worker answers no `/readyz`: the engine's default stall threshold.
+        worker_stall_after: None,
     };
     let (engine, _definitions, _plugins) = open_engine_with(&config.database_url, open).await?;
     let workers = engine.start();

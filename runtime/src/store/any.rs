@@ -452,6 +452,17 @@ impl StoreTx for AnyTx {
         delegate!(self, s => s.update_outbox(o).await)
     }
 
+    async fn note_step_attempts(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        step_id: &str,
+        attempts: i64,
+        last_error: Option<&str>,
+    ) -> Result<()> {
+        delegate!(self, s => s.note_step_attempts(ws, run_id, step_id, attempts, last_error).await)
+    }
+
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {
         delegate!(self, s => s.insert_mail(m).await)
     }

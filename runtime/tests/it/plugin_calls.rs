@@ -230,6 +230,7 @@ async fn a_crash_during_a_plugin_call_makes_the_call_again_once() {
     }
     // The "crash": this process's workers stop and its in-memory call is lost.
     workers.shutdown().await;
+    crate::support::pg::let_leases_lapse().await;
 
     let quick = FakePlugin::new(Behaviour::Sleep(Duration::from_millis(10)));
     let second = open_engine_with(&path, quick_config(), Some(quick.clone())).await;

@@ -37,6 +37,8 @@ pub fn quick_config() -> EngineConfig {
     c.outbox.allow_private = true;
     c.outbox.poll_interval = Duration::from_millis(20);
     c.poll_interval = Duration::from_millis(20);
+    // Well inside `pg::RUN_LEASE`: a live node keeps its runs.
+    c.lease_renewal = Duration::from_millis(200);
     c
 }
 

@@ -1,6 +1,7 @@
 //! Several nodes on one PostgreSQL database, on the real binary: `serve` plus two
 //! `worker`s share 5,000 triggering events while one worker is killed with SIGKILL
-//! midway; a wait timer set by one node fires on another after the first is killed.
+//! midway; a wait timer set by one node fires on another after the first is killed; a
+//! human task completed through one node resumes a run another started.
 //! Skipped with a notice when `AUTOMATIONS_TEST_POSTGRES_URL` is unset.
 
 use std::collections::{HashMap, HashSet};
@@ -326,6 +327,64 @@ async fn a_wait_timer_set_on_one_node_fires_on_another_after_it_is_killed() {
     let raw = received.lock().unwrap().clone();
     assert_eq!(raw.len(), 1, "{raw:?}");
     assert!(raw[0].1.contains("after the pause"), "{raw:?}");
+}
+
+/// Node B starts a run that parks on a human task and dies; the task is completed
+/// through node A, and A's engine resumes the run from its last committed step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_human_task_completed_through_one_node_resumes_a_run_another_started() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let db = FreshDatabase::create(&server).await;
+    let (sink_url, _received) = keyed_sink().await;
+    let b = serve(&db.url, &sink_url);
+    let node_b = client(&b.base);
+    let (status, approval) = node_b
+        .post(
+            "/api/v1/automations",
+            serde_json::from_str(crate::runs::APPROVAL).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 201, "{approval}");
+    let id = approval["id"].as_str().unwrap().to_string();
+    let (status, deal) = node_b
+        .post(
+            "/api/v1/records/opportunity",
+            json!({"name": "Renewal", "amount": 75000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{deal}");
+    let deal_id = deal["id"].as_str().unwrap().to_string();
+    let waiting = node_b
+        .wait_for(
+            &format!("/api/v1/automations/{id}/runs?status=waiting"),
+            |b| !items(b).is_empty(),
+        )
+        .await;
+    let run_id = items(&waiting)[0]["id"].as_str().unwrap().to_string();
+    drop(b);
+
+    let a = serve(&db.url, &sink_url);
+    let node_a = client(&a.base);
+    let (status, run) = node_a
+        .post(
+            &format!("/api/v1/automations/{id}/runs/{run_id}/complete-task"),
+            json!({"output": {"approved": true, "notes": "fine"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    let done = node_a
+        .wait_for(&format!("/api/v1/automations/{id}/runs/{run_id}"), |r| {
+            r["status"] == "completed"
+        })
+        .await;
+    assert!(done["steps"].as_array().unwrap().len() >= 2, "{done}");
+    let (status, deal) = node_a
+        .get(&format!("/api/v1/records/opportunity/{deal_id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(deal["discount_approved"], json!(true), "{deal}");
 }
 
 /// Events per measurement of [`scaling_of_the_seed_through_http`].

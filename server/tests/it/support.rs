@@ -250,30 +250,72 @@ impl TestApp {
 
     /// Row counts of every table: a fingerprint of the database's content.
     pub async fn fingerprint(&self) -> Vec<(String, i64)> {
-        use sqlx::Row;
-        use sqlx::sqlite::SqliteConnectOptions;
-        let options = SqliteConnectOptions::new()
-            .filename(&self.db_path)
-            .read_only(true);
-        let mut conn = sqlx::ConnectOptions::connect(&options).await.unwrap();
-        let tables: Vec<String> =
-            sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-                .fetch_all(&mut conn)
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.get::<String, _>(0))
-                .collect();
-        let mut counts = Vec::new();
-        for table in tables {
-            let sql = format!("SELECT count(*) FROM \"{table}\"");
-            let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-                .get(0);
-            counts.push((table, n));
+        if self.on_sqlite() {
+            let mut conn = self.sqlite_connection().await;
+            let tables = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+            row_counts::<sqlx::Sqlite>(&mut conn, tables).await
+        } else {
+            let mut conn = self.postgres_connection().await;
+            let tables = "SELECT tablename::text FROM pg_tables \
+                          WHERE schemaname = current_schema() ORDER BY tablename";
+            row_counts::<sqlx::Postgres>(&mut conn, tables).await
         }
-        counts
     }
+
+    /// Runs one statement on this app's database from outside the server, as an operator
+    /// with a SQL shell would; the database's error as text.
+    pub async fn execute_outside(&self, statement: &str) -> Result<(), String> {
+        let statement = sqlx::AssertSqlSafe(statement.to_string());
+        let result = if self.on_sqlite() {
+            let mut conn = self.sqlite_connection().await;
+            sqlx::query(statement).execute(&mut conn).await.map(drop)
+        } else {
+            let mut conn = self.postgres_connection().await;
+            sqlx::query(statement).execute(&mut conn).await.map(drop)
+        };
+        result.map_err(|e| e.to_string())
+    }
+
+    async fn sqlite_connection(&self) -> sqlx::SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.db_path);
+        sqlx::ConnectOptions::connect(&options).await.unwrap()
+    }
+
+    async fn postgres_connection(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&self.database_url())
+            .await
+            .unwrap()
+    }
+}
+
+/// `(table, rows)` for every table `list` names, in its order.
+async fn row_counts<DB>(conn: &mut DB::Connection, list: &str) -> Vec<(String, i64)>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'r> i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    use sqlx::Row;
+    let tables: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(list.to_string()))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+    let mut counts = Vec::new();
+    for table in tables {
+        let sql = format!("SELECT count(*) FROM \"{table}\"");
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        counts.push((table, n));
+    }
+    counts
 }

@@ -89,7 +89,7 @@ pub(super) async fn upsert_steps(
     let kept = last_step_rows(ends);
     for chunk in kept.chunks(CHUNK) {
         let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) ",
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) ",
         );
         q.push_values(chunk, |mut b, (r, s)| {
             b.push_bind(r.workspace_id.clone())
@@ -105,13 +105,16 @@ pub(super) async fn upsert_steps(
                 .push_bind(s.output.clone())
                 .push_bind(s.error.clone())
                 .push_bind(Json(s.effects.clone()))
-                .push_bind(Json(s.logs.clone()));
+                .push_bind(Json(s.logs.clone()))
+                .push_bind(s.attempts)
+                .push_bind(s.last_error.clone());
         });
         q.push(
             " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
+             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
+             WHERE steps.workspace_id = excluded.workspace_id",
         );
         q.build().execute(&mut *conn).await?;
     }
@@ -173,7 +176,8 @@ pub(super) async fn insert_outbox(conn: &mut PgConnection, items: &[OutboxItem])
                 .push_bind(o.idempotency_key.clone())
                 .push_bind(at(o.next_attempt_at))
                 .push_bind(at(o.created_at))
-                .push_bind(opt_at(o.delivered_at));
+                .push_bind(opt_at(o.delivered_at))
+                .push_bind(o.retry.clone().map(Json));
         });
         q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
         q.build().execute(&mut *conn).await?;

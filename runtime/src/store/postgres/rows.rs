@@ -11,9 +11,9 @@ use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 pub(super) const RUN_COLS: &str = "id, workspace_id, automation_id, version, event_id, object, record_id, status, dry_run, pc, state, error, error_code, created_at, started_at, finished_at, duration_ms";
-pub(super) const STEP_COLS: &str = "step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs";
+pub(super) const STEP_COLS: &str = "step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error";
 pub(super) const TASK_COLS: &str = "id, workspace_id, run_id, automation_id, step_id, title, assignee, queue, form, status, output, on_timeout, due_at, timeout_at, dry_run, created_at, completed_at";
-pub(super) const OUTBOX_COLS: &str = "id, workspace_id, kind, status, attempts, last_error, payload, run_id, step_id, idempotency_key, next_attempt_at, created_at, delivered_at";
+pub(super) const OUTBOX_COLS: &str = "id, workspace_id, kind, status, attempts, last_error, payload, run_id, step_id, idempotency_key, next_attempt_at, created_at, delivered_at, retry";
 pub(super) const AUTOMATION_COLS: &str = "id, workspace_id, name, status, environment, current_version, shadows_id, created_at, updated_at";
 pub(super) const RECORD_COLS: &str = "workspace_id, object, id, fields, created_at, updated_at";
 pub(super) const EVENT_COLS: &str =
@@ -173,6 +173,8 @@ pub(super) fn step(r: &PgRow) -> Result<StepRun> {
         error: r.try_get("error")?,
         effects: typed(r, "effects")?,
         logs: typed(r, "logs")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
     })
 }
 
@@ -224,6 +226,10 @@ pub(super) fn outbox(r: &PgRow) -> Result<OutboxItem> {
         next_attempt_at: r.try_get("next_attempt_at")?,
         created_at: r.try_get("created_at")?,
         delivered_at: r.try_get("delivered_at")?,
+        retry: r
+            .try_get::<Option<Value>, _>("retry")?
+            .map(serde_json::from_value)
+            .transpose()?,
     })
 }
 

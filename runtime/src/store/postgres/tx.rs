@@ -484,12 +484,13 @@ impl StoreTx for PgTx {
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
         sqlx::query(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
              started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
              input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs WHERE steps.workspace_id = excluded.workspace_id",
+             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
+             WHERE steps.workspace_id = excluded.workspace_id",
         )
         .bind(ws)
         .bind(run_id)
@@ -505,6 +506,8 @@ impl StoreTx for PgTx {
         .bind(s.error.as_deref())
         .bind(Json(&s.effects))
         .bind(Json(&s.logs))
+        .bind(s.attempts)
+        .bind(s.last_error.as_deref())
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -688,7 +691,7 @@ impl StoreTx for PgTx {
         self.work_added = true;
         self.flush_outbox().await?;
         let sql = format!(
-            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (idempotency_key) DO NOTHING"
         );
         let r = sqlx::query(AssertSqlSafe(sql))
@@ -705,6 +708,7 @@ impl StoreTx for PgTx {
             .bind(at(o.next_attempt_at))
             .bind(at(o.created_at))
             .bind(opt_at(o.delivered_at))
+            .bind(o.retry.as_ref().map(Json))
             .execute(&mut *self.tx)
             .await?;
         Ok(r.rows_affected() == 1)
@@ -730,6 +734,28 @@ impl StoreTx for PgTx {
             .fetch_all(&mut *self.tx)
             .await?;
         rows.iter().map(outbox).collect()
+    }
+
+    async fn note_step_attempts(
+        &mut self,
+        ws: &str,
+        run_id: &str,
+        step_id: &str,
+        attempts: i64,
+        last_error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE steps SET attempts = $1, last_error = $2 \
+             WHERE workspace_id = $3 AND run_id = $4 AND step_id = $5",
+        )
+        .bind(attempts)
+        .bind(last_error)
+        .bind(ws)
+        .bind(run_id)
+        .bind(step_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {

@@ -130,6 +130,8 @@ pub fn step(id: &str, seq: i64, status: StepStatus) -> StepRun {
             message: "line".into(),
             fields: obj(json!({"k": 1})),
         }],
+        attempts: 2,
+        last_error: Some("first try: timed out".into()),
     }
 }
 
@@ -181,6 +183,12 @@ pub fn outbox(ws: &str, id: &str, key: &str, due_ms: i64) -> OutboxItem {
         next_attempt_at: at(due_ms),
         created_at: at(due_ms),
         delivered_at: None,
+        retry: Some(DeliveryRetry {
+            attempts: 4,
+            backoff_ms: 1_500,
+            max_backoff_ms: 60_000,
+            on_http: true,
+        }),
     }
 }
 

@@ -150,6 +150,23 @@ pub async fn steps_upsert_and_end_runs<S: Store>(s: &S) {
     assert_eq!(got[0].logs, s1.logs);
     assert_eq!(got[0].input, s1.input);
     assert_eq!(
+        (got[0].attempts, got[0].last_error.as_deref()),
+        (2, Some("first try: timed out"))
+    );
+    // A delivery's retries note their tries on the step that queued it; another
+    // workspace's step of the same ids is left alone.
+    tx.note_step_attempts("w1", "r1", "s1", 3, Some("503 from the receiver"))
+        .await
+        .unwrap();
+    tx.note_step_attempts("w2", "r1", "s1", 9, None)
+        .await
+        .unwrap();
+    let got = tx.steps("w1", "r1").await.unwrap();
+    assert_eq!(
+        (got[0].attempts, got[0].last_error.as_deref()),
+        (3, Some("503 from the receiver"))
+    );
+    assert_eq!(
         (got[0].started_at, got[0].finished_at, got[0].duration_ms),
         (s1.started_at, s1.finished_at, s1.duration_ms)
     );

@@ -279,6 +279,21 @@ pub async fn outbox_claim_under_lease<S: Store>(s: &S) {
         (1, Some(at(31)), Some("first try failed"))
     );
     assert_eq!(d[0].payload, outbox("w1", "o1", "k", 0).payload);
+    assert_eq!(
+        d[0].retry,
+        outbox("w1", "o1", "k", 0).retry,
+        "the step's retry policy"
+    );
+    let mut tx = s.begin().await.unwrap();
+    let mut plain = outbox("w1", "o_plain", "k_plain", 0);
+    plain.retry = None;
+    tx.queue_outbox(&plain).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let claimed = tx.claim_outbox(at(7000), at(8000), 10).await.unwrap();
+    let plain = claimed.iter().find(|o| o.id == "o_plain").unwrap();
+    assert_eq!(plain.retry, None, "no policy: the outbox defaults");
+    assert!(claimed.iter().any(|o| o.id == "o9" && o.retry.is_some()));
 }
 
 pub async fn outbox_list_and_page<S: Store>(s: &S) {

@@ -10,6 +10,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use automations_runtime::store::{AnyStore, PgConfig, PgStore, SqliteConfig, SqliteStore};
 use sqlx::AssertSqlSafe;
@@ -17,6 +18,18 @@ use sqlx::postgres::PgPoolOptions;
 
 pub const URL_VAR: &str = "AUTOMATIONS_TEST_POSTGRES_URL";
 pub const DRIVER_VAR: &str = "AUTOMATIONS_TEST_DRIVER";
+
+/// The run lease of the suite's PostgreSQL nodes: short, so that a test standing for a
+/// crashed process waits little for another node to take its runs over.
+pub const RUN_LEASE: Duration = Duration::from_secs(1);
+
+/// Stands for the time a crashed node's leases take to lapse on PostgreSQL (SQLite has
+/// one process, which takes every `running` run back when it reopens).
+pub async fn let_leases_lapse() {
+    if std::env::var(DRIVER_VAR).is_ok_and(|d| d == "postgres") {
+        tokio::time::sleep(RUN_LEASE + Duration::from_millis(300)).await;
+    }
+}
 
 /// The store of the database at `path`: the SQLite file, or with
 /// `AUTOMATIONS_TEST_DRIVER=postgres` the PostgreSQL schema standing for it.
@@ -42,6 +55,7 @@ async fn schema_at(url: &str, path: &Path) -> PgStore {
     config.schema = Some(name.clone());
     config.application_name = Some(name.clone());
     config.readers = 2;
+    config.run_lease = RUN_LEASE;
     let store = PgStore::open(&config).await.unwrap();
     let pool = PgPoolOptions::new()
         .max_connections(1)
