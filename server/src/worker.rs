@@ -46,8 +46,10 @@ pub async fn work(config: WorkerConfig) -> Result<(), ServeError> {
         plugin_http_allow: parse_plugin_http_allow(&config.plugin_http_allow)?,
         output_caps: config.output_caps,
         sqlite_synchronous: Synchronous::default(),
-        // A worker answers no `/readyz`: the engine's default stall threshold.
-        worker_stall_after: None,
+        // A worker answers no `/readyz`: the engine's default stall threshold. Record
+        // history and the automation log keep their default retention and cap here (the
+        // shortest retention of the nodes is the one that holds).
+        ..OpenConfig::default()
     };
     let (engine, _definitions, _plugins) = open_engine_with(&config.database_url, open).await?;
     let workers = engine.start();

@@ -8,9 +8,13 @@ use serde_json::{Map, Value};
 
 use super::postgres::{PgConfig, PgStore, PgTx};
 use super::sqlite::{SqliteConfig, SqliteStore, SqliteTx};
-use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats, StoreTx};
+use super::{
+    ArtifactKey, AsOf, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats, StoreTx,
+};
+use crate::backtest::Backtest;
 use crate::error::Result;
 use crate::model::*;
+use crate::record_log::AutomationLogEntry;
 
 /// Which driver a URL selects, with its settings.
 #[derive(Debug, Clone)]
@@ -217,6 +221,60 @@ impl Store for AnyStore {
 
     async fn tokens(&self, ws: Option<&str>) -> Result<Vec<ApiToken>> {
         delegate!(self, s => s.tokens(ws).await)
+    }
+
+    async fn automation_log(
+        &self,
+        ws: &str,
+        object: &str,
+        record_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<AutomationLogEntry>> {
+        delegate!(self, s => s.automation_log(ws, object, record_id, limit, cursor).await)
+    }
+
+    async fn record_as_of(
+        &self,
+        ws: &str,
+        object: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<AsOf> {
+        delegate!(self, s => s.record_as_of(ws, object, id, at).await)
+    }
+
+    async fn count_record_history(&self, ws: Option<&str>) -> Result<i64> {
+        delegate!(self, s => s.count_record_history(ws).await)
+    }
+
+    async fn events_between(
+        &self,
+        ws: &str,
+        event_type: &str,
+        range: (DateTime<Utc>, DateTime<Utc>),
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>> {
+        delegate!(self, s => s.events_between(ws, event_type, range, after, limit).await)
+    }
+
+    async fn backtest(&self, ws: &str, id: &str) -> Result<Option<Backtest>> {
+        delegate!(self, s => s.backtest(ws, id).await)
+    }
+
+    async fn backtests(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Backtest>> {
+        delegate!(self, s => s.backtests(ws, automation_id, limit, cursor).await)
+    }
+
+    async fn count_active_backtests(&self, ws: &str) -> Result<i64> {
+        delegate!(self, s => s.count_active_backtests(ws).await)
     }
 
     async fn ping(&self) -> Result<()> {
@@ -479,6 +537,30 @@ impl StoreTx for AnyTx {
         at: DateTime<Utc>,
     ) -> Result<u64> {
         delegate!(self, s => s.mark_notifications_read(ws, id, user_id, at).await)
+    }
+
+    fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32) {
+        delegate!(self, s => s.queue_automation_log(entry, per_record))
+    }
+
+    async fn sweep_automation_log(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        delegate!(self, s => s.sweep_automation_log(before, limit).await)
+    }
+
+    async fn insert_backtest(&mut self, b: &Backtest) -> Result<()> {
+        delegate!(self, s => s.insert_backtest(b).await)
+    }
+
+    async fn update_backtest(&mut self, b: &Backtest) -> Result<bool> {
+        delegate!(self, s => s.update_backtest(b).await)
+    }
+
+    async fn interrupt_backtests(&mut self, at: DateTime<Utc>) -> Result<u64> {
+        delegate!(self, s => s.interrupt_backtests(at).await)
+    }
+
+    async fn prune_record_history(&mut self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64> {
+        delegate!(self, s => s.prune_record_history(cutoff, batch).await)
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {

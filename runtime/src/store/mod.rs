@@ -537,8 +537,9 @@ pub trait StoreTx: Send {
     /// Writes a backtest's status, progress, result and times, only while the stored row
     /// is queued or running (of `b.workspace_id`); false when it had already ended.
     fn update_backtest(&mut self, b: &Backtest) -> impl Future<Output = Result<bool>> + Send;
-    /// Fails every queued or running backtest of every workspace (start-up: the process
-    /// that ran them is gone); returns how many.
+    /// Fails every queued or running backtest of every workspace whose process is gone
+    /// (start-up; on a shared database only those of nodes that stopped renewing their
+    /// leases); returns how many.
     fn interrupt_backtests(
         &mut self,
         at: DateTime<Utc>,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use automations_runtime::backtest::*;
 use automations_runtime::model::{RunFilter, RunStatus};
 use automations_runtime::store::Store;
-use automations_runtime::{Engine, NewRecord, RecordOp, RuntimeError};
+use automations_runtime::{NewRecord, RecordOp, RuntimeError};
 
 use crate::support::*;
 

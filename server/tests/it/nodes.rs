@@ -241,10 +241,13 @@ async fn three_nodes_share_5000_events_and_survive_a_killed_worker() {
             .all(|id| per_record.contains_key(id.as_str()))
     );
 
+    // Every Slack message goes to one destination, which each node serves with at most
+    // `OutboxConfig::per_destination` deliveries at once, putting the rest back for
+    // `OutboxConfig::defer`: the backlog of 5,000 drains at a few dozen a second here.
     wait_all(
         &node_a,
         "/api/v1/outbox?kind=slack&status=delivered",
-        Duration::from_secs(300),
+        Duration::from_secs(600),
         |d| d.len() >= EVENTS,
     )
     .await;

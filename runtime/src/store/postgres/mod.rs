@@ -25,8 +25,10 @@ use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 mod batch;
+mod history;
 mod notify;
 mod plugins;
+mod record_log;
 mod rows;
 mod tx;
 
@@ -547,7 +549,64 @@ impl Store for PgStore {
         Some(self.notifier.subscribe())
     }
 
+    async fn automation_log(
+        &self,
+        ws: &str,
+        object: &str,
+        record_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<crate::record_log::AutomationLogEntry>> {
+        record_log::page(&self.reader, ws, object, record_id, limit, cursor).await
+    }
+
+    async fn record_as_of(
+        &self,
+        ws: &str,
+        object: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<super::AsOf> {
+        history::record_as_of(&self.reader, ws, object, id, at).await
+    }
+
+    async fn count_record_history(&self, ws: Option<&str>) -> Result<i64> {
+        history::count_history(&self.reader, ws).await
+    }
+
+    async fn events_between(
+        &self,
+        ws: &str,
+        event_type: &str,
+        range: (DateTime<Utc>, DateTime<Utc>),
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Event)>> {
+        history::events_between(&self.reader, ws, event_type, range, after, limit).await
+    }
+
+    async fn backtest(&self, ws: &str, id: &str) -> Result<Option<crate::backtest::Backtest>> {
+        history::get(&self.reader, ws, id).await
+    }
+
+    async fn backtests(
+        &self,
+        ws: &str,
+        automation_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<crate::backtest::Backtest>> {
+        let limit = limit_or_default(limit);
+        let items = history::list(&self.reader, ws, automation_id, limit, cursor).await?;
+        Ok(page(items, limit, |b| b.id.clone()))
+    }
+
+    async fn count_active_backtests(&self, ws: &str) -> Result<i64> {
+        history::count_active(&self.reader, ws).await
+    }
+
     async fn renew_leases(&self) -> Result<u64> {
+        history::renew(&self.writer, &self.node).await?;
         let r = sqlx::query(
             "UPDATE runs SET lease_until = now() + make_interval(secs => $2::float8 / 1000) \
              WHERE locked_by = $1 AND status = 'running'",

@@ -13,6 +13,7 @@ use super::rows::*;
 use super::{Node, at, batch, notify, opt_at};
 use crate::error::Result;
 use crate::model::*;
+use crate::record_log::AutomationLogEntry;
 use crate::store::shared::{RecordMemory, record_key};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
@@ -29,6 +30,9 @@ pub struct PgTx {
     dispatch_changed: bool,
     /// Work was queued: the commit wakes the other nodes' workers.
     work_added: bool,
+    /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
+    log: Vec<AutomationLogEntry>,
+    log_cap: u32,
 }
 
 impl PgTx {
@@ -40,6 +44,8 @@ impl PgTx {
             node,
             dispatch_changed: false,
             work_added: false,
+            log: Vec::new(),
+            log_cap: 0,
         }
     }
 
@@ -67,8 +73,13 @@ impl PgTx {
         Ok(())
     }
 
-    /// Writes the queued outbox items (one statement per chunk).
+    /// Writes the queued outbox items (one statement per chunk) and automation log
+    /// entries (one insert and one cut per chunk).
     async fn flush_outbox(&mut self) -> Result<()> {
+        if !self.log.is_empty() {
+            let entries = std::mem::take(&mut self.log);
+            super::record_log::write(&mut self.tx, &entries, self.log_cap).await?;
+        }
         if self.outbox.is_empty() {
             return Ok(());
         }
@@ -105,6 +116,7 @@ impl StoreTx for PgTx {
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.records.forget_all();
         self.outbox.clear();
+        self.log.clear();
         self.exec("ROLLBACK TO SAVEPOINT request").await?;
         self.exec("RELEASE SAVEPOINT request").await
     }
@@ -872,5 +884,30 @@ impl StoreTx for PgTx {
 
     async fn save_plugin_artifact(&mut self, key: ArtifactKey<'_>, artifact: &[u8]) -> Result<()> {
         super::plugins::save_artifact(&mut self.tx, key, artifact).await
+    }
+
+    fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32) {
+        self.log_cap = per_record;
+        self.log.push(entry);
+    }
+
+    async fn sweep_automation_log(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        super::record_log::sweep(&mut self.tx, before, limit).await
+    }
+
+    async fn insert_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<()> {
+        super::history::insert(&mut self.tx, b, &self.node).await
+    }
+
+    async fn update_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<bool> {
+        super::history::update(&mut self.tx, b).await
+    }
+
+    async fn interrupt_backtests(&mut self, at: DateTime<Utc>) -> Result<u64> {
+        super::history::interrupt(&mut self.tx, at).await
+    }
+
+    async fn prune_record_history(&mut self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64> {
+        super::history::prune(&mut self.tx, cutoff, batch).await
     }
 }
