@@ -1,10 +1,10 @@
 //! The automation log at the store: the cap per record holds across transactions and
 //! group commits, a savepoint rollback drops what was queued after it, and the sweep
-//! deletes by age in bounded batches. The cases are generic over [`Store`] (for the
-//! conformance suite of every driver); the tests below run them on SQLite.
+//! deletes by age in bounded batches. Cases of the conformance suite (`conformance/`),
+//! run on every driver.
 
 use automations_runtime::record_log::AutomationLogEntry;
-use automations_runtime::store::{SqliteConfig, SqliteStore, Store, StoreTx};
+use automations_runtime::store::{Store, StoreTx};
 use chrono::{DateTime, Duration, Utc};
 
 fn entry(record: &str, event: &str, at: DateTime<Utc>) -> AutomationLogEntry {
@@ -27,26 +27,6 @@ async fn events_of<S: Store>(store: &S, record: &str) -> Vec<String> {
         .await
         .unwrap();
     page.items.into_iter().map(|e| e.event_id).collect()
-}
-
-async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("log.db")))
-        .await
-        .unwrap();
-    (store, dir)
-}
-
-#[tokio::test]
-async fn the_cap_keeps_each_records_newest_entries() {
-    let (store, _dir) = sqlite().await;
-    automation_log_capped_per_record(&store).await;
-}
-
-#[tokio::test]
-async fn the_sweep_deletes_by_age_in_batches() {
-    let (store, _dir) = sqlite().await;
-    automation_log_swept_by_age(&store).await;
 }
 
 /// Conformance case: the cap, savepoint rollback and paging.

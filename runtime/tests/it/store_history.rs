@@ -1,6 +1,6 @@
 //! Store cases of issue 23: record history (read as of an instant, pruned past a cutoff),
-//! event ranges and backtest rows. Generic over [`Store`], so that every driver runs them
-//! (run here on SQLite; the PostgreSQL driver's conformance suite takes them over).
+//! event ranges and backtest rows. Cases of the conformance suite (`conformance/`), run
+//! on every driver.
 
 use automations_runtime::backtest::*;
 use automations_runtime::model::*;
@@ -8,7 +8,6 @@ use automations_runtime::store::{Store, StoreTx};
 use chrono::Utc;
 use serde_json::json;
 
-use automations_runtime::store::{SqliteConfig, SqliteStore};
 use chrono::{DateTime, Duration, TimeZone};
 use serde_json::{Map, Value};
 
@@ -46,32 +45,6 @@ fn event(ws: &str, id: &str, event_type: &str) -> Event {
         causation: Vec::new(),
         created_at: at(5),
     }
-}
-
-async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&SqliteConfig::file(dir.path().join("h.db")))
-        .await
-        .unwrap();
-    (store, dir)
-}
-
-#[tokio::test]
-async fn sqlite_record_history_as_of_and_prune() {
-    let (s, _dir) = sqlite().await;
-    record_history_as_of_and_prune(&s).await;
-}
-
-#[tokio::test]
-async fn sqlite_events_between_in_stored_order() {
-    let (s, _dir) = sqlite().await;
-    events_between_in_stored_order(&s).await;
-}
-
-#[tokio::test]
-async fn sqlite_backtest_rows() {
-    let (s, _dir) = sqlite().await;
-    backtest_rows(&s).await;
 }
 
 pub async fn record_history_as_of_and_prune<S: Store>(s: &S) {

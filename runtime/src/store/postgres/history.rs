@@ -295,15 +295,22 @@ pub(super) async fn update(conn: &mut PgConnection, b: &Backtest) -> Result<bool
     Ok(r.rows_affected() == 1)
 }
 
-/// Ends the unfinished backtests whose node stopped renewing its leases (start-up: their
-/// jobs died with it); a live node's jobs go on.
-pub(super) async fn interrupt(conn: &mut PgConnection, when: DateTime<Utc>) -> Result<u64> {
+/// Ends the unfinished backtests of nodes that stopped renewing their leases, and this
+/// node's own (start-up, when it has none running: they are a previous life's); another
+/// live node's jobs go on.
+pub(super) async fn interrupt(
+    conn: &mut PgConnection,
+    when: DateTime<Utc>,
+    node: &Node,
+) -> Result<u64> {
     let r = sqlx::query(
         "UPDATE backtests SET status = 'failed', \
          error = 'interrupted: the server stopped while it ran; start it again', finished_at = $1 \
-         WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())",
+         WHERE status IN ('queued', 'running') \
+         AND (lease_until IS NULL OR lease_until < now() OR locked_by = $2)",
     )
     .bind(at(when))
+    .bind(&node.id)
     .execute(conn)
     .await?;
     Ok(r.rows_affected())

@@ -904,7 +904,7 @@ impl StoreTx for PgTx {
     }
 
     async fn interrupt_backtests(&mut self, at: DateTime<Utc>) -> Result<u64> {
-        super::history::interrupt(&mut self.tx, at).await
+        super::history::interrupt(&mut self.tx, at, &self.node).await
     }
 
     async fn prune_record_history(&mut self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64> {

@@ -16,6 +16,9 @@ mod work;
 
 use automations_runtime::store::{SqliteConfig, SqliteStore};
 
+// Cases kept beside the feature they belong to.
+use crate::{record_log, store_history};
+
 use crate::support::pg::{FreshSchema, open_pg};
 
 /// Calls `$cb!(args...; module::case, ...)` with every case of the suite.
@@ -52,6 +55,11 @@ macro_rules! cases {
             misc::notifications_read_and_page,
             misc::audit_log_newest_first,
             misc::plugin_rows,
+            record_log::automation_log_capped_per_record,
+            record_log::automation_log_swept_by_age,
+            store_history::record_history_as_of_and_prune,
+            store_history::events_between_in_stored_order,
+            store_history::backtest_rows,
         );
     };
 }
