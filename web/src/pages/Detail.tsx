@@ -1,6 +1,7 @@
 import { Fragment, useEffect, useState } from "react";
 import { get, post } from "../api";
 import { ErrorBox, Loading, MoreButton, Section, StatusBadge, Time, DryRunBadge, duration, usePaged, useInterval } from "../components/common";
+import { BacktestPanel } from "../components/Backtest";
 import { RunView } from "../components/RunView";
 import { conditionText } from "../model/definition";
 import { Link, navigate } from "../router";
@@ -39,6 +40,7 @@ export function Detail({ id }: { id: string }) {
         </div>
       </div>
       <RunHistory automation={automation} />
+      <BacktestPanel automation={automation} />
       <Versions id={id} />
     </>
   );
