@@ -148,3 +148,52 @@ pub fn inserted_flags(events: &[Event], mut inserted: HashSet<(String, String)>)
         .map(|e| inserted.remove(&(e.workspace_id.clone(), e.id.clone())))
         .collect()
 }
+
+/// How far apart `created_at` and `seq` order of events can be: events are stamped before
+/// their transaction takes the write lock, so a slower writer's events can carry an earlier
+/// time than events stored before them. A range is searched this much wider, then filtered.
+pub const EVENT_SKEW_MS: i64 = 60_000;
+
+/// The first position in `[lo, hi]` whose event was created at or after `target` minus
+/// [`EVENT_SKEW_MS`], by a binary search over the sequence (events have no index on their
+/// time, so that writes pay for none); `hi + 1` when there is none. `first_from(seq)`
+/// reads the first stored event at or after `seq` (positions may have gaps).
+pub async fn first_seq_at<E, F, Fut>(
+    (mut lo, hi): (i64, i64),
+    target: DateTime<Utc>,
+    first_from: F,
+) -> Result<i64, E>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<(i64, DateTime<Utc>)>, E>>,
+{
+    let target = target - chrono::Duration::milliseconds(EVENT_SKEW_MS);
+    let mut hi = hi + 1;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match first_from(mid).await? {
+            Some((seq, created)) if created < target => lo = seq + 1,
+            _ => hi = mid,
+        }
+    }
+    Ok(lo)
+}
+
+/// The records `entries` of the automation log touch, each once, in first-seen order
+/// (the per-record cap is applied to these after a write).
+pub fn touched_records(
+    entries: &[crate::record_log::AutomationLogEntry],
+) -> Vec<(&str, &str, &str)> {
+    let mut seen = HashSet::new();
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e.workspace_id.as_str(),
+                e.object.as_str(),
+                e.record_id.as_str(),
+            )
+        })
+        .filter(|k| seen.insert(*k))
+        .collect()
+}

@@ -15,6 +15,13 @@ use crate::runs::APPROVAL;
 use crate::support::SEED;
 
 const BIN: &str = env!("CARGO_BIN_EXE_automations");
+
+/// The binary the real-binary tests start: this build's, or for a benchmark
+/// (`scaling_of_the_seed_through_http`) the one named by `AUTOMATIONS_BENCH_BIN`, e.g. the
+/// release build.
+pub(crate) fn binary() -> String {
+    std::env::var("AUTOMATIONS_BENCH_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 pub(crate) const TOKEN: &str = "e2e-admin-token";
 
 /// A local HTTP server that answers 200 and keeps every request body.
@@ -93,7 +100,7 @@ pub(crate) fn start_with(
     extra: &[&str],
     admin_token: Option<&str>,
 ) -> (Server, Vec<String>) {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(binary());
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--database-url", db_url])
         .args(extra)
@@ -120,6 +127,7 @@ pub(crate) fn start_with(
     (Server { child, base }, printed)
 }
 
+#[derive(Clone)]
 pub(crate) struct Client {
     pub(crate) http: reqwest::Client,
     pub(crate) base: String,

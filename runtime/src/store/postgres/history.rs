@@ -18,6 +18,7 @@ use crate::backtest::{Backtest, BacktestStatus};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
 use crate::store::AsOf;
+use crate::store::shared::{EVENT_SKEW_MS, first_seq_at};
 
 pub(super) async fn record_as_of(
     pool: &PgPool,
@@ -68,37 +69,24 @@ pub(super) async fn count_history(pool: &PgPool, ws: Option<&str>) -> Result<i64
     .await?)
 }
 
-/// How far apart `created_at` and `seq` order can be: events are stamped before their
-/// transaction takes the write lock. A range is searched this much wider, then filtered.
-const SKEW_MS: i64 = 60_000;
-
-/// The first `seq` whose event was created at or after `when` (a binary search over the
-/// sequence, widened by [`SKEW_MS`]: `events` has no index on its time, so that writes
-/// pay for none); one past the last when there is none.
+/// The first `seq` whose event was created at or after `when`, widened by
+/// [`EVENT_SKEW_MS`]; one past the last when there is none.
 async fn seq_at(pool: &PgPool, when: DateTime<Utc>) -> Result<i64> {
     let (lo, hi): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(seq), MAX(seq) FROM events")
             .fetch_one(pool)
             .await?;
-    let (Some(mut lo), Some(hi)) = (lo, hi) else {
+    let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(0);
     };
-    let target = when - chrono::Duration::milliseconds(SKEW_MS);
-    let mut hi = hi + 1;
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let first: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT seq, created_at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1",
-        )
-        .bind(mid)
-        .fetch_optional(pool)
-        .await?;
-        match first {
-            Some((seq, created)) if created < target => lo = seq + 1,
-            _ => hi = mid,
-        }
-    }
-    Ok(lo)
+    first_seq_at((lo, hi), when, |seq| async move {
+        sqlx::query_as("SELECT seq, created_at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1")
+            .bind(seq)
+            .fetch_optional(pool)
+            .await
+            .map_err(RuntimeError::from)
+    })
+    .await
 }
 
 /// Events of one type created in `[from, to)`, in stored order (`seq`), after `after`.
@@ -114,7 +102,7 @@ pub(super) async fn events_between(
         Some(seq) => seq + 1,
         None => seq_at(pool, from).await?,
     };
-    let end = seq_at(pool, to + chrono::Duration::milliseconds(2 * SKEW_MS)).await?;
+    let end = seq_at(pool, to + chrono::Duration::milliseconds(2 * EVENT_SKEW_MS)).await?;
     let sql = format!(
         "SELECT seq, {EVENT_COLS} FROM events WHERE seq >= $1 AND seq < $2 \
          AND workspace_id = $3 AND type = $4 AND created_at >= $5 AND created_at < $6 \

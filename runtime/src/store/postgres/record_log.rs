@@ -2,8 +2,6 @@
 //! the multi-row write of a transaction's queued entries with the per-record cap, one
 //! record's page, the sweep. The same statements as SQLite's, in PostgreSQL's dialect.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
@@ -44,18 +42,7 @@ pub(super) async fn write(
         q.push(" ON CONFLICT (workspace_id, event_id) DO NOTHING");
         q.build().execute(&mut *conn).await?;
     }
-    let mut seen = HashSet::new();
-    let records: Vec<(&str, &str, &str)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e.workspace_id.as_str(),
-                e.object.as_str(),
-                e.record_id.as_str(),
-            )
-        })
-        .filter(|k| seen.insert(*k))
-        .collect();
+    let records = crate::store::shared::touched_records(entries);
     for chunk in records.chunks(CHUNK) {
         // Each touched record costs two index seeks: its rows, and its newest
         // `per_record`-th row.

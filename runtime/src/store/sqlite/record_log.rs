@@ -1,8 +1,6 @@
 //! The automation log's SQL (migration `0010_automation_log.sql`): the multi-row write of a
 //! transaction's queued entries with the per-record cap, one record's page, the sweep.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
@@ -41,18 +39,7 @@ pub(super) async fn write(
         q.push(" ON CONFLICT (workspace_id, event_id) DO NOTHING");
         q.build().execute(&mut *conn).await?;
     }
-    let mut seen = HashSet::new();
-    let records: Vec<(&str, &str, &str)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e.workspace_id.as_str(),
-                e.object.as_str(),
-                e.record_id.as_str(),
-            )
-        })
-        .filter(|k| seen.insert(*k))
-        .collect();
+    let records = crate::store::shared::touched_records(entries);
     for chunk in records.chunks(CHUNK) {
         // The touched records drive the join, so each costs two index seeks (its rows,
         // and its newest `per_record`-th row), whatever the size of the table.
