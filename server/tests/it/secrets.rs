@@ -51,13 +51,13 @@ fn canaries() -> Vec<&'static str> {
 
 /// One request a receiver got: its head (request line and headers) and body.
 #[derive(Debug, Clone)]
-struct Got {
-    head: String,
-    body: String,
+pub(crate) struct Got {
+    pub(crate) head: String,
+    pub(crate) body: String,
 }
 
 /// A webhook receiver answering 200 to every request.
-async fn receiver() -> (u16, Arc<Mutex<Vec<Got>>>) {
+pub(crate) async fn receiver() -> (u16, Arc<Mutex<Vec<Got>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));

@@ -1,6 +1,7 @@
 //! `automations pull`, `plan` and `apply` against the real server: pull, edit a file, plan
 //! shows exactly that change, apply makes it, a second plan shows nothing; a file with a
-//! lint error makes apply change nothing; `--prune` archives what is in no file.
+//! lint error makes apply change nothing; `--prune` archives what is in no file; secrets
+//! never reach the files or the output, and survive a pull, edit and apply.
 
 use std::path::Path;
 
@@ -323,4 +324,96 @@ fn run_bounded(args: &[&str], env: Option<(&str, &str)>) -> super::support::Run 
         stdout,
         stderr,
     }
+}
+
+/// A webhook's signing secret and `Authorization` header: pull writes placeholders, plan
+/// and apply print neither, and after an applied edit the delivery still carries both.
+#[tokio::test]
+async fn secrets_stay_on_the_server_through_pull_plan_and_apply() {
+    const SECRET: &str = "whsec_c3luYy1jYW5hcnktc2lnbmluZy0yOQ==";
+    const AUTH: &str = "sync-canary-auth-6d3f";
+    let canaries = [SECRET, "c3luYy1jYW5hcnktc2lnbmluZy0yOQ", AUTH];
+    let (port, got) = crate::secrets::receiver().await;
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("a.db").display());
+    let (server, _) = start_with(&url, &["--webhook-allow-private"], Some(TOKEN));
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        token: TOKEN.into(),
+    };
+    let definition = serde_json::json!({
+        "name": "Tell billing",
+        "trigger": {"event": "case.created"},
+        "actions": [{"id": "hook", "type": "webhook", "params": {
+            "url": format!("http://127.0.0.1:{port}/hook"),
+            "secret": SECRET,
+            "headers": {"Authorization": format!("Bearer {AUTH}")},
+            "body": {"case": "{{ id }}"}
+        }}],
+        "status": "active"
+    });
+    let (status, created) = client.post("/api/v1/automations", definition).await;
+    assert_eq!(status, 201, "{created}");
+    let dir = tempfile::tempdir().unwrap();
+    let base = server.base.as_str();
+    let clean = |what: &str, text: &str| {
+        for canary in canaries {
+            assert!(!text.contains(canary), "{what} shows a secret: {text}");
+        }
+    };
+
+    let r = sync("pull", dir.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    clean("pull", &format!("{}{}", r.stdout, r.stderr));
+    let file = dir.path().join("tell-billing.auto");
+    let text = std::fs::read_to_string(&file).unwrap();
+    clean("the pulled file", &text);
+
+    std::fs::write(
+        &file,
+        text.replace("Tell billing", "Tell the billing system"),
+    )
+    .unwrap();
+    for verb in ["plan", "apply"] {
+        let r = sync(verb, dir.path(), base, &[]);
+        assert_eq!(r.code, 0, "{verb}: {}{}", r.stdout, r.stderr);
+        clean(verb, &format!("{}{}", r.stdout, r.stderr));
+    }
+    let (_, list) = client.get("/api/v1/automations").await;
+    assert_eq!(
+        list["items"][0]["name"], "Tell the billing system",
+        "{list}"
+    );
+    assert_eq!(list["items"][0]["version"], 2, "{list}");
+
+    let (status, case) = client
+        .post(
+            "/api/v1/records/case",
+            serde_json::json!({"subject": "s", "priority": "low"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while got.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no delivery");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let head = got.lock().unwrap()[0].head.to_ascii_lowercase();
+    assert!(
+        head.contains(&format!("authorization: bearer {AUTH}")),
+        "the stored secret was kept: {head}"
+    );
+    assert!(
+        head.contains("webhook-signature:"),
+        "signed with the kept secret: {head}"
+    );
+
+    let again = tempfile::tempdir().unwrap();
+    let r = sync("pull", again.path(), base, &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for file in auto_files(again.path()) {
+        clean("a second pull", &std::fs::read_to_string(file).unwrap());
+    }
+    drop(server);
 }
