@@ -135,7 +135,12 @@ async fn a_raised_threshold_reports_exactly_the_events_that_differ() {
             assert!(item["live"]["run_id"].is_string());
             assert!(item["sandbox"].is_null());
         }
-        let at: Vec<&str> = items.iter().map(|i| i["at"].as_str().unwrap()).collect();
+        // Compared as instants: RFC 3339 text leaves out a zero fraction ("...:30Z"),
+        // which sorts after "...:30.007Z" as text.
+        let at: Vec<chrono::DateTime<chrono::Utc>> = items
+            .iter()
+            .map(|i| i["at"].as_str().unwrap().parse().unwrap())
+            .collect();
         let mut sorted = at.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(at, sorted, "newest first");
