@@ -18,12 +18,45 @@
 //! [`pipeline::Condition::eval_slots`] / [`pipeline::Condition::explain_slots`]. A
 //! condition that does not check is an `Err` holding its diagnostics (render them with
 //! [`render`]); [`check::check_condition`] gives a typed tree only when there is no error.
-//! The parser is re-exported as [`grammar`]. `examples/embed.rs` shows the whole path.
+//! To evaluate many conditions on each record, compile them into one
+//! [`pipeline::ConditionSet`]: they share one slot layout, so a record is converted once
+//! for all of them. The parser is re-exported as [`grammar`]. `examples/embed_condition.rs`
+//! shows the whole path (schema, compile once, evaluate many records, render diagnostics).
 //!
-//! The crate enables serde_json's `preserve_order`: canonical JSON ([`json::to_json`]) has a
-//! fixed key order and layouts keep their authors' key order. Cargo features are additive,
-//! so in a program that embeds this crate every `serde_json::Map` keeps insertion order
-//! instead of sorting its keys.
+//! ```
+//! use automations_compiler::pipeline::{ConditionCompiler, ConditionInput};
+//! use automations_compiler::schema::Schema;
+//! use serde_json::json;
+//!
+//! let compiler = ConditionCompiler::new(Schema::builtin());
+//! let condition = compiler
+//!     .compile(r#"priority in ["high", "critical"] and status != "closed""#, "case")
+//!     .expect("checks against the built-in schema");
+//! let records = [
+//!     json!({"id": "c1", "priority": "critical", "status": "open"}),
+//!     json!({"id": "c2", "priority": "low", "status": "open"}),
+//! ];
+//! let answers: Vec<bool> = records
+//!     .iter()
+//!     .map(|record| {
+//!         // Converted once per record; evaluate as often as needed from `slots`.
+//!         let slots = condition.fill(&ConditionInput::record(record, 0));
+//!         condition.eval_slots(&slots)
+//!     })
+//!     .collect();
+//! assert_eq!(answers, [true, false]);
+//! ```
+//!
+//! # Cargo features
+//!
+//! - `preserve_order` (off by default): turns on serde_json's `preserve_order`, so the
+//!   `serde_json` values this crate hands out ([`json::to_json`], an automation's
+//!   `layout`) keep their keys in written order, and JSON read by [`json::parse_json`]
+//!   keeps its authors' key order (params, equality-object conditions). Cargo features
+//!   are additive: it makes every `serde_json::Map` of the program keep insertion order,
+//!   which is why it is opt-in. Without it those maps list their keys sorted; nothing else
+//!   changes (parsing, checking, evaluation, diagnostics, and the canonical text of
+//!   [`json::to_json_text`], which writes its own key order).
 
 /// The parser of the DSL and of conditions (`automations-grammar`), re-exported.
 pub use automations_grammar as grammar;

@@ -4,62 +4,123 @@
 //! optional, literals as JSON literals and every other expression as a `{{ expr }}` string
 //! printed by the canonical expression printer with single quotes (no escaping inside JSON).
 //! Lowering this output gives back the same IR. Nothing here validates the automation.
+//!
+//! The printer builds a [`Node`] tree whose objects are lists of entries, so the key order
+//! is this module's and [`to_json_text`] writes it whatever serde_json's features are.
+//! [`to_json`] converts that tree into a `serde_json::Value`, whose maps keep the order
+//! only with serde_json's `preserve_order` (this crate's `preserve_order` feature).
 
 use automations_grammar::ast::{BinaryOp, Expr, ExprKind, LogicOp, StrPart};
-use serde_json::{Map, Number, Value};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Number, Value};
 
 use crate::catalog::{self, ParamType};
 use crate::ir::{Automation, Condition, Environment, Step, StepKind};
 use crate::print::{PrintConfig, Quote, print_expr};
 
-/// The canonical JSON value of one automation.
+/// A JSON value whose objects keep the order their entries were added in.
+enum Node {
+    /// A value taken as it is (literals, and `layout`, which the IR holds as JSON).
+    Leaf(Value),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    fn text(text: impl Into<String>) -> Node {
+        Node::Leaf(Value::String(text.into()))
+    }
+
+    /// An object of entries written by an author: a repeated key keeps its first place and
+    /// its last value, as a JSON object read from text would.
+    fn entries(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
+        let mut out: Vec<(String, Node)> = Vec::new();
+        for (key, value) in entries {
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => out.push((key, value)),
+            }
+        }
+        Node::Object(out)
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Leaf(value) => value.serialize(s),
+            Node::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Node::Object(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// The canonical JSON value of one automation. Its objects keep the canonical key order
+/// only with serde_json's `preserve_order`; [`to_json_text`] keeps it in any case.
 pub fn to_json(automation: &Automation) -> Value {
-    let mut object = Map::new();
-    object.insert("name".into(), automation.name.clone().into());
+    serde_json::to_value(automation_node(automation)).unwrap_or(Value::Null)
+}
+
+fn automation_node(automation: &Automation) -> Node {
+    let mut object = vec![("name".into(), Node::text(automation.name.clone()))];
     if let Some(description) = &automation.description {
-        object.insert("description".into(), description.clone().into());
+        object.push(("description".into(), Node::text(description.clone())));
     }
-    object.insert("status".into(), automation.status.as_str().into());
+    object.push(("status".into(), Node::text(automation.status.as_str())));
     if automation.environment == Environment::Sandbox {
-        object.insert("environment".into(), automation.environment.as_str().into());
+        object.push((
+            "environment".into(),
+            Node::text(automation.environment.as_str()),
+        ));
     }
-    let mut trigger = Map::new();
-    trigger.insert("event".into(), automation.trigger.event.clone().into());
+    let mut trigger = vec![("event".into(), Node::text(automation.trigger.event.clone()))];
     if let Some(condition) = &automation.condition {
-        trigger.insert("conditions".into(), conditions(condition));
+        trigger.push(("conditions".into(), conditions(condition)));
     }
-    object.insert("trigger".into(), Value::Object(trigger));
-    object.insert("actions".into(), steps(&automation.steps));
+    object.push(("trigger".into(), Node::Object(trigger)));
+    object.push(("actions".into(), steps(&automation.steps)));
     if let Some(layout) = &automation.layout {
-        object.insert("layout".into(), layout.clone());
+        object.push(("layout".into(), Node::Leaf(layout.clone())));
     }
-    Value::Object(object)
+    Node::Object(object)
 }
 
 /// Pretty JSON text: an object for one automation, an array for several (or none).
-/// No trailing newline.
+/// No trailing newline. Keys in canonical order whatever serde_json's features.
 pub fn to_json_text(automations: &[Automation]) -> String {
-    let value = match automations {
-        [one] => to_json(one),
-        many => Value::Array(many.iter().map(to_json).collect()),
+    let node = match automations {
+        [one] => automation_node(one),
+        many => Node::Array(many.iter().map(automation_node).collect()),
     };
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    serde_json::to_string_pretty(&node).unwrap_or_default()
 }
 
 /// Canonical form: an equality object whenever the condition is a conjunction of
 /// `field == literal` (however it was written), otherwise an expression string. The DSL
 /// has one syntax for both, so this is what makes JSON -> DSL -> JSON return the seed's
 /// `{"priority": "critical"}` unchanged.
-fn conditions(condition: &Condition) -> Value {
-    let mut fields = Map::new();
+fn conditions(condition: &Condition) -> Node {
+    let mut fields = Vec::new();
     if equality_fields(&condition.expr, &mut fields) {
-        return Value::Object(fields);
+        return Node::Object(fields);
     }
-    Value::String(expression_text(&condition.expr))
+    Node::text(expression_text(&condition.expr))
 }
 
 /// Collects `path == literal` clauses of a conjunction; false when it is anything else.
-fn equality_fields(expr: &Expr, out: &mut Map<String, Value>) -> bool {
+fn equality_fields(expr: &Expr, out: &mut Vec<(String, Node)>) -> bool {
     match &expr.kind {
         ExprKind::Logic {
             op: LogicOp::And,
@@ -82,7 +143,11 @@ fn equality_fields(expr: &Expr, out: &mut Map<String, Value>) -> bool {
                 .collect::<Vec<_>>()
                 .join(".");
             // A repeated field cannot be an object key without losing a clause.
-            out.insert(key, literal).is_none()
+            if out.iter().any(|(k, _)| *k == key) {
+                return false;
+            }
+            out.push((key, Node::Leaf(literal)));
+            true
         }
         _ => false,
     }
@@ -117,36 +182,33 @@ fn number(n: f64) -> Option<Value> {
     Number::from_f64(n).map(Value::Number)
 }
 
-fn steps(steps: &[Step]) -> Value {
-    Value::Array(steps.iter().map(step).collect())
+fn steps(steps: &[Step]) -> Node {
+    Node::Array(steps.iter().map(step).collect())
 }
 
-fn step(step: &Step) -> Value {
-    let mut object = Map::new();
+fn step(step: &Step) -> Node {
+    let mut object = Vec::new();
     if step.id_explicit {
-        object.insert("id".into(), step.id.clone().into());
+        object.push(("id".into(), Node::text(step.id.clone())));
     }
     match &step.kind {
         StepKind::Action { action, params, .. } => {
-            object.insert("type".into(), action.clone().into());
+            object.push(("type".into(), Node::text(action.clone())));
             if let Some(guard) = &step.guard {
-                object.insert("condition".into(), expression_text(guard).into());
+                object.push(("condition".into(), Node::text(expression_text(guard))));
             }
-            let params = params
-                .iter()
-                .map(|p| {
-                    let value = match catalog::param_type(action, &p.name) {
-                        Some(ParamType::Form) => {
-                            form(&p.value).unwrap_or_else(|| param_value(&p.value))
-                        }
-                        _ => param_value(&p.value),
-                    };
-                    (p.name.clone(), value)
-                })
-                .collect();
-            object.insert("params".into(), Value::Object(params));
+            let params = params.iter().map(|p| {
+                let value = match catalog::param_type(action, &p.name) {
+                    Some(ParamType::Form) => {
+                        form(&p.value).unwrap_or_else(|| param_value(&p.value))
+                    }
+                    _ => param_value(&p.value),
+                };
+                (p.name.clone(), value)
+            });
+            object.push(("params".into(), Node::entries(params)));
             if let Some(retry) = &step.retry {
-                object.insert("retry".into(), retry_value(retry));
+                object.push(("retry".into(), retry_value(retry)));
             }
         }
         StepKind::If {
@@ -154,53 +216,52 @@ fn step(step: &Step) -> Value {
             then_steps,
             else_steps,
         } => {
-            object.insert("type".into(), "if".into());
-            object.insert("condition".into(), expression_text(condition).into());
-            object.insert("then".into(), steps(then_steps));
+            object.push(("type".into(), Node::text("if")));
+            object.push(("condition".into(), Node::text(expression_text(condition))));
+            object.push(("then".into(), steps(then_steps)));
             if !else_steps.is_empty() {
-                object.insert("else".into(), steps(else_steps));
+                object.push(("else".into(), steps(else_steps)));
             }
         }
     }
-    Value::Object(object)
+    Node::Object(object)
 }
 
 /// A param value: literals as JSON, containers recursively, the rest as `{{ expr }}` text.
 /// A `retry` object: durations as their text (`"2s"`), the rest as param values.
-fn retry_value(retry: &crate::ir::Retry) -> Value {
+fn retry_value(retry: &crate::ir::Retry) -> Node {
     let entries = retry.entries.iter().map(|p| {
         let value = match &p.value.kind {
-            ExprKind::Duration { text, .. } => Value::String(text.clone()),
+            ExprKind::Duration { text, .. } => Node::text(text.clone()),
             _ => param_value(&p.value),
         };
         (p.name.clone(), value)
     });
-    Value::Object(entries.collect())
+    Node::entries(entries)
 }
 
-fn param_value(expr: &Expr) -> Value {
+fn param_value(expr: &Expr) -> Node {
     match &expr.kind {
-        ExprKind::Str(parts) => Value::String(template_text(parts)),
-        ExprKind::List(items) => Value::Array(items.iter().map(param_value).collect()),
-        ExprKind::Object(entries) => Value::Object(
+        ExprKind::Str(parts) => Node::text(template_text(parts)),
+        ExprKind::List(items) => Node::Array(items.iter().map(param_value).collect()),
+        ExprKind::Object(entries) => Node::entries(
             entries
                 .iter()
-                .map(|e| (e.key.name.clone(), param_value(&e.value)))
-                .collect(),
+                .map(|e| (e.key.name.clone(), param_value(&e.value))),
         ),
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => {
-            plain_literal(expr).unwrap_or_else(|| Value::String(embedded(expr)))
+            plain_literal(expr).map_or_else(|| Node::text(embedded(expr)), Node::Leaf)
         }
-        _ => Value::String(embedded(expr)),
+        _ => Node::text(embedded(expr)),
     }
 }
 
 /// `{ approved: bool }` -> `{"approved": "bool"}`; None when a value is not a type name.
-fn form(expr: &Expr) -> Option<Value> {
+fn form(expr: &Expr) -> Option<Node> {
     let ExprKind::Object(entries) = &expr.kind else {
         return None;
     };
-    let mut fields = Map::new();
+    let mut fields = Vec::new();
     for entry in entries {
         let ExprKind::Path(idents) = &entry.value.kind else {
             return None;
@@ -208,9 +269,9 @@ fn form(expr: &Expr) -> Option<Value> {
         let [type_name] = idents.as_slice() else {
             return None;
         };
-        fields.insert(entry.key.name.clone(), type_name.name.clone().into());
+        fields.push((entry.key.name.clone(), Node::text(type_name.name.clone())));
     }
-    Some(Value::Object(fields))
+    Some(Node::entries(fields))
 }
 
 fn template_text(parts: &[StrPart]) -> String {

@@ -19,10 +19,36 @@ use crate::eval::{
 use crate::ir::Span;
 use crate::lower_dsl::syntax_diagnostic_in;
 use crate::schema::{FieldType, Schema};
-use crate::typed::FieldRef;
+use crate::typed::{FieldRef, TExpr};
 use crate::value::Value;
 
 /// A checked, compiled condition with the slot layout its records are read through.
+///
+/// ```
+/// use automations_compiler::pipeline::{ConditionCompiler, ConditionInput};
+/// use automations_compiler::schema::Schema;
+/// use serde_json::json;
+///
+/// let compiler = ConditionCompiler::new(Schema::builtin());
+/// let condition = compiler
+///     .compile(r#"changed(status) and status == "escalated""#, "case")
+///     .unwrap();
+/// let record = json!({"id": "c1", "status": "escalated"});
+/// let previous = json!({"id": "c1", "status": "open"});
+/// let input = ConditionInput {
+///     previous: Some(&previous),
+///     ..ConditionInput::record(&record, 0)
+/// };
+/// let slots = condition.fill(&input); // the fields it reads, converted once
+/// assert!(condition.eval_slots(&slots)); // any number of times, no conversion
+/// assert_eq!(
+///     condition.explain_slots(&slots).to_string(),
+///     "true: all 2 clauses were true"
+/// );
+/// // On create there is no previous record: `changed()` is false.
+/// let created = condition.fill(&ConditionInput::record(&record, 0));
+/// assert!(!condition.eval_slots(&created));
+/// ```
 #[derive(Debug)]
 pub struct Condition {
     compiled: CompiledCondition,
@@ -56,7 +82,7 @@ impl<'a> ConditionInput<'a> {
 /// ([`Condition::fill`]) and read by every evaluation of that condition on that record.
 /// Only meaningful for the condition that filled it (another one reads other slots).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Slots(Vec<Value>);
+pub struct Slots(pub(super) Vec<Value>);
 
 impl Slots {
     /// The converted values, in slot order (see [`Condition::fields`]).
@@ -121,7 +147,7 @@ impl Condition {
 /// condition it compiles instead of copying it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ConditionCompiler {
-    schema: Arc<Schema>,
+    pub(super) schema: Arc<Schema>,
 }
 
 impl ConditionCompiler {
@@ -138,6 +164,22 @@ impl ConditionCompiler {
     }
 
     /// [`compile_condition`] against this compiler's schema.
+    ///
+    /// A condition with an error is an `Err` with every diagnostic; render them as the
+    /// CLI does with [`crate::render`]:
+    ///
+    /// ```
+    /// use automations_compiler::pipeline::ConditionCompiler;
+    /// use automations_compiler::render::{FileDiagnostics, RenderConfig, render_human};
+    /// use automations_compiler::schema::Schema;
+    ///
+    /// let compiler = ConditionCompiler::new(Schema::builtin());
+    /// let text = r#"priority == "urgent""#;
+    /// let diagnostics = compiler.compile(text, "case").unwrap_err();
+    /// let files = [FileDiagnostics { file: "<condition>", source: text, diagnostics: &diagnostics }];
+    /// let report = render_human(&files, RenderConfig::default());
+    /// assert!(report.contains("urgent"), "{report}");
+    /// ```
     pub fn compile(&self, text: &str, object: &str) -> Result<Condition, Vec<Diagnostic>> {
         let targets: Arc<dyn ReferenceTargets> = self.schema.clone();
         compile_with(text, object, &self.schema, targets)
@@ -164,6 +206,23 @@ fn compile_with(
     schema: &Schema,
     targets: Arc<dyn ReferenceTargets>,
 ) -> Result<Condition, Vec<Diagnostic>> {
+    let (typed, warnings) = check_text(text, object, schema)?;
+    let mut layout = SlotLayout::with_references(References::new(object, targets));
+    let compiled = eval::compile_with_source(&typed, &mut layout, Some(text));
+    Ok(Condition {
+        compiled,
+        layout,
+        warnings,
+    })
+}
+
+/// Parses and checks `text` as a condition on `object` records: the typed tree and its
+/// warnings, or every diagnostic when there is an error.
+pub(super) fn check_text(
+    text: &str,
+    object: &str,
+    schema: &Schema,
+) -> Result<(TExpr, Vec<Diagnostic>), Vec<Diagnostic>> {
     if schema.object(object).is_none() {
         return Err(vec![unknown_object(object, schema)]);
     }
@@ -171,16 +230,10 @@ fn compile_with(
         .map_err(|err| vec![syntax_diagnostic_in(&err, text)])?;
     let scope = ExprScope::for_object(object, &format!("{object}.updated"));
     let (typed, diagnostics) = check_condition(&expr, &scope, schema);
-    let Some(typed) = typed else {
-        return Err(diagnostics);
-    };
-    let mut layout = SlotLayout::with_references(References::new(object, targets));
-    let compiled = eval::compile_with_source(&typed, &mut layout, Some(text));
-    Ok(Condition {
-        compiled,
-        layout,
-        warnings: diagnostics,
-    })
+    match typed {
+        Some(typed) => Ok((typed, diagnostics)),
+        None => Err(diagnostics),
+    }
 }
 
 /// The reference fields of a schema (`case.account_id` -> `account`), followed as the

@@ -8,6 +8,7 @@
 
 mod comments;
 mod condition;
+mod condition_set;
 
 use crate::check::{CheckConfig, CheckedAutomation, check_owned_automation};
 use crate::diagnostic::Diagnostic;
@@ -17,6 +18,7 @@ use crate::lower_dsl;
 use crate::schema::Schema;
 
 pub use condition::{Condition, ConditionCompiler, ConditionInput, Slots, compile_condition};
+pub use condition_set::ConditionSet;
 
 /// Which front end reads a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

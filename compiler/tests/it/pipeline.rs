@@ -230,3 +230,107 @@ fn a_condition_with_an_error_gives_diagnostics_and_no_tree() {
         .expect("compiles");
     assert!(!c.warnings().is_empty());
 }
+
+/// Conditions compiled into one set share its slots: a field several of them read is
+/// converted once, and each answers as the same condition compiled on its own.
+#[test]
+fn a_condition_set_fills_once_and_answers_as_each_condition_alone() {
+    use automations_compiler::pipeline::ConditionSet;
+    let compiler = ConditionCompiler::new(Schema::builtin());
+    let texts = [
+        r#"priority in ["high", "critical"]"#,
+        r#"priority != "low" and changed(status)"#,
+        r#"status == "escalated" or subject contains "outage""#,
+    ];
+    let mut set = ConditionSet::new(&compiler, "case");
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(set.add(text), Ok(i));
+    }
+    let err = set.add("subjet == 'x'").unwrap_err();
+    assert_eq!(err[0].code, codes::UNKNOWN_FIELD);
+    assert_eq!(set.len(), texts.len());
+    // `priority` is read by two conditions, once as text: one slot.
+    let priority = set
+        .fields()
+        .iter()
+        .filter(|f| f.path == ["priority"])
+        .count();
+    assert_eq!(priority, 1);
+    let alone: Vec<_> = texts
+        .iter()
+        .map(|t| compiler.compile(t, "case").unwrap())
+        .collect();
+    let previous = serde_json::json!({"status": "open"});
+    for record in [
+        serde_json::json!({"priority": "high", "status": "escalated", "subject": "x"}),
+        serde_json::json!({"priority": "low", "status": "open", "subject": "Mail outage"}),
+        serde_json::json!({"priority": null}),
+    ] {
+        for previous in [None, Some(&previous)] {
+            let input = ConditionInput {
+                previous,
+                ..ConditionInput::record(&record, 0)
+            };
+            let slots = set.fill(&input);
+            for (i, c) in alone.iter().enumerate() {
+                assert_eq!(
+                    set.eval(i, &slots),
+                    c.eval(&input),
+                    "{} on {record}",
+                    texts[i]
+                );
+                assert_eq!(set.explain(i, &slots), Some(c.explain(&input)));
+            }
+        }
+    }
+    assert!(!set.eval(99, &set.fill(&ConditionInput::record(&previous, 0))));
+    assert_eq!(set.explain(99, &Default::default()), None);
+    // An unknown object: every condition is refused with E0102.
+    let mut none = ConditionSet::new(&compiler, "casee");
+    assert_eq!(none.add("true").unwrap_err()[0].code, codes::UNKNOWN_OBJECT);
+    assert!(none.is_empty());
+}
+
+/// The canonical JSON text lists keys in the printer's order whether or not serde_json's
+/// `preserve_order` is on (the compiler's tests run without it unless the feature is
+/// asked for; the workspace's server turns it on).
+#[test]
+fn canonical_json_text_has_its_own_key_order() {
+    let dsl = r#"automation "a" {
+  description "d"
+  status active
+  when case.created
+  if priority == "critical" and status == "new"
+  do {
+    update_record(fields: { status: "open", priority: "high" })
+  }
+}
+"#;
+    let (autos, diags) = automations_compiler::lower_dsl::parse_dsl(dsl);
+    assert!(diags.is_empty(), "{diags:?}");
+    let text = automations_compiler::json::to_json_text(&autos);
+    let at = |key: &str| text.find(key).unwrap_or_else(|| panic!("{key} in {text}"));
+    let keys = [
+        "\"name\"",
+        "\"description\"",
+        "\"status\": \"active\"",
+        "\"trigger\"",
+        "\"event\"",
+        "\"conditions\"",
+        "\"priority\": \"critical\"",
+        "\"status\": \"new\"",
+        "\"actions\"",
+        "\"type\"",
+        "\"params\"",
+        "\"status\": \"open\"",
+        "\"priority\": \"high\"",
+    ];
+    for pair in keys.windows(2) {
+        assert!(
+            at(pair[0]) < at(pair[1]),
+            "{} before {} in {text}",
+            pair[0],
+            pair[1]
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! A plain loop for counting, with callgrind, what one evaluation of a realistic CRM
+//! condition costs through the public library API (issue 22's target: within 2x of the
+//! same condition written by hand in Rust): `crm_loop ENGINE CONDITION ITERATIONS` with
+//! ENGINE `compiled`, `hand` or `reference` and CONDITION `1`..`5`. Run it with 0 and
+//! with N iterations; the difference in instructions divided by N is one evaluation
+//! (the harness loop included, the same for every engine).
+//!
+//! The record is prepared once, outside the loop: converted to slots for the compiled
+//! evaluator, to a plain struct for the hand-written code. Each record makes every clause
+//! of its condition run (an `and` of true clauses, an `or` whose first clause is false).
+
+use std::hint::black_box;
+
+use automations_compiler::eval::{EvalInput, reference};
+use automations_compiler::pipeline::{ConditionCompiler, ConditionInput};
+use automations_compiler::schema::Schema;
+use serde_json::{Value as Json, json};
+
+/// (object, condition text, record, previous record) of each measured condition.
+fn corpus() -> Vec<(&'static str, &'static str, Json, Option<Json>)> {
+    vec![
+        (
+            "case",
+            r#"priority in ["high", "critical"] and status != "closed""#,
+            json!({"id": "c1", "priority": "critical", "status": "open"}),
+            None,
+        ),
+        (
+            "opportunity",
+            r#"amount >= 50000 and stage == "Negotiation""#,
+            json!({"id": "o1", "amount": 72000, "stage": "Negotiation"}),
+            None,
+        ),
+        (
+            "case",
+            r#"changed(status) and status == "escalated""#,
+            json!({"id": "c2", "status": "escalated"}),
+            Some(json!({"id": "c2", "status": "open"})),
+        ),
+        (
+            "lead",
+            r#"score > 80 and source in ["referral", "partner", "event"]"#,
+            json!({"id": "l1", "score": 91, "source": "event"}),
+            None,
+        ),
+        (
+            "case",
+            r#"subject contains "outage" or origin == "phone""#,
+            json!({"id": "c3", "subject": "Printer jam on floor 2", "origin": "phone"}),
+            None,
+        ),
+    ]
+}
+
+/// The records as a hand-written engine would hold them once prepared.
+struct Prepared {
+    priority: String,
+    status: String,
+    previous_status: Option<String>,
+    amount: f64,
+    stage: String,
+    score: f64,
+    source: String,
+    subject: String,
+    origin: String,
+}
+
+fn hand(which: usize, r: &Prepared) -> bool {
+    match which {
+        1 => matches!(r.priority.as_str(), "high" | "critical") && r.status != "closed",
+        2 => r.amount >= 50000.0 && r.stage == "Negotiation",
+        3 => r.previous_status.as_deref().is_some_and(|p| p != r.status) && r.status == "escalated",
+        4 => r.score > 80.0 && matches!(r.source.as_str(), "referral" | "partner" | "event"),
+        _ => r.subject.contains("outage") || r.origin == "phone",
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [engine, which, iterations] = &args[..] else {
+        eprintln!("usage: crm_loop compiled|hand|reference 1..5 ITERATIONS");
+        std::process::exit(2);
+    };
+    let which: usize = which.parse().expect("CONDITION is 1..5");
+    let n: u64 = iterations.parse().expect("ITERATIONS is a number");
+    let corpus = corpus();
+    let (object, text, record, previous) = &corpus[which - 1];
+    let compiler = ConditionCompiler::new(Schema::builtin());
+    let condition = compiler.compile(text, object).expect("the corpus checks");
+    let input = ConditionInput {
+        previous: previous.as_ref(),
+        ..ConditionInput::record(record, 0)
+    };
+    let slots = condition.fill(&input);
+    let field = |j: &Json, k: &str| j.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
+    let number = |k: &str| record.get(k).and_then(Json::as_f64).unwrap_or(f64::NAN);
+    let prepared = Prepared {
+        priority: field(record, "priority"),
+        status: field(record, "status"),
+        previous_status: previous.as_ref().map(|p| field(p, "status")),
+        amount: number("amount"),
+        stage: field(record, "stage"),
+        score: number("score"),
+        source: field(record, "source"),
+        subject: field(record, "subject"),
+        origin: field(record, "origin"),
+    };
+    let mut hits = 0u64;
+    match engine.as_str() {
+        "compiled" => {
+            for _ in 0..n {
+                hits += condition.eval_slots(black_box(&slots)) as u64;
+            }
+        }
+        "hand" => {
+            for _ in 0..n {
+                hits += hand(black_box(which), black_box(&prepared)) as u64;
+            }
+        }
+        "reference" => {
+            let (typed, layout) = reference_parts(&compiler, object, text);
+            let input = EvalInput {
+                previous: previous.as_ref(),
+                ..EvalInput::record(record, 0)
+            };
+            for _ in 0..n {
+                hits +=
+                    reference::evaluate_bool(black_box(&typed), &input, layout.references()) as u64;
+            }
+        }
+        other => panic!("no engine {other}"),
+    }
+    let expected = condition.eval_slots(&slots) as u64 * n;
+    assert_eq!(
+        hits, expected,
+        "{engine} disagrees with the compiled evaluator"
+    );
+    println!("{engine} {which}: {hits}/{n}");
+}
+
+/// The typed tree and layout the reference evaluator walks.
+fn reference_parts(
+    compiler: &ConditionCompiler,
+    object: &str,
+    text: &str,
+) -> (
+    automations_compiler::typed::TExpr,
+    automations_compiler::eval::SlotLayout,
+) {
+    use automations_compiler::check::{ExprScope, check_condition};
+    let expr = automations_compiler::grammar::parse_expr(text).expect("parses");
+    let scope = ExprScope::for_object(object, &format!("{object}.updated"));
+    let (typed, _) = check_condition(&expr, &scope, compiler.schema());
+    let layout = automations_compiler::eval::SlotLayout::new();
+    (typed.expect("checks"), layout)
+}

@@ -1,0 +1,276 @@
+//! Clauses of the hottest shapes held as data and answered by one `match`, with no call
+//! through a pointer and no environment built: `field == "short text"` (and `!=`),
+//! `field == number`, `field < number` (any comparison), `field in [..]` of one to four
+//! short strings or numbers, `field is null` / `has(field)`, and a bare `changed(field)`.
+//! Every other clause is a compiled closure ([`Pred`]).
+//!
+//! Top-level clauses and the items of nested `and`/`or` chains are compiled to [`Fast`];
+//! each variant answers exactly as the closure [`super::pred`] builds for the same shape
+//! (the differential tests compare both with the reference evaluator).
+
+use super::members::ShortKey;
+use super::{Env, Pred, pred};
+use crate::eval::context::{SlotLayout, changed_type, previous_exists};
+use crate::eval::ops::{self, NULL, truthy};
+use crate::typed::{BinaryOp, Func, TExpr, TExprKind, Type};
+use crate::value::Value;
+
+/// Items of an inline `in` list; unused places hold an item that matches nothing.
+const INLINE_ITEMS: usize = 4;
+
+/// A clause, compiled.
+pub(crate) enum Fast {
+    /// `slot == "text"` of at most 16 bytes; `negate` for `!=`.
+    TextEq {
+        slot: usize,
+        key: ShortKey,
+        negate: bool,
+    },
+    /// `slot == n`; `negate` for `!=`.
+    NumberEq { slot: usize, n: f64, negate: bool },
+    /// `slot < n`, `slot <= n`, `slot > n`, `slot >= n` (false unless the slot is a number).
+    NumberCmp { slot: usize, op: Cmp, n: f64 },
+    /// `slot in [..]` of one to four strings of at most 16 bytes.
+    TextIn {
+        slot: usize,
+        keys: [ShortKey; INLINE_ITEMS],
+    },
+    /// `slot in [..]` of one to four numbers (NaN fills the unused places: it equals
+    /// nothing).
+    NumberIn {
+        slot: usize,
+        items: [f64; INLINE_ITEMS],
+    },
+    /// `slot is null` (`negated`: `is not null`, `has(slot)`).
+    IsNull { slot: usize, negated: bool },
+    /// `changed(f)` without `from:`/`to:`: a previous record exists and `f` differs.
+    Changed {
+        exists: usize,
+        now: usize,
+        before: usize,
+    },
+    /// Any other shape.
+    Closure(Pred),
+}
+
+/// The comparison of [`Fast::NumberCmp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Fast {
+    /// Whether the clause holds, as a top-level clause: the slots are all it reads (a
+    /// closure gets an environment without lambda variables or output cap).
+    #[inline(always)]
+    pub(super) fn holds(&self, slots: &[Value]) -> bool {
+        self.holds_with(slots, None)
+    }
+
+    /// Whether the clause holds inside `env` (an item of a nested chain, maybe inside a
+    /// quantifier: a closure sees the lambda variables of `env`).
+    #[inline(always)]
+    pub(super) fn holds_in(&self, env: &Env) -> bool {
+        self.holds_with(env.slots, Some(env))
+    }
+
+    #[inline(always)]
+    fn holds_with(&self, slots: &[Value], env: Option<&Env>) -> bool {
+        // A slot array filled for an older, shorter layout reads as null, not a panic.
+        let slot = |i: usize| slots.get(i).unwrap_or(&NULL);
+        match self {
+            Fast::TextEq {
+                slot: i,
+                key,
+                negate,
+            } => matches!(slot(*i), Value::String(s) if key.matches(s.as_bytes())) != *negate,
+            Fast::NumberEq { slot: i, n, negate } => {
+                matches!(slot(*i), Value::Number(x) if x == n) != *negate
+            }
+            Fast::NumberCmp { slot: i, op, n } => match slot(*i) {
+                Value::Number(x) => match op {
+                    Cmp::Lt => x < n,
+                    Cmp::Le => x <= n,
+                    Cmp::Gt => x > n,
+                    Cmp::Ge => x >= n,
+                },
+                _ => false,
+            },
+            Fast::TextIn { slot: i, keys } => match slot(*i) {
+                Value::String(s) => {
+                    let s = s.as_bytes();
+                    keys.iter().any(|k| k.matches(s))
+                }
+                _ => false,
+            },
+            Fast::NumberIn { slot: i, items } => match slot(*i) {
+                Value::Number(x) => items.iter().any(|m| m == x),
+                _ => false,
+            },
+            Fast::IsNull { slot: i, negated } => matches!(slot(*i), Value::Null) != *negated,
+            Fast::Changed {
+                exists,
+                now,
+                before,
+            } => {
+                truthy(slot(*exists))
+                    && match (slot(*now), slot(*before)) {
+                        (Value::String(a), Value::String(b)) => a.as_bytes() != b.as_bytes(),
+                        (a, b) => !ops::same(a, b),
+                    }
+            }
+            Fast::Closure(p) => match env {
+                Some(env) => p(env),
+                None => p(&Env {
+                    slots,
+                    locals: None,
+                    budget: None,
+                }),
+            },
+        }
+    }
+}
+
+/// Compiles a clause: a [`Fast`] variant for the shapes above, else a closure. Slots are
+/// added to `layout` in the order [`super::pred`] adds them for the same clause.
+pub(super) fn fast(e: &TExpr, layout: &mut SlotLayout) -> Fast {
+    let field_slot = |x: &TExpr, layout: &mut SlotLayout| match &x.kind {
+        TExprKind::Field(f) => Some(layout.slot_typed(f, &x.ty)),
+        _ => None,
+    };
+    match &e.kind {
+        TExprKind::Binary { op, lhs, rhs } => {
+            if let Some(shape) = Shape::of(*op, lhs, rhs) {
+                let (field, _) = shape.operands(lhs, rhs);
+                if let Some(slot) = field_slot(field, layout) {
+                    return shape.at(slot);
+                }
+            }
+        }
+        TExprKind::IsNull { expr, negated } => {
+            if let Some(slot) = field_slot(expr, layout) {
+                return Fast::IsNull {
+                    slot,
+                    negated: *negated,
+                };
+            }
+        }
+        TExprKind::Call {
+            func: Func::Has,
+            args,
+        } if args.len() == 1 => {
+            if let Some(slot) = field_slot(&args[0], layout) {
+                return Fast::IsNull {
+                    slot,
+                    negated: true,
+                };
+            }
+        }
+        TExprKind::Changed {
+            current,
+            previous,
+            from: None,
+            to: None,
+        } => {
+            let ty = changed_type(None, None);
+            let exists = layout.slot_typed(&previous_exists(), &Type::Bool);
+            let now = layout.slot_typed(current, &ty);
+            let before = layout.slot_typed(previous, &ty);
+            return Fast::Changed {
+                exists,
+                now,
+                before,
+            };
+        }
+        _ => {}
+    }
+    Fast::Closure(pred(e, layout))
+}
+
+/// A binary clause between a field and a constant that has a [`Fast`] form, before its
+/// slot is known.
+enum Shape {
+    TextEq(ShortKey, bool),
+    NumberEq(f64, bool),
+    NumberCmp(Cmp, f64),
+    TextIn([ShortKey; INLINE_ITEMS]),
+    NumberIn([f64; INLINE_ITEMS]),
+}
+
+impl Shape {
+    /// The fast form of `lhs op rhs`, if it has one (the field on either side of `==`,
+    /// `!=` and comparisons; on the left of `in`).
+    fn of(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Shape> {
+        use BinaryOp::*;
+        let (c, field_left) = match (&lhs.kind, &rhs.kind) {
+            (TExprKind::Field(_), TExprKind::Const(c)) => (c, true),
+            (TExprKind::Const(c), TExprKind::Field(_)) => (c, false),
+            _ => return None,
+        };
+        let cmp = |op: BinaryOp| match (op, field_left) {
+            (Lt, true) | (Gt, false) => Cmp::Lt,
+            (Le, true) | (Ge, false) => Cmp::Le,
+            (Gt, true) | (Lt, false) => Cmp::Gt,
+            _ => Cmp::Ge,
+        };
+        Some(match (op, c) {
+            (Eq | Ne, Value::String(s)) if s.len() <= 16 => {
+                Shape::TextEq(ShortKey::of(s.as_bytes()), op == Ne)
+            }
+            (Eq | Ne, Value::Number(n)) => Shape::NumberEq(*n, op == Ne),
+            (Lt | Le | Gt | Ge, Value::Number(n)) => Shape::NumberCmp(cmp(op), *n),
+            (In, Value::List(items)) if field_left => Shape::inline_list(items)?,
+            _ => return None,
+        })
+    }
+
+    /// One to four strings of at most 16 bytes, or one to four numbers.
+    fn inline_list(items: &[Value]) -> Option<Shape> {
+        if items.is_empty() || items.len() > INLINE_ITEMS {
+            return None;
+        }
+        if items
+            .iter()
+            .all(|v| matches!(v, Value::String(s) if s.len() <= 16))
+        {
+            let mut keys = [ShortKey::NONE; INLINE_ITEMS];
+            for (key, item) in keys.iter_mut().zip(items) {
+                if let Value::String(s) = item {
+                    *key = ShortKey::of(s.as_bytes());
+                }
+            }
+            return Some(Shape::TextIn(keys));
+        }
+        if items.iter().all(|v| matches!(v, Value::Number(_))) {
+            let mut numbers = [f64::NAN; INLINE_ITEMS];
+            for (n, item) in numbers.iter_mut().zip(items) {
+                if let Value::Number(x) = item {
+                    *n = *x;
+                }
+            }
+            return Some(Shape::NumberIn(numbers));
+        }
+        None
+    }
+
+    /// (the field, the constant) of the clause.
+    fn operands<'e>(&self, lhs: &'e TExpr, rhs: &'e TExpr) -> (&'e TExpr, &'e TExpr) {
+        match lhs.kind {
+            TExprKind::Field(_) => (lhs, rhs),
+            _ => (rhs, lhs),
+        }
+    }
+
+    fn at(self, slot: usize) -> Fast {
+        match self {
+            Shape::TextEq(key, negate) => Fast::TextEq { slot, key, negate },
+            Shape::NumberEq(n, negate) => Fast::NumberEq { slot, n, negate },
+            Shape::NumberCmp(op, n) => Fast::NumberCmp { slot, op, n },
+            Shape::TextIn(keys) => Fast::TextIn { slot, keys },
+            Shape::NumberIn(items) => Fast::NumberIn { slot, items },
+        }
+    }
+}
