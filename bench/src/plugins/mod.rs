@@ -1,0 +1,315 @@
+//! The `plugins` group: a fresh-instance call of a small plugin, the lead scorer of
+//! `examples/plugins` (reads a lead and its account, writes the lead's score: three host
+//! calls), in our host and in a plain wasmtime host ([`plain`]) running the same
+//! component, alternating calls in one run; cold compile and cached load of the
+//! component; and, with the `extism` feature, Extism running equivalent logic
+//! ([`extism`]).
+
+#[path = "../../../host-api/tests/it/build.rs"]
+#[allow(dead_code)]
+mod build;
+#[cfg(feature = "extism")]
+mod extism;
+mod plain;
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use automations_host_api::testing::MemoryHost;
+use automations_host_api::{
+    CallContext, DirCacheStore, EngineConfig, Host, LimitPolicy, Manifest, Plugin, PluginEngine,
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::measure::{self, Budget, quantile};
+
+pub const INPUT: &str = r#"{"lead_id":"lead1"}"#;
+
+/// The records every host answers from.
+pub fn records() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "account",
+            "acc1",
+            json!({"employees": 2500, "industry": "software"}),
+        ),
+        (
+            "lead",
+            "lead1",
+            json!({"email": "jo@acme.com", "title": "VP", "account_id": "acc1"}),
+        ),
+    ]
+}
+
+/// Our host: `Plugin::call_json` with the manifest's limits (timeout, memory, output,
+/// host calls, capability checks), with or without a fuel limit.
+pub struct Ours {
+    plugin: Plugin,
+    host: Arc<dyn Host>,
+    ctx: CallContext,
+}
+
+impl Ours {
+    pub fn new(engine: &PluginEngine, wasm: &[u8], fuel: Option<u64>) -> anyhow::Result<Ours> {
+        let mut manifest = Manifest::from_json(
+            &build::manifest_text("lead-scorer"),
+            &LimitPolicy::default(),
+        )?;
+        manifest.limits.fuel = fuel;
+        let plugin = engine.prepare(manifest, wasm)?;
+        let host = MemoryHost::new();
+        for (object, id, v) in records() {
+            let fields: Map<String, Value> = v.as_object().cloned().unwrap_or_default();
+            host.insert(object, id, fields);
+        }
+        let ctx = CallContext {
+            workspace: "ws".into(),
+            run_id: "r".into(),
+            step_id: "s".into(),
+            granted: Arc::new(plugin.manifest().requested()),
+            ..CallContext::default()
+        };
+        Ok(Ours {
+            plugin,
+            host: Arc::new(host),
+            ctx,
+        })
+    }
+
+    pub fn call(&self, input: &str) -> anyhow::Result<String> {
+        let out = self.plugin.call_json(self.host.clone(), &self.ctx, input)?;
+        Ok(out.output.to_string())
+    }
+}
+
+/// One host's fresh-instance calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFigures {
+    pub host: String,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub mean_us: f64,
+    pub over_plain_at_p50: f64,
+    pub instructions_per_call: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub plugin: String,
+    pub calls_per_host: usize,
+    pub hosts: Vec<HostFigures>,
+    /// Cold compile of the component (ours: precompile; plain: `Component::new`), ms.
+    pub cold_compile_ms: BTreeMap<String, f64>,
+    /// Load of the compiled component from our cache store (disk) and from memory, µs.
+    pub cached_load_us: BTreeMap<String, f64>,
+    /// Extism (feature `extism`), or why it was not measured.
+    pub extism: Value,
+    /// Target: our call at most half the plain host's at p50.
+    pub at_most_half_of_plain: bool,
+}
+
+type Caller<'a> = (&'static str, Box<dyn Fn() -> anyhow::Result<String> + 'a>);
+
+/// The hosts of the comparison, each ready to call.
+struct Hosts {
+    plain: plain::PlainHost,
+    ours: Ours,
+    fueled: Ours,
+    _engines: (PluginEngine, PluginEngine),
+}
+
+fn hosts(wasm: &[u8]) -> anyhow::Result<Hosts> {
+    let engine = PluginEngine::new(EngineConfig::default())?;
+    let fuel_engine = PluginEngine::new(EngineConfig::default())?;
+    Ok(Hosts {
+        plain: plain::PlainHost::new(wasm)?,
+        ours: Ours::new(&engine, wasm, None)?,
+        fueled: Ours::new(&fuel_engine, wasm, Some(100_000_000))?,
+        _engines: (engine, fuel_engine),
+    })
+}
+
+impl Hosts {
+    fn callers(&self) -> Vec<Caller<'_>> {
+        vec![
+            (
+                "plain wasmtime",
+                Box::new(|| self.plain.call(black_box(INPUT))),
+            ),
+            ("ours", Box::new(|| self.ours.call(black_box(INPUT)))),
+            (
+                "ours, fuel limit",
+                Box::new(|| self.fueled.call(black_box(INPUT))),
+            ),
+        ]
+    }
+}
+
+/// The hidden `count-plugin` subcommand: `n` calls of one host (after one warm-up call).
+pub fn count(host: &str, n: u64) -> anyhow::Result<()> {
+    let wasm = build::component("lead-scorer");
+    let hosts = hosts(&wasm)?;
+    let callers = hosts.callers();
+    let (_, call) = callers
+        .iter()
+        .find(|(name, _)| *name == host)
+        .ok_or_else(|| anyhow::anyhow!("unknown host `{host}`"))?;
+    call()?;
+    for _ in 0..n {
+        black_box(call()?);
+    }
+    Ok(())
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn compile_and_cache(
+    wasm: &[u8],
+    budget: &Budget,
+) -> anyhow::Result<(BTreeMap<String, f64>, BTreeMap<String, f64>)> {
+    let config = EngineConfig {
+        max_concurrent_instances: 4,
+        ..EngineConfig::default()
+    };
+    let engine = PluginEngine::new(config.clone())?;
+    let rounds = budget.rounds.max(2);
+    let best_ms = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+        let mut best = f64::INFINITY;
+        for _ in 0..rounds {
+            let started = Instant::now();
+            f()?;
+            best = best.min(started.elapsed().as_secs_f64() * 1e3);
+        }
+        Ok(best)
+    };
+    let mut cold = BTreeMap::new();
+    cold.insert(
+        "ours (precompile)".to_string(),
+        best_ms(&mut || {
+            black_box(
+                engine
+                    .engine()
+                    .precompile_component(wasm)
+                    .map_err(plain::plain_error)?,
+            );
+            Ok(())
+        })?,
+    );
+    cold.insert(
+        "plain wasmtime (Component::new)".to_string(),
+        best_ms(&mut || {
+            black_box(plain::compile(wasm)?);
+            Ok(())
+        })?,
+    );
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(DirCacheStore::new(dir.path())?);
+    PluginEngine::with_cache_store(config.clone(), store.clone())?.precompile(wasm)?;
+    let fresh = PluginEngine::with_cache_store(config, store)?;
+    let sha = fresh.cache_key(wasm).component_sha256;
+    let mut cached = BTreeMap::new();
+    let from_store = measure::ns_per_op(budget, |n| {
+        for _ in 0..n {
+            fresh.evict(&sha);
+            black_box(fresh.load_component(wasm).ok());
+        }
+    });
+    let from_memory = measure::ns_per_op(budget, |n| {
+        for _ in 0..n {
+            black_box(fresh.load_component(wasm).ok());
+        }
+    });
+    cached.insert("from the cache store (disk)".to_string(), from_store / 1e3);
+    cached.insert("from memory".to_string(), from_memory / 1e3);
+    Ok((cold, cached))
+}
+
+pub fn run(budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::Result<Report> {
+    log("plugins: building examples/plugins (wasm32-wasip2)");
+    let wasm = build::component("lead-scorer");
+    let hosts = hosts(&wasm)?;
+    let callers = hosts.callers();
+    let expected = hosts.plain.call(INPUT)?;
+    for (name, call) in &callers {
+        let got = call()?;
+        let same =
+            serde_json::from_str::<Value>(&got)? == serde_json::from_str::<Value>(&expected)?;
+        anyhow::ensure!(same, "{name} answered {got}, the plain host {expected}");
+    }
+    let calls = if budget.rounds <= 2 { 2_000 } else { 20_000 };
+    log(&format!("plugins: {calls} alternating calls per host"));
+    for _ in 0..calls / 10 {
+        for (_, call) in &callers {
+            black_box(call()?);
+        }
+    }
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(calls); callers.len()];
+    for _ in 0..calls {
+        for (i, (_, call)) in callers.iter().enumerate() {
+            let started = Instant::now();
+            black_box(call()?);
+            samples[i].push(started.elapsed());
+        }
+    }
+    let use_callgrind = budget.callgrind_ops > 0 && measure::callgrind_available();
+    let mut figures = Vec::new();
+    let mut plain_p50 = 0.0;
+    for ((name, _), mut s) in callers.iter().zip(samples) {
+        s.sort();
+        let p50 = micros(quantile(&s, 0.5));
+        if figures.is_empty() {
+            plain_p50 = p50;
+        }
+        let instructions_per_call = if use_callgrind {
+            log(&format!("plugins: callgrind of {name}"));
+            Some(measure::instructions_per_op(
+                &["count-plugin", name],
+                1_000,
+            )?)
+        } else {
+            None
+        };
+        figures.push(HostFigures {
+            host: name.to_string(),
+            p50_us: p50,
+            p99_us: micros(quantile(&s, 0.99)),
+            mean_us: micros(s.iter().sum::<Duration>()) / s.len() as f64,
+            over_plain_at_p50: p50 / plain_p50,
+            instructions_per_call,
+        });
+    }
+    log("plugins: cold compile and cached load");
+    let (cold_compile_ms, cached_load_us) = compile_and_cache(&wasm, budget)?;
+    let at_most_half = figures
+        .iter()
+        .find(|f| f.host == "ours")
+        .is_some_and(|f| f.over_plain_at_p50 <= 0.5);
+    Ok(Report {
+        plugin: "lead-scorer (examples/plugins): 2 records.get + 1 records.update".into(),
+        calls_per_host: calls,
+        hosts: figures,
+        cold_compile_ms,
+        cached_load_us,
+        extism: extism_figures(budget, log),
+        at_most_half_of_plain: at_most_half,
+    })
+}
+
+#[cfg(feature = "extism")]
+fn extism_figures(budget: &Budget, log: &mut dyn FnMut(&str)) -> Value {
+    log("plugins: extism");
+    match extism::run(budget) {
+        Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+        Err(e) => json!({"error": e.to_string()}),
+    }
+}
+
+#[cfg(not(feature = "extism"))]
+fn extism_figures(_: &Budget, _: &mut dyn FnMut(&str)) -> Value {
+    json!({"skipped": "built without the `extism` feature (cargo run --release -p automations-bench --features extism -- plugins)"})
+}

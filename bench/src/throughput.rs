@@ -1,0 +1,472 @@
+//! The `throughput` group: the seed automation (critical case -> assign to queue + Slack
+//! to a local sink) end to end through HTTP on the real release binary, `automations
+//! serve` on a temporary SQLite file, loopback only.
+//!
+//! A closed-loop load client: T tokens x C connections, each connection one task sending
+//! one request after the other (`POST /api/v1/records/case`, or with `--batch N` the
+//! batch endpoint `POST /api/v1/records/case:batch` with N cases; a server that answers
+//! 404/405 there has none and the mode is skipped), for a bounded time and count. Then
+//! the completed runs are polled (`/metrics`) until every accepted case has its run.
+//! Reported: requests/s, cases accepted/s, completed runs/s (first request to last
+//! completed run), p50/p99 latency, idle and peak RSS (`/proc/PID/status`), start to
+//! healthy.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::measure::{Budget, quantile};
+
+const ADMIN_TOKEN: &str = "bench-admin-token";
+const SEED: &str = r#"{
+  "name": "Auto-assign high-priority cases",
+  "trigger": { "event": "case.created", "conditions": { "priority": "critical" } },
+  "actions": [
+    { "type": "assign_to_queue", "params": { "queue_id": "q_escalations" } },
+    { "type": "send_notification", "params": { "channel": "slack", "message": "Critical case created" } }
+  ],
+  "status": "active"
+}"#;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The server binary (default: $CARGO_TARGET_DIR or target, then release/automations).
+    #[arg(long)]
+    pub bin: Option<PathBuf>,
+    /// Load seconds per mode (bounded; default 10, 3 with --quick).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+    /// Requests per mode at most.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_requests: u64,
+    /// Cases per batch request in the batch mode.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            bin: None,
+            seconds: None,
+            max_requests: 200_000,
+            batch: 100,
+        }
+    }
+}
+
+fn default_bin() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("release/automations")
+}
+
+/// One load mode's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mode {
+    pub name: String,
+    pub tokens: usize,
+    pub connections_per_token: usize,
+    /// Cases per request (1: single creates).
+    pub cases_per_request: usize,
+    pub seconds: f64,
+    pub requests: u64,
+    pub requests_per_s: f64,
+    pub cases_accepted: u64,
+    pub cases_accepted_per_s: f64,
+    /// Accepted cases over the time from the first request to the last completed run.
+    pub completed_runs_per_s: f64,
+    pub runs_completed: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    pub peak_rss_mb: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub binary: String,
+    pub binary_mb: f64,
+    pub start_to_healthy_ms: f64,
+    pub idle_rss_mb: f64,
+    pub modes: Vec<Mode>,
+    /// Modes left out, and why (e.g. no batch endpoint on this server).
+    pub skipped: Vec<String>,
+}
+
+/// A running server, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// VmRSS or VmHWM of the server process, MB.
+    fn rss_mb(&self, key: &str) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+fn start(bin: &PathBuf, sink: &str) -> anyhow::Result<(Server, Instant)> {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir()?;
+    let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &db])
+        .args(["--slack-webhook-url", sink, "--webhook-allow-private"])
+        .env("AUTOMATIONS_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", bin.display()))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    break url.trim().to_string();
+                }
+            }
+            _ => {
+                let _ = child.kill();
+                anyhow::bail!("{} exited before listening", bin.display());
+            }
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok((
+        Server {
+            child,
+            base,
+            _dir: dir,
+        },
+        started,
+    ))
+}
+
+/// A local Slack stand-in: answers 200 to every request.
+async fn sink() -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data);
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                        })
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length {
+                        let _ = socket
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                            .await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(url)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// Completed runs, from `/metrics`.
+async fn completed_runs(http: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("automations_runs{status=\"completed\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0))
+}
+
+struct Load {
+    tokens: usize,
+    connections: usize,
+    batch: usize,
+    seconds: u64,
+    max_requests: u64,
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    requests: u64,
+    accepted: u64,
+    errors: u64,
+    /// 404/405 on the batch endpoint.
+    missing: bool,
+}
+
+async fn connection(
+    url: String,
+    token: String,
+    batch: usize,
+    deadline: Instant,
+    (sent, max): (Arc<AtomicU64>, u64),
+) -> Tally {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .expect("an HTTP client");
+    let mut tally = Tally::default();
+    let mut i = 0u64;
+    let case = |i: u64| json!({"subject": format!("Checkout down {i}"), "priority": "critical"});
+    while Instant::now() < deadline && sent.fetch_add(1, Ordering::Relaxed) < max {
+        let body = if batch == 0 {
+            case(i)
+        } else {
+            json!({"items": (0..batch as u64).map(|k| case(i + k)).collect::<Vec<_>>()})
+        };
+        i += batch.max(1) as u64;
+        let started = Instant::now();
+        let answer = call(
+            &http,
+            reqwest::Method::POST,
+            url.clone(),
+            &token,
+            Some(body),
+        )
+        .await;
+        tally.latencies.push(started.elapsed());
+        tally.requests += 1;
+        match (batch, answer) {
+            (0, Ok((201, _))) => tally.accepted += 1,
+            (b, Ok((200, body))) if b > 0 => {
+                tally.accepted += body["created"].as_u64().unwrap_or(0);
+            }
+            (b, Ok((404 | 405, _))) if b > 0 => {
+                tally.missing = true;
+                return tally;
+            }
+            _ => tally.errors += 1,
+        }
+    }
+    tally
+}
+
+async fn load(server: &Server, tokens: &[String], spec: &Load) -> anyhow::Result<Option<Mode>> {
+    let http = reqwest::Client::new();
+    let before = completed_runs(&http, &server.base).await?;
+    let url = if spec.batch == 0 {
+        format!("{}/api/v1/records/case", server.base)
+    } else {
+        format!("{}/api/v1/records/case:batch", server.base)
+    };
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(spec.seconds);
+    let sent = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = tokens[..spec.tokens]
+        .iter()
+        .flat_map(|t| std::iter::repeat_n(t.clone(), spec.connections))
+        .map(|token| {
+            tokio::spawn(connection(
+                url.clone(),
+                token,
+                spec.batch,
+                deadline,
+                (sent.clone(), spec.max_requests),
+            ))
+        })
+        .collect();
+    let mut all = Tally::default();
+    for task in tasks {
+        let t = task.await?;
+        all.latencies.extend(t.latencies);
+        all.requests += t.requests;
+        all.accepted += t.accepted;
+        all.errors += t.errors;
+        all.missing |= t.missing;
+    }
+    if all.missing {
+        return Ok(None);
+    }
+    let sent = started.elapsed();
+    // Wait (bounded) for every accepted case's run.
+    let wait_until = Instant::now() + Duration::from_secs(120);
+    let mut runs = completed_runs(&http, &server.base).await? - before;
+    while runs < all.accepted && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        runs = completed_runs(&http, &server.base).await? - before;
+    }
+    let finished = started.elapsed();
+    all.latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let secs = sent.as_secs_f64();
+    Ok(Some(Mode {
+        name: String::new(),
+        tokens: spec.tokens,
+        connections_per_token: spec.connections,
+        cases_per_request: spec.batch.max(1),
+        seconds: secs,
+        requests: all.requests,
+        requests_per_s: all.requests as f64 / secs,
+        cases_accepted: all.accepted,
+        cases_accepted_per_s: all.accepted as f64 / secs,
+        completed_runs_per_s: runs as f64 / finished.as_secs_f64(),
+        runs_completed: runs,
+        p50_ms: ms(quantile(&all.latencies, 0.5)),
+        p99_ms: ms(quantile(&all.latencies, 0.99)),
+        errors: all.errors,
+        peak_rss_mb: server.rss_mb("VmHWM:"),
+    }))
+}
+
+async fn run_async(
+    args: &Args,
+    budget: &Budget,
+    log: &mut dyn FnMut(&str),
+) -> anyhow::Result<Report> {
+    let bin = args.bin.clone().unwrap_or_else(default_bin);
+    anyhow::ensure!(
+        bin.exists(),
+        "{} not found: build it with `cargo build --release -p automations-server` or pass --bin",
+        bin.display()
+    );
+    let sink = sink().await?;
+    let (server, spawned) = start(&bin, &sink)?;
+    let http = reqwest::Client::new();
+    // Healthy: the first 200 of /healthz.
+    let healthy = loop {
+        if let Ok(r) = http.get(format!("{}/healthz", server.base)).send().await
+            && r.status() == 200
+        {
+            break spawned.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let idle_rss_mb = server.rss_mb("VmRSS:");
+    let admin = |path: &str, body: Value| {
+        call(
+            &http,
+            reqwest::Method::POST,
+            format!("{}/api/v1{path}", server.base),
+            ADMIN_TOKEN,
+            Some(body),
+        )
+    };
+    let (status, answer) = admin(
+        "/records/queue",
+        json!({"id": "q_escalations", "name": "Escalations"}),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "creating the queue: {status} {answer}");
+    let (status, answer) = admin("/automations", serde_json::from_str(SEED)?).await?;
+    anyhow::ensure!(status == 201, "creating the seed: {status} {answer}");
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        let (status, answer) = admin(
+            "/tokens",
+            json!({"name": format!("load {i}"), "scopes": ["admin"], "rate_limit": "off"}),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "creating a token: {status} {answer}");
+        tokens.push(answer["token"].as_str().unwrap_or_default().to_string());
+    }
+    let seconds = args
+        .seconds
+        .unwrap_or(if budget.rounds <= 2 { 3 } else { 10 });
+    let plan = [
+        ("single creates, 4 tokens x 4 connections", 4, 4, 0),
+        ("single creates, 1 token x 16 connections", 1, 16, 0),
+        ("batch, 1 token x 4 connections", 1, 4, args.batch),
+    ];
+    let mut modes = Vec::new();
+    let mut skipped = Vec::new();
+    for (name, t, c, batch) in plan {
+        log(&format!("throughput: {name}"));
+        let spec = Load {
+            tokens: t,
+            connections: c,
+            batch,
+            seconds,
+            max_requests: args.max_requests,
+        };
+        match load(&server, &tokens, &spec).await? {
+            Some(mut mode) => {
+                mode.name = name.to_string();
+                modes.push(mode);
+            }
+            None => skipped.push(format!(
+                "{name}: the server has no batch endpoint (404/405)"
+            )),
+        }
+    }
+    let binary_mb = std::fs::metadata(&bin).map_or(0.0, |m| m.len() as f64 / 1e6);
+    Ok(Report {
+        binary: bin.display().to_string(),
+        binary_mb,
+        start_to_healthy_ms: healthy.as_secs_f64() * 1e3,
+        idle_rss_mb,
+        modes,
+        skipped,
+    })
+}
+
+pub fn run(args: &Args, budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::Result<Report> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(args, budget, log))
+}
