@@ -122,6 +122,7 @@ impl Condition {
 
     /// The answer on a record filled by [`Condition::fill`]: no conversion, no
     /// allocation on the common shapes (`f == "x"`, `f > 5`, `f in [...]`).
+    #[inline]
     pub fn eval_slots(&self, slots: &Slots) -> bool {
         self.compiled.eval(&slots.0)
     }

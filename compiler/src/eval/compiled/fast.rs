@@ -28,8 +28,15 @@ pub(crate) enum Fast {
     },
     /// `slot == n`; `negate` for `!=`.
     NumberEq { slot: usize, n: f64, negate: bool },
-    /// `slot < n`, `slot <= n`, `slot > n`, `slot >= n` (false unless the slot is a number).
-    NumberCmp { slot: usize, op: Cmp, n: f64 },
+    /// `slot < n` (false unless the slot is a number; one variant per comparison, so
+    /// that answering takes one dispatch).
+    NumberLt { slot: usize, n: f64 },
+    /// `slot <= n`.
+    NumberLe { slot: usize, n: f64 },
+    /// `slot > n`.
+    NumberGt { slot: usize, n: f64 },
+    /// `slot >= n`.
+    NumberGe { slot: usize, n: f64 },
     /// `slot in [..]` of one to four strings of at most 16 bytes.
     TextIn {
         slot: usize,
@@ -53,9 +60,9 @@ pub(crate) enum Fast {
     Closure(Pred),
 }
 
-/// The comparison of [`Fast::NumberCmp`].
+/// A comparison with a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cmp {
+enum Cmp {
     Lt,
     Le,
     Gt,
@@ -90,24 +97,26 @@ impl Fast {
             Fast::NumberEq { slot: i, n, negate } => {
                 matches!(slot(*i), Value::Number(x) if x == n) != *negate
             }
-            Fast::NumberCmp { slot: i, op, n } => match slot(*i) {
-                Value::Number(x) => match op {
-                    Cmp::Lt => x < n,
-                    Cmp::Le => x <= n,
-                    Cmp::Gt => x > n,
-                    Cmp::Ge => x >= n,
-                },
-                _ => false,
-            },
-            Fast::TextIn { slot: i, keys } => match slot(*i) {
+            Fast::NumberLt { slot: i, n } => matches!(slot(*i), Value::Number(x) if x < n),
+            Fast::NumberLe { slot: i, n } => matches!(slot(*i), Value::Number(x) if x <= n),
+            Fast::NumberGt { slot: i, n } => matches!(slot(*i), Value::Number(x) if x > n),
+            Fast::NumberGe { slot: i, n } => matches!(slot(*i), Value::Number(x) if x >= n),
+            // Unrolled: an iterator here is not inlined and costs a call and a loop.
+            Fast::TextIn {
+                slot: i,
+                keys: [a, b, c, d],
+            } => match slot(*i) {
                 Value::String(s) => {
                     let s = s.as_bytes();
-                    keys.iter().any(|k| k.matches(s))
+                    a.matches(s) || b.matches(s) || c.matches(s) || d.matches(s)
                 }
                 _ => false,
             },
-            Fast::NumberIn { slot: i, items } => match slot(*i) {
-                Value::Number(x) => items.iter().any(|m| m == x),
+            Fast::NumberIn {
+                slot: i,
+                items: [a, b, c, d],
+            } => match slot(*i) {
+                Value::Number(x) => x == a || x == b || x == c || x == d,
                 _ => false,
             },
             Fast::IsNull { slot: i, negated } => matches!(slot(*i), Value::Null) != *negated,
@@ -268,7 +277,10 @@ impl Shape {
         match self {
             Shape::TextEq(key, negate) => Fast::TextEq { slot, key, negate },
             Shape::NumberEq(n, negate) => Fast::NumberEq { slot, n, negate },
-            Shape::NumberCmp(op, n) => Fast::NumberCmp { slot, op, n },
+            Shape::NumberCmp(Cmp::Lt, n) => Fast::NumberLt { slot, n },
+            Shape::NumberCmp(Cmp::Le, n) => Fast::NumberLe { slot, n },
+            Shape::NumberCmp(Cmp::Gt, n) => Fast::NumberGt { slot, n },
+            Shape::NumberCmp(Cmp::Ge, n) => Fast::NumberGe { slot, n },
             Shape::TextIn(keys) => Fast::TextIn { slot, keys },
             Shape::NumberIn(items) => Fast::NumberIn { slot, items },
         }

@@ -60,6 +60,8 @@ pub struct CompiledCondition {
     /// The top-level clauses, cheapest first: the order `eval` runs them in. Each is
     /// compiled once and serves explanations too.
     root: Root,
+    /// `root`'s [`Root::runner`].
+    run: Run,
     /// `and` / `or` / single clause, in the order written (for explanations).
     pub(crate) shape: Shape,
     /// The clauses in written order; each names its predicate in `root`.
@@ -134,20 +136,50 @@ impl CompiledCondition {
     /// True only when the condition holds. Never panics.
     #[inline]
     pub fn eval(&self, slots: &[Value]) -> bool {
-        match &self.root {
-            Root::One(a) => a.holds(slots),
-            Root::And2(a, b) => a.holds(slots) && b.holds(slots),
-            Root::And3(a, b, c) => a.holds(slots) && b.holds(slots) && c.holds(slots),
-            Root::Or2(a, b) => a.holds(slots) || b.holds(slots),
-            Root::Or3(a, b, c) => a.holds(slots) || b.holds(slots) || c.holds(slots),
-            Root::All(preds) => preds.iter().all(|p| p.holds(slots)),
-            Root::Any(preds) => preds.iter().any(|p| p.holds(slots)),
-        }
+        // The function for the root's shape, chosen at compile time: no dispatch here,
+        // and each function saves only the registers its own clauses need.
+        (self.run)(&self.root, slots)
     }
 
     /// The result of the top-level clause whose predicate is `i`-th in evaluation order.
     pub(crate) fn clause_holds(&self, i: usize, env: &Env) -> bool {
         self.root.get(i).is_some_and(|p| p.holds_in(env))
+    }
+}
+
+/// Answers a [`Root`] of one shape (see [`Root::runner`]).
+type Run = fn(&Root, &[Value]) -> bool;
+
+impl Root {
+    /// The function answering this root; it is only ever called with this root.
+    fn runner(&self) -> Run {
+        match self {
+            Root::One(_) => |r, slots| matches!(r, Root::One(a) if a.holds(slots)),
+            Root::And2(..) => |r, slots| match r {
+                Root::And2(a, b) => a.holds(slots) && b.holds(slots),
+                _ => false,
+            },
+            Root::And3(..) => |r, slots| match r {
+                Root::And3(a, b, c) => a.holds(slots) && b.holds(slots) && c.holds(slots),
+                _ => false,
+            },
+            Root::Or2(..) => |r, slots| match r {
+                Root::Or2(a, b) => a.holds(slots) || b.holds(slots),
+                _ => false,
+            },
+            Root::Or3(..) => |r, slots| match r {
+                Root::Or3(a, b, c) => a.holds(slots) || b.holds(slots) || c.holds(slots),
+                _ => false,
+            },
+            Root::All(_) => |r, slots| match r {
+                Root::All(preds) => preds.iter().all(|p| p.holds(slots)),
+                _ => false,
+            },
+            Root::Any(_) => |r, slots| match r {
+                Root::Any(preds) => preds.iter().any(|p| p.holds(slots)),
+                _ => false,
+            },
+        }
     }
 }
 
@@ -242,8 +274,10 @@ pub fn compile_with_source(
         clauses.push(Clause::new(c, slot_of[i], layout, source));
     }
     let preds = order.iter().filter_map(|&i| compiled[i].take()).collect();
+    let root = Root::new(shape, preds);
     CompiledCondition {
-        root: Root::new(shape, preds),
+        run: root.runner(),
+        root,
         shape,
         clauses,
     }
