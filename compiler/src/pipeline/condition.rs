@@ -14,7 +14,8 @@ use crate::check::{ExprScope, check_condition};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{
-    self, CompiledCondition, EvalInput, Explanation, ReferenceTargets, References, SlotLayout,
+    self, CompiledCondition, EvalInput, Explanation, NoResolver, ReferenceTargets, References,
+    Resolver, SlotLayout,
 };
 use crate::ir::Span;
 use crate::lower_dsl::syntax_diagnostic_in;
@@ -57,7 +58,7 @@ pub struct Condition {
 }
 
 /// What a condition is evaluated on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ConditionInput<'a> {
     /// The record (a JSON object).
     pub record: &'a serde_json::Value,
@@ -65,16 +66,54 @@ pub struct ConditionInput<'a> {
     pub previous: Option<&'a serde_json::Value>,
     /// The clock for `now()` and `today()`, milliseconds since the epoch.
     pub now_ms: i64,
+    /// Where related records come from (`account.tier` on a case reads the account the
+    /// case's `account_id` names); [`NoResolver`], which knows none (every hop is null),
+    /// unless set.
+    pub resolver: &'a dyn Resolver,
 }
 
 impl<'a> ConditionInput<'a> {
-    /// A record on its own: no previous record (so `changed()` is false), clock at `now_ms`.
+    /// A record on its own: no previous record (so `changed()` is false), no related
+    /// records, clock at `now_ms`.
     pub fn record(record: &'a serde_json::Value, now_ms: i64) -> Self {
         ConditionInput {
             record,
             previous: None,
             now_ms,
+            resolver: &NoResolver,
         }
+    }
+
+    /// The same input with `previous` as the record before the change.
+    pub fn with_previous(self, previous: &'a serde_json::Value) -> Self {
+        ConditionInput {
+            previous: Some(previous),
+            ..self
+        }
+    }
+
+    /// The same input reading related records through `resolver`.
+    pub fn with_resolver(self, resolver: &'a dyn Resolver) -> Self {
+        ConditionInput { resolver, ..self }
+    }
+
+    /// The evaluator's input for this one.
+    pub(super) fn eval_input(&self) -> EvalInput<'a> {
+        EvalInput {
+            previous: self.previous,
+            resolver: self.resolver,
+            ..EvalInput::record(self.record, self.now_ms)
+        }
+    }
+}
+
+impl std::fmt::Debug for ConditionInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConditionInput")
+            .field("record", &self.record)
+            .field("previous", &self.previous)
+            .field("now_ms", &self.now_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,8 +131,8 @@ impl Slots {
 }
 
 impl Condition {
-    /// True only when the condition holds. Related records (`account.tier`) read as null:
-    /// there is no record store here. Converts the record each call: to evaluate one
+    /// True only when the condition holds. Related records (`account.tier`) are read
+    /// through the input's resolver (none by default: null). Converts the record each call: to evaluate one
     /// record several times, [`Condition::fill`] once and use [`Condition::eval_slots`].
     pub fn eval(&self, input: &ConditionInput) -> bool {
         self.eval_slots(&self.fill(input))
@@ -113,11 +152,7 @@ impl Condition {
 
     /// [`Condition::fill`] into `slots`, reusing its allocation (for loops over records).
     pub fn fill_into(&self, input: &ConditionInput, slots: &mut Slots) {
-        let eval_input = EvalInput {
-            previous: input.previous,
-            ..EvalInput::record(input.record, input.now_ms)
-        };
-        eval::fill_slots_into(&self.layout, &eval_input, &mut slots.0);
+        eval::fill_slots_into(&self.layout, &input.eval_input(), &mut slots.0);
     }
 
     /// The answer on a record filled by [`Condition::fill`]: no conversion, no

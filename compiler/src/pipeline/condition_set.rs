@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use super::condition::{ConditionCompiler, ConditionInput, Slots, check_text};
 use crate::diagnostic::Diagnostic;
-use crate::eval::{
-    self, CompiledCondition, EvalInput, Explanation, ReferenceTargets, References, SlotLayout,
-};
+use crate::eval::{self, CompiledCondition, Explanation, ReferenceTargets, References, SlotLayout};
 use crate::typed::FieldRef;
 
 /// Conditions on records of one object sharing one slot layout: [`ConditionSet::fill`]
@@ -79,11 +77,7 @@ impl ConditionSet {
 
     /// [`ConditionSet::fill`] into `slots`, reusing its allocation.
     pub fn fill_into(&self, input: &ConditionInput, slots: &mut Slots) {
-        let eval_input = EvalInput {
-            previous: input.previous,
-            ..EvalInput::record(input.record, input.now_ms)
-        };
-        eval::fill_slots_into(&self.layout, &eval_input, &mut slots.0);
+        eval::fill_slots_into(&self.layout, &input.eval_input(), &mut slots.0);
     }
 
     /// Whether condition `index` holds on the filled record (false for an index the set

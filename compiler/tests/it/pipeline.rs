@@ -118,11 +118,7 @@ fn condition_evaluates_and_explains() {
     )
     .expect("compiles");
     let record = serde_json::json!({"priority": "critical", "subject": "VPN down"});
-    let input = ConditionInput {
-        record: &record,
-        previous: None,
-        now_ms: 0,
-    };
+    let input = ConditionInput::record(&record, 0);
     assert!(c.eval(&input));
     let low = serde_json::json!({"priority": "low", "subject": "VPN down"});
     let x = c.explain(&ConditionInput {
@@ -333,4 +329,40 @@ fn canonical_json_text_has_its_own_key_order() {
             pair[1]
         );
     }
+}
+
+/// Related records reach a condition through the input's resolver, fetched once per fill;
+/// without one every hop is null.
+#[test]
+fn related_records_come_from_the_input_resolver() {
+    use automations_compiler::eval::Resolver;
+    use std::cell::Cell;
+    struct Accounts(Cell<usize>);
+    impl Resolver for Accounts {
+        fn related(&self, object: &str, id: &str) -> Option<serde_json::Value> {
+            self.0.set(self.0.get() + 1);
+            (object == "account" && id == "a1")
+                .then(|| serde_json::json!({"id": "a1", "tier": "gold", "annual_revenue": 5e6}))
+        }
+    }
+    let compiler = ConditionCompiler::new(Schema::builtin());
+    let c = compiler
+        .compile(
+            r#"account.tier == "gold" and account.annual_revenue > 1000000"#,
+            "case",
+        )
+        .unwrap();
+    let record = serde_json::json!({"id": "c1", "account_id": "a1"});
+    let accounts = Accounts(Cell::new(0));
+    let input = ConditionInput::record(&record, 0).with_resolver(&accounts);
+    let slots = c.fill(&input);
+    assert!(c.eval_slots(&slots));
+    assert_eq!(accounts.0.get(), 1, "one fetch for both fields");
+    assert!(!c.eval(&ConditionInput::record(&record, 0)));
+    let other = serde_json::json!({"id": "c2", "account_id": "a2"});
+    assert!(!c.eval(&ConditionInput::record(&other, 0).with_resolver(&accounts)));
+    // `with_previous` feeds `changed()`.
+    let changed = compiler.compile("changed(account_id)", "case").unwrap();
+    let before = serde_json::json!({"id": "c1", "account_id": "a0"});
+    assert!(changed.eval(&ConditionInput::record(&record, 0).with_previous(&before)));
 }

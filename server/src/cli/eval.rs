@@ -39,9 +39,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         eprint!("{}", super::human(&report));
     }
     let input = ConditionInput {
-        record: &record,
         previous: previous.as_ref(),
-        now_ms: chrono::Utc::now().timestamp_millis(),
+        ..ConditionInput::record(&record, chrono::Utc::now().timestamp_millis())
     };
     if args.explain {
         let explanation = condition.explain(&input);
