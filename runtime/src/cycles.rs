@@ -7,7 +7,7 @@
 //! (unknown). It only warns; the run-time loop guard is what stops real loops. Never reads
 //! the store.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use automations_compiler::catalog::{RecordTarget, Writes, WrittenFields};
 use automations_compiler::diagnostic::Diagnostic;
@@ -184,6 +184,41 @@ pub fn cycle_through(nodes: &[Node], start: usize) -> Option<Vec<usize>> {
         }
     }
     None
+}
+
+/// The active automations a cycle check walks, read by trigger as the walk needs them.
+pub trait Graph {
+    /// The event types some automation is triggered by.
+    fn triggers(&self) -> Vec<&str>;
+    /// The automations (id, plan) triggered by `event`.
+    fn triggered_by(&self, event: &str) -> Vec<(&str, &Plan)>;
+}
+
+/// The warning (code W0307) when `start` (taken as active) is on a cycle with the
+/// automations of `graph` (an automation of `start`'s id in `graph` is left out: `start`
+/// replaces it). Only the automations `start`'s writes can reach are read, so the cost
+/// follows the events affected, not the size of the workspace.
+pub fn cycle_warning_from(start: Node, graph: &dyn Graph) -> Option<Diagnostic> {
+    let triggers = graph.triggers();
+    let mut seen: HashSet<String> = HashSet::from([start.id.clone()]);
+    let mut nodes = vec![start];
+    let mut next = 0;
+    while next < nodes.len() {
+        let raised: Vec<&str> = triggers
+            .iter()
+            .copied()
+            .filter(|t| nodes[next].writes.iter().any(|w| w.raises(t)))
+            .collect();
+        for event in raised {
+            for (id, plan) in graph.triggered_by(event) {
+                if seen.insert(id.to_string()) {
+                    nodes.push(Node::of(id, plan));
+                }
+            }
+        }
+        next += 1;
+    }
+    cycle_warning(&nodes, 0)
 }
 
 /// The warning (code W0307) when `nodes[start]` is on a cycle.

@@ -183,6 +183,11 @@ pub enum ApiError {
         limit >> 20
     )]
     UploadTooLarge { limit: usize },
+    /// 413: a batch with more items than one may hold.
+    #[error(
+        "a batch holds at most {limit} items and this one has {items}: send it in batches of {limit}"
+    )]
+    BatchTooLarge { items: usize, limit: usize },
     /// 415: a content type the endpoint does not read.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -248,9 +253,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge { .. } | ApiError::UploadTooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::UploadTooLarge { .. }
+            | ApiError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -270,6 +275,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::UploadTooLarge { .. } => {
                 "payload_too_large"
             }
+            ApiError::BatchTooLarge { .. } => "batch_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -278,7 +284,8 @@ impl ApiError {
         }
     }
 
-    fn body(self) -> ErrorBody {
+    /// The wire body of this error (a 500 logs its detail here and answers a generic one).
+    pub fn into_body(self) -> ErrorBody {
         let code = self.code().to_string();
         let (message, diagnostics) = match self {
             ApiError::BadRequest {
@@ -320,7 +327,7 @@ impl IntoResponse for ApiError {
             } => Some(*retry_after_secs),
             _ => None,
         };
-        let mut response = (status, axum::Json(self.body())).into_response();
+        let mut response = (status, axum::Json(self.into_body())).into_response();
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod schemas;
 pub mod serve;
 pub mod state;
+pub mod token_cache;
 pub mod web;
 pub mod worker;
 

@@ -331,7 +331,7 @@ pub async fn list_tokens(database_url: &str, workspace: &str) -> Result<Vec<ApiT
 }
 
 /// Revokes a token of a workspace by its id (`tok_...`, as `token create` and `token list`
-/// print it); its next request is a 401.
+/// print it); once this returns, its next request to any running server is a 401.
 pub async fn revoke_token(database_url: &str, workspace: &str, id: &str) -> Result<(), ServeError> {
     let store = open_store(database_url, Synchronous::default()).await?;
     let revoked = match store.workspace_by_name(workspace).await {
@@ -340,7 +340,11 @@ pub async fn revoke_token(database_url: &str, workspace: &str, id: &str) -> Resu
         Err(e) => Err(e),
     };
     store.close().await;
-    Ok(revoked?)
+    revoked?;
+    // A running server may answer from its token cache for a bounded time after its last
+    // read (`token_cache`): once that has passed, every server has read the revoke.
+    tokio::time::sleep(2 * crate::token_cache::TOKEN_CACHE_MAX_AGE).await;
+    Ok(())
 }
 
 fn scope_strings(scopes: &[Scope]) -> Vec<String> {

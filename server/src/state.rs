@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use automations_runtime::store::{AnyStore, Store};
 
@@ -13,6 +14,7 @@ use crate::definitions::Definitions;
 use crate::error::ApiError;
 use crate::plugins::PluginRegistry;
 use crate::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit, RateLimiter};
+use crate::token_cache::TokenCache;
 
 /// The engine the API drives (SQLite or PostgreSQL storage, chosen by the URL).
 pub type Engine = automations_runtime::Engine<AnyStore>;
@@ -51,6 +53,8 @@ struct Inner {
     ready: AtomicBool,
     /// Uploaded plugins; `None` when the engine was built without a plugin runner.
     plugins: Option<Arc<PluginRegistry>>,
+    /// Recently authenticated tokens (bounded in age: see `token_cache`).
+    tokens: TokenCache,
 }
 
 impl AppState {
@@ -83,6 +87,7 @@ impl AppState {
             counters: HttpCounters::default(),
             ready: AtomicBool::new(true),
             plugins,
+            tokens: TokenCache::default(),
         };
         AppState {
             inner: Arc::new(inner),
@@ -115,9 +120,20 @@ impl AppState {
         self.inner.ready.store(ready, Ordering::Release);
     }
 
-    /// The principal of a token hash, or `None` for an unknown or revoked token.
+    /// Forgets the cached principal of a token this server revoked.
+    pub fn forget_token(&self, token_id: &str) {
+        self.inner.tokens.forget_token(token_id);
+    }
+
+    /// The principal of a token hash, or `None` for an unknown or revoked token. A token
+    /// read less than `TOKEN_CACHE_MAX_AGE` ago is not read again.
     pub async fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>, ApiError> {
+        if let Some(principal) = self.inner.tokens.get(token_hash) {
+            return Ok(Some(principal));
+        }
+        let read_at = Instant::now();
         let Some(token) = self.engine().store().token_by_hash(token_hash).await? else {
+            self.inner.tokens.forget(token_hash);
             return Ok(None);
         };
         let scopes = token
@@ -125,12 +141,14 @@ impl AppState {
             .iter()
             .filter_map(|s| Scope::parse(s))
             .collect();
-        Ok(Some(Principal {
+        let principal = Principal {
             token_id: token.id,
             token_name: token.name,
             workspace_id: token.workspace_id,
             scopes,
             rate_limit: token.rate_limit,
-        }))
+        };
+        self.inner.tokens.insert(token_hash, &principal, read_at);
+        Ok(Some(principal))
     }
 }

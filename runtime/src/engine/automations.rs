@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::Engine;
 use super::exec_plan::ExecPlan;
 use crate::cycles;
-use crate::dispatch::{DispatchEntry, DispatchIndex, ExcludedEntry};
+use crate::dispatch::{DispatchEntry, DispatchIndex, ExcludedEntry, Slot};
 use crate::error::{Result, RuntimeError};
 use crate::hooks::{CompiledDefinition, Warnings};
 use crate::model::*;
@@ -111,7 +111,7 @@ impl<S: Store> Engine<S> {
             .cache_plan(&ws, &a.id, a.current_version, compiled.plan)
             .plan
             .clone();
-        self.rebuild_index().await?;
+        self.reindex_automation(&ws, &a.id).await?;
         let warnings = Warnings {
             definition: compiled.warnings,
             workspace: self.cycle_warnings(&a, &plan).await?,
@@ -206,7 +206,7 @@ impl<S: Store> Engine<S> {
         let entry = AuditEntry::new(ws, actor, action, id, details);
         tx.insert_audit(&entry).await?;
         tx.commit().await?;
-        self.rebuild_index().await?;
+        self.reindex_automation(ws, id).await?;
         let workspace = if status == AutomationStatus::Active {
             let plan = self.plan(ws, id, a.current_version).await?;
             self.cycle_warnings(&a, &plan).await?
@@ -229,23 +229,15 @@ impl<S: Store> Engine<S> {
         if a.environment == EnvironmentKind::Sandbox {
             return Ok(Vec::new());
         }
-        let mut nodes = vec![cycles::Node::of(&a.id, plan)];
-        for other in self.inner.store.automations(Some(&a.workspace_id)).await? {
-            if other.id == a.id
-                || other.status != AutomationStatus::Active
-                || other.environment == EnvironmentKind::Sandbox
-            {
-                continue;
-            }
-            // One that no longer compiles (schema changed) triggers nothing: skip it.
-            if let Ok(p) = self
-                .plan(&other.workspace_id, &other.id, other.current_version)
-                .await
-            {
-                nodes.push(cycles::Node::of(&other.id, &p));
-            }
-        }
-        Ok(cycles::cycle_warning(&nodes, 0).into_iter().collect())
+        let index = self.inner.index.load_full();
+        let graph = LiveGraph {
+            index: &index,
+            ws: &a.workspace_id,
+        };
+        let start = cycles::Node::of(&a.id, plan);
+        Ok(cycles::cycle_warning_from(start, &graph)
+            .into_iter()
+            .collect())
     }
 
     pub async fn automation(&self, ws: &str, id: &str) -> Result<Automation> {
@@ -360,76 +352,20 @@ impl<S: Store> Engine<S> {
 
     /// Reloads every active automation and swaps in a fresh dispatch index.
     pub async fn rebuild_index(&self) -> Result<()> {
+        let _serial = self.inner.index_lock.lock().await;
         // Read first: a change committed after this read moves the version past it, so
         // the follower rebuilds again (see `follow`).
         let version = self.inner.store.dispatch_version().await?;
-        let mut automations = self.inner.store.automations(None).await?;
-        // Oldest first, so that an event's runs are created in the automations' order.
-        automations.sort_by(|a, b| a.id.cmp(&b.id));
+        let automations = self.inner.store.automations(None).await?;
         let mut sandbox_on: HashMap<String, bool> = HashMap::new();
         let mut entries = Vec::new();
-        let log = self.inner.config.automation_log.per_record > 0;
         let mut excluded = Vec::new();
         for a in automations {
-            if a.status != AutomationStatus::Active {
-                if log {
-                    let reason = match a.status {
-                        AutomationStatus::Draft => Excluded::Draft,
-                        AutomationStatus::Paused => Excluded::Paused,
-                        _ => Excluded::Archived,
-                    };
-                    excluded.extend(self.excluded_entry(&a, reason).await);
-                }
-                continue;
+            match self.slot_of(&a, &mut sandbox_on).await? {
+                Slot::Dispatched(e) => entries.push(e),
+                Slot::Excluded(e) => excluded.push(e),
+                Slot::Absent => {}
             }
-            let dry_run = a.environment == EnvironmentKind::Sandbox;
-            if dry_run {
-                let on = match sandbox_on.get(&a.workspace_id) {
-                    Some(on) => *on,
-                    None => {
-                        let on = self
-                            .inner
-                            .store
-                            .workspace(&a.workspace_id)
-                            .await?
-                            .is_some_and(|w| w.sandbox_active);
-                        sandbox_on.insert(a.workspace_id.clone(), on);
-                        on
-                    }
-                };
-                if !on {
-                    if log {
-                        excluded.extend(self.excluded_entry(&a, Excluded::SandboxOff).await);
-                    }
-                    continue;
-                }
-            }
-            let plan = match self.plan(&a.workspace_id, &a.id, a.current_version).await {
-                Ok(plan) => plan,
-                // A stored definition that no longer checks (a newer limit, a changed
-                // schema) must not stop the start or the other automations: it is left
-                // out of dispatch and reported.
-                Err(
-                    RuntimeError::Definition { message, .. } | RuntimeError::CheckerFailed(message),
-                ) => {
-                    tracing::error!(
-                        workspace = %a.workspace_id,
-                        automation = %a.id,
-                        version = a.current_version,
-                        %message,
-                        "active automation no longer checks; it will not trigger until fixed"
-                    );
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            entries.push(DispatchEntry {
-                workspace_id: a.workspace_id.clone(),
-                automation_id: a.id.clone(),
-                version: a.current_version,
-                plan,
-                dry_run,
-            });
         }
         let schemas = self.inner.schema.clone();
         self.inner.index.store(Arc::new(
@@ -442,6 +378,104 @@ impl<S: Store> Engine<S> {
             .index_version
             .store(version, std::sync::atomic::Ordering::Release);
         Ok(())
+    }
+
+    /// Brings the dispatch index up to date with automation `id` as stored now: only the
+    /// index segments of its old and new trigger are rebuilt, so a create, update or
+    /// status change costs in proportion to the automations on those triggers, not to the
+    /// workspace. Serialised with every other index change, and reads the automation
+    /// under that lock, so concurrent changes of one automation end with its last state.
+    pub(crate) async fn reindex_automation(&self, ws: &str, id: &str) -> Result<()> {
+        let _serial = self.inner.index_lock.lock().await;
+        let slot = match self.inner.store.automation(ws, id).await? {
+            Some(a) => self.slot_of(&a, &mut HashMap::new()).await?,
+            None => Slot::Absent,
+        };
+        let targets: Arc<dyn automations_compiler::eval::ReferenceTargets> =
+            Arc::new(crate::expr::SchemaTargets(self.inner.schema.view(ws)));
+        let next = self
+            .inner
+            .index
+            .load()
+            .with_automation(ws, id, slot, targets);
+        self.inner.index.store(Arc::new(next));
+        Ok(())
+    }
+
+    /// Where automation `a` stands in dispatch: dispatched when active (a sandbox one only
+    /// while its workspace's sandbox is on; `sandbox_on` caches that per workspace),
+    /// otherwise excluded with the reason when the automation log is on, and absent when
+    /// its stored definition no longer checks (logged when active).
+    async fn slot_of(
+        &self,
+        a: &Automation,
+        sandbox_on: &mut HashMap<String, bool>,
+    ) -> Result<Slot> {
+        let log = self.inner.config.automation_log.per_record > 0;
+        if a.status != AutomationStatus::Active {
+            let reason = match a.status {
+                AutomationStatus::Draft => Excluded::Draft,
+                AutomationStatus::Paused => Excluded::Paused,
+                _ => Excluded::Archived,
+            };
+            return Ok(self.excluded_slot(a, reason, log).await);
+        }
+        let dry_run = a.environment == EnvironmentKind::Sandbox;
+        if dry_run && !self.sandbox_on(&a.workspace_id, sandbox_on).await? {
+            return Ok(self.excluded_slot(a, Excluded::SandboxOff, log).await);
+        }
+        let plan = match self.plan(&a.workspace_id, &a.id, a.current_version).await {
+            Ok(plan) => plan,
+            // A stored definition that no longer checks (a newer limit, a changed schema)
+            // must not stop the start or the other automations: it is left out of
+            // dispatch and reported.
+            Err(
+                RuntimeError::Definition { message, .. } | RuntimeError::CheckerFailed(message),
+            ) => {
+                tracing::error!(
+                    workspace = %a.workspace_id,
+                    automation = %a.id,
+                    version = a.current_version,
+                    %message,
+                    "active automation no longer checks; it will not trigger until fixed"
+                );
+                return Ok(Slot::Absent);
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Slot::Dispatched(DispatchEntry {
+            workspace_id: a.workspace_id.clone(),
+            automation_id: a.id.clone(),
+            version: a.current_version,
+            plan,
+            dry_run,
+        }))
+    }
+
+    /// Whether the workspace's sandbox is on (cached per workspace in `known`).
+    async fn sandbox_on(&self, ws: &str, known: &mut HashMap<String, bool>) -> Result<bool> {
+        if let Some(on) = known.get(ws) {
+            return Ok(*on);
+        }
+        let on = self
+            .inner
+            .store
+            .workspace(ws)
+            .await?
+            .is_some_and(|w| w.sandbox_active);
+        known.insert(ws.to_string(), on);
+        Ok(on)
+    }
+
+    /// The excluded slot of `a` when the automation log is on (`log`), else absent.
+    async fn excluded_slot(&self, a: &Automation, reason: Excluded, log: bool) -> Slot {
+        if !log {
+            return Slot::Absent;
+        }
+        match self.excluded_entry(a, reason).await {
+            Some(e) => Slot::Excluded(e),
+            None => Slot::Absent,
+        }
     }
 
     /// An automation left out of dispatch, as the automation log names it; `None` when its
@@ -630,4 +664,26 @@ struct StatusChange<'a> {
     expected: Option<i64>,
     actor: &'a Actor,
     action: AuditAction,
+}
+
+/// The live active automations of one workspace as the cycle check reads them: the
+/// dispatch index's entries, sandbox (dry-run) ones left out.
+struct LiveGraph<'a> {
+    index: &'a DispatchIndex,
+    ws: &'a str,
+}
+
+impl cycles::Graph for LiveGraph<'_> {
+    fn triggers(&self) -> Vec<&str> {
+        self.index.triggers(self.ws)
+    }
+
+    fn triggered_by(&self, event: &str) -> Vec<(&str, &Plan)> {
+        self.index
+            .triggered_by(self.ws, event)
+            .into_iter()
+            .filter(|e| !e.dry_run)
+            .map(|e| (e.automation_id.as_str(), &*e.plan))
+            .collect()
+    }
 }

@@ -32,6 +32,12 @@ pub(crate) enum WriteJob {
         events: Vec<Event>,
         reply: oneshot::Sender<Result<Vec<Accepted>>>,
     },
+    /// A batch whose writes stand alone: each in its own savepoint, each with its result.
+    RecordsEach {
+        ws: String,
+        ops: Vec<RecordOp>,
+        reply: oneshot::Sender<Result<Vec<Result<Option<Record>>>>>,
+    },
 }
 
 /// Answers one caller once the group's fate is known: its own result if the transaction
@@ -57,6 +63,7 @@ impl WriteJob {
         match self {
             WriteJob::Records { reply, .. } => answer(reply, not_run()),
             WriteJob::Events { reply, .. } => answer(reply, not_run()),
+            WriteJob::RecordsEach { reply, .. } => answer(reply, not_run()),
         }
     }
 }
@@ -122,6 +129,21 @@ impl<S: Store> Engine<S> {
             .map_err(|_| RuntimeError::Corrupt("writer stopped".into()))?
     }
 
+    pub(crate) async fn submit_records_each(
+        &self,
+        ws: &str,
+        ops: Vec<RecordOp>,
+    ) -> Result<Vec<Result<Option<Record>>>> {
+        let (reply, rx) = oneshot::channel();
+        self.send(WriteJob::RecordsEach {
+            ws: ws.to_string(),
+            ops,
+            reply,
+        })?;
+        rx.await
+            .map_err(|_| RuntimeError::Corrupt("writer stopped".into()))?
+    }
+
     pub(crate) async fn submit_events(&self, events: Vec<Event>) -> Result<Vec<Accepted>> {
         let (reply, rx) = oneshot::channel();
         self.send(WriteJob::Events { events, reply })?;
@@ -163,6 +185,11 @@ impl<S: Store> Engine<S> {
                 done.push(job.abandoned());
                 continue;
             }
+            if let WriteJob::RecordsEach { ws, ops, reply } = job {
+                let results = self.each_job(&mut tx, &ws, ops, &mut failure).await?;
+                done.push(answer(reply, Ok(results)));
+                continue;
+            }
             tx.savepoint().await?;
             let answered = match job {
                 WriteJob::Records { ws, ops, reply } => {
@@ -173,6 +200,7 @@ impl<S: Store> Engine<S> {
                     let result = self.events_job(&mut tx, &events).await;
                     answer(reply, settle(&mut tx, result, &mut failure).await?)
                 }
+                WriteJob::RecordsEach { .. } => unreachable!("answered above"),
             };
             done.push(answered);
         }
@@ -191,6 +219,32 @@ impl<S: Store> Engine<S> {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             out.push(self.write_in_tx(tx, ws, op, &Cause::default()).await?.0);
+        }
+        Ok(out)
+    }
+
+    /// Each write of a batch in its own savepoint: a write that fails is rolled back alone
+    /// and answered with its error; the others are kept. A storage failure stops the batch
+    /// (and the group) at that write.
+    async fn each_job(
+        &self,
+        tx: &mut S::Tx,
+        ws: &str,
+        ops: Vec<RecordOp>,
+        failure: &mut Option<RuntimeError>,
+    ) -> Result<Vec<Result<Option<Record>>>> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            if let Some(e) = failure.as_ref() {
+                out.push(Err(copy_err(e)));
+                continue;
+            }
+            tx.savepoint().await?;
+            let result = self
+                .write_in_tx(tx, ws, op, &Cause::default())
+                .await
+                .map(|(record, _)| record);
+            out.push(settle(tx, result, failure).await?);
         }
         Ok(out)
     }

@@ -130,6 +130,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) index: ArcSwap<DispatchIndex>,
     /// The store's dispatch version the index was built from (see `follow`).
     pub(crate) index_version: std::sync::atomic::AtomicI64,
+    /// Serialises changes of the dispatch index (a full rebuild, or one automation's).
+    pub(crate) index_lock: tokio::sync::Mutex<()>,
     pub(crate) plans: Mutex<HashMap<(String, i64), Arc<exec_plan::ExecPlan>>>,
     pub(crate) deliverer: Deliverer,
     pub(crate) wake_runs: Notify,
@@ -188,6 +190,7 @@ impl<S: Store> Engine<S> {
                 plugin_calls,
                 index: ArcSwap::from_pointee(DispatchIndex::default()),
                 index_version: std::sync::atomic::AtomicI64::new(-1),
+                index_lock: tokio::sync::Mutex::new(()),
                 plans: Mutex::new(HashMap::new()),
                 deliverer,
                 wake_runs: Notify::new(),

@@ -78,14 +78,17 @@ impl<S: Store> Engine<S> {
         let unmatched: Vec<u32> = index
             .keys_of(ws, &event.event_type)
             .into_iter()
-            .filter(|k| !matched.contains(index.entry(*k).automation_id.as_str()))
+            .filter(|k| {
+                let e = index.entry(ws, &event.event_type, *k);
+                !matched.contains(e.automation_id.as_str())
+            })
             .collect();
         let listed = unmatched.len().min(config.max_explained);
         let explanations = self
             .explain_loading_related(tx, index, event, ctx, &unmatched[..listed])
             .await?;
         for (key, explanation) in unmatched[..listed].iter().zip(explanations) {
-            let e = index.entry(*key);
+            let e = index.entry(ws, &event.event_type, *key);
             automations.push(Considered {
                 automation_id: e.automation_id.clone(),
                 name: e.plan.name.clone(),

@@ -88,6 +88,18 @@ impl<S: Store> Engine<S> {
         self.submit_records(ws, ops).await
     }
 
+    /// Several writes in one transaction (group commit), each standing alone: a write that
+    /// fails (validation, conflict, not found) is rolled back by itself and answered with
+    /// its error, the others are kept. The outer `Err` is a failure of the transaction
+    /// itself (then nothing was written). Results come in the order of `ops`.
+    pub async fn write_records_each(
+        &self,
+        ws: &str,
+        ops: Vec<RecordOp>,
+    ) -> Result<Vec<Result<Option<Record>>>> {
+        self.submit_records_each(ws, ops).await
+    }
+
     pub async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Record> {
         self.check_object(ws, object)?;
         self.inner

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use automations_compiler::eval::NamingConvention;
 use automations_compiler::typed::{BinaryOp, FieldRef, LogicOp, Root, TExpr, TExprKind, Type};
 use automations_compiler::value::Value as V;
-use automations_runtime::dispatch::{DispatchEntry, DispatchIndex, DispatchInput};
+use automations_runtime::dispatch::{DispatchEntry, DispatchIndex, DispatchInput, Slot};
 use automations_runtime::expr::EvalContext;
 use automations_runtime::plan::Plan;
 
@@ -178,5 +178,62 @@ proptest! {
             prop_assert_eq!(a, b);
         }
         prop_assert!(total > 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4, max_shrink_iters: 50, ..ProptestConfig::default() })]
+
+    /// An index changed one automation at a time (`with_automation`: added, replaced on
+    /// another trigger, removed) answers every event as one built from scratch.
+    #[test]
+    fn incremental_changes_agree_with_a_full_build(
+        autos in proptest::collection::vec(automation(), 200),
+        changes in proptest::collection::vec((0usize..200, automation(), any::<bool>()), 100),
+        events in proptest::collection::vec(record(), 1_000),
+    ) {
+        let entry = |i: usize, (ws, ev, cond): (usize, usize, Option<TExpr>)| DispatchEntry {
+            workspace_id: format!("ws{ws}"),
+            automation_id: format!("a{i:03}"),
+            version: 1,
+            plan: Arc::new(Plan::new(format!("a{i}"), EVENTS[ev], cond, vec![])),
+            dry_run: false,
+        };
+        let targets = Arc::new(NamingConvention);
+        let mut current: std::collections::BTreeMap<usize, DispatchEntry> = Default::default();
+        let mut index = DispatchIndex::default();
+        for (i, a) in autos.into_iter().enumerate() {
+            let e = entry(i, a);
+            index = index.with_automation(&e.workspace_id.clone(), &e.automation_id.clone(), Slot::Dispatched(e.clone()), targets.clone());
+            current.insert(i, e);
+        }
+        for (i, a, remove) in changes {
+            let Some(old) = current.get(&i).cloned() else { continue };
+            if remove {
+                index = index.with_automation(&old.workspace_id, &old.automation_id, Slot::Absent, targets.clone());
+                current.remove(&i);
+            } else {
+                // Same workspace (an automation never moves), maybe another trigger.
+                let mut e = entry(i, a);
+                e.workspace_id = old.workspace_id.clone();
+                e.version = old.version + 1;
+                index = index.with_automation(&e.workspace_id.clone(), &e.automation_id.clone(), Slot::Dispatched(e.clone()), targets.clone());
+                current.insert(i, e);
+            }
+        }
+        let full = DispatchIndex::build(current.values().cloned(), targets.clone());
+        prop_assert_eq!(index.len(), current.len());
+        for (ws, ev, rec) in events {
+            let ctx = EvalContext { record: Value::Object(rec), ..Default::default() };
+            let ws = format!("ws{ws}");
+            let input = DispatchInput { workspace_id: &ws, event_type: EVENTS[ev], ctx: &ctx };
+            let a: Vec<_> = index.matches(&input).into_iter().map(|e| (e.automation_id.clone(), e.version)).collect();
+            let b: Vec<_> = full.matches(&input).into_iter().map(|e| (e.automation_id.clone(), e.version)).collect();
+            prop_assert_eq!(&a, &b);
+            let scan: Vec<_> = index.full_scan(&input).into_iter().map(|e| (e.automation_id.clone(), e.version)).collect();
+            prop_assert_eq!(&scan, &b);
+            let listed = index.keys_of(&ws, EVENTS[ev]).len();
+            prop_assert_eq!(listed, full.keys_of(&ws, EVENTS[ev]).len());
+        }
     }
 }

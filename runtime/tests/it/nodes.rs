@@ -32,7 +32,6 @@ fn dispatched(engine: &Engine, id: &str) -> Option<i64> {
     engine
         .dispatch_index()
         .entries()
-        .iter()
         .find(|e| e.automation_id == id)
         .map(|e| e.version)
 }

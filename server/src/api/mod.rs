@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod plugins;
 pub mod record_log;
 pub mod records;
+pub mod records_batch;
 pub mod runs;
 pub mod sandbox;
 pub mod schema;

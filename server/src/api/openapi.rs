@@ -8,7 +8,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     apply, audit, automations, backtests, events, format, health, metrics, notifications, outbox,
-    plugins, record_log, records, runs, sandbox, schema, shadow, tasks, testrun, tokens,
+    plugins, record_log, records, records_batch, runs, sandbox, schema, shadow, tasks, testrun,
+    tokens,
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
@@ -47,6 +48,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         runs::retry,
         records::list,
         records::create,
+        records_batch::create_batch,
         records::get_one,
         records::update,
         records::delete,

@@ -14,6 +14,7 @@ use automations_runtime::model::Record;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -21,6 +22,31 @@ use super::pagination::{self, Page};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+/// A record as the API answers it, serialised straight from the record (no copy of its
+/// fields): `{"id", "object", <fields>..., "created_at", "updated_at"}`.
+pub struct RecordView<'a>(pub &'a Record);
+
+impl serde::Serialize for RecordView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.0;
+        const OWN: [&str; 4] = ["id", "object", "created_at", "updated_at"];
+        if OWN.iter().any(|k| r.fields.contains_key(*k)) {
+            // A field named like one of the record's own keys: the map decides, as ever.
+            return record_json(r).serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(Some(r.fields.len() + 4))?;
+        map.serialize_entry("id", &r.id)?;
+        map.serialize_entry("object", &r.object)?;
+        for (k, v) in &r.fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.serialize_entry("created_at", &r.created_at)?;
+        map.serialize_entry("updated_at", &r.updated_at)?;
+        map.end()
+    }
+}
 
 pub fn record_json(r: &Record) -> Value {
     let mut m = Map::new();
@@ -34,7 +60,7 @@ pub fn record_json(r: &Record) -> Value {
     Value::Object(m)
 }
 
-fn object_body(body: Value) -> ApiResult<Map<String, Value>> {
+pub(crate) fn object_body(body: Value) -> ApiResult<Map<String, Value>> {
     match body {
         Value::Object(m) => Ok(m),
         _ => Err(ApiError::bad_request(
@@ -113,7 +139,8 @@ fn filter_value(ty: &Type, field: &str, text: &str) -> ApiResult<Value> {
     })
 }
 
-/// Create a record; its `*.created` event triggers automations.
+/// Create a record; its `*.created` event triggers automations. (`POST
+/// /records/{object}:batch` arrives here too and goes to `records_batch`.)
 #[utoipa::path(post, path = "/api/v1/records/{object}", tag = "records", params(crate::api::wire::ObjectPath),
     request_body(content = Object, description = "The fields, flat; `id` optional"),
     responses((status = 201, description = "The record", body = crate::api::wire::RecordDoc), (status = 422, body = crate::error::ErrorBody)))]
@@ -122,9 +149,24 @@ pub async fn create(
     principal: Principal,
     ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Response> {
+    if let Some(object) = object.strip_suffix(":batch") {
+        return super::records_batch::create_batch(state, principal, object.to_string(), body)
+            .await
+            .map(IntoResponse::into_response);
+    }
     principal.require(Scope::RecordsWrite)?;
-    let mut fields = object_body(body)?;
+    let record = new_record(object_body(body)?)?;
+    // An id that exists already is the write's own 409 (checked in its transaction).
+    let record = state
+        .engine()
+        .create_record(&principal.workspace_id, &object, record)
+        .await?;
+    Ok((StatusCode::CREATED, Json(RecordView(&record))).into_response())
+}
+
+/// The record a create body asks for: its fields and, when given, a valid `id`.
+pub(crate) fn new_record(mut fields: Map<String, Value>) -> ApiResult<NewRecord> {
     let id = match fields.remove("id") {
         None | Some(Value::Null) => None,
         Some(Value::String(id)) if valid_id(&id) => Some(id),
@@ -138,24 +180,11 @@ pub async fn create(
             ));
         }
     };
-    if let Some(id) = &id
-        && state
-            .engine()
-            .record(&principal.workspace_id, &object, id)
-            .await
-            .is_ok()
-    {
-        return Err(ApiError::Conflict(format!("{object} {id} already exists")));
-    }
-    let record = state
-        .engine()
-        .create_record(&principal.workspace_id, &object, NewRecord { id, fields })
-        .await?;
-    Ok((StatusCode::CREATED, Json(record_json(&record))))
+    Ok(NewRecord { id, fields })
 }
 
 /// Client-chosen ids stay printable and short.
-fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 200
         && id

@@ -136,6 +136,11 @@ pub async fn revoke(
         .engine()
         .revoke_token(&principal.workspace_id, &id, &principal.actor())
         .await?;
+    // This server refuses the token from now on; other servers on the same database
+    // (PostgreSQL nodes) read it again within the cache's bound, so the answer waits that
+    // out and the revoke holds everywhere when it returns.
+    state.forget_token(&id);
+    tokio::time::sleep(2 * crate::token_cache::TOKEN_CACHE_MAX_AGE).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -57,10 +57,12 @@ pub struct ServeArgs {
     max_step_param_bytes: usize,
     /// Requests per token (tokens created with their own `--rate-limit` keep theirs):
     /// `N/s`, `N/min`, `N/h`, or `off` (or 0) for unlimited. Over it: 429 with Retry-After.
-    #[arg(long, value_name = "RATE", default_value = "200/s")]
+    /// The default is above what the engine accepts on two cores, so it never caps one
+    /// integration; set a lower one for shared setups.
+    #[arg(long, value_name = "RATE", default_value = "20000/s")]
     rate_limit: String,
     /// Requests a token may send at once before the rate applies (default: three seconds'
-    /// worth of the rate, 600 at 200/s).
+    /// worth of the rate, 60000 at 20000/s).
     #[arg(long, value_name = "N")]
     rate_burst: Option<f64>,
     /// `text` (coloured only on a terminal) or `json` (one object per line, for log

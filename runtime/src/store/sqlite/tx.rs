@@ -252,7 +252,7 @@ impl StoreTx for SqliteTx {
             .bind(&r.workspace_id)
             .bind(&r.object)
             .bind(&r.id)
-            .bind(Value::Object(r.fields.clone()).to_string())
+            .bind(serde_json::to_string(&r.fields)?)
             .bind(ts(r.created_at))
             .bind(ts(r.updated_at))
             .execute(&mut *self.tx)
@@ -262,7 +262,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn update_record(&mut self, r: &Record) -> Result<()> {
-        let fields = Value::Object(r.fields.clone()).to_string();
+        let fields = serde_json::to_string(&r.fields)?;
         let res = sqlx::query("UPDATE records SET fields = ?, updated_at = ? WHERE workspace_id = ? AND object = ? AND id = ?")
             .bind(&fields)
             .bind(ts(r.updated_at))
