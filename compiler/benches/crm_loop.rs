@@ -1,7 +1,9 @@
 //! A plain loop for counting, with callgrind, what one evaluation of a realistic CRM
 //! condition costs through the public library API (issue 22's target: within 2x of the
 //! same condition written by hand in Rust): `crm_loop ENGINE CONDITION ITERATIONS` with
-//! ENGINE `compiled`, `hand` or `reference` and CONDITION `1`..`5`. Run it with 0 and
+//! ENGINE `compiled`, `hand`, `reference` or `fill` (preparing the record: its JSON into
+//! the condition's slots and one evaluation: minus `compiled`, the per-event cost of
+//! preparing it) and CONDITION `1`..`5`. Run it with 0 and
 //! with N iterations; the difference in instructions divided by N is one evaluation
 //! (the harness loop included, the same for every engine).
 //!
@@ -78,7 +80,7 @@ fn hand(which: usize, r: &Prepared) -> bool {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [engine, which, iterations] = &args[..] else {
-        eprintln!("usage: crm_loop compiled|hand|reference 1..5 ITERATIONS");
+        eprintln!("usage: crm_loop compiled|hand|reference|fill 1..5 ITERATIONS");
         std::process::exit(2);
     };
     let which: usize = which.parse().expect("CONDITION is 1..5");
@@ -117,6 +119,13 @@ fn main() {
                 hits += hand(black_box(which), black_box(&prepared)) as u64;
             }
         }
+        "fill" => {
+            let mut reused = slots.clone();
+            for _ in 0..n {
+                condition.fill_into(black_box(&input), &mut reused);
+                hits += condition.eval_slots(black_box(&reused)) as u64;
+            }
+        }
         "reference" => {
             let (typed, layout) = reference_parts(&compiler, object, text);
             let input = EvalInput {
@@ -130,12 +139,20 @@ fn main() {
         }
         other => panic!("no engine {other}"),
     }
-    let expected = condition.eval_slots(&slots) as u64 * n;
+    let expected = expected_hits(&condition, &slots, n);
     assert_eq!(
         hits, expected,
         "{engine} disagrees with the compiled evaluator"
     );
     println!("{engine} {which}: {hits}/{n}");
+}
+
+fn expected_hits(
+    condition: &automations_compiler::pipeline::Condition,
+    slots: &automations_compiler::pipeline::Slots,
+    n: u64,
+) -> u64 {
+    condition.eval_slots(slots) as u64 * n
 }
 
 /// The typed tree and layout the reference evaluator walks.
