@@ -3,7 +3,8 @@
 //! same condition written by hand in Rust): `crm_loop ENGINE CONDITION ITERATIONS` with
 //! ENGINE `compiled`, `hand`, `reference` or `fill` (preparing the record: its JSON into
 //! the condition's slots and one evaluation: minus `compiled`, the per-event cost of
-//! preparing it) and CONDITION `1`..`5`. Run it with 0 and
+//! preparing it) and CONDITION `1`..`5` (the target's five) or `6`, `7` (shapes of the
+//! bench crate's corpus: a datetime against `now() + 7d`, `ends_with`, `not (.. in ..)`). Run it with 0 and
 //! with N iterations; the difference in instructions divided by N is one evaluation
 //! (the harness loop included, the same for every engine).
 //!
@@ -51,6 +52,19 @@ fn corpus() -> Vec<(&'static str, &'static str, Json, Option<Json>)> {
             json!({"id": "c3", "subject": "Printer jam on floor 2", "origin": "phone"}),
             None,
         ),
+        // Not in the five of the target: shapes of the bench crate's corpus.
+        (
+            "opportunity",
+            r#"stage != "Closed Won" and close_date < now() + 7d"#,
+            json!({"id": "o2", "stage": "Proposal", "close_date": "2026-12-06T00:00:00Z"}),
+            None,
+        ),
+        (
+            "lead",
+            r#"email ends_with "@acme.com" and not (status in ["disqualified", "working"])"#,
+            json!({"id": "l2", "email": "ada@acme.com", "status": "new"}),
+            None,
+        ),
     ]
 }
 
@@ -65,7 +79,13 @@ struct Prepared {
     source: String,
     subject: String,
     origin: String,
+    close_date_ms: i64,
+    email: String,
 }
+
+/// The clock of every evaluation: 2026-12-04T00:00:00Z.
+const NOW_MS: i64 = 1_796_342_400_000;
+const DAY_MS: i64 = 86_400_000;
 
 fn hand(which: usize, r: &Prepared) -> bool {
     match which {
@@ -73,17 +93,22 @@ fn hand(which: usize, r: &Prepared) -> bool {
         2 => r.amount >= 50000.0 && r.stage == "Negotiation",
         3 => r.previous_status.as_deref().is_some_and(|p| p != r.status) && r.status == "escalated",
         4 => r.score > 80.0 && matches!(r.source.as_str(), "referral" | "partner" | "event"),
-        _ => r.subject.contains("outage") || r.origin == "phone",
+        5 => r.subject.contains("outage") || r.origin == "phone",
+        6 => r.stage != "Closed Won" && r.close_date_ms < NOW_MS + 7 * DAY_MS,
+        _ => {
+            r.email.ends_with("@acme.com")
+                && !matches!(r.status.as_str(), "disqualified" | "working")
+        }
     }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [engine, which, iterations] = &args[..] else {
-        eprintln!("usage: crm_loop compiled|hand|reference|fill 1..5 ITERATIONS");
+        eprintln!("usage: crm_loop compiled|hand|reference|fill 1..7 ITERATIONS");
         std::process::exit(2);
     };
-    let which: usize = which.parse().expect("CONDITION is 1..5");
+    let which: usize = which.parse().expect("CONDITION is 1..7");
     let n: u64 = iterations.parse().expect("ITERATIONS is a number");
     let corpus = corpus();
     let (object, text, record, previous) = &corpus[which - 1];
@@ -91,7 +116,7 @@ fn main() {
     let condition = compiler.compile(text, object).expect("the corpus checks");
     let input = ConditionInput {
         previous: previous.as_ref(),
-        ..ConditionInput::record(record, 0)
+        ..ConditionInput::record(record, NOW_MS)
     };
     let slots = condition.fill(&input);
     let field = |j: &Json, k: &str| j.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
@@ -106,6 +131,8 @@ fn main() {
         source: field(record, "source"),
         subject: field(record, "subject"),
         origin: field(record, "origin"),
+        close_date_ms: 1_796_515_200_000,
+        email: field(record, "email"),
     };
     let mut hits = 0u64;
     match engine.as_str() {
@@ -130,7 +157,7 @@ fn main() {
             let (typed, layout) = reference_parts(&compiler, object, text);
             let input = EvalInput {
                 previous: previous.as_ref(),
-                ..EvalInput::record(record, 0)
+                ..EvalInput::record(record, NOW_MS)
             };
             for _ in 0..n {
                 hits +=

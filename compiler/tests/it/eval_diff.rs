@@ -744,10 +744,12 @@ fn short_in_lists_agree_with_reference() {
         .unwrap();
 }
 
-/// Clauses of the shapes the compiled evaluator answers inline (`Fast`: text and number
-/// `==`/`!=` with the constant on either side, the four comparisons, `is null`, `has`,
-/// bare `changed`), alone, in `and`/`or` chains of one to five and nested one level,
-/// agree with the reference evaluator on records with every kind in every field.
+/// Clauses of the shapes the compiled evaluator answers inline (`Fast`: text, number and
+/// bool `==`/`!=` with the constant on either side, the four comparisons, a bare bool
+/// field, a datetime against `now()` / `now() ± d`, `starts_with`/`ends_with`, `is null`,
+/// `has`, bare `changed`, `not` of each), alone, in `and`/`or` chains of one to five and
+/// nested one level, agree with the reference evaluator on records with every kind in
+/// every field.
 #[test]
 fn inline_clause_shapes_agree_with_reference() {
     let texts = [
@@ -789,13 +791,46 @@ fn inline_clause_shapes_agree_with_reference() {
                 } else {
                     &[BinaryOp::Eq, BinaryOp::Ne]
                 };
-                match g.below(6) {
+                let active = field("active", Type::Bool);
+                let due = field("due", Type::DateTime);
+                let text_ops = [BinaryOp::StartsWith, BinaryOp::EndsWith];
+                let cmp_ops = [BinaryOp::Lt, BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge];
+                let one = match g.below(10) {
                     0 => is_null(f, g.chance(50)),
                     1 => call(Func::Has, vec![f], Type::Bool),
                     2 => changed(if is_number { "amount" } else { "status" }, None, None),
                     3 => bin(g.pick(ops), c, f),
+                    4 => active,
+                    5 if g.chance(50) => bin(
+                        g.pick(&[BinaryOp::Eq, BinaryOp::Ne]),
+                        active,
+                        b(g.chance(50)),
+                    ),
+                    5 => bin(
+                        g.pick(&[BinaryOp::Eq, BinaryOp::Ne]),
+                        b(g.chance(50)),
+                        active,
+                    ),
+                    6 => bin(
+                        g.pick(&text_ops),
+                        field("status", Type::String),
+                        s(g.pick(&texts[..])),
+                    ),
+                    7 | 8 => {
+                        let bound = match g.below(3) {
+                            0 => now(),
+                            1 => bin(BinaryOp::Sub, now(), dur(g.below(400) as i64 * DAY)),
+                            _ => bin(BinaryOp::Add, now(), dur(g.below(400) as i64 * DAY)),
+                        };
+                        if g.chance(50) {
+                            bin(g.pick(&cmp_ops), due, bound)
+                        } else {
+                            bin(g.pick(&cmp_ops), bound, due)
+                        }
+                    }
                     _ => bin(g.pick(ops), f, c),
-                }
+                };
+                if g.chance(20) { not(one) } else { one }
             };
             let chain = |g: &mut Gen, depth: u32| -> TExpr {
                 let op = if g.chance(50) {
@@ -831,11 +866,26 @@ fn inline_clause_shapes_agree_with_reference() {
                 3 => json!(g.chance(50)),
                 _ => json!([g.pick(&texts[..])]),
             };
+            let date = |g: &mut Gen| match g.below(4) {
+                0 => json!(null),
+                1 => json!("not a date"),
+                _ => json!(automations_compiler::eval::convert::format_datetime(
+                    NOW_MS + (g.below(800) as i64 - 400) * DAY + g.below(3) as i64 - 1
+                )),
+            };
+            let record_of = |g: &mut Gen| {
+                json!({
+                    "status": value(g),
+                    "amount": value(g),
+                    "active": if g.chance(70) { json!(g.chance(50)) } else { value(g) },
+                    "due": date(g),
+                })
+            };
             for _ in 0..20 {
-                let record = json!({"status": value(&mut g), "amount": value(&mut g)});
+                let record = record_of(&mut g);
                 let previous = match g.below(3) {
                     0 => None,
-                    1 => Some(json!({"status": value(&mut g), "amount": value(&mut g)})),
+                    1 => Some(record_of(&mut g)),
                     _ => Some(record.clone()),
                 };
                 check_pair(&e, &record, previous.as_ref(), &json!({}));
