@@ -7,6 +7,11 @@
 //! (a database lock that never frees, a delivery that never ends) stops beating, and
 //! [`Engine::workers`] reports it `stalled` once its last beat is older than
 //! `EngineConfig::stall_after`, so readiness probes catch it.
+//!
+//! The run and timer loops beat at the end of each round, so a worker counts as started
+//! only once its first round is done: the timer worker's first round is the start-up
+//! housekeeping (automation log sweep, record history prune), write transactions that a
+//! busy database can hold up. Until then readiness says `starting` rather than `ok`.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -46,6 +51,9 @@ pub struct WorkerStatus {
     pub alive: bool,
     /// How long ago the task last came round its loop.
     pub since_heartbeat: Duration,
+    /// It has beaten at least once since it was spawned (a run or timer loop: its first
+    /// round is done).
+    pub started: bool,
     /// Alive, but no heartbeat for longer than `EngineConfig::stall_after`: stuck.
     pub stalled: bool,
 }
@@ -55,8 +63,10 @@ pub struct WorkerStatus {
 pub(crate) struct Liveness {
     name: &'static str,
     alive: AtomicBool,
-    /// Milliseconds since the Unix epoch of the last heartbeat.
+    /// Milliseconds since the Unix epoch of the last heartbeat (of the spawn until then).
     beat_ms: AtomicI64,
+    /// A heartbeat came since the spawn.
+    started: AtomicBool,
 }
 
 impl Liveness {
@@ -65,6 +75,7 @@ impl Liveness {
             name,
             alive: AtomicBool::new(true),
             beat_ms: AtomicI64::new(Utc::now().timestamp_millis()),
+            started: AtomicBool::new(false),
         })
     }
 
@@ -72,6 +83,7 @@ impl Liveness {
     pub(crate) fn beat(&self) {
         self.beat_ms
             .store(Utc::now().timestamp_millis(), Ordering::Release);
+        self.started.store(true, Ordering::Release);
     }
 
     fn status(&self, stall_after: Duration) -> WorkerStatus {
@@ -82,6 +94,7 @@ impl Liveness {
             name: self.name,
             alive,
             since_heartbeat,
+            started: self.started.load(Ordering::Acquire),
             stalled: alive && since_heartbeat > stall_after,
         }
     }
@@ -207,7 +220,6 @@ where
     tokio::spawn(async move {
         let _alive = AliveGuard::new(&alive);
         loop {
-            alive.beat();
             if *stop.borrow() {
                 return;
             }
@@ -219,6 +231,8 @@ where
                     true
                 }
             };
+            // At the end of the round: the first beat says the first round is done.
+            alive.beat();
             if idle {
                 let notify = match wake {
                     Wake::Runs => &engine.inner.wake_runs,

@@ -41,6 +41,20 @@ pub fn stored_instant(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
 }
 
+/// The exclusive end `end` of a time range as a stored instant: rounded up to the next
+/// whole millisecond when it falls inside one. An instant is stored truncated, so one
+/// stamped in `end`'s millisecond (`12.279Z` for 12.2795) may be before `end`; truncating
+/// `end` too would leave it out of `[start, end)` (a backtest ending "now" lost the
+/// events of its last millisecond).
+pub fn stored_end(end: DateTime<Utc>) -> DateTime<Utc> {
+    let start = stored_instant(end);
+    if start == end {
+        end
+    } else {
+        start + TimeDelta::milliseconds(1)
+    }
+}
+
 /// The (workspace, object, id) key of a record.
 pub type RecordKey = (String, String, String);
 

@@ -58,8 +58,9 @@ pub struct ReadinessChecks {
     pub server: String,
     pub database: String,
     /// Per background task (`writer`, `runs`, `timers`, `outbox`): `ok`, `stopped`,
-    /// `not started`, or `stalled (no heartbeat for N s)` when its loop has not come round
-    /// within the engine's `stall_after` (stuck in a round).
+    /// `not started`, `starting` (its first round, such as the timer worker's start-up
+    /// housekeeping, is not done yet), or `stalled (no heartbeat for N s)` when its loop
+    /// has not come round within the engine's `stall_after` (stuck in a round).
     #[schema(value_type = Object)]
     pub workers: serde_json::Map<String, serde_json::Value>,
 }
@@ -127,6 +128,7 @@ async fn checks(state: &AppState) -> ReadinessChecks {
                     "stalled (no heartbeat for {} s)",
                     w.since_heartbeat.as_secs()
                 ),
+                Some(w) if w.alive && !w.started => "starting".into(),
                 Some(w) if w.alive => "ok".into(),
                 Some(_) => "stopped".into(),
                 None => "not started".into(),

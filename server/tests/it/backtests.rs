@@ -324,7 +324,7 @@ async fn a_proposed_definitions_secret_is_never_answered_or_stored() {
         .to_string();
     let done = wait_done(&app, None, &location).await;
     assert_eq!(done["status"], json!("completed"), "{done}");
-    assert_eq!(done["result"]["events_matched"], json!(4));
+    assert_eq!(done["result"]["events_matched"], json!(4), "{done}");
     let webhook = done["result"]["effects"]["groups"]
         .as_array()
         .unwrap()
@@ -345,14 +345,43 @@ async fn a_proposed_definitions_secret_is_never_answered_or_stored() {
             "a secret was answered: {text}"
         );
     }
-    // Neither the database nor its write-ahead log holds it (the job's row is redacted).
+    // Neither the database nor its write-ahead log holds either (the job's row is redacted).
     for file in [app.db_path.clone(), app.db_path.with_extension("db-wal")] {
         let dump = std::fs::read(&file).unwrap_or_default();
         let stored = String::from_utf8_lossy(&dump);
         assert!(
-            !stored.contains("pw-Secret-1"),
+            !stored.contains("pw-Secret-1") && !stored.contains(secret),
             "{} keeps a secret",
             file.display()
         );
     }
+}
+
+/// Events are stored to the millisecond: a range ending inside the millisecond an event
+/// was stamped in (`to` 12.279500 for an event at 12.279) still replays it. A backtest
+/// ending "now" used to lose the events of its last millisecond.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_range_ending_inside_an_events_millisecond_replays_it() {
+    let app = TestApp::new().await;
+    let id = app.create_seed().await;
+    critical_cases(&app, 2).await;
+    let path = format!("/api/v1/automations/{id}/backtest");
+    let all = app.post(&path, &json!({})).await;
+    assert_eq!(all.status, StatusCode::ACCEPTED, "{}", all.text);
+    let location = all.headers[header::LOCATION].to_str().unwrap().to_string();
+    let all = wait_done(&app, None, &location).await;
+    assert_eq!(all["result"]["events_considered"], json!(2), "{all}");
+    let last = all["result"]["last_event_at"].as_str().unwrap();
+    let stamp = last.strip_suffix('Z').unwrap();
+    assert_eq!(stamp.rsplit('.').next().unwrap().len(), 3, "{last}");
+    let to = format!("{stamp}500Z");
+    let started = app.post(&path, &json!({"to": to})).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    let location = started.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let done = wait_done(&app, None, &location).await;
+    assert_eq!(done["result"]["events_considered"], json!(2), "{done}");
+    assert_eq!(done["result"]["last_event_at"], json!(last), "{done}");
 }

@@ -18,7 +18,7 @@ use crate::backtest::{Backtest, BacktestStatus};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
 use crate::store::AsOf;
-use crate::store::shared::{EVENT_SKEW_MS, first_seq_at};
+use crate::store::shared::{EVENT_SKEW_MS, first_seq_at, stored_end};
 
 pub(super) async fn record_as_of(
     pool: &PgPool,
@@ -114,7 +114,7 @@ pub(super) async fn events_between(
         .bind(ws)
         .bind(event_type)
         .bind(at(from))
-        .bind(at(to))
+        .bind(stored_end(to))
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await?;
