@@ -3,7 +3,7 @@
 //! cache, and the per-call time (fresh instance + run + drop, p50/p99) against the
 //! in-memory host, under each way of allocating the call's instance (pooling or not,
 //! copy-on-write memory images or not, memory kept resident and reset in place or not,
-//! fuel metering or not). Every variant gives each call a fresh instance. Prints a table;
+//! a fuel limit (metered code) or not). Every variant gives each call a fresh instance. Prints a table;
 //! no criterion (each language's call is milliseconds).
 //!
 //! Needs the Rust examples (built here) and the JavaScript and Python ones
@@ -81,26 +81,26 @@ fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// (label, engine settings) of every allocation variant measured.
-fn variants() -> Vec<(&'static str, EngineConfig)> {
-    let with = |pooling, memory_init_cow, keep_resident, fuel_metering| EngineConfig {
+/// (label, engine settings, whether the manifest sets a fuel limit) of every variant
+/// measured. Only a plugin with a fuel limit runs metered code.
+fn variants() -> Vec<(&'static str, EngineConfig, bool)> {
+    let with = |pooling, memory_init_cow, keep_resident| EngineConfig {
         allocation: Allocation {
             pooling,
             memory_init_cow,
             keep_resident,
         },
-        fuel_metering,
         ..EngineConfig::default()
     };
     vec![
-        ("on-demand, copy", with(false, false, 0, true)),
-        ("on-demand, cow", with(false, true, 0, true)),
-        ("pool, copy", with(true, false, 0, true)),
-        ("pool, cow", with(true, true, 0, true)),
-        ("pool, cow, keep 1 MiB", with(true, true, 1 << 20, true)),
-        ("pool, cow, keep 16 MiB", with(true, true, 16 << 20, true)),
-        ("pool, cow, no fuel", with(true, true, 0, false)),
-        ("default", EngineConfig::default()),
+        ("on-demand, copy", with(false, false, 0), true),
+        ("on-demand, cow", with(false, true, 0), true),
+        ("pool, copy", with(true, false, 0), true),
+        ("pool, cow", with(true, true, 0), true),
+        ("pool, cow, keep 1 MiB", with(true, true, 1 << 20), true),
+        ("pool, cow, keep 16 MiB", with(true, true, 16 << 20), true),
+        ("pool, cow, no fuel", with(true, true, 0), false),
+        ("default, no fuel", EngineConfig::default(), false),
     ]
 }
 
@@ -129,10 +129,13 @@ fn measure(example: &Example, calls: usize) {
         millis(compile),
         millis(load),
     );
-    for (label, config) in variants() {
-        // Settings that change the compiled code (fuel) compile once more into the store.
+    for (label, config, metered) in variants() {
+        // Metered code (a fuel limit) compiles once more into the store.
         let engine = PluginEngine::with_cache_store(config, store.clone()).unwrap();
-        let manifest = Manifest::from_json(&example.manifest, &LimitPolicy::default()).unwrap();
+        let mut manifest = Manifest::from_json(&example.manifest, &LimitPolicy::default()).unwrap();
+        if metered {
+            manifest.limits.fuel = Some(u64::MAX / 2);
+        }
         let plugin = engine.prepare(manifest, &example.wasm).unwrap();
         let host: Arc<dyn automations_host_api::Host> = host();
         let ctx = CallContext {

@@ -14,11 +14,11 @@ use std::time::{Instant, SystemTime};
 /// What a `Host` method knows about the call it serves.
 #[derive(Debug, Clone)]
 pub struct CallInfo {
-    pub workspace: String,
-    pub run_id: String,
-    pub step_id: String,
+    pub workspace: Arc<str>,
+    pub run_id: Arc<str>,
+    pub step_id: Arc<str>,
     /// `name@version` of the plugin.
-    pub plugin: String,
+    pub plugin: Arc<str>,
     /// Record side effects instead of applying them; writes return synthetic ids.
     pub dry_run: bool,
     /// When the call's wall-clock budget ends; blocking work (http) must stop by then.
@@ -35,12 +35,13 @@ impl CallInfo {
     }
 }
 
-/// The caller's side of one plugin call.
+/// The caller's side of one plugin call (shared strings, `Arc<str>`: a call copies none
+/// of them).
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
-    pub workspace: String,
-    pub run_id: String,
-    pub step_id: String,
+    pub workspace: Arc<str>,
+    pub run_id: Arc<str>,
+    pub step_id: Arc<str>,
     pub dry_run: bool,
     /// Capabilities an admin granted to this plugin; the effective set is
     /// this ∩ the manifest's requested set.

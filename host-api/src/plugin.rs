@@ -4,7 +4,7 @@
 //! [`PluginError`]; nothing a guest does may panic or block the host beyond
 //! the call's limits.
 
-use crate::engine::PluginEngine;
+use crate::engine::{PluginEngine, Side};
 use crate::error::PluginError;
 use crate::host::{CallContext, CallInfo, Host};
 use crate::manifest::{Limits, Manifest};
@@ -23,19 +23,23 @@ pub struct Plugin {
 
 struct PluginInner {
     engine: PluginEngine,
+    /// The wasmtime engine it was compiled for (metered only with a fuel limit).
+    side: Arc<Side>,
     manifest: Manifest,
-    id: String,
+    id: Arc<str>,
     requested: Arc<crate::CapabilitySet>,
     limits: Limits,
     pre: InstancePre<CallState>,
     run: ComponentExportIndex,
 }
 
-/// The result of a successful call.
+/// The result of a successful call: the output parsed (`CallOutput<Value>`, the default)
+/// or as the plugin wrote it (`CallOutput<String>`, checked to be JSON, from
+/// [`Plugin::call_text`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct CallOutput {
-    /// The plugin's output (parsed JSON).
-    pub output: Value,
+pub struct CallOutput<T = Value> {
+    /// The plugin's output.
+    pub output: T,
     /// Host calls the plugin made.
     pub host_calls: u32,
     /// Fuel used, when the plugin has a fuel limit.
@@ -56,6 +60,7 @@ type RunFn<'a> = wasmtime::component::TypedFunc<(&'a str,), (Result<String, Stri
 impl Plugin {
     pub(crate) fn new(
         engine: PluginEngine,
+        side: Arc<Side>,
         manifest: Manifest,
         limits: Limits,
         pre: InstancePre<CallState>,
@@ -66,9 +71,10 @@ impl Plugin {
             .ok_or_else(|| PluginError::WorldMismatch("no `run` export".into()))?;
         Ok(Plugin {
             inner: Arc::new(PluginInner {
-                id: format!("{}@{}", manifest.name, manifest.version),
+                id: format!("{}@{}", manifest.name, manifest.version).into(),
                 requested: Arc::new(manifest.requested()),
                 engine,
+                side,
                 manifest,
                 limits,
                 pre,
@@ -100,13 +106,41 @@ impl Plugin {
         self.call_json(host, ctx, &input.to_string())
     }
 
-    /// Runs the plugin on `input`, JSON text.
+    /// Runs the plugin on `input`, JSON text; the output parsed.
     pub fn call_json(
         &self,
         host: Arc<dyn Host>,
         ctx: &CallContext,
         input: &str,
     ) -> Result<CallOutput, PluginError> {
+        self.call_parsed(host, ctx, input, |text| {
+            serde_json::from_str::<Value>(&text)
+        })
+    }
+
+    /// Runs the plugin on `input`, JSON text; the output as the plugin wrote it, checked
+    /// to be one JSON value (without building it) and within the output limit. For callers
+    /// that pass the output on as text.
+    pub fn call_text(
+        &self,
+        host: Arc<dyn Host>,
+        ctx: &CallContext,
+        input: &str,
+    ) -> Result<CallOutput<String>, PluginError> {
+        self.call_parsed(host, ctx, input, |text| {
+            serde_json::from_str::<serde::de::IgnoredAny>(&text).map(|_| text)
+        })
+    }
+
+    /// One call; `parse` reads the output text (a syntax error is the plugin's invalid
+    /// output).
+    fn call_parsed<T>(
+        &self,
+        host: Arc<dyn Host>,
+        ctx: &CallContext,
+        input: &str,
+        parse: impl FnOnce(String) -> serde_json::Result<T>,
+    ) -> Result<CallOutput<T>, PluginError> {
         let limits = self.inner.limits;
         let size = input.len() as u64;
         if size > limits.max_input_bytes {
@@ -122,8 +156,8 @@ impl Plugin {
             .fuel
             .map(|limit| limit - store.get_fuel().unwrap_or(0));
         match result {
-            Ok(output) => Ok(CallOutput {
-                output,
+            Ok(text) => Ok(CallOutput {
+                output: parse(text).map_err(|e| PluginError::InvalidOutput(e.to_string()))?,
                 host_calls: store.data().host_calls,
                 fuel_used,
                 elapsed: started.elapsed(),
@@ -151,10 +185,10 @@ impl Plugin {
             granted: ctx.granted.clone(),
         };
         let state = CallState::new(host, info, ctx.http_mocks.clone(), limits);
-        let mut store = Store::new(self.inner.engine.engine(), state);
+        let mut store = Store::new(&self.inner.side.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(self.inner.engine.epoch_ticks(limits.timeout));
-        if self.inner.engine.fuel_metering() {
+        if self.inner.side.metered {
             let fuel = limits.fuel.unwrap_or(u64::MAX);
             store
                 .set_fuel(fuel)
@@ -167,7 +201,7 @@ impl Plugin {
         &self,
         store: &mut Store<CallState>,
         input: &str,
-    ) -> Result<Value, RunError> {
+    ) -> Result<String, RunError> {
         let instance = self.inner.pre.instantiate(&mut *store)?;
         let run: RunFn<'_> = instance.get_typed_func(&mut *store, &self.inner.run)?;
         let (result,) = run.call(&mut *store, (input,))?;
@@ -175,8 +209,7 @@ impl Plugin {
         match result {
             Ok(text) => {
                 check_size(text.len(), limit)?;
-                serde_json::from_str(&text)
-                    .map_err(|e| plugin(PluginError::InvalidOutput(e.to_string())))
+                Ok(text)
             }
             Err(text) => Err(plugin(PluginError::Guest(guest_error_text(text, limit)))),
         }

@@ -43,23 +43,49 @@ fn compiled_once_then_loaded_from_memory_and_from_the_store() {
 }
 
 #[test]
-fn a_different_engine_configuration_has_a_different_key() {
+fn fuel_metered_code_is_cached_apart_from_unmetered_code() {
+    // A plugin with a fuel limit runs on the metered engine, one without on the plain
+    // one: the same component is compiled (and cached) once for each, under two keys.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DirCacheStore::new(dir.path()).unwrap());
     let wasm = build::component("lead-scorer");
-    let metered = PluginEngine::new(EngineConfig {
-        max_concurrent_instances: 2,
-        ..EngineConfig::default()
-    })
+    let engine = PluginEngine::with_cache_store(
+        EngineConfig {
+            max_concurrent_instances: 2,
+            ..EngineConfig::default()
+        },
+        store.clone(),
+    )
     .unwrap();
-    let unmetered = PluginEngine::new(EngineConfig {
+    let plain = engine
+        .prepare(support::manifest("lead-scorer"), &wasm)
+        .unwrap();
+    let mut fueled = support::manifest("lead-scorer");
+    fueled.limits.fuel = Some(50_000_000);
+    let metered = engine.prepare(fueled, &wasm).unwrap();
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 2, "one artifact per engine");
+    let input = serde_json::json!({"lead_id": "lead1"});
+    let out = plain
+        .call(support::crm_host(), &support::ctx_for(&plain), &input)
+        .unwrap();
+    assert_eq!(out.fuel_used, None);
+    let out = metered
+        .call(support::crm_host(), &support::ctx_for(&metered), &input)
+        .unwrap();
+    assert!(out.fuel_used.is_some_and(|f| f > 0), "{out:?}");
+    assert_eq!(out.output["score"], 100);
+    // Without fuel metering a fuel limit is refused, as before.
+    let off = PluginEngine::new(EngineConfig {
         fuel_metering: false,
         max_concurrent_instances: 2,
         ..EngineConfig::default()
     })
     .unwrap();
-    assert_ne!(
-        metered.cache_key(&wasm).engine_hash,
-        unmetered.cache_key(&wasm).engine_hash
-    );
+    let mut fueled = support::manifest("lead-scorer");
+    fueled.limits.fuel = Some(50_000_000);
+    let err = off.prepare(fueled, &wasm).err().unwrap();
+    assert!(err.to_string().contains("fuel metering"), "{err}");
 }
 
 #[test]

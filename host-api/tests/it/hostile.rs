@@ -155,3 +155,24 @@ fn oversized_input_is_refused_before_running() {
         .unwrap_err();
     assert!(matches!(err, PluginError::InputTooLarge { .. }), "{err:?}");
 }
+
+#[test]
+fn nothing_of_one_call_is_seen_by_the_next() {
+    // A global counter and a 4 MiB heap block stamped on every call: each call runs in a
+    // fresh instance, metered or not, so each sees the initial state however the pool
+    // reuses its memory slots (part of a slot stays resident and is reset in place).
+    let unmetered = plugin("hostile");
+    let metered = plugin_with("hostile", |m| m.limits.fuel = Some(100_000_000));
+    for plugin in [&unmetered, &metered, &unmetered, &metered, &unmetered] {
+        let out = plugin
+            .call(crm_host(), &ctx_for(plugin), &json!({"attack": "remember"}))
+            .unwrap();
+        assert_eq!(
+            out.output,
+            json!({"calls_before": 0, "heap_before": null, "stamps": 512 << 10, "heap_now": 1}),
+            "fuel limit {:?}",
+            plugin.limits().fuel
+        );
+        assert_eq!(out.fuel_used.is_some(), plugin.limits().fuel.is_some());
+    }
+}

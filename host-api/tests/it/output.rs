@@ -41,3 +41,18 @@ fn guest_err_is_reported_as_the_guests_error() {
         "plugin returned an error: the discount is over the approval limit"
     );
 }
+
+#[test]
+fn call_text_gives_the_output_as_written_and_call_json_the_same_value() {
+    let plugin = plugin("freed-output");
+    let ctx = ctx_for(&plugin);
+    let input = r#"{"echo": {"nested": [1, 2, 3]}}"#;
+    let text = plugin.call_text(crm_host(), &ctx, input).unwrap();
+    let value = plugin.call_json(crm_host(), &ctx, input).unwrap();
+    assert!(text.output.starts_with('{'), "{}", text.output);
+    let parsed: serde_json::Value = serde_json::from_str(&text.output).unwrap();
+    assert_eq!(parsed, value.output);
+    assert_eq!(parsed["echo"], json!({"nested": [1, 2, 3]}));
+    assert_eq!(text.fuel_used, None);
+    assert_eq!(text.host_calls, value.host_calls);
+}

@@ -67,9 +67,9 @@ impl HostRunner {
             http_failed: AtomicBool::new(false),
         });
         let ctx = CallContext {
-            workspace: call.workspace_id.clone(),
-            run_id: call.run_id.clone(),
-            step_id: call.step_id.clone(),
+            workspace: call.workspace_id.as_str().into(),
+            run_id: call.run_id.as_str().into(),
+            step_id: call.step_id.as_str().into(),
             dry_run: call.dry_run,
             granted,
             http_mocks: Vec::new(),

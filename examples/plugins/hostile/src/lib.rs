@@ -5,6 +5,8 @@
 use automations_plugin::{Ctx, Error, HttpRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Deserialize)]
 struct Input {
@@ -40,8 +42,25 @@ fn run(input: Input, ctx: &Ctx) -> Result<Value, Error> {
             "home": std::env::var("HOME").ok(),
             "args": std::env::args().count(),
         })),
+        "remember" => Ok(remember()),
         other => Err(Error::new(format!("unknown attack {other}"))),
     }
+}
+
+/// Calls counted in a global, and a 4 MiB heap block (past what the host keeps resident
+/// between instances) stamped on each call: a fresh instance sees neither.
+fn remember() -> Value {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    static HEAP: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+    let calls_before = CALLS.fetch_add(1, Ordering::Relaxed);
+    let mut heap = HEAP.lock().unwrap_or_else(|p| p.into_inner());
+    let heap_before = heap.last().copied();
+    if heap.is_empty() {
+        heap.resize(512 << 10, 0);
+    }
+    let stamps = heap.len();
+    heap.iter_mut().for_each(|word| *word += 1);
+    json!({"calls_before": calls_before, "heap_before": heap_before, "stamps": stamps, "heap_now": heap[stamps - 1]})
 }
 
 fn infinite_loop() -> Result<Value, Error> {

@@ -346,3 +346,46 @@ async fn a_looping_plugin_fails_its_step_and_the_server_keeps_serving() {
         metrics.text
     );
 }
+
+#[tokio::test]
+async fn a_metered_and_an_unmetered_plugin_run_side_by_side() {
+    // The lead scorer has no fuel limit (unmetered code); the hostile plugin gets one,
+    // so it runs on the metered engine: its loop runs out of fuel, while the scorer's
+    // step and the hostile plugin's own fresh-state check both succeed.
+    let app = TestApp::new().await;
+    install(&app, "lead-scorer").await;
+    let mut manifest: Value = serde_json::from_str(&manifest_text("hostile")).unwrap();
+    manifest["limits"]["fuel"] = json!(50_000_000);
+    manifest["limits"]["timeout_ms"] = json!(10_000);
+    let answer = upload(&app, &manifest.to_string(), &component("hostile")).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let hostile = |name: &str, attack: &str| {
+        json!({
+            "name": name,
+            "status": "active",
+            "trigger": {"event": "lead.created"},
+            "actions": [{"type": "plugin", "params": {
+                "plugin": "hostile", "input": {"attack": attack}}}]
+        })
+    };
+    let looping = automation(&app, hostile("Loop", "infinite-loop")).await;
+    let remember = automation(&app, hostile("Remember", "remember")).await;
+    let scorer = automation(&app, scorer("live")).await;
+    create_lead(&app).await;
+    app.settle().await;
+
+    let runs = runs_of(&app, &scorer, "").await;
+    assert_eq!(runs[0]["status"], "completed", "{}", runs[0]);
+    assert!(runs[0]["steps"][0]["output"]["score"].as_i64().is_some());
+    let runs = runs_of(&app, &remember, "").await;
+    assert_eq!(runs[0]["status"], "completed", "{}", runs[0]);
+    assert_eq!(
+        runs[0]["steps"][0]["output"]["calls_before"], 0,
+        "{}",
+        runs[0]
+    );
+    let runs = runs_of(&app, &looping, "").await;
+    assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
+    let text = runs[0].to_string();
+    assert!(text.contains("ran out of fuel (limit 50000000)"), "{text}");
+}
