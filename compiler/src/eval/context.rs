@@ -273,14 +273,23 @@ pub fn fill_slots(layout: &SlotLayout, input: &EvalInput) -> Vec<Value> {
 pub fn fill_slots_into(layout: &SlotLayout, input: &EvalInput, out: &mut Vec<Value>) {
     out.clear();
     let mut hops = HopCache::default();
+    let record = input.record.as_object();
+    let previous = input.previous.and_then(Json::as_object);
     let read = |i: usize, hops: &mut HopCache| {
-        read_with(
-            input,
-            &layout.references,
-            &layout.fields[i],
-            &layout.types[i],
-            hops,
-        )
+        let field = &layout.fields[i];
+        // The common reads, a field of the record or of the previous record, straight from
+        // its map (what `read_with` does for them, without its walk).
+        let map = match (&field.root, field.path.as_slice()) {
+            (Root::Record, [name]) => Some((record, name)),
+            (Root::Previous, [name]) => Some((previous, name)),
+            _ => None,
+        };
+        if let Some((map, name)) = map {
+            return map
+                .and_then(|map| map.get(name))
+                .map_or(Value::Null, |j| json_to_value(j, &layout.types[i]));
+        }
+        read_with(input, &layout.references, field, &layout.types[i], hops)
     };
     if layout.derived.is_empty() {
         out.extend((0..layout.len()).map(|i| read(i, &mut hops)));
