@@ -33,6 +33,13 @@ struct Cli {
     /// Short runs (under a minute for everything, no callgrind).
     #[arg(long, global = true)]
     quick: bool,
+    /// Also count instructions per plugin call with callgrind (slow: each count run
+    /// compiles the component under valgrind).
+    #[arg(long, global = true)]
+    plugin_callgrind: bool,
+    /// Also count instructions per record preparation with callgrind (doubles the runs).
+    #[arg(long, global = true)]
+    callgrind_prepare: bool,
 }
 
 #[derive(Subcommand)]
@@ -107,7 +114,11 @@ fn print(json_out: bool, name: Option<&str>, value: &Value) -> anyhow::Result<()
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let budget = Budget::new(cli.quick);
+    let budget = Budget {
+        plugin_callgrind: cli.plugin_callgrind && !cli.quick,
+        callgrind_prepare: cli.callgrind_prepare && !cli.quick,
+        ..Budget::new(cli.quick)
+    };
     let default_args = throughput::Args::default();
     match &cli.command {
         Command::Count {

@@ -15,6 +15,10 @@ pub struct Budget {
     pub rounds: usize,
     /// Operations per callgrind run (0 disables callgrind).
     pub callgrind_ops: u64,
+    /// Whether plugin calls are counted with callgrind too.
+    pub plugin_callgrind: bool,
+    /// Whether record preparations are counted with callgrind too (else timed only).
+    pub callgrind_prepare: bool,
 }
 
 impl Budget {
@@ -24,12 +28,16 @@ impl Budget {
                 round: Duration::from_millis(5),
                 rounds: 2,
                 callgrind_ops: 0,
+                plugin_callgrind: false,
+                callgrind_prepare: false,
             }
         } else {
             Budget {
                 round: Duration::from_millis(40),
                 rounds: 5,
-                callgrind_ops: 20_000,
+                callgrind_ops: 2_000,
+                plugin_callgrind: false,
+                callgrind_prepare: false,
             }
         }
     }

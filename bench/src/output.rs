@@ -40,6 +40,9 @@ pub fn machine() -> Value {
 }
 
 fn num(v: &Value) -> String {
+    if let Some(n) = v.as_i64() {
+        return group_thousands(n);
+    }
     match v.as_f64() {
         None => "–".into(),
         Some(x) if x >= 100.0 => group_thousands(x.round() as i64),
@@ -269,6 +272,11 @@ fn bench_dir() -> PathBuf {
 /// Writes `bench/results.json`, the tables between the markers of `bench/REPORT.md`
 /// (appended when the markers are missing) and the plots into `bench/plots/`.
 pub fn write_report(figures: &Value) -> anyhow::Result<()> {
+    let mut figures = figures.clone();
+    if let Some(map) = figures.as_object_mut() {
+        map.entry("machine").or_insert_with(machine);
+    }
+    let figures = &figures;
     let dir = bench_dir();
     std::fs::write(
         dir.join("results.json"),

@@ -225,11 +225,21 @@ pub fn run(budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::Result<Report>
                     if prep {
                         args.push("--prepare");
                     }
-                    measure::instructions_per_op(&args, budget.callgrind_ops)
+                    // Preparing costs far more than evaluating: fewer suffice.
+                    let n = if prep {
+                        budget.callgrind_ops / 10
+                    } else {
+                        budget.callgrind_ops
+                    };
+                    measure::instructions_per_op(&args, n.max(1))
                 })
             };
             let instr_eval = counted(false).transpose()?;
-            let instr_prepare = counted(true).transpose()?;
+            let instr_prepare = if budget.callgrind_prepare {
+                counted(true).transpose()?
+            } else {
+                None
+            };
             row.engines.insert(
                 engine.to_string(),
                 Cell {
