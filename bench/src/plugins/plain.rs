@@ -78,6 +78,27 @@ impl PlainHost {
         let component = Component::new(&engine, wasm)?;
         let mut linker: Linker<State> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // The world's other interfaces (email, notify, tasks, http) as traps. Not through
+        // `define_unknown_imports_as_traps`: that also stubs WASI imports of a newer
+        // 0.2.x than the linker's (the exact name wins over the semver match).
+        let ty = component.component_type();
+        for (name, import) in ty.imports(&engine) {
+            let wasmtime::component::types::ComponentItem::ComponentInstance(instance) = import.ty
+            else {
+                continue;
+            };
+            if !name.starts_with("automations:plugin/") || name.contains("/records@") {
+                continue;
+            }
+            let mut stubs = linker.instance(name)?;
+            for (item, export) in instance.exports(&engine) {
+                if let wasmtime::component::types::ComponentItem::ComponentFunc(_) = export.ty {
+                    stubs.func_new(item, |_, _, _, _| {
+                        Err(wasmtime::Error::msg("not provided by the plain host"))
+                    })?;
+                }
+            }
+        }
         let mut records = linker.instance("automations:plugin/records@0.1.0")?;
         records.func_wrap(
             "get",
@@ -93,7 +114,6 @@ impl PlainHost {
              _args: (String, String, String)|
              -> wasmtime::Result<UpdateAnswer> { Ok((Ok(()),)) },
         )?;
-        linker.define_unknown_imports_as_traps(&component)?;
         let pre = linker.instantiate_pre(&component)?;
         let run = component
             .get_export_index(None, "run")
