@@ -13,16 +13,18 @@
 use std::sync::Arc;
 
 use super::members::ShortKey;
-use super::{Env, Pred, pred};
+use super::needle::Needle;
+use super::{Env, Pred, cost, flat_items, pred};
 use crate::eval::context::{SlotLayout, changed_type, previous_exists};
 use crate::eval::ops::{self, NULL, truthy};
-use crate::typed::{BinaryOp, Func, Root, TExpr, TExprKind, Type};
+use crate::typed::{BinaryOp, Func, LogicOp, Root, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 /// Items of an inline `in` list; unused places hold an item that matches nothing.
 const INLINE_ITEMS: usize = 4;
 
-/// A clause, compiled.
+/// A clause, compiled. The variants answered without a call come first, those that call
+/// a function (from `TextStarts` on) last ([`Fast::holds_with`] tells them apart).
 pub(crate) enum Fast {
     /// `slot == "text"` of at most 16 bytes; `negate` for `!=`.
     TextEq {
@@ -41,37 +43,70 @@ pub(crate) enum Fast {
     NumberGt { slot: usize, n: f64 },
     /// `slot >= n`.
     NumberGe { slot: usize, n: f64 },
-    /// `slot in [..]` of one to four strings of at most 16 bytes.
+    /// `slot in [..]` of one to four strings of at most 16 bytes; `negate` for
+    /// `not (slot in [..])`.
     TextIn {
         slot: usize,
         keys: [ShortKey; INLINE_ITEMS],
+        negate: bool,
     },
     /// `slot in [..]` of one to four numbers (NaN fills the unused places: it equals
-    /// nothing).
+    /// nothing); `negate` for `not (..)`.
     NumberIn {
         slot: usize,
         items: [f64; INLINE_ITEMS],
+        negate: bool,
     },
     /// `slot == true/false`; `negate` for `!=`.
     BoolEq { slot: usize, b: bool, negate: bool },
-    /// A bool field on its own: holds when it is `true`.
-    IsTrue { slot: usize },
+    /// A bool field on its own: holds when it is `true` (`negate`: `not field`, which
+    /// holds on `false` and null).
+    IsTrue { slot: usize, negate: bool },
     /// A datetime field against `now() + offset` (`now() - 90d` is an offset of -90d):
-    /// false unless both are datetimes and the bound does not overflow.
+    /// false unless both are datetimes and the bound does not overflow; `negate` for
+    /// `not (..)`.
     DateVsNow {
         slot: usize,
         now: usize,
         offset: i64,
         op: Cmp,
+        negate: bool,
     },
-    /// `slot starts_with "text"`.
-    TextStarts { slot: usize, prefix: Arc<str> },
-    /// `slot ends_with "text"`.
-    TextEnds { slot: usize, suffix: Arc<str> },
-    /// `not` of a clause of one of these shapes.
-    Not(Box<Fast>),
+    /// `slot starts_with "text"` of at most 16 bytes, compared as words (no call to a
+    /// byte comparison); `negate` for `not (..)`.
+    ShortStarts {
+        slot: usize,
+        key: ShortKey,
+        negate: bool,
+    },
+    /// `slot ends_with "text"` of at most 16 bytes.
+    ShortEnds {
+        slot: usize,
+        key: ShortKey,
+        negate: bool,
+    },
     /// `slot is null` (`negated`: `is not null`, `has(slot)`).
     IsNull { slot: usize, negated: bool },
+    /// `slot starts_with "text"`, a longer text.
+    TextStarts {
+        slot: usize,
+        prefix: Arc<str>,
+        negate: bool,
+    },
+    /// `slot ends_with "text"`, a longer text.
+    TextEnds {
+        slot: usize,
+        suffix: Arc<str>,
+        negate: bool,
+    },
+    /// `slot contains "text"` (a substring of a text, an item of a list).
+    Contains { slot: usize, needle: Box<Needle> },
+    /// A nested `and` chain (two or more items, cheapest first).
+    All(Box<[Fast]>),
+    /// A nested `or` chain.
+    Any(Box<[Fast]>),
+    /// `not` of a clause of one of these shapes.
+    Not(Box<Fast>),
     /// `changed(f)` without `from:`/`to:`: a previous record exists and `f` differs.
     Changed {
         exists: usize,
@@ -140,81 +175,254 @@ impl Fast {
 
     #[inline(always)]
     fn holds_with(&self, slots: &[Value], env: Option<&Env>) -> bool {
-        // A slot array filled for an older, shorter layout reads as null, not a panic.
-        let slot = |i: usize| slots.get(i).unwrap_or(&NULL);
+        // The calling variants are declared last: telling them apart is one comparison,
+        // then each group has a match of its own.
         match self {
+            Fast::TextStarts { .. }
+            | Fast::TextEnds { .. }
+            | Fast::Contains { .. }
+            | Fast::All(_)
+            | Fast::Any(_)
+            | Fast::Not(_)
+            | Fast::Changed { .. }
+            | Fast::Closure(_) => self.holds_calling(slots, env),
+            _ => self.holds_leaf(slots),
+        }
+    }
+
+    /// Whether this clause is answered without a call ([`Fast::leaf`]).
+    pub(super) fn is_leaf(&self) -> bool {
+        self.leaf(&[]).is_some()
+    }
+
+    /// [`Fast::holds`] of a clause that [`Fast::is_leaf`]: a chain of those runs in a
+    /// function that calls nothing, so it saves no register (false for any other clause).
+    #[inline(always)]
+    pub(super) fn holds_leaf(&self, slots: &[Value]) -> bool {
+        self.leaf(slots).unwrap_or(false)
+    }
+
+    /// The answer of a clause answered without a call; `None` for the others.
+    #[inline(always)]
+    fn leaf(&self, slots: &[Value]) -> Option<bool> {
+        // A slot array filled for an older, shorter layout reads as null, not a panic;
+        // the arms match on the `Option` (a branch, no load of a null to compare).
+        let get = |i: usize| slots.get(i);
+        Some(match self {
             Fast::TextEq {
                 slot: i,
                 key,
                 negate,
-            } => matches!(slot(*i), Value::String(s) if key.matches(s.as_bytes())) != *negate,
+            } => matches!(get(*i), Some(Value::String(s)) if key.matches(s.as_bytes())) != *negate,
             Fast::NumberEq { slot: i, n, negate } => {
-                matches!(slot(*i), Value::Number(x) if x == n) != *negate
+                matches!(get(*i), Some(Value::Number(x)) if x == n) != *negate
             }
-            Fast::NumberLt { slot: i, n } => matches!(slot(*i), Value::Number(x) if x < n),
-            Fast::NumberLe { slot: i, n } => matches!(slot(*i), Value::Number(x) if x <= n),
-            Fast::NumberGt { slot: i, n } => matches!(slot(*i), Value::Number(x) if x > n),
-            Fast::NumberGe { slot: i, n } => matches!(slot(*i), Value::Number(x) if x >= n),
+            Fast::NumberLt { slot: i, n } => matches!(get(*i), Some(Value::Number(x)) if x < n),
+            Fast::NumberLe { slot: i, n } => matches!(get(*i), Some(Value::Number(x)) if x <= n),
+            Fast::NumberGt { slot: i, n } => matches!(get(*i), Some(Value::Number(x)) if x > n),
+            Fast::NumberGe { slot: i, n } => matches!(get(*i), Some(Value::Number(x)) if x >= n),
             // Unrolled: an iterator here is not inlined and costs a call and a loop.
             Fast::TextIn {
                 slot: i,
                 keys: [a, b, c, d],
-            } => match slot(*i) {
-                Value::String(s) => {
-                    let s = s.as_bytes();
-                    a.matches(s) || b.matches(s) || c.matches(s) || d.matches(s)
-                }
-                _ => false,
-            },
+                negate,
+            } => {
+                (match get(*i) {
+                    Some(Value::String(s)) => {
+                        let s = s.as_bytes();
+                        a.matches(s) || b.matches(s) || c.matches(s) || d.matches(s)
+                    }
+                    _ => false,
+                }) != *negate
+            }
             Fast::NumberIn {
                 slot: i,
                 items: [a, b, c, d],
-            } => match slot(*i) {
-                Value::Number(x) => x == a || x == b || x == c || x == d,
-                _ => false,
-            },
-            Fast::IsNull { slot: i, negated } => matches!(slot(*i), Value::Null) != *negated,
-            Fast::BoolEq { slot: i, b, negate } => {
-                matches!(slot(*i), Value::Bool(x) if x == b) != *negate
+                negate,
+            } => {
+                (match get(*i) {
+                    Some(Value::Number(x)) => x == a || x == b || x == c || x == d,
+                    _ => false,
+                }) != *negate
             }
-            Fast::IsTrue { slot: i } => truthy(slot(*i)),
+            Fast::IsNull { slot: i, negated } => {
+                matches!(get(*i), None | Some(Value::Null)) != *negated
+            }
+            Fast::BoolEq { slot: i, b, negate } => {
+                matches!(get(*i), Some(Value::Bool(x)) if x == b) != *negate
+            }
+            Fast::IsTrue { slot: i, negate } => {
+                matches!(get(*i), Some(Value::Bool(true))) != *negate
+            }
             Fast::DateVsNow {
                 slot: i,
                 now,
                 offset,
                 op,
-            } => match (slot(*i), slot(*now)) {
-                (Value::DateTime(x), Value::DateTime(t)) => t
-                    .checked_add(*offset)
-                    .is_some_and(|bound| op.holds(x.cmp(&bound))),
-                _ => false,
-            },
-            Fast::TextStarts { slot: i, prefix } => {
-                matches!(slot(*i), Value::String(s) if s.starts_with(&**prefix))
+                negate,
+            } => {
+                (match (get(*i), get(*now)) {
+                    (Some(Value::DateTime(x)), Some(Value::DateTime(t))) => t
+                        .checked_add(*offset)
+                        .is_some_and(|bound| op.holds(x.cmp(&bound))),
+                    _ => false,
+                }) != *negate
             }
-            Fast::TextEnds { slot: i, suffix } => {
-                matches!(slot(*i), Value::String(s) if s.ends_with(&**suffix))
-            }
+            Fast::ShortStarts {
+                slot: i,
+                key,
+                negate,
+            } => matches!(get(*i), Some(Value::String(s)) if key.starts(s.as_bytes())) != *negate,
+            Fast::ShortEnds {
+                slot: i,
+                key,
+                negate,
+            } => matches!(get(*i), Some(Value::String(s)) if key.ends(s.as_bytes())) != *negate,
+            _ => return None,
+        })
+    }
+
+    /// The clauses that call a function: long texts, searches, nested chains, closures.
+    #[inline(always)]
+    fn holds_calling(&self, slots: &[Value], env: Option<&Env>) -> bool {
+        let get = |i: usize| slots.get(i);
+        match self {
+            Fast::TextStarts {
+                slot: i,
+                prefix,
+                negate,
+            } => matches!(get(*i), Some(Value::String(s)) if s.starts_with(&**prefix)) != *negate,
+            Fast::TextEnds {
+                slot: i,
+                suffix,
+                negate,
+            } => matches!(get(*i), Some(Value::String(s)) if s.ends_with(&**suffix)) != *negate,
+            Fast::Contains { slot: i, needle } => needle.holds(get(*i).unwrap_or(&NULL)),
+            Fast::All(items) => all(items, slots, env),
+            Fast::Any(items) => any(items, slots, env),
             Fast::Not(inner) => !inner.holds_outlined(slots, env),
             Fast::Changed {
                 exists,
                 now,
                 before,
             } => {
+                let slot = |i: usize| get(i).unwrap_or(&NULL);
                 truthy(slot(*exists))
                     && match (slot(*now), slot(*before)) {
                         (Value::String(a), Value::String(b)) => a.as_bytes() != b.as_bytes(),
                         (a, b) => !ops::same(a, b),
                     }
             }
-            Fast::Closure(p) => match env {
-                Some(env) => p(env),
-                None => p(&Env {
-                    slots,
-                    locals: None,
-                    budget: None,
-                }),
+            Fast::Closure(p) => call(p, slots, env),
+            // Answered by `leaf`.
+            _ => false,
+        }
+    }
+}
+
+/// A nested `and` chain, out of line (the clause match stays free of recursion).
+#[inline(never)]
+fn all(items: &[Fast], slots: &[Value], env: Option<&Env>) -> bool {
+    // Chains of two (the most common) run straight-line: no loop to set up.
+    match items {
+        [a, b] => a.holds_with(slots, env) && b.holds_with(slots, env),
+        _ => items.iter().all(|f| f.holds_with(slots, env)),
+    }
+}
+
+/// A nested `or` chain.
+#[inline(never)]
+fn any(items: &[Fast], slots: &[Value], env: Option<&Env>) -> bool {
+    match items {
+        [a, b] => a.holds_with(slots, env) || b.holds_with(slots, env),
+        _ => items.iter().any(|f| f.holds_with(slots, env)),
+    }
+}
+
+/// A closure clause, called out of line: the [`Fast`] match stays a leaf function that
+/// saves no register and builds no environment on the hot shapes.
+#[inline(never)]
+fn call(p: &Pred, slots: &[Value], env: Option<&Env>) -> bool {
+    match env {
+        Some(env) => p(env),
+        None => p(&Env {
+            slots,
+            locals: None,
+            budget: None,
+        }),
+    }
+}
+
+impl Fast {
+    /// `not` of this clause: the same variant with its `negate` flipped where it has
+    /// one (no call per evaluation), else [`Fast::Not`] of it.
+    fn negated(self) -> Fast {
+        match self {
+            Fast::TextIn { slot, keys, negate } => Fast::TextIn {
+                slot,
+                keys,
+                negate: !negate,
             },
+            Fast::NumberIn {
+                slot,
+                items,
+                negate,
+            } => Fast::NumberIn {
+                slot,
+                items,
+                negate: !negate,
+            },
+            Fast::IsTrue { slot, negate } => Fast::IsTrue {
+                slot,
+                negate: !negate,
+            },
+            Fast::DateVsNow {
+                slot,
+                now,
+                offset,
+                op,
+                negate,
+            } => Fast::DateVsNow {
+                slot,
+                now,
+                offset,
+                op,
+                negate: !negate,
+            },
+            Fast::ShortStarts { slot, key, negate } => Fast::ShortStarts {
+                slot,
+                key,
+                negate: !negate,
+            },
+            Fast::ShortEnds { slot, key, negate } => Fast::ShortEnds {
+                slot,
+                key,
+                negate: !negate,
+            },
+            Fast::TextStarts {
+                slot,
+                prefix,
+                negate,
+            } => Fast::TextStarts {
+                slot,
+                prefix,
+                negate: !negate,
+            },
+            Fast::TextEnds {
+                slot,
+                suffix,
+                negate,
+            } => Fast::TextEnds {
+                slot,
+                suffix,
+                negate: !negate,
+            },
+            Fast::Contains { slot, needle } => Fast::Contains {
+                slot,
+                needle: Box::new(needle.negated()),
+            },
+            Fast::Not(inner) => *inner,
+            inner => Fast::Not(Box::new(inner)),
         }
     }
 }
@@ -250,12 +458,16 @@ pub(super) fn fast(e: &TExpr, layout: &mut SlotLayout) -> Fast {
                     slot,
                     negated: !negated,
                 },
-                inner => Fast::Not(Box::new(inner)),
+                inner => inner.negated(),
             };
         }
+        TExprKind::Logic { op, items } => return chain(*op, items, layout),
         TExprKind::Field(_) if e.ty == Type::Bool => {
             if let Some(slot) = field_slot(e, layout) {
-                return Fast::IsTrue { slot };
+                return Fast::IsTrue {
+                    slot,
+                    negate: false,
+                };
             }
         }
         TExprKind::Binary { op, lhs, rhs } => {
@@ -309,6 +521,70 @@ pub(super) fn fast(e: &TExpr, layout: &mut SlotLayout) -> Fast {
     Fast::Closure(pred(e, layout))
 }
 
+/// A nested `and`/`or` chain: its items compiled in the order [`super::pred`] compiles
+/// them (cheapest first, stable), equalities of one text field merged into one `in`.
+fn chain(op: LogicOp, items: &[TExpr], layout: &mut SlotLayout) -> Fast {
+    let mut clauses = flat_items(items, op);
+    clauses.sort_by_cached_key(|c| cost(c));
+    let compiled = clauses.into_iter().map(|c| fast(c, layout)).collect();
+    let mut items = merge_equalities(compiled, op == LogicOp::Or);
+    match items.len() {
+        0 | 1 => {
+            let and = op == LogicOp::And;
+            // An empty chain (never built by the checker): `and` holds, `or` does not.
+            items
+                .pop()
+                .unwrap_or_else(|| Fast::Closure(Box::new(move |_| and)))
+        }
+        _ if op == LogicOp::And => Fast::All(items.into_boxed_slice()),
+        _ => Fast::Any(items.into_boxed_slice()),
+    }
+}
+
+/// In an `or` chain, `f == "a" or f == "b"` is `f in ["a", "b"]`; in an `and` chain,
+/// `f != "a" and f != "b"` is `not (f in ["a", "b"])` (both false on null and on a
+/// value that is no text, as each equality is). Up to four texts of one field merge into
+/// one clause, at the place of the first; the other items keep their order.
+fn merge_equalities(items: Vec<Fast>, or: bool) -> Vec<Fast> {
+    let mut out: Vec<Fast> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Fast::TextEq { slot, key, negate } = &item
+            && *negate != or
+            && let Some(Fast::TextIn { keys, .. }) = out.iter_mut().find(|f| {
+                matches!(f, Fast::TextIn { slot: s, keys, negate: n }
+                    if s == slot && *n != or && keys.iter().any(ShortKey::is_none))
+            })
+            && let Some(free) = keys.iter_mut().find(|k| k.is_none())
+        {
+            *free = *key;
+            continue;
+        }
+        out.push(match item {
+            Fast::TextEq { slot, key, negate } if negate != or => {
+                let mut keys = [ShortKey::NONE; INLINE_ITEMS];
+                keys[0] = key;
+                Fast::TextIn { slot, keys, negate }
+            }
+            other => other,
+        });
+    }
+    // A lone equality stays one (its compare is cheaper than a list's).
+    out.into_iter()
+        .map(|f| match f {
+            Fast::TextIn { slot, keys, negate }
+                if keys[1..].iter().all(ShortKey::is_none) && !keys[0].is_none() =>
+            {
+                Fast::TextEq {
+                    slot,
+                    key: keys[0],
+                    negate,
+                }
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// `field < now()`, `field >= now() - 90d`, `now() + 7d > field`, ... for a datetime
 /// field; slots are added in the order the closure would add them.
 fn date_vs_now(op: BinaryOp, lhs: &TExpr, rhs: &TExpr, layout: &mut SlotLayout) -> Option<Fast> {
@@ -354,6 +630,7 @@ fn date_vs_now(op: BinaryOp, lhs: &TExpr, rhs: &TExpr, layout: &mut SlotLayout) 
         now,
         offset,
         op,
+        negate: false,
     })
 }
 
@@ -363,6 +640,7 @@ enum Shape {
     BoolEq(bool, bool),
     TextStarts(Arc<str>),
     TextEnds(Arc<str>),
+    Contains(Arc<str>),
     TextEq(ShortKey, bool),
     NumberEq(f64, bool),
     NumberCmp(Cmp, f64),
@@ -384,6 +662,7 @@ impl Shape {
             (Eq | Ne, Value::Bool(b)) => Shape::BoolEq(*b, op == Ne),
             (StartsWith, Value::String(p)) if field_left => Shape::TextStarts(p.clone()),
             (EndsWith, Value::String(p)) if field_left => Shape::TextEnds(p.clone()),
+            (Contains, Value::String(p)) if field_left => Shape::Contains(p.clone()),
             (Eq | Ne, Value::String(s)) if s.len() <= 16 => {
                 Shape::TextEq(ShortKey::of(s.as_bytes()), op == Ne)
             }
@@ -434,16 +713,46 @@ impl Shape {
     fn at(self, slot: usize) -> Fast {
         match self {
             Shape::BoolEq(b, negate) => Fast::BoolEq { slot, b, negate },
-            Shape::TextStarts(prefix) => Fast::TextStarts { slot, prefix },
-            Shape::TextEnds(suffix) => Fast::TextEnds { slot, suffix },
+            Shape::TextStarts(prefix) if prefix.len() <= 16 => Fast::ShortStarts {
+                slot,
+                key: ShortKey::of(prefix.as_bytes()),
+                negate: false,
+            },
+            Shape::TextEnds(suffix) if suffix.len() <= 16 => Fast::ShortEnds {
+                slot,
+                key: ShortKey::of(suffix.as_bytes()),
+                negate: false,
+            },
+            Shape::TextStarts(prefix) => Fast::TextStarts {
+                slot,
+                prefix,
+                negate: false,
+            },
+            Shape::TextEnds(suffix) => Fast::TextEnds {
+                slot,
+                suffix,
+                negate: false,
+            },
             Shape::TextEq(key, negate) => Fast::TextEq { slot, key, negate },
             Shape::NumberEq(n, negate) => Fast::NumberEq { slot, n, negate },
             Shape::NumberCmp(Cmp::Lt, n) => Fast::NumberLt { slot, n },
             Shape::NumberCmp(Cmp::Le, n) => Fast::NumberLe { slot, n },
             Shape::NumberCmp(Cmp::Gt, n) => Fast::NumberGt { slot, n },
             Shape::NumberCmp(Cmp::Ge, n) => Fast::NumberGe { slot, n },
-            Shape::TextIn(keys) => Fast::TextIn { slot, keys },
-            Shape::NumberIn(items) => Fast::NumberIn { slot, items },
+            Shape::Contains(text) => Fast::Contains {
+                slot,
+                needle: Box::new(Needle::new(&text)),
+            },
+            Shape::TextIn(keys) => Fast::TextIn {
+                slot,
+                keys,
+                negate: false,
+            },
+            Shape::NumberIn(items) => Fast::NumberIn {
+                slot,
+                items,
+                negate: false,
+            },
         }
     }
 }

@@ -56,6 +56,23 @@ impl ShortKey {
     pub(super) fn matches(&self, s: &[u8]) -> bool {
         s.len() == self.len && ShortKey::words(s) == self.words
     }
+
+    /// Whether this is [`ShortKey::NONE`].
+    pub(super) fn is_none(&self) -> bool {
+        self.len == usize::MAX
+    }
+
+    /// Whether `s` starts with this key's text.
+    #[inline(always)]
+    pub(super) fn starts(&self, s: &[u8]) -> bool {
+        s.len() >= self.len && ShortKey::words(&s[..self.len]) == self.words
+    }
+
+    /// Whether `s` ends with this key's text.
+    #[inline(always)]
+    pub(super) fn ends(&self, s: &[u8]) -> bool {
+        s.len() >= self.len && ShortKey::words(&s[s.len() - self.len..]) == self.words
+    }
 }
 
 /// `slot in [consts]`, looked up in a [`Members`] set; lists of one to four short

@@ -20,6 +20,7 @@ use crate::value::Value;
 mod fast;
 mod fold;
 mod members;
+mod needle;
 mod preds;
 mod values;
 
@@ -68,60 +69,75 @@ pub struct CompiledCondition {
     pub(crate) clauses: Vec<Clause>,
 }
 
-/// The top-level clauses in evaluation order; chains of two and three (the most common)
-/// are held inline and run straight-line.
-enum Root {
-    One(Fast),
-    And2(Fast, Fast),
-    And3(Fast, Fast, Fast),
-    Or2(Fast, Fast),
-    Or3(Fast, Fast, Fast),
-    All(Box<[Fast]>),
-    Any(Box<[Fast]>),
+/// The top-level clauses in evaluation order. The first three are held in fields of their
+/// own, so that the runner of one clause or of a chain of two or three (the most common)
+/// reads them straight, with no check of a variant or a length per evaluation; longer
+/// chains are all in `rest`. Unused fields hold a clause that is never run.
+struct Root {
+    kind: RootKind,
+    a: Fast,
+    b: Fast,
+    c: Fast,
+    rest: Box<[Fast]>,
+}
+
+#[derive(Clone, Copy)]
+enum RootKind {
+    One,
+    And2,
+    And3,
+    Or2,
+    Or3,
+    All,
+    Any,
 }
 
 impl Root {
     fn new(shape: Shape, mut preds: Vec<Fast>) -> Root {
         let and = shape == Shape::And;
-        match (shape, preds.len()) {
-            (Shape::Single, 1) => Root::One(preds.remove(0)),
-            (_, 2) => {
-                let (b, a) = (preds.pop().unwrap(), preds.pop().unwrap());
-                if and {
-                    Root::And2(a, b)
-                } else {
-                    Root::Or2(a, b)
-                }
-            }
-            (_, 3) => {
-                let (c, b, a) = (
-                    preds.pop().unwrap(),
-                    preds.pop().unwrap(),
-                    preds.pop().unwrap(),
-                );
-                if and {
-                    Root::And3(a, b, c)
-                } else {
-                    Root::Or3(a, b, c)
-                }
-            }
-            (Shape::Or, _) => Root::Any(preds.into_boxed_slice()),
-            _ => Root::All(preds.into_boxed_slice()),
+        let kind = match (shape, preds.len()) {
+            (Shape::Single, 1) => RootKind::One,
+            (_, 2) if and => RootKind::And2,
+            (_, 2) => RootKind::Or2,
+            (_, 3) if and => RootKind::And3,
+            (_, 3) => RootKind::Or3,
+            (Shape::Or, _) => RootKind::Any,
+            _ => RootKind::All,
+        };
+        let unused = || Fast::IsNull {
+            slot: usize::MAX,
+            negated: false,
+        };
+        let mut root = Root {
+            kind,
+            a: unused(),
+            b: unused(),
+            c: unused(),
+            rest: Box::new([]),
+        };
+        if matches!(kind, RootKind::All | RootKind::Any) {
+            root.rest = preds.into_boxed_slice();
+            return root;
         }
+        let mut held = preds.drain(..);
+        for place in [&mut root.a, &mut root.b, &mut root.c] {
+            match held.next() {
+                Some(p) => *place = p,
+                None => break,
+            }
+        }
+        root
     }
 
     /// The `i`-th predicate in evaluation order.
     fn get(&self, i: usize) -> Option<&Fast> {
-        match (self, i) {
-            (Root::One(a), 0) => Some(a),
-            (Root::And2(a, _) | Root::Or2(a, _), 0) => Some(a),
-            (Root::And2(_, b) | Root::Or2(_, b), 1) => Some(b),
-            (Root::And3(a, ..) | Root::Or3(a, ..), 0) => Some(a),
-            (Root::And3(_, b, _) | Root::Or3(_, b, _), 1) => Some(b),
-            (Root::And3(.., c) | Root::Or3(.., c), 2) => Some(c),
-            (Root::All(preds) | Root::Any(preds), i) => preds.get(i),
-            _ => None,
-        }
+        let held = match self.kind {
+            RootKind::One => 1,
+            RootKind::And2 | RootKind::Or2 => 2,
+            RootKind::And3 | RootKind::Or3 => 3,
+            RootKind::All | RootKind::Any => return self.rest.get(i),
+        };
+        [&self.a, &self.b, &self.c][..held].get(i).copied()
     }
 }
 
@@ -153,32 +169,34 @@ type Run = fn(&Root, &[Value]) -> bool;
 impl Root {
     /// The function answering this root; it is only ever called with this root.
     fn runner(&self) -> Run {
-        match self {
-            Root::One(_) => |r, slots| matches!(r, Root::One(a) if a.holds(slots)),
-            Root::And2(..) => |r, slots| match r {
-                Root::And2(a, b) => a.holds(slots) && b.holds(slots),
-                _ => false,
-            },
-            Root::And3(..) => |r, slots| match r {
-                Root::And3(a, b, c) => a.holds(slots) && b.holds(slots) && c.holds(slots),
-                _ => false,
-            },
-            Root::Or2(..) => |r, slots| match r {
-                Root::Or2(a, b) => a.holds(slots) || b.holds(slots),
-                _ => false,
-            },
-            Root::Or3(..) => |r, slots| match r {
-                Root::Or3(a, b, c) => a.holds(slots) || b.holds(slots) || c.holds(slots),
-                _ => false,
-            },
-            Root::All(_) => |r, slots| match r {
-                Root::All(preds) => preds.iter().all(|p| p.holds(slots)),
-                _ => false,
-            },
-            Root::Any(_) => |r, slots| match r {
-                Root::Any(preds) => preds.iter().any(|p| p.holds(slots)),
-                _ => false,
-            },
+        let leaves = match self.kind {
+            RootKind::All | RootKind::Any => self.rest.iter().all(Fast::is_leaf),
+            _ => [&self.a, &self.b, &self.c].iter().all(|p| p.is_leaf()),
+        };
+        if leaves {
+            // Clauses answered without a call: the runner saves no register.
+            return match self.kind {
+                RootKind::One => |r, slots| r.a.holds_leaf(slots),
+                RootKind::And2 => |r, slots| r.a.holds_leaf(slots) && r.b.holds_leaf(slots),
+                RootKind::And3 => |r, slots| {
+                    r.a.holds_leaf(slots) && r.b.holds_leaf(slots) && r.c.holds_leaf(slots)
+                },
+                RootKind::Or2 => |r, slots| r.a.holds_leaf(slots) || r.b.holds_leaf(slots),
+                RootKind::Or3 => |r, slots| {
+                    r.a.holds_leaf(slots) || r.b.holds_leaf(slots) || r.c.holds_leaf(slots)
+                },
+                RootKind::All => |r, slots| r.rest.iter().all(|p| p.holds_leaf(slots)),
+                RootKind::Any => |r, slots| r.rest.iter().any(|p| p.holds_leaf(slots)),
+            };
+        }
+        match self.kind {
+            RootKind::One => |r, slots| r.a.holds(slots),
+            RootKind::And2 => |r, slots| r.a.holds(slots) && r.b.holds(slots),
+            RootKind::And3 => |r, slots| r.a.holds(slots) && r.b.holds(slots) && r.c.holds(slots),
+            RootKind::Or2 => |r, slots| r.a.holds(slots) || r.b.holds(slots),
+            RootKind::Or3 => |r, slots| r.a.holds(slots) || r.b.holds(slots) || r.c.holds(slots),
+            RootKind::All => |r, slots| r.rest.iter().all(|p| p.holds(slots)),
+            RootKind::Any => |r, slots| r.rest.iter().any(|p| p.holds(slots)),
         }
     }
 }
