@@ -970,3 +970,128 @@ fn nested_and_related_paths_read_their_values() {
     // account a1 at depth 0 (three paths share it), under `details` (depth 1), parent a1.
     assert_eq!(accounts.0.get(), 3);
 }
+
+/// Constants of the texts tests: empty, short, non-ASCII, at and past 16 bytes.
+const NEEDLES: [&str; 9] = [
+    "",
+    "a",
+    "VPN",
+    "ü",
+    "日本",
+    "refund",
+    "sixteen_bytes_16",
+    "seventeen_bytes_17",
+    "a needle that is longer than sixteen bytes",
+];
+
+/// The shapes with fast paths of their own agree with the reference evaluator: `contains`
+/// of a constant (needles short and long, empty, non-ASCII; texts shorter and longer
+/// than the short-text scan, lists, other kinds, absent fields), `not` of every shape
+/// (folded into the clause), `starts_with`/`ends_with` up to and past 16 bytes, and
+/// nested chains whose equalities on one field merge into one `in` (up to four, more
+/// than four, mixed with other fields, negated).
+#[test]
+fn search_negation_and_merged_shapes_agree_with_reference() {
+    let needles = NEEDLES;
+    let long = "x".repeat(70);
+    let texts = [
+        String::new(),
+        "a".into(),
+        "VPN".into(),
+        "vpn down in Zürich".into(),
+        "日本語のテキスト".into(),
+        "Customer asks for a refund".into(),
+        "sixteen_bytes_16".into(),
+        format!("{long}refund"),
+        format!("refund{long}"),
+        format!("{long}日本{long}"),
+        format!("{long}a needle that is longer than sixteen bytes"),
+        long.clone(),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&proptest::num::u64::ANY, |seed| {
+            let mut g = Gen(seed);
+            let clause = |g: &mut Gen| -> TExpr {
+                let name = g.pick(&["subject", "status"]);
+                let f = field(name, Type::String);
+                let needle = s(g.pick(&needles[..]));
+                let one = match g.below(8) {
+                    0 | 1 => bin(BinaryOp::Contains, f, needle),
+                    2 => bin(
+                        BinaryOp::Contains,
+                        field("tags", list_of(Type::String)),
+                        needle,
+                    ),
+                    3 => bin(
+                        g.pick(&[BinaryOp::StartsWith, BinaryOp::EndsWith]),
+                        f,
+                        needle,
+                    ),
+                    4 => {
+                        let items = (0..g.below(6)).map(|_| s(g.pick(&needles[..]))).collect();
+                        bin(BinaryOp::In, f, list(items, Type::String))
+                    }
+                    5 => field("active", Type::Bool),
+                    6 => is_null(f, g.chance(50)),
+                    _ => bin(g.pick(&[BinaryOp::Eq, BinaryOp::Ne]), f, needle),
+                };
+                if g.chance(30) { not(one) } else { one }
+            };
+            // Chains of equalities of one field, nested two deep, sometimes negated.
+            let chain = |g: &mut Gen, depth: u32| -> TExpr {
+                fn build(g: &mut Gen, depth: u32, clause: &dyn Fn(&mut Gen) -> TExpr) -> TExpr {
+                    let op = g.pick(&[LogicOp::And, LogicOp::Or]);
+                    let same_field = g.chance(50);
+                    let items = (0..1 + g.below(6))
+                        .map(|_| {
+                            if depth > 0 && g.chance(25) {
+                                build(g, depth - 1, clause)
+                            } else if same_field {
+                                let eq = g.pick(&[BinaryOp::Eq, BinaryOp::Ne]);
+                                bin(eq, field("status", Type::String), s(g.pick(&NEEDLES[..])))
+                            } else {
+                                clause(g)
+                            }
+                        })
+                        .collect();
+                    let e = logic(op, items);
+                    if g.chance(20) { not(e) } else { e }
+                }
+                build(g, depth, &clause)
+            };
+            let e = if g.chance(30) {
+                clause(&mut g)
+            } else {
+                chain(&mut g, 2)
+            };
+            let text = |g: &mut Gen| g.pick(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+            let value = |g: &mut Gen| match g.below(7) {
+                0 => json!(null),
+                1 => json!(3),
+                2 => json!(true),
+                3 => json!([texts[text(g)], g.pick(&needles[..])]),
+                _ => json!(texts[text(g)]),
+            };
+            for _ in 0..20 {
+                let mut record = json!({});
+                for name in ["subject", "status", "tags", "active"] {
+                    // Absent about one time in six.
+                    if g.below(6) > 0 {
+                        record[name] = if name == "active" && g.chance(60) {
+                            json!(g.chance(50))
+                        } else {
+                            value(&mut g)
+                        };
+                    }
+                }
+                check_pair(&e, &record, None, &json!({}));
+            }
+            Ok(())
+        })
+        .unwrap();
+}
