@@ -93,6 +93,48 @@ fn true_and_or_explanations() {
     assert_eq!(x.clauses[0].text, "amount > 1000");
 }
 
+/// Equalities of one field run merged into one `in`; explanations still name the clause
+/// as written that decided.
+#[test]
+fn merged_equalities_are_explained_clause_by_clause() {
+    let stage = || field("stage", Type::String);
+    let open = and(
+        and(
+            bin(Ne, stage(), s("Closed Won")),
+            bin(Ne, stage(), s("Closed Lost")),
+        ),
+        bin(Gt, field("amount", Type::Number), n(10.0)),
+    );
+    let mut layout = SlotLayout::new();
+    let c = compile(&open, &mut layout);
+    let r = json!({"stage": "Closed Lost", "amount": 50});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert!(!x.result);
+    assert_eq!(x.decision, Decision::FirstFalse);
+    assert_eq!(x.clauses[0].text, r#"stage != "Closed Lost""#);
+    let r = json!({"stage": "Proposal", "amount": 50});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert!(x.result && x.decision == Decision::AllTrue && x.clauses.len() == 3);
+
+    let urgent = or(
+        eq(field("priority", Type::String), s("high")),
+        eq(field("priority", Type::String), s("critical")),
+    );
+    let mut layout = SlotLayout::new();
+    let c = compile(&urgent, &mut layout);
+    let r = json!({"priority": "critical"});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert!(x.result);
+    assert_eq!(x.decision, Decision::FirstTrue);
+    assert_eq!(x.clauses[0].text, r#"priority == "critical""#);
+    let r = json!({"priority": null});
+    let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+    assert_eq!(
+        (x.result, x.decision, x.clauses.len()),
+        (false, Decision::AllFalse, 2)
+    );
+}
+
 #[test]
 fn a_single_clause_prints_with_parentheses_where_needed() {
     let e = not(and(

@@ -105,6 +105,11 @@ pub(crate) enum Fast {
     All(Box<[Fast]>),
     /// A nested `or` chain.
     Any(Box<[Fast]>),
+    /// A nested `and` chain of clauses that [`Fast::is_leaf`]: answered by a function
+    /// that calls nothing and saves no register.
+    AllLeaves(Box<[Fast]>),
+    /// A nested `or` chain of such clauses.
+    AnyLeaves(Box<[Fast]>),
     /// `not` of a clause of one of these shapes.
     Not(Box<Fast>),
     /// `changed(f)` without `from:`/`to:`: a previous record exists and `f` differs.
@@ -183,6 +188,8 @@ impl Fast {
             | Fast::Contains { .. }
             | Fast::All(_)
             | Fast::Any(_)
+            | Fast::AllLeaves(_)
+            | Fast::AnyLeaves(_)
             | Fast::Not(_)
             | Fast::Changed { .. }
             | Fast::Closure(_) => self.holds_calling(slots, env),
@@ -300,6 +307,8 @@ impl Fast {
             Fast::Contains { slot: i, needle } => needle.holds(get(*i).unwrap_or(&NULL)),
             Fast::All(items) => all(items, slots, env),
             Fast::Any(items) => any(items, slots, env),
+            Fast::AllLeaves(items) => all_leaves(items, slots),
+            Fast::AnyLeaves(items) => any_leaves(items, slots),
             Fast::Not(inner) => !inner.holds_outlined(slots, env),
             Fast::Changed {
                 exists,
@@ -336,6 +345,24 @@ fn any(items: &[Fast], slots: &[Value], env: Option<&Env>) -> bool {
     match items {
         [a, b] => a.holds_with(slots, env) || b.holds_with(slots, env),
         _ => items.iter().any(|f| f.holds_with(slots, env)),
+    }
+}
+
+/// A nested `and` chain of leaves ([`Fast::AllLeaves`]).
+#[inline(never)]
+fn all_leaves(items: &[Fast], slots: &[Value]) -> bool {
+    match items {
+        [a, b] => a.holds_leaf(slots) && b.holds_leaf(slots),
+        _ => items.iter().all(|f| f.holds_leaf(slots)),
+    }
+}
+
+/// A nested `or` chain of leaves ([`Fast::AnyLeaves`]).
+#[inline(never)]
+fn any_leaves(items: &[Fast], slots: &[Value]) -> bool {
+    match items {
+        [a, b] => a.holds_leaf(slots) || b.holds_leaf(slots),
+        _ => items.iter().any(|f| f.holds_leaf(slots)),
     }
 }
 
@@ -536,16 +563,37 @@ fn chain(op: LogicOp, items: &[TExpr], layout: &mut SlotLayout) -> Fast {
                 .pop()
                 .unwrap_or_else(|| Fast::Closure(Box::new(move |_| and)))
         }
-        _ if op == LogicOp::And => Fast::All(items.into_boxed_slice()),
-        _ => Fast::Any(items.into_boxed_slice()),
+        _ => {
+            let leaves = items.iter().all(Fast::is_leaf);
+            let items = items.into_boxed_slice();
+            match (op == LogicOp::And, leaves) {
+                (true, true) => Fast::AllLeaves(items),
+                (true, false) => Fast::All(items),
+                (false, true) => Fast::AnyLeaves(items),
+                (false, false) => Fast::Any(items),
+            }
+        }
     }
+}
+
+/// Whether [`merge_equalities`] would merge two of `items`.
+pub(super) fn merges(items: &[Fast], or: bool) -> bool {
+    let slot_of = |f: &Fast| match f {
+        Fast::TextEq { slot, negate, .. } if *negate != or => Some(*slot),
+        _ => None,
+    };
+    let slots: Vec<usize> = items.iter().filter_map(slot_of).collect();
+    slots
+        .iter()
+        .enumerate()
+        .any(|(i, s)| slots[i + 1..].contains(s))
 }
 
 /// In an `or` chain, `f == "a" or f == "b"` is `f in ["a", "b"]`; in an `and` chain,
 /// `f != "a" and f != "b"` is `not (f in ["a", "b"])` (both false on null and on a
 /// value that is no text, as each equality is). Up to four texts of one field merge into
 /// one clause, at the place of the first; the other items keep their order.
-fn merge_equalities(items: Vec<Fast>, or: bool) -> Vec<Fast> {
+pub(super) fn merge_equalities(items: Vec<Fast>, or: bool) -> Vec<Fast> {
     let mut out: Vec<Fast> = Vec::with_capacity(items.len());
     for item in items {
         if let Fast::TextEq { slot, key, negate } = &item

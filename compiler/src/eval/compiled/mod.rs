@@ -63,6 +63,10 @@ pub struct CompiledCondition {
     root: Root,
     /// `root`'s [`Root::runner`].
     run: Run,
+    /// The top-level clauses one by one in evaluation order, for explanations, when
+    /// `root` merged some (`a == "x" or a == "y"` runs as one `in`); else `root` holds
+    /// them.
+    unmerged: Option<Box<[Fast]>>,
     /// `and` / `or` / single clause, in the order written (for explanations).
     pub(crate) shape: Shape,
     /// The clauses in written order; each names its predicate in `root`.
@@ -96,7 +100,7 @@ impl Root {
     fn new(shape: Shape, mut preds: Vec<Fast>) -> Root {
         let and = shape == Shape::And;
         let kind = match (shape, preds.len()) {
-            (Shape::Single, 1) => RootKind::One,
+            (_, 1) => RootKind::One,
             (_, 2) if and => RootKind::And2,
             (_, 2) => RootKind::Or2,
             (_, 3) if and => RootKind::And3,
@@ -159,7 +163,11 @@ impl CompiledCondition {
 
     /// The result of the top-level clause whose predicate is `i`-th in evaluation order.
     pub(crate) fn clause_holds(&self, i: usize, env: &Env) -> bool {
-        self.root.get(i).is_some_and(|p| p.holds_in(env))
+        let clause = match &self.unmerged {
+            Some(clauses) => clauses.get(i),
+            None => self.root.get(i),
+        };
+        clause.is_some_and(|p| p.holds_in(env))
     }
 }
 
@@ -291,10 +299,22 @@ pub fn compile_with_source(
         compiled.push(Some(fast(c, layout)));
         clauses.push(Clause::new(c, slot_of[i], layout, source));
     }
-    let preds = order.iter().filter_map(|&i| compiled[i].take()).collect();
+    let preds: Vec<Fast> = order.iter().filter_map(|&i| compiled[i].take()).collect();
+    let or = shape == Shape::Or;
+    let (preds, unmerged) = if shape != Shape::Single && fast::merges(&preds, or) {
+        // Compiled a second time for the run: explanations keep one clause per clause.
+        let again = order.iter().map(|&i| fast(written[i], layout)).collect();
+        (
+            fast::merge_equalities(again, or),
+            Some(preds.into_boxed_slice()),
+        )
+    } else {
+        (preds, None)
+    };
     let root = Root::new(shape, preds);
     CompiledCondition {
         run: root.runner(),
+        unmerged,
         root,
         shape,
         clauses,
