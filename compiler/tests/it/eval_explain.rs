@@ -133,6 +133,30 @@ fn merged_equalities_are_explained_clause_by_clause() {
         (x.result, x.decision, x.clauses.len()),
         (false, Decision::AllFalse, 2)
     );
+
+    // Six texts (two lists of up to four), one repeated: the clause as written decides.
+    let texts = ["a", "b", "a", "c", "d", "e"];
+    let none_of = texts
+        .iter()
+        .map(|t| bin(Ne, field("status", Type::String), s(t)))
+        .reduce(and)
+        .unwrap();
+    let mut layout = SlotLayout::new();
+    let c = compile(&none_of, &mut layout);
+    let cases = [
+        ("e", Some(r#"status != "e""#)),
+        ("a", Some(r#"status != "a""#)),
+        ("z", None),
+    ];
+    for (status, first_false) in cases {
+        let r = json!({ "status": status });
+        let x = c.explain(&fill_slots(&layout, &EvalInput::record(&r, NOW_MS)));
+        assert_eq!(x.result, first_false.is_none(), "{status}");
+        match first_false {
+            Some(text) => assert_eq!(x.clauses[0].text, text),
+            None => assert_eq!(x.clauses.len(), 6),
+        }
+    }
 }
 
 #[test]

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use super::members::ShortKey;
+use super::merge::merge_equalities;
 use super::needle::Needle;
 use super::{Env, Pred, cost, flat_items, pred};
 use crate::eval::context::{SlotLayout, changed_type, previous_exists};
@@ -21,7 +22,7 @@ use crate::typed::{BinaryOp, Func, LogicOp, Root, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 /// Items of an inline `in` list; unused places hold an item that matches nothing.
-const INLINE_ITEMS: usize = 4;
+pub(super) const INLINE_ITEMS: usize = 4;
 
 /// A clause, compiled. The variants answered without a call come first, those that call
 /// a function (from `TextStarts` on) last ([`Fast::holds_with`] tells them apart).
@@ -549,12 +550,13 @@ pub(super) fn fast(e: &TExpr, layout: &mut SlotLayout) -> Fast {
 }
 
 /// A nested `and`/`or` chain: its items compiled in the order [`super::pred`] compiles
-/// them (cheapest first, stable), equalities of one text field merged into one `in`.
+/// them (cheapest first, stable), equalities of one text field merged into one `in`
+/// ([`merge_equalities`]).
 fn chain(op: LogicOp, items: &[TExpr], layout: &mut SlotLayout) -> Fast {
     let mut clauses = flat_items(items, op);
     clauses.sort_by_cached_key(|c| cost(c));
     let compiled = clauses.into_iter().map(|c| fast(c, layout)).collect();
-    let mut items = merge_equalities(compiled, op == LogicOp::Or);
+    let mut items = merge_equalities(compiled, op == LogicOp::Or).items;
     match items.len() {
         0 | 1 => {
             let and = op == LogicOp::And;
@@ -574,63 +576,6 @@ fn chain(op: LogicOp, items: &[TExpr], layout: &mut SlotLayout) -> Fast {
             }
         }
     }
-}
-
-/// Whether [`merge_equalities`] would merge two of `items`.
-pub(super) fn merges(items: &[Fast], or: bool) -> bool {
-    let slot_of = |f: &Fast| match f {
-        Fast::TextEq { slot, negate, .. } if *negate != or => Some(*slot),
-        _ => None,
-    };
-    let slots: Vec<usize> = items.iter().filter_map(slot_of).collect();
-    slots
-        .iter()
-        .enumerate()
-        .any(|(i, s)| slots[i + 1..].contains(s))
-}
-
-/// In an `or` chain, `f == "a" or f == "b"` is `f in ["a", "b"]`; in an `and` chain,
-/// `f != "a" and f != "b"` is `not (f in ["a", "b"])` (both false on null and on a
-/// value that is no text, as each equality is). Up to four texts of one field merge into
-/// one clause, at the place of the first; the other items keep their order.
-pub(super) fn merge_equalities(items: Vec<Fast>, or: bool) -> Vec<Fast> {
-    let mut out: Vec<Fast> = Vec::with_capacity(items.len());
-    for item in items {
-        if let Fast::TextEq { slot, key, negate } = &item
-            && *negate != or
-            && let Some(Fast::TextIn { keys, .. }) = out.iter_mut().find(|f| {
-                matches!(f, Fast::TextIn { slot: s, keys, negate: n }
-                    if s == slot && *n != or && keys.iter().any(ShortKey::is_none))
-            })
-            && let Some(free) = keys.iter_mut().find(|k| k.is_none())
-        {
-            *free = *key;
-            continue;
-        }
-        out.push(match item {
-            Fast::TextEq { slot, key, negate } if negate != or => {
-                let mut keys = [ShortKey::NONE; INLINE_ITEMS];
-                keys[0] = key;
-                Fast::TextIn { slot, keys, negate }
-            }
-            other => other,
-        });
-    }
-    // A lone equality stays one (its compare is cheaper than a list's).
-    out.into_iter()
-        .map(|f| match f {
-            Fast::TextIn { slot, keys, negate }
-                if keys[1..].iter().all(ShortKey::is_none) && !keys[0].is_none() =>
-            {
-                Fast::TextEq {
-                    slot,
-                    key: keys[0],
-                    negate,
-                }
-            }
-            other => other,
-        })
-        .collect()
 }
 
 /// `field < now()`, `field >= now() - 90d`, `now() + 7d > field`, ... for a datetime

@@ -9,7 +9,7 @@ use crate::value::Value;
 /// A string of at most 16 bytes as (length, two words). Two strings of equal length up
 /// to 16 bytes are equal exactly when their words are: the words cover every byte
 /// (overlapping when shorter than 16), see [`ShortKey::words`].
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct ShortKey {
     len: usize,
     words: (u64, u64),

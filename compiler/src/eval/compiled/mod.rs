@@ -20,11 +20,13 @@ use crate::value::Value;
 mod fast;
 mod fold;
 mod members;
+mod merge;
 mod needle;
 mod preds;
 mod values;
 
 use fast::{Fast, fast};
+use merge::{Place, merge_equalities};
 
 use fold::{cost, flat_items, fold};
 pub(crate) use preds::pred;
@@ -63,10 +65,10 @@ pub struct CompiledCondition {
     root: Root,
     /// `root`'s [`Root::runner`].
     run: Run,
-    /// The top-level clauses one by one in evaluation order, for explanations, when
-    /// `root` merged some (`a == "x" or a == "y"` runs as one `in`); else `root` holds
-    /// them.
-    unmerged: Option<Box<[Fast]>>,
+    /// Where each top-level clause (in evaluation order) is answered on its own, for
+    /// explanations, when `root` merged some (`a == "x" or a == "y"` runs as one `in`);
+    /// `None`: `root` holds them one by one.
+    places: Option<Box<[Place]>>,
     /// `and` / `or` / single clause, in the order written (for explanations).
     pub(crate) shape: Shape,
     /// The clauses in written order; each names its predicate in `root`.
@@ -163,8 +165,10 @@ impl CompiledCondition {
 
     /// The result of the top-level clause whose predicate is `i`-th in evaluation order.
     pub(crate) fn clause_holds(&self, i: usize, env: &Env) -> bool {
-        let clause = match &self.unmerged {
-            Some(clauses) => clauses.get(i),
+        let clause = match self.places.as_deref().map(|places| places.get(i)) {
+            Some(Some(Place::Alone(eq))) => Some(eq),
+            Some(Some(Place::At(j))) => self.root.get(*j),
+            Some(None) => None,
             None => self.root.get(i),
         };
         clause.is_some_and(|p| p.holds_in(env))
@@ -300,21 +304,18 @@ pub fn compile_with_source(
         clauses.push(Clause::new(c, slot_of[i], layout, source));
     }
     let preds: Vec<Fast> = order.iter().filter_map(|&i| compiled[i].take()).collect();
-    let or = shape == Shape::Or;
-    let (preds, unmerged) = if shape != Shape::Single && fast::merges(&preds, or) {
-        // Compiled a second time for the run: explanations keep one clause per clause.
-        let again = order.iter().map(|&i| fast(written[i], layout)).collect();
-        (
-            fast::merge_equalities(again, or),
-            Some(preds.into_boxed_slice()),
-        )
-    } else {
-        (preds, None)
+    let (preds, places) = match shape {
+        Shape::Single => (preds, None),
+        _ => {
+            let merged = merge_equalities(preds, shape == Shape::Or);
+            let places = merged.merged_any.then(|| merged.places.into_boxed_slice());
+            (merged.items, places)
+        }
     };
     let root = Root::new(shape, preds);
     CompiledCondition {
         run: root.runner(),
-        unmerged,
+        places,
         root,
         shape,
         clauses,
