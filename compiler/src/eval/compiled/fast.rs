@@ -3,8 +3,9 @@
 //! `field == number`, `field == true/false`, a bare bool field, `field < number` (any
 //! comparison), a datetime field against `now()` or `now() ± duration`, `field in [..]` of
 //! one to four short strings or numbers, `starts_with`/`ends_with` a constant,
-//! `field is null` / `has(field)`, a bare `changed(field)`, and `not` of any of these.
-//! Every other clause is a compiled closure ([`Pred`]).
+//! `field is null` / `has(field)`, a bare `changed(field)`, `contains` a constant
+//! ([`Needle`]), nested `and`/`or` chains of these, and `not` of any of these (a flag of
+//! the clause where it has one). Every other clause is a compiled closure ([`Pred`]).
 //!
 //! Top-level clauses and the items of nested `and`/`or` chains are compiled to [`Fast`];
 //! each variant answers exactly as the closure [`super::pred`] builds for the same shape
