@@ -11,18 +11,20 @@
 //! - **always**: everything else (top-level `or`, `not`, `!=`, no condition at all ...).
 //!
 //! Each entry sits on exactly one access path, so candidates never repeat. A candidate is
-//! then decided by its full compiled condition. The access paths must only ever drop an
-//! entry whose condition is certainly false (see `predicates`).
+//! then decided by the conjuncts its path did not prove, compiled on their own ([`Check`]):
+//! `owner_id == "u7" and subject contains "VPN"` found under `owner_id` only runs the
+//! `contains`. The access paths must only ever drop an entry whose condition is certainly
+//! false (see `predicates`), and only ever skip a conjunct they checked exactly.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::eval::{CompiledCondition, EvalInput, SlotLayout, compile};
-use crate::typed::TExpr;
+use crate::typed::{LogicOp, TExpr, TExprKind, Type};
 use crate::value::Value;
 
-use super::fill::LazySlots;
-use super::key::{FxHasher, Key, hash_value};
+use super::fill::{LazySlots, TopFields};
+use super::key::{FxHasher, Key, hash_probed};
 use super::predicates::{Bound, Predicate, Threshold, indexable};
 
 /// At most this many slots in one equality signature.
@@ -41,22 +43,44 @@ pub(crate) struct Compiled<K> {
     pub key: K,
     /// The condition as given, for the reference evaluator (full scan).
     pub source: Option<TExpr>,
+    /// The whole condition, for explanations (and candidates of the `always` path).
     pub condition: Option<CompiledCondition>,
     /// Every slot the condition reads.
     pub needs: Box<[u32]>,
-    /// The access path alone decides the condition: every conjunct is an exact predicate
-    /// the path checked, so a candidate is a match without evaluation.
-    pub exact: bool,
+    /// What a candidate found by the entry's access path still has to check.
+    check: Check,
+}
+
+/// What is left to decide of a candidate once its access path found it.
+enum Check {
+    /// Nothing: the path checked every conjunct exactly (or there is no condition).
+    Nothing,
+    /// The whole condition: the path proved no conjunct.
+    Whole,
+    /// The conjuncts the path did not prove, compiled on their own (boxed: most entries
+    /// have none).
+    Rest(Box<Rest>),
+}
+
+/// The conjuncts a candidate's access path did not prove, and the slots they read.
+struct Rest {
+    condition: CompiledCondition,
+    needs: Box<[u32]>,
 }
 
 /// The entries of one event type (and one record object).
 pub(crate) struct Group<K> {
     pub layout: SlotLayout,
+    /// The layout's fields of the record and the previous record, by name.
+    pub top: TopFields,
     /// Sorted by key: entry ids order like keys.
     pub entries: Vec<Compiled<K>>,
     signatures: Vec<Signature>,
     ranges: Vec<RangeIndex>,
     always: Box<[u32]>,
+    /// Every slot the `always` entries read: all of them are evaluated on every event,
+    /// so their slots are read up front, not candidate by candidate.
+    always_needs: Box<[u32]>,
 }
 
 /// How many entries each access path holds.
@@ -68,74 +92,120 @@ pub(crate) struct PathCounts {
     pub signatures: usize,
 }
 
+/// An entry's conjuncts with their indexable predicates (see `predicates::indexable`).
+type Plan<'e> = Vec<(&'e TExpr, Option<Predicate>)>;
+
 impl<K> Group<K> {
     /// Compiles `entries` (already sorted by key) over one layout and indexes them.
     pub(crate) fn build(mut layout: SlotLayout, entries: Vec<Member<K>>) -> Self {
         let mut compiled = Vec::with_capacity(entries.len());
-        let mut plans = Vec::with_capacity(entries.len());
         for m in entries {
-            let (condition, needs, preds) = match &m.condition {
+            let (condition, needs) = match &m.condition {
                 Some(expr) => {
                     let (c, needs) = compile_with_needs(expr, &mut layout);
-                    (Some(c), needs, indexable(expr))
+                    (Some(c), needs)
                 }
-                None => (None, Box::default(), (Vec::new(), false)),
+                None => (None, Box::default()),
             };
-            plans.push(preds);
             compiled.push(Compiled {
                 key: m.key,
                 source: m.condition,
                 condition,
                 needs,
-                exact: false,
+                check: Check::Nothing,
             });
         }
         let mut group = Group {
             layout,
-            entries: compiled,
+            top: TopFields::of(&SlotLayout::new()),
+            entries: Vec::new(),
             signatures: Vec::new(),
             ranges: Vec::new(),
             always: Box::default(),
+            always_needs: Box::default(),
         };
-        group.index(plans);
+        group.index(&mut compiled);
+        group.entries = compiled;
+        // Last: indexing adds slots.
+        group.top = TopFields::of(&group.layout);
         group
     }
 
-    /// Puts every entry on one access path.
-    fn index(&mut self, plans: Vec<(Vec<Predicate>, bool)>) {
-        let preds_only: Vec<&Vec<Predicate>> = plans.iter().map(|(p, _)| p).collect();
-        let cardinality = slot_cardinality(&preds_only, &mut self.layout);
+    /// Puts every entry on one access path and works out what its candidates still check.
+    fn index(&mut self, entries: &mut [Compiled<K>]) {
+        let plans: Vec<Plan> = entries
+            .iter()
+            .map(|e| e.source.as_ref().map(indexable).unwrap_or_default())
+            .collect();
+        let cardinality = slot_cardinality(&plans, &mut self.layout);
         let mut signatures: HashMap<Box<[u32]>, usize> = HashMap::new();
         let mut always = Vec::new();
-        for (id, (preds, complete)) in plans.iter().enumerate() {
-            let pins = choose_pins(preds, &mut self.layout, &cardinality);
-            self.entries[id].exact = *complete && path_is_exact(preds, pins.len());
+        let mut checks = Vec::with_capacity(plans.len());
+        for (id, plan) in plans.iter().enumerate() {
+            let pins = choose_pins(plan, &mut self.layout, &cardinality);
             let id = id as u32;
+            let mut proven: Vec<usize> = Vec::new();
             if !pins.is_empty() {
-                let slots: Box<[u32]> = pins.iter().map(|(s, _)| *s).collect();
+                proven.extend(pins.iter().filter(|p| p.exact).map(|p| p.conjunct));
+                let slots: Box<[u32]> = pins.iter().map(|p| p.slot).collect();
                 let at = *signatures.entry(slots.clone()).or_insert_with(|| {
                     self.signatures.push(Signature::new(slots));
                     self.signatures.len() - 1
                 });
                 self.signatures[at].insert(&pins, id);
-                continue;
-            }
-            let range = preds.iter().find_map(|p| match p {
-                Predicate::Range { field, ty, bound } => Some((field, ty, *bound)),
-                Predicate::OneOf { .. } => None,
-            });
-            match range {
-                Some((field, ty, bound)) => {
-                    let slot = self.layout.slot_typed(field, ty) as u32;
-                    self.range_index(slot).insert(bound, id);
+            } else {
+                let range = plan.iter().enumerate().find_map(|(i, (_, p))| match p {
+                    Some(Predicate::Range { field, ty, bound }) => Some((i, field, ty, *bound)),
+                    _ => None,
+                });
+                match range {
+                    Some((conjunct, field, ty, bound)) => {
+                        if bound.threshold.exact() {
+                            proven.push(conjunct);
+                        }
+                        let slot = self.layout.slot_typed(field, ty) as u32;
+                        self.range_index(slot).insert(bound, id);
+                    }
+                    None => always.push(id),
                 }
-                None => always.push(id),
             }
+            checks.push(self.check(plan, &proven));
+        }
+        for (entry, check) in entries.iter_mut().zip(checks) {
+            entry.check = match (&entry.condition, check) {
+                (None, _) => Check::Nothing,
+                (Some(_), check) => check,
+            };
         }
         for r in &mut self.ranges {
             r.sort();
         }
+        let mut needs: Vec<u32> = always
+            .iter()
+            .flat_map(|&id| entries[id as usize].needs.iter().copied())
+            .collect();
+        needs.sort_unstable();
+        needs.dedup();
+        self.always_needs = needs.into();
         self.always = always.into();
+    }
+
+    /// What is left of `plan` once the conjuncts at `proven` are known to hold.
+    fn check(&mut self, plan: &Plan, proven: &[usize]) -> Check {
+        let rest: Vec<TExpr> = plan
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !proven.contains(i))
+            .map(|(_, (conjunct, _))| (*conjunct).clone())
+            .collect();
+        if rest.is_empty() {
+            return Check::Nothing;
+        }
+        if rest.len() == plan.len() {
+            return Check::Whole;
+        }
+        let (condition, needs) = compile_with_needs(&conjunction(rest), &mut self.layout);
+        Check::Rest(Box::new(Rest { condition, needs }))
     }
 
     fn range_index(&mut self, slot: u32) -> &mut RangeIndex {
@@ -157,68 +227,78 @@ impl<K> Group<K> {
         }
     }
 
-    /// Marks in `hits` (one bit per entry id) every entry whose condition holds.
-    pub(crate) fn matching(&self, input: &EvalInput, slots: &mut LazySlots, hits: &mut Hits) {
-        hits.reset(self.entries.len());
-        let mut candidates: Vec<u32> = Vec::new();
+    /// Appends to `found` the id of every entry whose condition holds (unordered).
+    pub(crate) fn matching<'a>(
+        &self,
+        input: &EvalInput<'a>,
+        slots: &mut LazySlots<'_, 'a>,
+        found: &mut Vec<u32>,
+    ) {
         for sig in &self.signatures {
-            sig.probe(input, slots, &mut candidates);
+            for &id in sig.probe(input, slots) {
+                self.decide(id, input, slots, found);
+            }
         }
         for r in &self.ranges {
-            r.probe(input, slots, &mut candidates);
-        }
-        candidates.extend_from_slice(&self.always);
-        for id in candidates {
-            let entry = &self.entries[id as usize];
-            if entry.exact {
-                hits.set(id);
-                continue;
+            for ids in r.probe(input, slots) {
+                for &id in ids {
+                    self.decide(id, input, slots, found);
+                }
             }
+        }
+        slots.ensure_all(&self.always_needs, input);
+        for &id in &self.always {
+            let entry = &self.entries[id as usize];
+            // `always` entries are decided by their whole condition (no path proved any
+            // conjunct), their slots read above.
             let holds = match &entry.condition {
                 None => true,
-                Some(c) => {
-                    slots.ensure_all(&entry.needs, input);
-                    c.eval(slots.values())
-                }
+                Some(c) => c.eval(slots.values()),
             };
             if holds {
-                hits.set(id);
+                found.push(id);
             }
+        }
+    }
+
+    /// Decides candidate `id` by what its access path left to check.
+    #[inline]
+    fn decide<'a>(
+        &self,
+        id: u32,
+        input: &EvalInput<'a>,
+        slots: &mut LazySlots<'_, 'a>,
+        found: &mut Vec<u32>,
+    ) {
+        let entry = &self.entries[id as usize];
+        let (condition, needs) = match (&entry.check, &entry.condition) {
+            (Check::Nothing, _) | (Check::Whole, None) => {
+                found.push(id);
+                return;
+            }
+            (Check::Whole, Some(c)) => (c, &entry.needs),
+            (Check::Rest(rest), _) => (&rest.condition, &rest.needs),
+        };
+        slots.ensure_all(needs, input);
+        if condition.eval(slots.values()) {
+            found.push(id);
         }
     }
 }
 
-/// A bit per entry id: setting bits and reading them back in order sorts the matches
-/// (ids follow key order) without a comparison sort.
-#[derive(Default)]
-pub(crate) struct Hits {
-    words: Vec<u64>,
-}
-
-impl Hits {
-    fn reset(&mut self, entries: usize) {
-        self.words.clear();
-        self.words.resize(entries.div_ceil(64), 0);
+/// The `and` of `items` (one item stands alone).
+fn conjunction(mut items: Vec<TExpr>) -> TExpr {
+    if items.len() == 1 {
+        return items.remove(0);
     }
-
-    #[inline]
-    fn set(&mut self, id: u32) {
-        self.words[id as usize / 64] |= 1 << (id % 64);
-    }
-
-    /// The ids set, ascending.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &bits)| {
-            let mut bits = bits;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let b = bits.trailing_zeros();
-                bits &= bits - 1;
-                Some(w as u32 * 64 + b)
-            })
-        })
+    let span = items[0].span;
+    TExpr {
+        kind: TExprKind::Logic {
+            op: LogicOp::And,
+            items,
+        },
+        ty: Type::Bool,
+        span,
     }
 }
 
@@ -238,31 +318,15 @@ fn compile_with_needs(expr: &TExpr, layout: &mut SlotLayout) -> (CompiledConditi
     (condition, needs)
 }
 
-/// Whether the access path an entry gets checks every one of its predicates exactly:
-/// all equality predicates pinned (`pinned` of them) and no range, or a single range.
-fn path_is_exact(preds: &[Predicate], pinned: usize) -> bool {
-    let all_exact = preds.iter().all(|p| match p {
-        Predicate::OneOf { exact, .. } => *exact,
-        Predicate::Range { .. } => true,
-    });
-    let ranges = preds
-        .iter()
-        .filter(|p| matches!(p, Predicate::Range { .. }))
-        .count();
-    all_exact
-        && !preds.is_empty()
-        && ((ranges == 0 && pinned == preds.len()) || (pinned == 0 && preds.len() == 1))
-}
-
 /// Distinct constants per slot over every equality predicate: a rough selectivity (a slot
 /// compared with 500 different owner ids narrows more than one with 4 priorities).
-fn slot_cardinality(plans: &[&Vec<Predicate>], layout: &mut SlotLayout) -> HashMap<u32, usize> {
+fn slot_cardinality(plans: &[Plan], layout: &mut SlotLayout) -> HashMap<u32, usize> {
     let mut seen: HashSet<(u32, &Key)> = HashSet::new();
     let mut out: HashMap<u32, usize> = HashMap::new();
-    for p in plans.iter().copied().flatten() {
-        if let Predicate::OneOf {
+    for (_, p) in plans.iter().flatten() {
+        if let Some(Predicate::OneOf {
             field, ty, keys, ..
-        } = p
+        }) = p
         {
             let slot = layout.slot_typed(field, ty) as u32;
             for k in keys {
@@ -275,45 +339,62 @@ fn slot_cardinality(plans: &[&Vec<Predicate>], layout: &mut SlotLayout) -> HashM
     out
 }
 
-/// The slots (ascending) and allowed keys an entry is filed under: its most selective
-/// equality predicates, one per slot, at most [`MAX_SIGNATURE_WIDTH`] and
-/// [`MAX_TUPLES`] key tuples. Empty when it has none.
+/// One pinned slot of an entry: the keys it allows, the conjunct it comes from, and
+/// whether that conjunct holds exactly when the slot holds one of the keys.
+struct Pin {
+    slot: u32,
+    keys: Vec<Key>,
+    conjunct: usize,
+    exact: bool,
+}
+
+/// The slots (ascending) an entry is filed under: its most selective equality
+/// predicates, one per slot, at most [`MAX_SIGNATURE_WIDTH`] and [`MAX_TUPLES`] key
+/// tuples. Empty when it has none.
 fn choose_pins(
-    preds: &[Predicate],
+    plan: &Plan,
     layout: &mut SlotLayout,
     cardinality: &HashMap<u32, usize>,
-) -> Vec<(u32, Vec<Key>)> {
-    let mut options: Vec<(u32, &Vec<Key>)> = Vec::new();
+) -> Vec<Pin> {
+    let mut options: Vec<Pin> = Vec::new();
     let mut seen_slots: HashSet<u32> = HashSet::new();
-    for p in preds {
-        if let Predicate::OneOf {
-            field, ty, keys, ..
-        } = p
+    for (conjunct, (_, p)) in plan.iter().enumerate() {
+        if let Some(Predicate::OneOf {
+            field,
+            ty,
+            keys,
+            exact,
+        }) = p
         {
             let slot = layout.slot_typed(field, ty) as u32;
             // A second predicate on the same slot is left to the evaluator.
             if seen_slots.insert(slot) {
-                options.push((slot, keys));
+                options.push(Pin {
+                    slot,
+                    keys: keys.clone(),
+                    conjunct,
+                    exact: *exact,
+                });
             }
         }
     }
-    options.sort_by_key(|(slot, keys)| {
-        let distinct = cardinality.get(slot).copied().unwrap_or(0);
-        (keys.len(), std::cmp::Reverse(distinct), *slot)
+    options.sort_by_key(|p| {
+        let distinct = cardinality.get(&p.slot).copied().unwrap_or(0);
+        (p.keys.len(), std::cmp::Reverse(distinct), p.slot)
     });
-    let mut pins: Vec<(u32, Vec<Key>)> = Vec::new();
+    let mut pins: Vec<Pin> = Vec::new();
     let mut tuples = 1usize;
-    for (slot, keys) in options {
+    for pin in options {
         if pins.len() == MAX_SIGNATURE_WIDTH {
             break;
         }
-        if !pins.is_empty() && tuples.saturating_mul(keys.len()) > MAX_TUPLES {
+        if !pins.is_empty() && tuples.saturating_mul(pin.keys.len()) > MAX_TUPLES {
             continue;
         }
-        tuples = tuples.saturating_mul(keys.len());
-        pins.push((slot, keys.clone()));
+        tuples = tuples.saturating_mul(pin.keys.len());
+        pins.push(pin);
     }
-    pins.sort_by_key(|(slot, _)| *slot);
+    pins.sort_by_key(|p| p.slot);
     pins
 }
 
@@ -342,14 +423,14 @@ impl Signature {
     }
 
     /// Files entry `id` under every tuple of its pinned keys (`pins` is in slot order).
-    fn insert(&mut self, pins: &[(u32, Vec<Key>)], id: u32) {
+    fn insert(&mut self, pins: &[Pin], id: u32) {
         self.entries += 1;
         let mut tuple: Vec<Key> = Vec::with_capacity(pins.len());
         self.insert_tuples(pins, &mut tuple, id);
     }
 
-    fn insert_tuples(&mut self, rest: &[(u32, Vec<Key>)], tuple: &mut Vec<Key>, id: u32) {
-        let Some(((_, keys), rest)) = rest.split_first() else {
+    fn insert_tuples(&mut self, rest: &[Pin], tuple: &mut Vec<Key>, id: u32) {
+        let Some((pin, rest)) = rest.split_first() else {
             let mut h = FxHasher::default();
             tuple.iter().for_each(|k| k.hash_into(&mut h));
             let chain = self.buckets.entry(h.finish()).or_default();
@@ -362,34 +443,34 @@ impl Signature {
             }
             return;
         };
-        for k in keys {
+        for k in &pin.keys {
             tuple.push(k.clone());
             self.insert_tuples(rest, tuple, id);
             tuple.pop();
         }
     }
 
-    /// Appends the entries filed under the event's values of the signature's slots.
+    /// The entries filed under the event's values of the signature's slots (at most one
+    /// tuple of keys matches: distinct tuples never equal the same values).
     #[inline]
-    fn probe(&self, input: &EvalInput, slots: &mut LazySlots, out: &mut Vec<u32>) {
+    fn probe<'a>(&self, input: &EvalInput<'a>, slots: &mut LazySlots<'_, 'a>) -> &[u32] {
         let mut h = FxHasher::default();
         for &s in &self.slots {
-            slots.ensure(s as usize, input);
-            hash_value(slots.get(s as usize), &mut h);
+            slots.prepare(s as usize, input);
+            hash_probed(&slots.probed(s as usize), &mut h);
         }
         let Some(chain) = self.buckets.get(&h.finish()) else {
-            return;
+            return &[];
         };
-        for b in chain {
-            let hit = b
-                .keys
-                .iter()
-                .zip(&self.slots)
-                .all(|(k, &s)| k.matches(slots.get(s as usize)));
-            if hit {
-                out.extend_from_slice(&b.ids);
-            }
-        }
+        chain
+            .iter()
+            .find(|b| {
+                b.keys
+                    .iter()
+                    .zip(&self.slots)
+                    .all(|(k, &s)| k.matches_probed(&slots.probed(s as usize)))
+            })
+            .map_or(&[], |b| &b.ids)
     }
 }
 
@@ -419,6 +500,8 @@ struct RangeIndex {
     numbers: Bounds<f64>,
     datetimes: Bounds<i64>,
     durations: Bounds<i64>,
+    /// Bounds on the slot's datetime minus the event's clock (wide: never overflows).
+    since_now: Bounds<i128>,
 }
 
 impl RangeIndex {
@@ -428,6 +511,7 @@ impl RangeIndex {
             numbers: Bounds::default(),
             datetimes: Bounds::default(),
             durations: Bounds::default(),
+            since_now: Bounds::default(),
         }
     }
 
@@ -436,6 +520,7 @@ impl RangeIndex {
             Threshold::Number(c) => self.numbers.insert(c, bound, id),
             Threshold::DateTime(c) => self.datetimes.insert(c, bound, id),
             Threshold::Duration(c) => self.durations.insert(c, bound, id),
+            Threshold::SinceNow(c) => self.since_now.insert(c as i128, bound, id),
         }
     }
 
@@ -443,32 +528,44 @@ impl RangeIndex {
         self.numbers.sort();
         self.datetimes.sort();
         self.durations.sort();
+        self.since_now.sort();
     }
 
     fn len(&self) -> usize {
-        self.numbers.len() + self.datetimes.len() + self.durations.len()
+        self.numbers.len() + self.datetimes.len() + self.durations.len() + self.since_now.len()
     }
 
-    /// Appends the entries whose bound holds for the event's value. A value of another
-    /// kind (null, a string ...) satisfies no ordering comparison, so it yields none.
+    /// The entries whose bound holds for the event's value. A value of another kind
+    /// (null, a string ...) satisfies no ordering comparison, so it yields none.
     #[inline]
-    fn probe(&self, input: &EvalInput, slots: &mut LazySlots, out: &mut Vec<u32>) {
+    fn probe<'a>(&self, input: &EvalInput<'a>, slots: &mut LazySlots<'_, 'a>) -> [&[u32]; 4] {
         slots.ensure(self.slot as usize, input);
         match slots.get(self.slot as usize) {
-            Value::Number(v) => self.numbers.holding(*v, out),
-            Value::DateTime(v) => self.datetimes.holding(*v, out),
-            Value::Duration(v) => self.durations.holding(*v, out),
-            _ => {}
+            Value::Number(v) => with_none(self.numbers.holding(*v)),
+            Value::DateTime(v) => {
+                let [a, b] = self.datetimes.holding(*v);
+                let [c, d] = self.since_now.holding(*v as i128 - input.now_ms as i128);
+                [a, b, c, d]
+            }
+            Value::Duration(v) => with_none(self.durations.holding(*v)),
+            _ => [&[]; 4],
         }
     }
 }
 
+fn with_none([a, b]: [&[u32]; 2]) -> [&[u32]; 4] {
+    [a, b, &[], &[]]
+}
+
 /// Lower bounds (`f > c`, `f >= c`) ascending and upper bounds (`f < c`, `f <= c`)
 /// descending, inclusive ones first among equal thresholds: the bounds that hold for a
-/// value are a prefix of each list.
+/// value are a prefix of each list. The ids are kept apart, in the same order, so that a
+/// probe hands out a slice of them.
 struct Bounds<T> {
     lower: Vec<(T, bool, u32)>,
     upper: Vec<(T, bool, u32)>,
+    lower_ids: Box<[u32]>,
+    upper_ids: Box<[u32]>,
 }
 
 impl<T> Default for Bounds<T> {
@@ -476,6 +573,8 @@ impl<T> Default for Bounds<T> {
         Bounds {
             lower: Vec::new(),
             upper: Vec::new(),
+            lower_ids: Box::default(),
+            upper_ids: Box::default(),
         }
     }
 }
@@ -497,6 +596,8 @@ impl<T: PartialOrd + Copy> Bounds<T> {
             .sort_by(|a, b| order(&a.0, &b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         self.upper
             .sort_by(|a, b| order(&b.0, &a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        self.lower_ids = self.lower.iter().map(|e| e.2).collect();
+        self.upper_ids = self.upper.iter().map(|e| e.2).collect();
     }
 
     fn len(&self) -> usize {
@@ -504,15 +605,14 @@ impl<T: PartialOrd + Copy> Bounds<T> {
     }
 
     #[inline]
-    fn holding(&self, v: T, out: &mut Vec<u32>) {
+    fn holding(&self, v: T) -> [&[u32]; 2] {
         // `f > c` holds when c < v, `f >= c` also when c == v. A NaN value holds nothing.
-        let n = self
+        let lower = self
             .lower
             .partition_point(|(c, incl, _)| *c < v || (*incl && *c == v));
-        out.extend(self.lower[..n].iter().map(|e| e.2));
-        let n = self
+        let upper = self
             .upper
             .partition_point(|(c, incl, _)| *c > v || (*incl && *c == v));
-        out.extend(self.upper[..n].iter().map(|e| e.2));
+        [&self.lower_ids[..lower], &self.upper_ids[..upper]]
     }
 }

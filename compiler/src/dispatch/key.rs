@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use crate::value::Value;
 
+use super::fill::Probed;
+
 /// A scalar constant of an indexed predicate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Key {
@@ -46,6 +48,16 @@ impl Key {
             (Key::DateTime(a), Value::DateTime(b)) => a == b,
             (Key::Duration(a), Value::Duration(b)) => a == b,
             _ => false,
+        }
+    }
+
+    /// [`Self::matches`] for a probed slot.
+    #[inline]
+    pub(crate) fn matches_probed(&self, v: &Probed) -> bool {
+        match (self, v) {
+            (Key::String(a), Probed::Text(b)) => a.as_bytes() == b.as_bytes(),
+            (_, Probed::Text(_)) => false,
+            (_, Probed::Value(v)) => self.matches(v),
         }
     }
 
@@ -101,6 +113,18 @@ pub(crate) fn hash_value(v: &Value, h: &mut FxHasher) {
     }
 }
 
+/// [`hash_value`] of the slot value a probed slot stands for.
+#[inline]
+pub(crate) fn hash_probed(v: &Probed, h: &mut FxHasher) {
+    match v {
+        Probed::Text(s) => {
+            h.add(4);
+            h.add_bytes(s.as_bytes());
+        }
+        Probed::Value(v) => hash_value(v, h),
+    }
+}
+
 #[inline]
 fn number_bits(n: f64) -> u64 {
     // `-0.0 == 0.0`, so both must hash alike.
@@ -139,6 +163,27 @@ impl FxHasher {
     #[inline]
     pub(crate) fn finish(&self) -> u64 {
         self.hash
+    }
+}
+
+/// For the event-type map: a few short strings chosen by automation authors, where
+/// SipHash's DoS resistance buys nothing (a collision only costs a comparison) and costs
+/// a few hundred instructions per event.
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.add_bytes(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
 }
 
@@ -194,5 +239,20 @@ mod tests {
                 .matches(&Value::DateTime(5))
         );
         assert_eq!(Key::of(&Value::Number(f64::NAN)), None);
+    }
+
+    #[test]
+    fn a_borrowed_text_hashes_and_matches_like_its_string_value() {
+        for text in ["", "user-7", "exactly8", "a longer owner id of 24"] {
+            let value = Value::String(Arc::from(text));
+            let mut h = FxHasher::default();
+            hash_probed(&Probed::Text(text), &mut h);
+            assert_eq!(h.finish(), hash_of_value(&value));
+            let key = Key::of(&value).unwrap();
+            assert!(key.matches_probed(&Probed::Text(text)));
+            assert!(key.matches_probed(&Probed::Value(&value)));
+            assert!(!key.matches_probed(&Probed::Text("other")));
+            assert!(!Key::Null.matches_probed(&Probed::Text(text)));
+        }
     }
 }

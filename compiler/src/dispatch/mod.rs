@@ -7,9 +7,10 @@
 //! indexed on their equality predicates (`f == c`, `f in [..]`, `f is null`, a bool field,
 //! `changed(f, to: c)` inside a top-level `and`) and, failing those, on one range
 //! predicate (`f > c` ..., numbers, datetimes and durations); the rest is evaluated on
-//! every event. Index candidates are then decided by their full compiled condition
-//! (skipped when the access path already checked every conjunct exactly), so 10,000
-//! active automations cost about what the few that can match cost.
+//! every event. Index candidates are then decided by the conjuncts their access path did
+//! not check exactly, compiled on their own (nothing is left when it checked them all), so
+//! 10,000 active automations cost about what the few that can match cost. Probes read the
+//! record's text fields borrowed, without converting them (see `fill`).
 //!
 //! A field read in different conversion kinds (a bare `changed(f)` reads `f` untyped,
 //! `f > 5` as a number) gets one slot per kind in the shared layout, so the compiled
@@ -29,7 +30,7 @@ mod key;
 mod predicates;
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash};
 use std::sync::Arc;
 
 use crate::eval::{
@@ -39,7 +40,8 @@ use crate::schema::Schema;
 use crate::typed::TExpr;
 
 use fill::{CachingResolver, LazySlots};
-use index::{Group, Hits, Member};
+use index::{Group, Member};
+use key::FxHasher;
 
 /// One active automation as dispatch sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +80,9 @@ type GroupKey = (String, Option<String>);
 /// The immutable dispatch index. `K` is the caller's automation id.
 pub struct DispatchIndex<K> {
     groups: Vec<Group<K>>,
-    /// Event type -> its groups (one per record object; normally exactly one).
-    by_event: HashMap<String, Vec<usize>>,
+    /// Event type -> its groups (one per record object; normally exactly one). Fx-hashed:
+    /// looked up on every event.
+    by_event: HashMap<String, Vec<usize>, BuildHasherDefault<FxHasher>>,
     /// Key -> (group, entry) for [`DispatchIndex::explain`].
     by_key: HashMap<K, (usize, usize)>,
     len: usize,
@@ -110,7 +113,7 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
         keys.sort();
         let mut index = DispatchIndex {
             groups: Vec::with_capacity(keys.len()),
-            by_event: HashMap::new(),
+            by_event: HashMap::default(),
             by_key: HashMap::with_capacity(len),
             len,
         };
@@ -150,13 +153,17 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             resolver: &resolver,
             ..*input
         };
+        // Room for the handful of matches a selective event has, without regrowing.
+        let mut found: Vec<u32> = Vec::with_capacity(32);
         let mut out: Vec<K> = Vec::new();
-        let mut hits = Hits::default();
         for &g in groups {
             let group = &self.groups[g];
-            let mut slots = LazySlots::new(&group.layout);
-            group.matching(&input, &mut slots, &mut hits);
-            out.extend(hits.ids().map(|i| group.entries[i as usize].key.clone()));
+            let mut slots = LazySlots::new(&group.layout, &group.top);
+            found.clear();
+            group.matching(&input, &mut slots, &mut found);
+            // Entry ids order like keys; candidates come per access path, unordered.
+            sort_ids(&mut found, group.entries.len());
+            out.extend(found.iter().map(|&i| group.entries[i as usize].key.clone()));
         }
         if groups.len() > 1 {
             out.sort();
@@ -203,7 +210,7 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             resolver: &resolver,
             ..*input
         };
-        let mut slots = LazySlots::new(&group.layout);
+        let mut slots = LazySlots::new(&group.layout, &group.top);
         slots.ensure_all(&entry.needs, &input);
         Some(condition.explain(slots.values()))
     }
@@ -257,11 +264,51 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
     }
 }
 
+/// Sorts distinct entry ids below `entries`: a comparison sort (about `n log n`) for the
+/// few matches of a selective event, one bit per entry when that is cheaper (about the
+/// matches plus `entries / 64` words).
+fn sort_ids(ids: &mut Vec<u32>, entries: usize) {
+    let n = ids.len();
+    if n <= 32 || n * n.ilog2() as usize <= entries / 64 {
+        ids.sort_unstable();
+        return;
+    }
+    let mut words = vec![0u64; entries.div_ceil(64)];
+    for &id in ids.iter() {
+        words[id as usize / 64] |= 1 << (id % 64);
+    }
+    ids.clear();
+    for (w, &bits) in words.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            ids.push(w as u32 * 64 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+}
+
 impl<K> std::fmt::Debug for DispatchIndex<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DispatchIndex")
             .field("len", &self.len)
             .field("event_types", &self.by_event.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_ids;
+
+    #[test]
+    fn ids_come_out_sorted_by_either_way() {
+        for count in [0, 5, 32, 33, 200, 1_000] {
+            // Distinct ids below 1,000 in a scrambled order (7 is coprime with 1,000).
+            let mut ids: Vec<u32> = (0..count).map(|i| (i * 7 + 3) % 1_000).collect();
+            let mut expected = ids.clone();
+            expected.sort_unstable();
+            sort_ids(&mut ids, 1_000);
+            assert_eq!(ids, expected, "{count} ids");
+        }
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use crate::eval::context::changed_type;
-use crate::typed::{BinaryOp, FieldRef, LogicOp, TExpr, TExprKind, Type};
+use crate::typed::{BinaryOp, FieldRef, LogicOp, Root, TExpr, TExprKind, Type};
 use crate::value::Value;
 
 use super::key::Key;
@@ -52,17 +52,26 @@ pub(crate) enum Threshold {
     Number(f64),
     DateTime(i64),
     Duration(i64),
+    /// `now()` plus this many milliseconds (`created_at > now() - 2d`): a bound on the
+    /// datetime field minus the event's clock. Unlike the others it is not exact (it
+    /// holds where `now() + c` overflows and the comparison is false), so candidates are
+    /// still decided by the condition.
+    SinceNow(i64),
 }
 
-/// The indexable predicates of `condition` (one per indexable conjunct, in written order)
-/// and whether every conjunct gave one.
-pub(crate) fn indexable(condition: &TExpr) -> (Vec<Predicate>, bool) {
+impl Threshold {
+    /// Whether the bound holds exactly when the conjunct it comes from does.
+    pub(crate) fn exact(&self) -> bool {
+        !matches!(self, Threshold::SinceNow(_))
+    }
+}
+
+/// The conjuncts of `condition` (the items of its top-level `and`, or itself), each with
+/// its indexable predicate if it has one, in written order.
+pub(crate) fn indexable(condition: &TExpr) -> Vec<(&TExpr, Option<Predicate>)> {
     let mut conjuncts = Vec::new();
     flatten_and(condition, &mut conjuncts);
-    let total = conjuncts.len();
-    let preds: Vec<Predicate> = conjuncts.into_iter().filter_map(predicate).collect();
-    let complete = preds.len() == total;
-    (preds, complete)
+    conjuncts.into_iter().map(|c| (c, predicate(c))).collect()
 }
 
 /// The conjuncts of `e`: the items of an `and` chain (flat since the checker), or `e`.
@@ -131,6 +140,9 @@ fn binary(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Predicate> {
             one_of(lhs, keys)
         }
         Lt | Le | Gt | Ge => {
+            if let Some(p) = since_now(op, lhs, rhs) {
+                return Some(p);
+            }
             // `c < f` is `f > c`.
             let (field, c, op) = match (&lhs.kind, constant(rhs)) {
                 (TExprKind::Field(_), Some(c)) => (lhs, c, op),
@@ -155,6 +167,59 @@ fn binary(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Predicate> {
                 },
             })
         }
+        _ => None,
+    }
+}
+
+/// `f > now() + c` (`now() - c`, `now()`, mirrored) for a datetime field `f`.
+fn since_now(op: BinaryOp, lhs: &TExpr, rhs: &TExpr) -> Option<Predicate> {
+    let (field, offset, op) = match now_offset(rhs) {
+        Some(c) => (lhs, c, op),
+        None => (rhs, now_offset(lhs)?, mirror(op)),
+    };
+    let TExprKind::Field(f) = &field.kind else {
+        return None;
+    };
+    // Only a datetime read compares as an instant (anything else is null or another kind
+    // and satisfies no ordering with a datetime).
+    if f.root == Root::Now || field.ty != Type::DateTime {
+        return None;
+    }
+    Some(Predicate::Range {
+        field: f.clone(),
+        ty: field.ty.clone(),
+        bound: Bound {
+            threshold: Threshold::SinceNow(offset),
+            lower: matches!(op, BinaryOp::Gt | BinaryOp::Ge),
+            inclusive: matches!(op, BinaryOp::Ge | BinaryOp::Le),
+        },
+    })
+}
+
+/// `c` of `now()`, `now() + c`, `c + now()` or `now() - c` with `c` a duration constant.
+fn now_offset(e: &TExpr) -> Option<i64> {
+    let is_now = |e: &TExpr| matches!(&e.kind, TExprKind::Field(f) if f.root == Root::Now && f.path.is_empty());
+    let duration = |e: &TExpr| match constant(e)? {
+        Value::Duration(d) => Some(d),
+        _ => None,
+    };
+    match &e.kind {
+        _ if is_now(e) => Some(0),
+        TExprKind::Binary {
+            op: BinaryOp::Add,
+            lhs,
+            rhs,
+        } if is_now(lhs) => duration(rhs),
+        TExprKind::Binary {
+            op: BinaryOp::Add,
+            lhs,
+            rhs,
+        } if is_now(rhs) => duration(lhs),
+        TExprKind::Binary {
+            op: BinaryOp::Sub,
+            lhs,
+            rhs,
+        } if is_now(lhs) => duration(rhs)?.checked_neg(),
         _ => None,
     }
 }

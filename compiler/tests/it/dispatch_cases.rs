@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use automations_compiler::dispatch::{DispatchEntry, DispatchIndex};
 use automations_compiler::eval::{Decision, EvalInput, Resolver};
-use automations_compiler::typed::{BinaryOp, Root, TExpr, TExprKind, Type};
+use automations_compiler::typed::{BinaryOp, LogicOp, Root, TExpr, TExprKind, Type};
 use automations_compiler::value::Value;
 use serde_json::{Value as Json, json};
 
@@ -258,6 +258,173 @@ fn mixed_conversion_kinds_get_their_own_slots() {
     let got = index.matches("case.updated", &input);
     assert_eq!(got, index.full_scan("case.updated", &input));
     assert_eq!(got, vec![0, 2]);
+}
+
+fn owner() -> TExpr {
+    field("owner_id", Type::String)
+}
+
+fn subject_contains(text: &str) -> TExpr {
+    bin(BinaryOp::Contains, field("subject", Type::String), s(text))
+}
+
+#[test]
+fn candidates_check_only_what_their_access_path_did_not() {
+    let index = build(vec![
+        // Filed under the owner: the `contains` is left to check.
+        and(eq(owner(), s("u1")), subject_contains("VPN")),
+        // Filed under (owner, priority): the range is left.
+        logic(
+            LogicOp::And,
+            vec![
+                eq(owner(), s("u1")),
+                eq(priority(), s("high")),
+                bin(BinaryOp::Gt, amount(), n(5.0)),
+            ],
+        ),
+        // `changed(.., to:)` pins the priority but also needs the previous value: kept.
+        and(
+            changed("priority", None, Some(s("critical"))),
+            eq(owner(), s("u1")),
+        ),
+        // Filed under the range: the `contains` is left.
+        and(
+            bin(BinaryOp::Gt, amount(), n(100.0)),
+            subject_contains("VPN"),
+        ),
+        // Every conjunct proven by the path: no evaluation.
+        and(eq(owner(), s("u2")), eq(priority(), s("low"))),
+    ]);
+    let stats = index.stats();
+    assert_eq!((stats.equality_indexed, stats.range_indexed), (4, 1));
+    let record = |owner: &str, priority: &str, amount: f64, subject: &str| json!({"owner_id": owner, "priority": priority, "amount": amount, "subject": subject});
+    assert_eq!(
+        hits(&index, record("u1", "high", 6.0, "VPN down")),
+        vec![0, 1]
+    );
+    assert_eq!(
+        hits(&index, record("u1", "high", 5.0, "printer")),
+        Vec::<u32>::new()
+    );
+    assert_eq!(hits(&index, record("u3", "low", 500.0, "VPN")), vec![3]);
+    assert_eq!(
+        hits(&index, record("u3", "low", 500.0, "vpn")),
+        Vec::<u32>::new()
+    );
+    assert_eq!(hits(&index, record("u2", "low", 0.0, "")), vec![4]);
+    let after = record("u1", "critical", 0.0, "");
+    for (before, expected) in [("low", vec![2]), ("critical", vec![])] {
+        let previous = record("u1", before, 0.0, "");
+        let input = EvalInput {
+            previous: Some(&previous),
+            ..EvalInput::record(&after, NOW_MS)
+        };
+        let got = index.matches("case.updated", &input);
+        assert_eq!(got, index.full_scan("case.updated", &input));
+        assert_eq!(got, expected, "from {before}");
+    }
+}
+
+#[test]
+fn probes_read_text_fields_as_the_evaluators_do() {
+    let previous_owner = path(Root::Previous, &["owner_id"], Type::String);
+    let index = build(vec![
+        eq(owner(), s("7")),
+        is_null(owner(), false),
+        eq(previous_owner, s("u1")),
+        // The same field untyped and as text in one condition.
+        and(changed("owner_id", None, None), eq(owner(), s("u2"))),
+    ]);
+    // A number read as text is its digits; a bool read as text is null; missing is null.
+    assert_eq!(hits(&index, json!({"owner_id": 7})), vec![0]);
+    assert_eq!(hits(&index, json!({"owner_id": true})), vec![1]);
+    assert_eq!(hits(&index, json!({"owner_id": null})), vec![1]);
+    assert_eq!(hits(&index, json!({})), vec![1]);
+    assert_eq!(hits(&index, json!({"owner_id": "7"})), vec![0]);
+    let record = json!({"owner_id": "u2"});
+    let previous = json!({"owner_id": "u1"});
+    let input = EvalInput {
+        previous: Some(&previous),
+        ..EvalInput::record(&record, NOW_MS)
+    };
+    let got = index.matches("case.updated", &input);
+    assert_eq!(got, index.full_scan("case.updated", &input));
+    assert_eq!(got, vec![2, 3]);
+}
+
+#[test]
+fn narrow_records_are_scanned_and_wide_ones_looked_up_alike() {
+    // Two field names read from the record and one from the previous record: a record of
+    // up to four entries is found by one pass over it, a wider one field by field.
+    let previous_status = path(Root::Previous, &["status"], Type::String);
+    let index = build(vec![
+        and(eq(owner(), s("u1")), eq(priority(), s("high"))),
+        and(eq(owner(), s("u1")), eq(previous_status, s("new"))),
+        is_null(priority(), false),
+    ]);
+    let mut narrow = json!({"owner_id": "u1", "priority": "high"});
+    let mut wide = narrow.clone();
+    for i in 0..20 {
+        wide[format!("extra_{i}")] = json!(i);
+    }
+    let previous = json!({"status": "new"});
+    for record in [&narrow, &wide] {
+        let input = EvalInput {
+            previous: Some(&previous),
+            ..EvalInput::record(record, NOW_MS)
+        };
+        let got = index.matches("case.updated", &input);
+        assert_eq!(got, index.full_scan("case.updated", &input));
+        assert_eq!(got, vec![0, 1], "{record}");
+    }
+    narrow["priority"] = json!(null);
+    wide["priority"] = json!(null);
+    assert_eq!(hits(&index, narrow), vec![2]);
+    assert_eq!(hits(&index, wide), vec![2]);
+}
+
+#[test]
+fn datetimes_against_now_plus_a_duration_are_range_indexed() {
+    const HOUR: i64 = 3_600_000;
+    let created = || field("created_at", Type::DateTime);
+    let since = |ms: i64| bin(BinaryOp::Add, now(), dur(ms));
+    let index = build(vec![
+        bin(
+            BinaryOp::Gt,
+            created(),
+            bin(BinaryOp::Sub, now(), dur(2 * HOUR)),
+        ),
+        // Mirrored, inclusive: `now() - 1h <= created_at`.
+        bin(BinaryOp::Le, since(-HOUR), created()),
+        bin(BinaryOp::Lt, created(), since(HOUR)),
+        and(
+            bin(BinaryOp::Ge, created(), now()),
+            eq(priority(), s("high")),
+        ),
+    ]);
+    let stats = index.stats();
+    assert_eq!((stats.equality_indexed, stats.range_indexed), (1, 3));
+    assert_eq!(stats.always_evaluated, 0);
+    let at = |ms: i64| {
+        let text = automations_compiler::eval::convert::format_datetime(NOW_MS + ms);
+        json!({"created_at": text, "priority": "high"})
+    };
+    assert_eq!(hits(&index, at(-3 * HOUR)), vec![2]);
+    assert_eq!(hits(&index, at(-2 * HOUR)), vec![2]);
+    assert_eq!(hits(&index, at(-HOUR)), vec![0, 1, 2]);
+    assert_eq!(hits(&index, at(0)), vec![0, 1, 2, 3]);
+    assert_eq!(hits(&index, at(HOUR)), vec![0, 1, 3]);
+    assert_eq!(
+        hits(&index, json!({"created_at": "soon"})),
+        Vec::<u32>::new()
+    );
+    // A clock where `now() + 1h` overflows: the comparison is false, the index agrees.
+    let record = at(0);
+    let input = EvalInput::record(&record, i64::MAX - 10);
+    assert_eq!(
+        index.matches("case.updated", &input),
+        index.full_scan("case.updated", &input)
+    );
 }
 
 /// Counts resolver calls.
