@@ -75,6 +75,13 @@ enum Command {
     /// N fresh-instance calls of one plugin host (for callgrind).
     #[command(hide = true)]
     CountPlugin { host: String, n: u64 },
+    /// N dispatches of the event to AUTOMATIONS automations of WORKLOAD (for callgrind).
+    #[command(hide = true)]
+    CountDispatch {
+        workload: String,
+        automations: usize,
+        n: u64,
+    },
 }
 
 fn log(line: &str) {
@@ -132,6 +139,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::CountPlugin { host, n } => {
             plugins::count(host, *n)?;
+        }
+        Command::CountDispatch {
+            workload,
+            automations,
+            n,
+        } => {
+            let matched = dispatch::count(workload, *automations, *n)?;
+            println!("{matched}");
         }
         Command::All => print(cli.json, None, &all(&budget, &default_args)?)?,
         Command::Conditions => print(

@@ -139,26 +139,44 @@ fn conditions(c: &Value, out: &mut String) {
 
 fn dispatch(d: &Value, out: &mut String) {
     let _ = writeln!(out, "### Dispatch (one `case.updated` event)\n");
-    let _ = writeln!(
-        out,
-        "| automations | of the event type | matched | ns / event | full scan ns | build ms | equality / range / always |\n|---:|---:|---:|---:|---:|---:|---|"
-    );
-    for p in d["points"].as_array().into_iter().flatten() {
+    let series = [
+        ("points", "Selective workload (the target's)"),
+        (
+            "coarse_points",
+            "Coarse workload (8% of the event type match)",
+        ),
+    ];
+    for (key, title) in series {
+        let Some(points) = d[key].as_array() else {
+            continue;
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} / {} / {} |",
-            num(&p["automations"]),
-            num(&p["of_event_type"]),
-            p["matched"],
-            num(&p["ns_per_event"]),
-            num(&p["ns_full_scan"]),
-            num(&p["build_ms"]),
-            p["equality_indexed"],
-            p["range_indexed"],
-            p["always_evaluated"],
+            "{title}:\n\n| automations | of the event type | matched | ns / event | full scan ns | build ms | equality / range / always |\n|---:|---:|---:|---:|---:|---:|---|"
         );
+        for p in points {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} / {} / {} |",
+                num(&p["automations"]),
+                num(&p["of_event_type"]),
+                p["matched"],
+                num(&p["ns_per_event"]),
+                num(&p["ns_full_scan"]),
+                num(&p["build_ms"]),
+                p["equality_indexed"],
+                p["range_indexed"],
+                p["always_evaluated"],
+            );
+        }
+        let _ = writeln!(out);
     }
-    let _ = writeln!(out, "\nUnder 1 µs at 10,000: {}\n", d["under_1us_at_10000"]);
+    let _ = writeln!(
+        out,
+        "Instructions per event at 10,000 (selective, callgrind): {}\n",
+        num(&d["instructions_per_event_at_10000"])
+    );
+    let _ = writeln!(out, "Under 1 µs at 10,000: {}\n", d["under_1us_at_10000"]);
 }
 
 fn plugins(p: &Value, out: &mut String) {

@@ -55,8 +55,9 @@ fn conditions(c: &Value, path: &Path) -> Drawn {
     Ok(())
 }
 
-fn dispatch(d: &Value, path: &Path) -> Drawn {
-    let points: Vec<(f64, f64, Option<f64>)> = d["points"]
+/// (automations, ns per event, full scan ns) of one series of the dispatch figures.
+fn dispatch_series(d: &Value, key: &str) -> Vec<(f64, f64, Option<f64>)> {
+    d[key]
         .as_array()
         .into_iter()
         .flatten()
@@ -67,9 +68,15 @@ fn dispatch(d: &Value, path: &Path) -> Drawn {
                 p["ns_full_scan"].as_f64(),
             ))
         })
-        .collect();
+        .collect()
+}
+
+fn dispatch(d: &Value, path: &Path) -> Drawn {
+    let points = dispatch_series(d, "points");
+    let coarse = dispatch_series(d, "coarse_points");
     let top = points
         .iter()
+        .chain(&coarse)
         .flat_map(|p| [p.1, p.2.unwrap_or(0.0)])
         .fold(10.0, f64::max)
         * 3.0;
@@ -89,16 +96,25 @@ fn dispatch(d: &Value, path: &Path) -> Drawn {
         .x_desc("active automations (log scale)")
         .y_desc("ns per event (log scale)")
         .draw()?;
-    let index: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
-    chart
-        .draw_series(LineSeries::new(index.clone(), BLUE.stroke_width(2)))?
-        .label("dispatch index")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    chart.draw_series(index.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))?;
+    let lines = [
+        (&points, BLUE, "dispatch index, selective workload"),
+        (&coarse, GREEN, "dispatch index, coarse workload (8% match)"),
+    ];
+    for (series, color, label) in lines {
+        let index: Vec<(f64, f64)> = series.iter().map(|p| (p.0, p.1)).collect();
+        if index.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(LineSeries::new(index.clone(), color.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart.draw_series(index.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
+    }
     let scan: Vec<(f64, f64)> = points.iter().filter_map(|p| Some((p.0, p.2?))).collect();
     chart
         .draw_series(LineSeries::new(scan, RED.stroke_width(2)))?
-        .label("full scan (reference evaluator)")
+        .label("full scan (reference evaluator), selective")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
     chart
         .draw_series(LineSeries::new(
