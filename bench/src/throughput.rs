@@ -29,7 +29,7 @@ const SEED: &str = r#"{
   "trigger": { "event": "case.created", "conditions": { "priority": "critical" } },
   "actions": [
     { "type": "assign_to_queue", "params": { "queue_id": "q_escalations" } },
-    { "type": "send_notification", "params": { "channel": "slack", "message": "Critical case created" } }
+    { "type": "send_notification", "params": { "channel": "slack", "message": "Critical case {{ id }} created" } }
   ],
   "status": "active"
 }"#;
@@ -88,6 +88,14 @@ pub struct Mode {
     pub p99_ms: f64,
     pub errors: u64,
     pub peak_rss_mb: f64,
+    /// Slack messages the sink received for this mode's cases (one per run).
+    pub effects_delivered: u64,
+    /// Delivered messages over the time from the first request to the last delivery.
+    pub effects_delivered_per_s: f64,
+    /// From a case's request being sent to its Slack message reaching the sink (single
+    /// creates only: a batch's cases share one request).
+    pub case_to_effect_p50_ms: Option<f64>,
+    pub case_to_effect_p99_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,12 +176,53 @@ fn start(bin: &PathBuf, sink: &str) -> anyhow::Result<(Server, Instant)> {
     ))
 }
 
-/// A local Slack stand-in: answers 200 to every request.
-async fn sink() -> anyhow::Result<String> {
+/// What the Slack stand-in received: per case id (read from the message text), when.
+#[derive(Clone, Default)]
+struct Arrivals(Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>);
+
+impl Arrivals {
+    fn record(&self, body: &[u8]) {
+        let text = serde_json::from_slice::<Value>(body).ok();
+        let id = text
+            .as_ref()
+            .and_then(|v| v["text"].as_str())
+            .and_then(|t| t.strip_prefix("Critical case "))
+            .and_then(|t| t.split_whitespace().next());
+        if let Some(id) = id {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(id.to_string()).or_insert_with(Instant::now);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn get(&self, id: &str) -> Option<Instant> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .copied()
+    }
+
+    fn latest(&self) -> Option<Instant> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .max()
+            .copied()
+    }
+}
+
+/// A local Slack stand-in: answers 200 to every request and notes each case's arrival.
+async fn sink(arrivals: Arrivals) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            let arrivals = arrivals.clone();
             tokio::spawn(async move {
                 let mut data = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -195,6 +244,7 @@ async fn sink() -> anyhow::Result<String> {
                         })
                         .unwrap_or(0);
                     if data.len() >= end + 4 + length {
+                        arrivals.record(&data[end + 4..end + 4 + length]);
                         let _ = socket
                             .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
                             .await;
@@ -256,6 +306,8 @@ struct Tally {
     errors: u64,
     /// 404/405 on the batch endpoint.
     missing: bool,
+    /// Single creates: each created case's id and when its request was sent.
+    sent_at: Vec<(String, Instant)>,
 }
 
 async fn connection(
@@ -291,7 +343,12 @@ async fn connection(
         tally.latencies.push(started.elapsed());
         tally.requests += 1;
         match (batch, answer) {
-            (0, Ok((201, _))) => tally.accepted += 1,
+            (0, Ok((201, body))) => {
+                tally.accepted += 1;
+                if let Some(id) = body["id"].as_str() {
+                    tally.sent_at.push((id.to_string(), started));
+                }
+            }
             (b, Ok((200, body))) if b > 0 => {
                 tally.accepted += body["created"].as_u64().unwrap_or(0);
             }
@@ -305,7 +362,13 @@ async fn connection(
     tally
 }
 
-async fn load(server: &Server, tokens: &[String], spec: &Load) -> anyhow::Result<Option<Mode>> {
+async fn load(
+    server: &Server,
+    tokens: &[String],
+    spec: &Load,
+    arrivals: &Arrivals,
+) -> anyhow::Result<Option<Mode>> {
+    let delivered_before = arrivals.len() as u64;
     let http = reqwest::Client::new();
     let before = completed_runs(&http, &server.base).await?;
     let url = if spec.batch == 0 {
@@ -337,6 +400,7 @@ async fn load(server: &Server, tokens: &[String], spec: &Load) -> anyhow::Result
         all.accepted += t.accepted;
         all.errors += t.errors;
         all.missing |= t.missing;
+        all.sent_at.extend(t.sent_at);
     }
     if all.missing {
         return Ok(None);
@@ -350,6 +414,22 @@ async fn load(server: &Server, tokens: &[String], spec: &Load) -> anyhow::Result
         runs = completed_runs(&http, &server.base).await? - before;
     }
     let finished = started.elapsed();
+    // And (bounded) for every run's Slack message.
+    let wait_until = Instant::now() + Duration::from_secs(120);
+    while (arrivals.len() as u64) < delivered_before + runs && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let effects_delivered = arrivals.len() as u64 - delivered_before;
+    let last_effect = match arrivals.latest() {
+        Some(t) if effects_delivered > 0 => t - started,
+        _ => finished,
+    };
+    let mut to_effect: Vec<Duration> = all
+        .sent_at
+        .iter()
+        .filter_map(|(id, sent)| arrivals.get(id).map(|at| at - *sent))
+        .collect();
+    to_effect.sort();
     all.latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let secs = sent.as_secs_f64();
@@ -369,6 +449,10 @@ async fn load(server: &Server, tokens: &[String], spec: &Load) -> anyhow::Result
         p99_ms: ms(quantile(&all.latencies, 0.99)),
         errors: all.errors,
         peak_rss_mb: server.rss_mb("VmHWM:"),
+        effects_delivered,
+        effects_delivered_per_s: effects_delivered as f64 / last_effect.as_secs_f64(),
+        case_to_effect_p50_ms: (!to_effect.is_empty()).then(|| ms(quantile(&to_effect, 0.5))),
+        case_to_effect_p99_ms: (!to_effect.is_empty()).then(|| ms(quantile(&to_effect, 0.99))),
     }))
 }
 
@@ -383,7 +467,8 @@ async fn run_async(
         "{} not found: build it with `cargo build --release -p automations-server` or pass --bin",
         bin.display()
     );
-    let sink = sink().await?;
+    let arrivals = Arrivals::default();
+    let sink = sink(arrivals.clone()).await?;
     let (server, spawned) = start(&bin, &sink)?;
     let http = reqwest::Client::new();
     // Healthy: the first 200 of /healthz.
@@ -442,7 +527,7 @@ async fn run_async(
             seconds,
             max_requests: args.max_requests,
         };
-        match load(&server, &tokens, &spec).await? {
+        match load(&server, &tokens, &spec, &arrivals).await? {
             Some(mut mode) => {
                 mode.name = name.to_string();
                 modes.push(mode);

@@ -1,7 +1,14 @@
 //! Group commit for API writes: concurrent record writes and event ingestion are queued
-//! and a single task executes whatever is waiting in one write transaction, each request
-//! inside its own savepoint, then answers every caller. Under load one commit serves many
-//! requests; alone, a request pays one commit as before.
+//! and a single task executes whatever is waiting in one write transaction, then answers
+//! every caller. Under load one commit serves many requests; alone, a request pays one
+//! commit as before.
+//!
+//! A group first runs without savepoints (two statements less per request, and per item
+//! of a batch): when every request succeeds, that is the commit. When one fails with an
+//! error of its own (a validation error, a conflict), the transaction is rolled back and
+//! the group runs again with each request in its own savepoint, so the failing one is
+//! undone alone. Nothing is answered before the commit, so the first attempt leaves no
+//! trace; a failing request costs its group a second pass, never a wrong answer.
 //!
 //! The task holds only a weak reference to the engine, so dropping the last `Engine` ends it.
 
@@ -53,7 +60,25 @@ fn answer<T: Send + 'static>(reply: oneshot::Sender<Result<T>>, result: Result<T
     })
 }
 
+/// What a job of an optimistic group wrote, before it is answered.
+enum JobResult {
+    Records(Vec<Option<Record>>),
+    Events(Vec<Accepted>),
+}
+
 impl WriteJob {
+    /// The answer of a job of a group run without savepoints (every job succeeded).
+    fn answered(self, result: JobResult) -> Answer {
+        match (self, result) {
+            (WriteJob::Records { reply, .. }, JobResult::Records(r)) => answer(reply, Ok(r)),
+            (WriteJob::RecordsEach { reply, .. }, JobResult::Records(r)) => {
+                answer(reply, Ok(r.into_iter().map(Ok).collect()))
+            }
+            (WriteJob::Events { reply, .. }, JobResult::Events(a)) => answer(reply, Ok(a)),
+            (job, _) => job.abandoned(),
+        }
+    }
+
     /// The answer of a job that never ran because the group failed (replaced by the
     /// group's error when answered).
     fn abandoned(self) -> Answer {
@@ -159,6 +184,13 @@ impl<S: Store> Engine<S> {
     }
 
     async fn run_group(&self, jobs: Vec<WriteJob>) {
+        let jobs = match self.optimistic(jobs).await {
+            Ok(()) => {
+                self.inner.wake_runs.notify_one();
+                return;
+            }
+            Err(jobs) => jobs,
+        };
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = self.group_tx(jobs, &mut done).await;
         for answer in done {
@@ -167,6 +199,57 @@ impl<S: Store> Engine<S> {
         if outcome.is_ok() {
             self.inner.wake_runs.notify_one();
         }
+    }
+
+    /// Executes every job in one transaction without savepoints and answers them all once
+    /// it committed (or all with its error, when the transaction itself failed). Gives
+    /// the jobs back, unanswered and with nothing written, when one failed on its own.
+    async fn optimistic(&self, jobs: Vec<WriteJob>) -> std::result::Result<(), Vec<WriteJob>> {
+        let mut done = Vec::with_capacity(jobs.len());
+        let outcome = match self.optimistic_tx(&jobs).await {
+            Ok(Some(results)) => {
+                for (job, result) in jobs.into_iter().zip(results) {
+                    done.push(job.answered(result));
+                }
+                Ok(())
+            }
+            Ok(None) => return Err(jobs),
+            Err(e) => {
+                done.extend(jobs.into_iter().map(WriteJob::abandoned));
+                Err(e)
+            }
+        };
+        for answer in done {
+            answer(&outcome);
+        }
+        Ok(())
+    }
+
+    /// The transaction of [`Engine::optimistic`]: `Ok(None)` when a job failed with an
+    /// error of its own (rolled back, nothing written), `Err` when storage failed.
+    async fn optimistic_tx(&self, jobs: &[WriteJob]) -> Result<Option<Vec<JobResult>>> {
+        let mut tx = self.inner.store.begin().await?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let result = match job {
+                WriteJob::Records { ws, ops, .. } | WriteJob::RecordsEach { ws, ops, .. } => self
+                    .records_job(&mut tx, ws, ops.clone())
+                    .await
+                    .map(JobResult::Records),
+                WriteJob::Events { events, .. } => self
+                    .events_job(&mut tx, events)
+                    .await
+                    .map(JobResult::Events),
+            };
+            match result {
+                Ok(r) => results.push(r),
+                Err(e) if fatal(&e) => return Err(e),
+                // Dropping the transaction rolls it back.
+                Err(_) => return Ok(None),
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(results))
     }
 
     /// Executes every job in one transaction, each in its own savepoint; `Err` when the

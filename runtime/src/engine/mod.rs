@@ -32,6 +32,7 @@ mod exec_plan;
 mod follow;
 mod ingest;
 mod notifications;
+mod outbox_lanes;
 mod outbox_worker;
 mod plugin_calls;
 mod record_log;

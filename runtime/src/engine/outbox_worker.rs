@@ -1,62 +1,82 @@
 //! Delivering outbox items: claim what is due under a lease, deliver concurrently outside
 //! any transaction, and record each outcome (delivered, retry with backoff, dead) as soon
-//! as its delivery ends, grouping whatever outcomes are ready into one small write.
+//! as its delivery ends, grouping whatever outcomes are ready into one statement.
 //!
 //! The worker keeps claiming while deliveries are in flight (up to `OutboxConfig::batch`
-//! at once), at most `OutboxConfig::per_destination` of them to one destination; an item
-//! claimed for a destination at its limit, or one that answered `Retry-After`, is put
-//! back for later in the claim's own transaction. So one slow receiver holds a few slots,
-//! never the worker.
+//! claimed at once), at most `OutboxConfig::per_destination` of them in flight to one
+//! destination; an item claimed for a busy destination waits in memory for its slot
+//! (see `outbox_lanes`), and one whose destination answered `Retry-After` is put back
+//! until then. So one slow receiver holds a few slots, never the worker, and one fast
+//! receiver is served as fast as it answers.
 //!
 //! Must never hold a transaction across a delivery, nor hold finished outcomes back for
 //! the rest of the batch: each delivered-but-unrecorded item is one more re-send after a
-//! crash (the same idempotency key, so receivers deduplicate). Nothing claimed waits in
-//! memory past its delivery slot in the worker (a lease could expire under it).
+//! crash (the same idempotency key, so receivers deduplicate). A claimed item waits in
+//! memory only until its start deadline (its lease less the request timeout), so its
+//! delivery ends before another worker may claim it again.
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
 
 use super::Engine;
+use super::outbox_lanes::{LaneConfig, Lanes, Placement};
 use crate::error::Result;
 use crate::model::*;
 use crate::outbox::DeliveryOutcome;
 use crate::store::{Store, StoreTx};
 
-/// A delivery that ended: its destination, the item and what happened.
-type Done = (String, OutboxItem, DeliveryOutcome);
+/// A delivery that ended: its destination, the item, what happened and how long it took.
+type Done = (String, OutboxItem, DeliveryOutcome, Duration);
 
-/// What to do with an item claimed for a destination already at its limit.
+/// Claimed items kept in memory per destination, in delivery slots of that destination:
+/// enough to keep a fast receiver busy between two claims, few enough that a backlog of
+/// one destination leaves most of the claim to the others.
+const QUEUE_PER_SLOT: usize = 8;
+
+/// How long a claimed item may wait in memory: the long-running worker is bounded by the
+/// item's lease; one round (tests and tools) keeps everything until it is attempted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Overflow {
-    /// Put it back (due after `OutboxConfig::defer`): the long-running worker.
-    Defer,
-    /// Keep it for a slot of this round: one round that ends when all is delivered.
-    Wait,
+enum Round {
+    Worker,
+    Once,
 }
 
-/// Deliveries in flight and what is known of each destination.
+/// Deliveries in flight and the destinations' lanes.
 struct Dispatcher {
-    overflow: Overflow,
+    round: Round,
     inflight: JoinSet<Done>,
-    per_destination: HashMap<String, u32>,
-    /// Destinations that answered `Retry-After`: nothing goes to them before this instant.
-    throttled: HashMap<String, DateTime<Utc>>,
-    /// [`Overflow::Wait`] only: claimed items waiting for a slot of their destination.
-    waiting: Vec<(String, OutboxItem)>,
+    lanes: Lanes,
 }
 
 impl Dispatcher {
-    fn new(overflow: Overflow) -> Dispatcher {
+    fn new(round: Round, config: &crate::outbox::OutboxConfig) -> Dispatcher {
+        let per_destination = config.per_destination.max(1);
         Dispatcher {
-            overflow,
+            round,
             inflight: JoinSet::new(),
-            per_destination: HashMap::new(),
-            throttled: HashMap::new(),
-            waiting: Vec::new(),
+            lanes: Lanes::new(LaneConfig {
+                per_destination,
+                queue_cap: match round {
+                    Round::Worker => Some(per_destination as usize * QUEUE_PER_SLOT),
+                    Round::Once => None,
+                },
+                min_defer: config.defer / 10,
+                max_defer: config.defer,
+            }),
+        }
+    }
+
+    /// The instant by which an item claimed now must start.
+    fn start_by(&self, config: &crate::outbox::OutboxConfig, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.round {
+            Round::Worker => {
+                let room = config.lease.saturating_sub(config.request_timeout);
+                now + chrono::Duration::from_std(room).unwrap_or_default()
+            }
+            Round::Once => DateTime::<Utc>::MAX_UTC,
         }
     }
 }
@@ -66,7 +86,7 @@ impl<S: Store> Engine<S> {
     /// per-destination limit, and returns when every claimed item has been attempted or
     /// put back; returns how many were attempted.
     pub async fn deliver_outbox_once(&self) -> Result<usize> {
-        let mut d = Dispatcher::new(Overflow::Wait);
+        let mut d = Dispatcher::new(Round::Once, &self.inner.config.outbox);
         let mut n = self.fill(&mut d).await?;
         while let Some(first) = d.inflight.join_next().await {
             n += self.settle(&mut d, first).await?;
@@ -88,14 +108,15 @@ impl<S: Store> Engine<S> {
 
     /// The outbox worker: claims whenever a delivery slot is free and something is due,
     /// records outcomes as they come, until `stop`; then gives deliveries in flight a
-    /// moment to end (the others are re-sent after their lease, with the same key).
+    /// moment to end (the others are re-sent after their lease, with the same key) and
+    /// puts back what waited in memory.
     pub(crate) async fn outbox_worker(
         &self,
         mut stop: watch::Receiver<bool>,
         alive: &super::workers::Liveness,
     ) {
         let poll = self.inner.config.outbox.poll_interval;
-        let mut d = Dispatcher::new(Overflow::Defer);
+        let mut d = Dispatcher::new(Round::Worker, &self.inner.config.outbox);
         let mut failing = false;
         loop {
             alive.beat();
@@ -134,47 +155,44 @@ impl<S: Store> Engine<S> {
             }
         })
         .await;
+        let waiting = d.lanes.drain(Utc::now());
+        if let Err(e) = self.put_back(&waiting).await {
+            tracing::warn!(worker = "outbox", error = %e, "putting back waiting deliveries failed; they are sent after their lease");
+        }
     }
 
-    /// Claims due items for the free delivery slots and starts those whose destination
-    /// has room; the others are put back (or kept for a slot, [`Overflow::Wait`]) in the
-    /// claim's transaction. Returns how many deliveries it started.
+    /// Claims due items for the free places of the claim and places each in its
+    /// destination's lane: started, kept for a slot, or put back in the claim's own
+    /// transaction. Returns how many deliveries it started.
     async fn fill(&self, d: &mut Dispatcher) -> Result<usize> {
         let config = &self.inner.config.outbox;
         let free = config
             .batch
-            .saturating_sub((d.inflight.len() + d.waiting.len()) as u32);
+            .saturating_sub((d.inflight.len() + d.lanes.queued()) as u32);
         let now = Utc::now();
-        if free == 0 || !self.inner.store.due_work(now).await?.due_outbox {
+        if free == 0
+            || !d.lanes.worth_claiming(now)
+            || !self.inner.store.due_work(now).await?.due_outbox
+        {
             return Ok(0);
         }
         let lease_until = now + chrono::Duration::from_std(config.lease).unwrap_or_default();
-        let defer_until = now + chrono::Duration::from_std(config.defer).unwrap_or_default();
+        let start_by = d.start_by(config, now);
         let mut tx = self.inner.store.begin().await?;
         let items = tx.claim_outbox(now, lease_until, free).await?;
+        d.lanes.claiming();
         let mut start = Vec::new();
         let mut put_back = Vec::new();
-        let mut slots = d.per_destination.clone();
-        for mut item in items {
+        for item in items {
             let dest = self.inner.deliverer.destination(&item);
-            if let Some(until) = d.throttled.get(&dest).copied().filter(|t| *t > now) {
-                item.next_attempt_at = until;
-                put_back.push(item);
-                continue;
-            }
-            let used = slots.entry(dest.clone()).or_default();
-            if *used < config.per_destination {
-                *used += 1;
-                start.push((dest, item));
-            } else if d.overflow == Overflow::Wait {
-                d.waiting.push((dest, item));
-            } else {
-                item.next_attempt_at = defer_until;
-                put_back.push(item);
+            match d.lanes.place(&dest, item, now, start_by) {
+                Placement::Start(item) => start.push((dest, item)),
+                Placement::Queued => {}
+                Placement::PutBack(item) => put_back.push(item),
             }
         }
-        for item in &put_back {
-            tx.update_outbox(item).await?;
+        if !put_back.is_empty() {
+            tx.update_outbox(&put_back).await?;
         }
         tx.commit().await?;
         let n = start.len();
@@ -184,17 +202,18 @@ impl<S: Store> Engine<S> {
         Ok(n)
     }
 
+    /// Starts a delivery whose lane slot is taken.
     fn start_delivery(&self, d: &mut Dispatcher, dest: String, item: OutboxItem) {
-        *d.per_destination.entry(dest.clone()).or_default() += 1;
         let engine = self.clone();
         d.inflight.spawn(async move {
+            let started = Instant::now();
             let outcome = engine.inner.deliverer.deliver(&item).await;
-            (dest, item, outcome)
+            (dest, item, outcome, started.elapsed())
         });
     }
 
     /// Records `first` and every other outcome ready now in one write, frees their slots,
-    /// and starts waiting items that now have room. Returns how many it started.
+    /// and starts queued items that now have one. Returns how many it started.
     async fn settle(
         &self,
         d: &mut Dispatcher,
@@ -205,54 +224,46 @@ impl<S: Store> Engine<S> {
             ready.extend(more.ok());
         }
         let now = Utc::now();
-        for (dest, _, outcome) in &ready {
-            if let Some(n) = d.per_destination.get_mut(dest) {
-                *n = n.saturating_sub(1);
-            }
-            if let DeliveryOutcome::Throttled { after, .. } = outcome {
-                let until = now + chrono::Duration::from_std(*after).unwrap_or_default();
-                d.throttled.insert(dest.clone(), until);
-            }
+        for (dest, _, outcome, took) in &ready {
+            let throttled = match outcome {
+                DeliveryOutcome::Throttled { after, .. } => {
+                    Some(now + chrono::Duration::from_std(*after).unwrap_or_default())
+                }
+                _ => None,
+            };
+            d.lanes.finished(dest, *took, throttled);
         }
-        d.throttled.retain(|_, until| *until > now);
-        if !ready.is_empty() {
+        let (start, put_back) = d.lanes.ready(now);
+        if !ready.is_empty() || !put_back.is_empty() {
             let mut tx = self.inner.store.begin().await?;
-            for (_, mut item, outcome) in ready {
+            let mut items = put_back;
+            for (_, mut item, outcome, _) in ready {
                 self.record_outcome(&mut tx, &mut item, outcome).await?;
+                items.push(item);
             }
+            tx.update_outbox(&items).await?;
             tx.commit().await?;
         }
-        self.start_waiting(d).await
+        let n = start.len();
+        for (dest, item) in start {
+            self.start_delivery(d, dest, item);
+        }
+        Ok(n)
     }
 
-    /// [`Overflow::Wait`]: starts waiting items whose destination has room; those whose
-    /// destination is throttled are put back until then.
-    async fn start_waiting(&self, d: &mut Dispatcher) -> Result<usize> {
-        let limit = self.inner.config.outbox.per_destination;
-        let now = Utc::now();
-        let mut started = 0;
-        let mut put_back = Vec::new();
-        for (dest, mut item) in std::mem::take(&mut d.waiting) {
-            if let Some(until) = d.throttled.get(&dest).copied().filter(|t| *t > now) {
-                item.next_attempt_at = until;
-                put_back.push(item);
-            } else if d.per_destination.get(&dest).copied().unwrap_or(0) < limit {
-                self.start_delivery(d, dest, item);
-                started += 1;
-            } else {
-                d.waiting.push((dest, item));
-            }
+    /// Writes items back with their `next_attempt_at` (nothing else of them changed).
+    async fn put_back(&self, items: &[OutboxItem]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
         }
-        if !put_back.is_empty() {
-            let mut tx = self.inner.store.begin().await?;
-            for item in &put_back {
-                tx.update_outbox(item).await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(started)
+        let mut tx = self.inner.store.begin().await?;
+        tx.update_outbox(items).await?;
+        tx.commit().await
     }
 
+    /// Sets `item`'s delivery state from `outcome` (written by the caller with the other
+    /// outcomes of its group), writing what goes with it: the mailbox copy of a local
+    /// mail, the attempts on the step that queued it.
     async fn record_outcome(
         &self,
         tx: &mut S::Tx,
@@ -347,6 +358,6 @@ impl<S: Store> Engine<S> {
             )
             .await?;
         }
-        tx.update_outbox(item).await
+        Ok(())
     }
 }

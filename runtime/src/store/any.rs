@@ -506,8 +506,8 @@ impl StoreTx for AnyTx {
         delegate!(self, s => s.claim_outbox(now, lease_until, limit).await)
     }
 
-    async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
-        delegate!(self, s => s.update_outbox(o).await)
+    async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
+        delegate!(self, s => s.update_outbox(items).await)
     }
 
     async fn note_step_attempts(

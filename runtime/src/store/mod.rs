@@ -471,8 +471,10 @@ pub trait StoreTx: Send {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<OutboxItem>>> + Send;
-    /// Writes an item's delivery state; only the row of `o.workspace_id` with `o.id`.
-    fn update_outbox(&mut self, o: &OutboxItem) -> impl Future<Output = Result<()>> + Send;
+    /// Writes the delivery state of items (status, attempts, last error, next attempt,
+    /// delivery time) in as few statements as the driver allows; each only to the row of
+    /// its `workspace_id` and `id`.
+    fn update_outbox(&mut self, items: &[OutboxItem]) -> impl Future<Output = Result<()>> + Send;
     /// Sets a step's `attempts` and `last_error` (the tries of the delivery it queued
     /// under its retry policy); a step of another workspace is left alone.
     fn note_step_attempts(

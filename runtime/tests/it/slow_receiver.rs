@@ -10,6 +10,8 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use automations_runtime::model::OutboxStatus;
+
 use crate::support::*;
 
 /// A receiver that reads each request and answers what `answer(n)` says for the n-th
@@ -196,5 +198,70 @@ async fn retry_after_holds_back_that_destination_only() {
             "sent {gap:?} after the 429"
         );
     }
+    workers.shutdown().await;
+}
+
+/// A backlog for one fast destination drains as fast as the receiver answers: an item
+/// claimed while the destination's slots are busy waits in memory for the next one
+/// instead of being put back for `defer` (which held one destination to
+/// `per_destination` deliveries per `defer`: 300 items took at least 37 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
+    const ITEMS: usize = 300;
+    let fast = receiver(Duration::from_millis(1), |_| OK).await;
+    let mut config = quick_config();
+    config.outbox.per_destination = 4;
+    config.outbox.defer = Duration::from_millis(500);
+    let fx = Fixture::with(config, None).await;
+    let engine = &fx.engine;
+    engine
+        .create_automation(&fx.ws.id, on_priority("low", &format!("{}/fast", fast.url)))
+        .await
+        .unwrap();
+    for _ in 0..ITEMS {
+        fx.create("case", json!({"priority": "low"})).await;
+    }
+    engine.run_until_idle().await.unwrap();
+    let workers = engine.start();
+    // Generous: the old put-back behaviour needed ITEMS / 4 * 0.5 s = 37.5 s at best.
+    wait_until("every delivery", Duration::from_secs(15), || {
+        fast.arrivals.lock().unwrap().len() >= ITEMS
+    })
+    .await;
+    assert!(
+        fast.max_open.load(Ordering::SeqCst) <= 4,
+        "per-destination limit"
+    );
+    // Every outcome is recorded once the worker settles them: nothing left pending.
+    let with = |status| automations_runtime::model::OutboxFilter {
+        status: Some(status),
+        limit: 1000,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    loop {
+        let pending = engine
+            .outbox(&fx.ws.id, &with(OutboxStatus::Pending))
+            .await
+            .unwrap();
+        if pending.items.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "outcomes not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = engine
+        .outbox(&fx.ws.id, &with(OutboxStatus::Delivered))
+        .await
+        .unwrap();
+    assert_eq!(delivered.items.len(), ITEMS);
+    assert_eq!(
+        fast.arrivals.lock().unwrap().len(),
+        ITEMS,
+        "nothing sent twice"
+    );
     workers.shutdown().await;
 }

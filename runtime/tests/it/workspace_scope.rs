@@ -211,7 +211,7 @@ async fn write_as(store: &SqliteStore, ws: &str) -> Vec<(&'static str, bool)> {
         .unwrap();
     let closed = tx.close_timer(ws, "tmr_1", "fired").await.unwrap();
     tx.cancel_timers_for_run(ws, "run_1").await.unwrap();
-    tx.update_outbox(&outbox(ws, OutboxStatus::Dead))
+    tx.update_outbox(&[outbox(ws, OutboxStatus::Dead)])
         .await
         .unwrap();
     tx.commit().await.unwrap();

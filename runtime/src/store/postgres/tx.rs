@@ -770,22 +770,9 @@ impl StoreTx for PgTx {
         Ok(())
     }
 
-    async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
+    async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
         self.flush_outbox().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, delivered_at = $5 \
-             WHERE workspace_id = $6 AND id = $7",
-        )
-        .bind(o.status.as_str())
-        .bind(o.attempts)
-        .bind(o.last_error.as_deref())
-        .bind(at(o.next_attempt_at))
-        .bind(opt_at(o.delivered_at))
-        .bind(&o.workspace_id)
-        .bind(&o.id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        batch::update_outbox(&mut self.tx, items).await
     }
 
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {

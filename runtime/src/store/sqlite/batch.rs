@@ -211,3 +211,29 @@ pub(super) async fn insert_outbox(conn: &mut SqliteConnection, items: &[OutboxIt
     }
     Ok(())
 }
+
+/// `update_outbox` for many items (their delivery state; each only in its own
+/// workspace), one statement per chunk.
+pub(super) async fn update_outbox(conn: &mut SqliteConnection, items: &[OutboxItem]) -> Result<()> {
+    for chunk in items.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH v (workspace_id, id, status, attempts, last_error, next_attempt_at, delivered_at) AS (",
+        );
+        q.push_values(chunk, |mut b, o| {
+            b.push_bind(o.workspace_id.clone())
+                .push_bind(o.id.clone())
+                .push_bind(o.status.as_str())
+                .push_bind(o.attempts)
+                .push_bind(o.last_error.clone())
+                .push_bind(ts(o.next_attempt_at))
+                .push_bind(opt_ts(o.delivered_at));
+        });
+        q.push(
+            ") UPDATE outbox SET status = v.status, attempts = v.attempts, last_error = v.last_error, \
+             next_attempt_at = v.next_attempt_at, delivered_at = v.delivered_at \
+             FROM v WHERE outbox.id = v.id AND outbox.workspace_id = v.workspace_id",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -140,7 +140,11 @@ impl SqliteStore {
         .synchronous(config.synchronous.pragma())
         .busy_timeout(config.busy_timeout)
         .foreign_keys(false);
+        // No ping before each acquire (the pool's default): a connection to a local file
+        // does not drop, and the ping is one more round trip to the connection's thread
+        // for every transaction and every read.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -151,6 +155,7 @@ impl SqliteStore {
         // An in-memory database exists per connection: readers must share the writer.
         let reader = if config.path.is_some() {
             SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(config.readers.max(1))
                 .connect_with(base.read_only(true))
                 .await?

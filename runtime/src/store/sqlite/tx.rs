@@ -717,22 +717,9 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn update_outbox(&mut self, o: &OutboxItem) -> Result<()> {
+    async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
         self.flush_outbox().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ? \
-             WHERE workspace_id = ? AND id = ?",
-        )
-        .bind(o.status.as_str())
-        .bind(o.attempts)
-        .bind(o.last_error.as_deref())
-        .bind(ts(o.next_attempt_at))
-        .bind(opt_ts(o.delivered_at))
-        .bind(&o.workspace_id)
-        .bind(&o.id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        batch::update_outbox(&mut self.tx, items).await
     }
 
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {

@@ -258,8 +258,23 @@ pub async fn outbox_claim_under_lease<S: Store>(s: &S) {
     o.attempts = 1;
     o.delivered_at = Some(at(31));
     o.last_error = Some("first try failed".into());
-    tx.update_outbox(&o).await.unwrap();
+    // Two outcomes in one call: each row gets its own values.
+    let mut retry = claimed[1].clone();
+    retry.attempts = 1;
+    retry.last_error = Some("503 from the receiver".into());
+    retry.next_attempt_at = at(40);
+    tx.update_outbox(&[o.clone(), retry]).await.unwrap();
     tx.commit().await.unwrap();
+    let pending = OutboxFilter {
+        status: Some(OutboxStatus::Pending),
+        ..Default::default()
+    };
+    let o2 = s.outbox("w1", &pending).await.unwrap().items;
+    let o2 = o2.iter().find(|i| i.id == "o2").expect("o2 still pending");
+    assert_eq!(
+        (o2.attempts, o2.last_error.as_deref(), o2.next_attempt_at),
+        (1, Some("503 from the receiver"), at(40))
+    );
     let mut tx = s.begin().await.unwrap();
     let mut after = ids(
         &tx.claim_outbox(at(5000), at(6000), 10).await.unwrap(),
