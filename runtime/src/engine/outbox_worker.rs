@@ -182,24 +182,40 @@ impl<S: Store> Engine<S> {
         let items = tx.claim_outbox(now, lease_until, free).await?;
         d.lanes.claiming();
         let mut start = Vec::new();
+        let mut queued = Vec::new();
         let mut put_back = Vec::new();
         for item in items {
             let dest = self.inner.deliverer.destination(&item);
+            let id = item.id.clone();
             match d.lanes.place(&dest, item, now, start_by) {
                 Placement::Start(item) => start.push((dest, item)),
-                Placement::Queued => {}
+                Placement::Queued => queued.push((dest, id)),
                 Placement::PutBack(item) => put_back.push(item),
             }
         }
-        if !put_back.is_empty() {
-            tx.update_outbox(&put_back).await?;
+        if let Err(e) = self.end_claim(tx, &put_back).await {
+            // The claim is rolled back: nothing of it may start or wait here.
+            for (dest, item) in &start {
+                d.lanes.unplace(dest, &item.id, true);
+            }
+            for (dest, id) in &queued {
+                d.lanes.unplace(dest, id, false);
+            }
+            return Err(e);
         }
-        tx.commit().await?;
         let n = start.len();
         for (dest, item) in start {
             self.start_delivery(d, dest, item);
         }
         Ok(n)
+    }
+
+    /// Writes the put-back items of a claim and commits it.
+    async fn end_claim(&self, mut tx: S::Tx, put_back: &[OutboxItem]) -> Result<()> {
+        if !put_back.is_empty() {
+            tx.update_outbox(put_back).await?;
+        }
+        tx.commit().await
     }
 
     /// Starts a delivery whose lane slot is taken.
@@ -234,21 +250,28 @@ impl<S: Store> Engine<S> {
             d.lanes.finished(dest, *took, throttled);
         }
         let (start, put_back) = d.lanes.ready(now);
-        if !ready.is_empty() || !put_back.is_empty() {
-            let mut tx = self.inner.store.begin().await?;
-            let mut items = put_back;
-            for (_, mut item, outcome, _) in ready {
-                self.record_outcome(&mut tx, &mut item, outcome).await?;
-                items.push(item);
-            }
-            tx.update_outbox(&items).await?;
-            tx.commit().await?;
-        }
         let n = start.len();
+        // Their slots are taken and their claims stand whatever becomes of the write below.
         for (dest, item) in start {
             self.start_delivery(d, dest, item);
         }
+        self.record_outcomes(ready, put_back).await?;
         Ok(n)
+    }
+
+    /// Writes the outcomes of ended deliveries and the items put back, in one transaction.
+    async fn record_outcomes(&self, ready: Vec<Done>, put_back: Vec<OutboxItem>) -> Result<()> {
+        if ready.is_empty() && put_back.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.inner.store.begin().await?;
+        let mut items = put_back;
+        for (_, mut item, outcome, _) in ready {
+            self.record_outcome(&mut tx, &mut item, outcome).await?;
+            items.push(item);
+        }
+        tx.update_outbox(&items).await?;
+        tx.commit().await
     }
 
     /// Writes items back with their `next_attempt_at` (nothing else of them changed).
