@@ -241,8 +241,9 @@ async fn three_nodes_share_5000_events_and_survive_a_killed_worker() {
     );
 
     // Every Slack message goes to one destination, which each node serves with at most
-    // `OutboxConfig::per_destination` deliveries at once, putting the rest back for
-    // `OutboxConfig::defer`: the backlog of 5,000 drains at a few dozen a second here.
+    // `OutboxConfig::per_destination` deliveries at once; what waits for a slot waits in
+    // the node's memory (bounded, within its lease), so the backlog drains as fast as
+    // the sink answers.
     wait_all(
         &node_a,
         "/api/v1/outbox?kind=slack&status=delivered",
