@@ -8,7 +8,8 @@
 //! error of its own (a validation error, a conflict), the transaction is rolled back and
 //! the group runs again with each request in its own savepoint, so the failing one is
 //! undone alone. Nothing is answered before the commit, so the first attempt leaves no
-//! trace; a failing request costs its group a second pass, never a wrong answer.
+//! trace; a failing request costs its group a second pass, never a wrong answer (a request
+//! alone in its group is answered its error at once: the rollback was its savepoint).
 //!
 //! The task holds only a weak reference to the engine, so dropping the last `Engine` ends it.
 
@@ -76,6 +77,15 @@ impl WriteJob {
             }
             (WriteJob::Events { reply, .. }, JobResult::Events(a)) => answer(reply, Ok(a)),
             (job, _) => job.abandoned(),
+        }
+    }
+
+    /// The answer of a job that failed on its own with `e`.
+    fn failed(self, e: RuntimeError) -> Answer {
+        match self {
+            WriteJob::Records { reply, .. } => answer(reply, Err(e)),
+            WriteJob::Events { reply, .. } => answer(reply, Err(e)),
+            WriteJob::RecordsEach { reply, .. } => answer(reply, Err(e)),
         }
     }
 
@@ -202,18 +212,27 @@ impl<S: Store> Engine<S> {
     }
 
     /// Executes every job in one transaction without savepoints and answers them all once
-    /// it committed (or all with its error, when the transaction itself failed). Gives
-    /// the jobs back, unanswered and with nothing written, when one failed on its own.
+    /// it committed (or all with its error, when the transaction itself failed; or a lone
+    /// job with its own error). Gives the jobs back, unanswered and with nothing written,
+    /// when one of several failed on its own.
     async fn optimistic(&self, jobs: Vec<WriteJob>) -> std::result::Result<(), Vec<WriteJob>> {
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = match self.optimistic_tx(&jobs).await {
-            Ok(Some(results)) => {
+            Ok(Ok(results)) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     done.push(job.answered(result));
                 }
                 Ok(())
             }
-            Ok(None) => return Err(jobs),
+            // Alone, the rolled-back transaction was the job's savepoint: its answer is its
+            // error (a batch with results per item still needs its savepoints).
+            Ok(Err(e)) if jobs.len() == 1 && !matches!(jobs[0], WriteJob::RecordsEach { .. }) => {
+                if let Some(job) = jobs.into_iter().next() {
+                    done.push(job.failed(e));
+                }
+                Ok(())
+            }
+            Ok(Err(_)) => return Err(jobs),
             Err(e) => {
                 done.extend(jobs.into_iter().map(WriteJob::abandoned));
                 Err(e)
@@ -225,9 +244,12 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// The transaction of [`Engine::optimistic`]: `Ok(None)` when a job failed with an
-    /// error of its own (rolled back, nothing written), `Err` when storage failed.
-    async fn optimistic_tx(&self, jobs: &[WriteJob]) -> Result<Option<Vec<JobResult>>> {
+    /// The transaction of [`Engine::optimistic`]: `Ok(Err(e))` when a job failed with an
+    /// error of its own `e` (rolled back, nothing written), `Err` when storage failed.
+    async fn optimistic_tx(
+        &self,
+        jobs: &[WriteJob],
+    ) -> Result<std::result::Result<Vec<JobResult>, RuntimeError>> {
         let mut tx = self.inner.store.begin().await?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -245,11 +267,11 @@ impl<S: Store> Engine<S> {
                 Ok(r) => results.push(r),
                 Err(e) if fatal(&e) => return Err(e),
                 // Dropping the transaction rolls it back.
-                Err(_) => return Ok(None),
+                Err(e) => return Ok(Err(e)),
             }
         }
         tx.commit().await?;
-        Ok(Some(results))
+        Ok(Ok(results))
     }
 
     /// Executes every job in one transaction, each in its own savepoint; `Err` when the
