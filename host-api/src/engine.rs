@@ -442,6 +442,8 @@ fn plugin_linker(engine: &Engine) -> Result<Linker<CallState>, PluginError> {
     // std guests import WASI (cli, io, clocks, filesystem, ...) even when
     // unused; they get a context with nothing granted.
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(config_error)?;
+    // Their hash-map seed is the one WASI call most make: answered without a context.
+    crate::seed::link_insecure_seed(&mut linker).map_err(config_error)?;
     Ok(linker)
 }
 

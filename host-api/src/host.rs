@@ -127,6 +127,19 @@ pub trait Host: Send + Sync + 'static {
     /// The record, or `None` if it does not exist. Reads see live data even in dry-run.
     fn record_get(&self, call: &CallInfo, object: &str, id: &str) -> HostResult<Option<Value>>;
 
+    /// The record as JSON text, or `None` if it does not exist: what a plugin receives.
+    /// Override it where records are at hand as text (a stored JSON column, a cache) to
+    /// spare building a `Value` and printing it again on every plugin read.
+    fn record_get_text(
+        &self,
+        call: &CallInfo,
+        object: &str,
+        id: &str,
+    ) -> HostResult<Option<String>> {
+        let record = self.record_get(call, object, id)?;
+        Ok(record.as_ref().map(json_text))
+    }
+
     /// Records whose fields equal every entry of `filter`, at most `limit`.
     fn record_query(
         &self,
@@ -173,4 +186,11 @@ pub trait Host: Send + Sync + 'static {
     fn now(&self, _call: &CallInfo) -> SystemTime {
         SystemTime::now()
     }
+}
+
+/// `value` as compact JSON text. Printed into a byte buffer by serde_json (cheaper than
+/// `Value`'s `Display`, which goes through a formatter adapter).
+pub(crate) fn json_text(value: &impl Serialize) -> String {
+    // Serializing a `Value` or a map of them cannot fail (keys are strings).
+    serde_json::to_string(value).expect("a JSON value serializes")
 }

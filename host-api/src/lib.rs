@@ -32,6 +32,7 @@ pub mod manifest;
 pub mod net;
 mod plugin;
 mod scaffold;
+mod seed;
 mod state;
 pub mod testing;
 

@@ -76,7 +76,7 @@ impl CallState {
 
     /// Counts a host call and checks the deadline (both trap) and the
     /// capability (an error the guest sees).
-    fn enter(&mut self, needs: Option<Capability>) -> wasmtime::Result<Result<(), String>> {
+    fn enter(&mut self, needs: Option<&Capability>) -> wasmtime::Result<Result<(), String>> {
         self.host_calls += 1;
         if self.host_calls > self.limits.max_host_calls {
             return Err(wasmtime::Error::new(HostTrap::HostCallLimit(
@@ -89,13 +89,13 @@ impl CallState {
         let Some(capability) = needs else {
             return Ok(Ok(()));
         };
-        if !self.info.requested.allows(&capability) {
+        if !self.info.requested.allows(capability) {
             return Ok(Err(format!(
                 "capability `{capability}` denied: not requested in the manifest of {}",
                 self.info.plugin
             )));
         }
-        if !self.info.granted.allows(&capability) {
+        if !self.info.granted.allows(capability) {
             return Ok(Err(format!(
                 "capability `{capability}` denied: not granted to {} by an admin",
                 self.info.plugin
@@ -143,7 +143,16 @@ fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>, String> {
 }
 
 fn to_text(value: &Value) -> String {
-    value.to_string()
+    host::json_text(value)
+}
+
+/// The object a records capability names. The capability owns the guest's string, so a
+/// records call checks it without copying the name.
+fn object_of(capability: &Capability) -> &str {
+    match capability {
+        Capability::RecordsRead(object) | Capability::RecordsWrite(object) => object,
+        _ => "",
+    }
 }
 
 impl records::Host for CallState {
@@ -152,11 +161,9 @@ impl records::Host for CallState {
         object: String,
         id: String,
     ) -> wasmtime::Result<Result<Option<String>, String>> {
-        let cap = Capability::RecordsRead(object.clone());
-        guarded!(self, Some(cap), {
-            self.host
-                .record_get(&self.info, &object, &id)
-                .map(|r| r.as_ref().map(to_text))
+        let cap = Capability::RecordsRead(object);
+        guarded!(self, Some(&cap), {
+            self.host.record_get_text(&self.info, object_of(&cap), &id)
         })
     }
 
@@ -166,12 +173,12 @@ impl records::Host for CallState {
         filter: String,
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
-        let cap = Capability::RecordsRead(object.clone());
-        guarded!(self, Some(cap), {
+        let cap = Capability::RecordsRead(object);
+        guarded!(self, Some(&cap), {
             parse_object(&filter, "filter").and_then(|filter| {
                 let found = self
                     .host
-                    .record_query(&self.info, &object, &filter, limit)?;
+                    .record_query(&self.info, object_of(&cap), &filter, limit)?;
                 Ok(found.iter().map(to_text).collect())
             })
         })
@@ -182,10 +189,10 @@ impl records::Host for CallState {
         object: String,
         fields: String,
     ) -> wasmtime::Result<Result<String, String>> {
-        let cap = Capability::RecordsWrite(object.clone());
-        guarded!(self, Some(cap), {
+        let cap = Capability::RecordsWrite(object);
+        guarded!(self, Some(&cap), {
             parse_object(&fields, "fields")
-                .and_then(|fields| self.host.record_create(&self.info, &object, fields))
+                .and_then(|fields| self.host.record_create(&self.info, object_of(&cap), fields))
         })
     }
 
@@ -195,17 +202,19 @@ impl records::Host for CallState {
         id: String,
         fields: String,
     ) -> wasmtime::Result<Result<(), String>> {
-        let cap = Capability::RecordsWrite(object.clone());
-        guarded!(self, Some(cap), {
-            parse_object(&fields, "fields")
-                .and_then(|fields| self.host.record_update(&self.info, &object, &id, fields))
+        let cap = Capability::RecordsWrite(object);
+        guarded!(self, Some(&cap), {
+            parse_object(&fields, "fields").and_then(|fields| {
+                self.host
+                    .record_update(&self.info, object_of(&cap), &id, fields)
+            })
         })
     }
 }
 
 impl email::Host for CallState {
     fn send(&mut self, message: email::Message) -> wasmtime::Result<Result<(), String>> {
-        guarded!(self, Some(Capability::EmailSend), {
+        guarded!(self, Some(&Capability::EmailSend), {
             let email = host::Email {
                 to: message.to,
                 subject: message.subject,
@@ -218,7 +227,7 @@ impl email::Host for CallState {
 
 impl notify::Host for CallState {
     fn user(&mut self, user_id: String, message: String) -> wasmtime::Result<Result<(), String>> {
-        guarded!(self, Some(Capability::Notify), {
+        guarded!(self, Some(&Capability::Notify), {
             self.host.notify_user(&self.info, &user_id, &message)
         })
     }
@@ -228,7 +237,7 @@ impl notify::Host for CallState {
         channel: String,
         message: String,
     ) -> wasmtime::Result<Result<(), String>> {
-        guarded!(self, Some(Capability::Notify), {
+        guarded!(self, Some(&Capability::Notify), {
             self.host.notify_channel(&self.info, &channel, &message)
         })
     }
@@ -236,7 +245,7 @@ impl notify::Host for CallState {
 
 impl tasks::Host for CallState {
     fn create(&mut self, task: tasks::NewTask) -> wasmtime::Result<Result<String, String>> {
-        guarded!(self, Some(Capability::TasksCreate), {
+        guarded!(self, Some(&Capability::TasksCreate), {
             let task = host::NewTask {
                 title: task.title,
                 description: task.description,
@@ -270,7 +279,7 @@ impl http::Host for CallState {
                 return Ok(Err(err));
             }
         };
-        guarded!(self, Some(Capability::HttpFetch(host_name)), {
+        guarded!(self, Some(&Capability::HttpFetch(host_name)), {
             // Nothing leaves the host in dry-run, whatever the Host does.
             let response = if self.info.dry_run {
                 self.dry_run_http(&request)
@@ -299,7 +308,7 @@ impl log::Host for CallState {
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
         // `log` has no error result: without the capability the line is dropped.
-        if self.enter(Some(Capability::Log))?.is_ok() {
+        if self.enter(Some(&Capability::Log))?.is_ok() {
             let level = match level {
                 log::Level::Trace => LogLevel::Trace,
                 log::Level::Debug => LogLevel::Debug,

@@ -1,10 +1,11 @@
-//! An in-memory [`Host`] for tests and offline tools: records in a map,
-//! every effect recorded (with `applied` false in dry-run), a fixed clock and
-//! an optional SSRF-safe http client. It must never be used as the production
-//! host: it has no persistence and no outbox.
+//! An in-memory [`Host`] for tests and offline tools: records in a map (each
+//! with its JSON text, kept in step with every write, so that a plugin's read
+//! is a copy of that text), every effect recorded (with `applied` false in
+//! dry-run), a fixed clock and an optional SSRF-safe http client. It must never
+//! be used as the production host: it has no persistence and no outbox.
 
 use crate::host::{
-    CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask,
+    CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask, json_text,
 };
 use crate::net::HttpClient;
 use serde::Serialize;
@@ -32,10 +33,41 @@ pub struct LogLine {
     pub fields: Vec<(String, String)>,
 }
 
+/// A record and its JSON text (what `records.get` hands a plugin).
+#[derive(Debug)]
+struct Stored {
+    fields: Map<String, Value>,
+    text: String,
+}
+
+impl Stored {
+    fn new(fields: Map<String, Value>) -> Stored {
+        Stored {
+            text: json_text(&fields),
+            fields,
+        }
+    }
+
+    /// Applies an update; the text is printed again only when a field changed.
+    fn update(&mut self, fields: Map<String, Value>) {
+        let mut changed = false;
+        for (name, value) in fields {
+            if self.fields.get(&name) != Some(&value) {
+                self.fields.insert(name, value);
+                changed = true;
+            }
+        }
+        if changed {
+            self.text = json_text(&self.fields);
+        }
+    }
+}
+
 /// The in-memory host.
 #[derive(Debug, Default)]
 pub struct MemoryHost {
-    records: Mutex<BTreeMap<(String, String), Map<String, Value>>>,
+    /// Object -> id -> record: looked up by borrowed names, no key built per read.
+    records: Mutex<BTreeMap<String, BTreeMap<String, Stored>>>,
     effects: Mutex<Vec<Effect>>,
     logs: Mutex<Vec<LogLine>>,
     next_id: Mutex<u64>,
@@ -61,7 +93,9 @@ impl MemoryHost {
         self.records
             .lock()
             .expect("lock")
-            .insert((object.into(), id.into()), fields);
+            .entry(object.into())
+            .or_default()
+            .insert(id.into(), Stored::new(fields));
     }
 
     /// The record as stored now.
@@ -69,8 +103,9 @@ impl MemoryHost {
         self.records
             .lock()
             .expect("lock")
-            .get(&(object.into(), id.into()))
-            .cloned()
+            .get(object)
+            .and_then(|records| records.get(id))
+            .map(|stored| stored.fields.clone())
     }
 
     pub fn effects(&self) -> Vec<Effect> {
@@ -106,6 +141,17 @@ impl Host for MemoryHost {
         Ok(self.record(object, id).map(Value::Object))
     }
 
+    fn record_get_text(
+        &self,
+        _call: &CallInfo,
+        object: &str,
+        id: &str,
+    ) -> HostResult<Option<String>> {
+        let records = self.records.lock().expect("lock");
+        let stored = records.get(object).and_then(|records| records.get(id));
+        Ok(stored.map(|stored| stored.text.clone()))
+    }
+
     fn record_query(
         &self,
         _call: &CallInfo,
@@ -114,13 +160,15 @@ impl Host for MemoryHost {
         limit: u32,
     ) -> HostResult<Vec<Value>> {
         let records = self.records.lock().expect("lock");
+        let Some(records) = records.get(object) else {
+            return Ok(Vec::new());
+        };
         Ok(records
-            .iter()
-            .filter(|((o, _), fields)| {
-                o == object && filter.iter().all(|(k, v)| fields.get(k) == Some(v))
-            })
+            .values()
+            .map(|stored| &stored.fields)
+            .filter(|fields| filter.iter().all(|(k, v)| fields.get(k) == Some(v)))
             .take(limit as usize)
-            .map(|(_, fields)| Value::Object(fields.clone()))
+            .map(|fields| Value::Object(fields.clone()))
             .collect())
     }
 
@@ -149,19 +197,21 @@ impl Host for MemoryHost {
         id: &str,
         fields: Map<String, Value>,
     ) -> HostResult<()> {
-        if self.record(object, id).is_none() {
+        let mut records = self.records.lock().expect("lock");
+        let Some(stored) = records
+            .get_mut(object)
+            .and_then(|records| records.get_mut(id))
+        else {
             return Err(format!("{object} {id} not found"));
-        }
-        self.record_effect(
-            call,
-            "record.update",
-            serde_json::json!({"object": object, "id": id, "fields": fields}),
-        );
+        };
+        let payload = Map::from_iter([
+            ("object".to_string(), Value::from(object)),
+            ("id".to_string(), Value::from(id)),
+            ("fields".to_string(), Value::Object(fields.clone())),
+        ]);
+        self.record_effect(call, "record.update", Value::Object(payload));
         if !call.dry_run {
-            let mut records = self.records.lock().expect("lock");
-            if let Some(record) = records.get_mut(&(object.into(), id.into())) {
-                record.extend(fields);
-            }
+            stored.update(fields);
         }
         Ok(())
     }
@@ -223,5 +273,57 @@ impl Host for MemoryHost {
     /// A fixed instant (2026-01-01T00:00:00Z) so tests are deterministic.
     fn now(&self, _call: &CallInfo) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_767_225_600)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call() -> CallInfo {
+        CallInfo {
+            workspace: "ws".into(),
+            run_id: "r".into(),
+            step_id: "s".into(),
+            plugin: "p@1.0.0".into(),
+            dry_run: false,
+            deadline: std::time::Instant::now(),
+            requested: Default::default(),
+            granted: Default::default(),
+        }
+    }
+
+    fn text(host: &MemoryHost, id: &str) -> Option<Value> {
+        let text = host.record_get_text(&call(), "lead", id).unwrap()?;
+        Some(serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn a_read_as_text_sees_every_write() {
+        let host = MemoryHost::new();
+        host.insert(
+            "lead",
+            "l1",
+            json!({"score": 1}).as_object().cloned().unwrap(),
+        );
+        assert_eq!(text(&host, "l1"), Some(json!({"score": 1, "id": "l1"})));
+        let update = |fields: Value| {
+            let fields = fields.as_object().cloned().unwrap();
+            host.record_update(&call(), "lead", "l1", fields).unwrap();
+        };
+        update(json!({"score": 1}));
+        assert_eq!(text(&host, "l1"), Some(json!({"score": 1, "id": "l1"})));
+        update(json!({"score": 2, "title": "VP"}));
+        assert_eq!(
+            text(&host, "l1"),
+            Some(json!({"score": 2, "id": "l1", "title": "VP"}))
+        );
+        assert_eq!(text(&host, "l2"), None);
+        assert_eq!(
+            host.effects().len(),
+            2,
+            "a write that changes nothing is still an effect"
+        );
     }
 }

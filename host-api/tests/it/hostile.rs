@@ -176,3 +176,22 @@ fn nothing_of_one_call_is_seen_by_the_next() {
         assert_eq!(out.fuel_used.is_some(), plugin.limits().fuel.is_some());
     }
 }
+
+#[test]
+fn no_two_calls_share_a_hash_seed() {
+    // The host answers `wasi:random/insecure-seed` itself (no WASI context is built for
+    // it): every call must still get its own seed, metered or not.
+    let unmetered = plugin("hostile");
+    let metered = plugin_with("hostile", |m| m.limits.fuel = Some(100_000_000));
+    let mut seen = std::collections::HashSet::new();
+    for plugin in [&unmetered, &metered, &unmetered, &metered, &unmetered] {
+        let out = plugin
+            .call(
+                crm_host(),
+                &ctx_for(plugin),
+                &json!({"attack": "hash-seed"}),
+            )
+            .unwrap();
+        assert!(seen.insert(out.output.clone()), "{} seen twice", out.output);
+    }
+}

@@ -5,6 +5,7 @@
 use automations_plugin::{Ctx, Error, HttpRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -43,6 +44,9 @@ fn run(input: Input, ctx: &Ctx) -> Result<Value, Error> {
             "args": std::env::args().count(),
         })),
         "remember" => Ok(remember()),
+        // The std hasher's keys come from the host's `wasi:random/insecure-seed`: a fresh
+        // seed per call, so two calls agree on no hash.
+        "hash-seed" => Ok(json!(RandomState::new().hash_one(0u8).to_string())),
         other => Err(Error::new(format!("unknown attack {other}"))),
     }
 }
