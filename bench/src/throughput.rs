@@ -7,6 +7,8 @@
 //! batch endpoint `POST /api/v1/records/case:batch` with N cases; a server that answers
 //! 404/405 there has none and the mode is skipped), for a bounded time and count. Then
 //! the completed runs are polled (`/metrics`) until every accepted case has its run.
+//! A last, open-loop mode sends single creates at a fixed rate below saturation
+//! (`--rate`), for the case-to-effect latency a lone integration sees.
 //! Reported: requests/s, cases accepted/s, completed runs/s (first request to last
 //! completed run), p50/p99 latency, idle and peak RSS (`/proc/PID/status`), start to
 //! healthy.
@@ -48,6 +50,10 @@ pub struct Args {
     /// Cases per batch request in the batch mode.
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
+    /// Cases per second in the paced (open-loop) mode, which measures case-to-effect
+    /// latency below saturation.
+    #[arg(long, default_value_t = 50)]
+    pub rate: u32,
 }
 
 impl Default for Args {
@@ -57,6 +63,7 @@ impl Default for Args {
             seconds: None,
             max_requests: 200_000,
             batch: 100,
+            rate: 50,
         }
     }
 }
@@ -217,44 +224,58 @@ impl Arrivals {
 }
 
 /// A local Slack stand-in: answers 200 to every request and notes each case's arrival.
+/// Like Slack's webhook endpoint it keeps the connection open for the next request
+/// (HTTP/1.1 keep-alive), so the deliverer's connection pool is measured as it is used.
 async fn sink(arrivals: Arrivals) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let arrivals = arrivals.clone();
-            tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = socket.read(&mut buf).await {
-                    if n == 0 {
-                        return;
-                    }
-                    data.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&data);
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                        })
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        arrivals.record(&data[end + 4..end + 4 + length]);
-                        let _ = socket
-                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                            .await;
-                        return;
-                    }
-                }
-            });
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(sink_connection(socket, arrivals.clone()));
         }
     });
     Ok(url)
+}
+
+/// Serves one sink connection: every complete request in the buffer is answered in
+/// turn, until the client closes it.
+async fn sink_connection(mut socket: tokio::net::TcpStream, arrivals: Arrivals) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        while let Some(used) = one_request(&data, &arrivals) {
+            data.drain(..used);
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+            if socket.write_all(answer).await.is_err() {
+                return;
+            }
+        }
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// The length of the first request in `data` when it is complete (its body noted as an
+/// arrival), else `None`.
+fn one_request(data: &[u8], arrivals: &Arrivals) -> Option<usize> {
+    let end = data.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&data[..end]);
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        })
+        .unwrap_or(0);
+    let total = end + 4 + length;
+    if data.len() < total {
+        return None;
+    }
+    arrivals.record(&data[end + 4..total]);
+    Some(total)
 }
 
 async fn call(
@@ -296,6 +317,9 @@ struct Load {
     batch: usize,
     seconds: u64,
     max_requests: u64,
+    /// Open loop: single creates sent at this many per second whatever the answers take
+    /// (`connections` is then ignored); `None` is the closed loop.
+    rate: Option<u32>,
 }
 
 #[derive(Default)]
@@ -362,6 +386,47 @@ async fn connection(
     tally
 }
 
+/// The open loop: one single create every `1/rate` s on one token, each sent on its tick
+/// whether or not the earlier ones were answered (so a slow answer shows as latency, not
+/// as a lower rate), over a pooled keep-alive client.
+async fn paced(url: String, token: String, rate: u32, deadline: Instant, max: u64) -> Tally {
+    let http = reqwest::Client::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut sent = tokio::task::JoinSet::new();
+    let mut i = 0u64;
+    while Instant::now() < deadline && i < max {
+        ticks.tick().await;
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        let body = json!({"subject": format!("Paced case {i}"), "priority": "critical"});
+        i += 1;
+        sent.spawn(async move {
+            let started = Instant::now();
+            let answer = call(&http, reqwest::Method::POST, url, &token, Some(body)).await;
+            (started, started.elapsed(), answer)
+        });
+    }
+    let mut tally = Tally::default();
+    while let Some(done) = sent.join_next().await {
+        let Ok((started, took, answer)) = done else {
+            tally.errors += 1;
+            continue;
+        };
+        tally.latencies.push(took);
+        tally.requests += 1;
+        match answer {
+            Ok((201, body)) => {
+                tally.accepted += 1;
+                if let Some(id) = body["id"].as_str() {
+                    tally.sent_at.push((id.to_string(), started));
+                }
+            }
+            _ => tally.errors += 1,
+        }
+    }
+    tally
+}
+
 async fn load(
     server: &Server,
     tokens: &[String],
@@ -379,19 +444,28 @@ async fn load(
     let started = Instant::now();
     let deadline = started + Duration::from_secs(spec.seconds);
     let sent = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = tokens[..spec.tokens]
-        .iter()
-        .flat_map(|t| std::iter::repeat_n(t.clone(), spec.connections))
-        .map(|token| {
-            tokio::spawn(connection(
-                url.clone(),
-                token,
-                spec.batch,
-                deadline,
-                (sent.clone(), spec.max_requests),
-            ))
-        })
-        .collect();
+    let tasks: Vec<_> = match spec.rate {
+        Some(rate) => vec![tokio::spawn(paced(
+            url.clone(),
+            tokens[0].clone(),
+            rate,
+            deadline,
+            spec.max_requests,
+        ))],
+        None => tokens[..spec.tokens]
+            .iter()
+            .flat_map(|t| std::iter::repeat_n(t.clone(), spec.connections))
+            .map(|token| {
+                tokio::spawn(connection(
+                    url.clone(),
+                    token,
+                    spec.batch,
+                    deadline,
+                    (sent.clone(), spec.max_requests),
+                ))
+            })
+            .collect(),
+    };
     let mut all = Tally::default();
     for task in tasks {
         let t = task.await?;
@@ -511,14 +585,16 @@ async fn run_async(
     let seconds = args
         .seconds
         .unwrap_or(if budget.rounds <= 2 { 3 } else { 10 });
+    let paced_name = format!("paced single creates, {} per second, 1 token", args.rate);
     let plan = [
-        ("single creates, 4 tokens x 4 connections", 4, 4, 0),
-        ("single creates, 1 token x 16 connections", 1, 16, 0),
-        ("batch, 1 token x 4 connections", 1, 4, args.batch),
+        ("single creates, 4 tokens x 4 connections", 4, 4, 0, None),
+        ("single creates, 1 token x 16 connections", 1, 16, 0, None),
+        ("batch, 1 token x 4 connections", 1, 4, args.batch, None),
+        (paced_name.as_str(), 1, 1, 0, Some(args.rate)),
     ];
     let mut modes = Vec::new();
     let mut skipped = Vec::new();
-    for (name, t, c, batch) in plan {
+    for (name, t, c, batch, rate) in plan {
         log(&format!("throughput: {name}"));
         let spec = Load {
             tokens: t,
@@ -526,6 +602,7 @@ async fn run_async(
             batch,
             seconds,
             max_requests: args.max_requests,
+            rate,
         };
         match load(&server, &tokens, &spec, &arrivals).await? {
             Some(mut mode) => {
