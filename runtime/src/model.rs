@@ -10,8 +10,11 @@ use serde_json::{Map, Value};
 pub use automations_compiler::catalog::EffectKind;
 
 /// Timestamps are stored as RFC 3339 text with milliseconds, so that text order is time order.
+/// (`to_rfc3339_opts` writes the same text as the format string
+/// `%Y-%m-%dT%H:%M:%S%.3fZ` for years 0-9999 without parsing that string on every call:
+/// several timestamps are written per run.)
 pub fn ts(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Parses a stored timestamp; a malformed one reads as the epoch rather than failing a read.
@@ -576,4 +579,27 @@ pub struct TaskFilter {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod ts_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn stored_timestamps_keep_their_text() {
+        let samples = [
+            Utc.timestamp_millis_opt(0).unwrap(),
+            Utc.timestamp_millis_opt(1_764_900_000_417).unwrap(),
+            Utc.timestamp_nanos(1_764_900_000_999_999_999),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc::now(),
+        ];
+        for t in samples {
+            let text = ts(t);
+            assert_eq!(text, t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+            assert_eq!(parse_ts(&text).timestamp_millis(), t.timestamp_millis());
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! is never lost and never runs an automation twice. The loop guard (DESIGN §5) decides
 //! here whether a triggered run starts or fails with `loop_detected`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use serde::Serialize;
@@ -21,6 +21,17 @@ use crate::store::{Store, StoreTx};
 /// Reference hops are at most this deep in practice; a bound keeps a pathological chain
 /// of ids from looping (the last round then evaluates with what is loaded).
 const MAX_HOP_ROUNDS: usize = 8;
+
+/// What the caller of [`Engine::accept_in_tx`] knows of the records its events are about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subjects {
+    /// Nothing: the loop guard counts each record's earlier runs in the store.
+    Any,
+    /// Each event is the creation of a record whose id this transaction generated: no
+    /// earlier transaction can have started a run on it, so the runs of the loop guard's
+    /// window are the ones this dispatch starts (one statement less per run).
+    NewRecords,
+}
 
 /// An event from outside (`POST /api/v1/events`).
 #[derive(Debug, Clone, Default)]
@@ -88,6 +99,16 @@ impl<S: Store> Engine<S> {
         tx: &mut S::Tx,
         events: &[Event],
     ) -> Result<Vec<Accepted>> {
+        self.accept_in_tx(tx, events, Subjects::Any).await
+    }
+
+    /// [`Engine::accept_all_in_tx`] for events whose records are described by `subjects`.
+    pub(crate) async fn accept_in_tx(
+        &self,
+        tx: &mut S::Tx,
+        events: &[Event],
+        subjects: Subjects,
+    ) -> Result<Vec<Accepted>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -95,7 +116,7 @@ impl<S: Store> Engine<S> {
         let mut out = Vec::with_capacity(events.len());
         for (event, new) in events.iter().zip(inserted) {
             let run_ids = if new {
-                self.dispatch_in_tx(tx, event).await?
+                self.dispatch_in_tx(tx, event, subjects).await?
             } else {
                 Vec::new()
             };
@@ -108,7 +129,12 @@ impl<S: Store> Engine<S> {
         Ok(out)
     }
 
-    async fn dispatch_in_tx(&self, tx: &mut S::Tx, event: &Event) -> Result<Vec<String>> {
+    async fn dispatch_in_tx(
+        &self,
+        tx: &mut S::Tx,
+        event: &Event,
+        subjects: Subjects,
+    ) -> Result<Vec<String>> {
         let index = self.inner.index.load_full();
         let log = self.logs_event(event);
         let concerned = if log {
@@ -136,8 +162,16 @@ impl<S: Store> Engine<S> {
             .await?;
         let mut run_ids = Vec::new();
         let mut ran = Vec::new();
+        // Runs this event started so far, by automation (what the rate cap counts of a
+        // record no earlier transaction knew).
+        let mut started_here: HashMap<String, i64> = HashMap::new();
         for entry in matched {
-            let loop_error = self.loop_check(tx, &entry, event).await?;
+            let earlier = match subjects {
+                Subjects::Any => None,
+                Subjects::NewRecords => Some(*started_here.get(&entry.automation_id).unwrap_or(&0)),
+            };
+            let loop_error = self.loop_check(tx, &entry, event, earlier).await?;
+            *started_here.entry(entry.automation_id.clone()).or_default() += 1;
             let run = new_run(&entry, event, loop_error);
             let inserted = tx.insert_run(&run).await?;
             if log {
@@ -214,12 +248,15 @@ impl<S: Store> Engine<S> {
         Ok(index.matches(&input).into_iter().cloned().collect())
     }
 
-    /// `Some(message)` when starting this run would continue a loop.
+    /// `Some(message)` when starting this run would continue a loop. `earlier_on_record`:
+    /// the runs of this automation on the event's record, when the caller knows them
+    /// (a record created in this transaction), else they are counted in the store.
     async fn loop_check(
         &self,
         tx: &mut S::Tx,
         entry: &DispatchEntry,
         event: &Event,
+        earlier_on_record: Option<i64>,
     ) -> Result<Option<String>> {
         let guard = &self.inner.config.loop_guard;
         let chain = &event.causation;
@@ -257,15 +294,19 @@ impl<S: Store> Engine<S> {
         }
         if let Some((cap, window)) = guard.rate_cap {
             let since = event.created_at - chrono::Duration::from_std(window).unwrap_or_default();
-            let n = tx
-                .count_runs_on_record(
-                    &event.workspace_id,
-                    &entry.automation_id,
-                    object,
-                    record_id,
-                    since,
-                )
-                .await?;
+            let n = match earlier_on_record {
+                Some(n) => n,
+                None => {
+                    tx.count_runs_on_record(
+                        &event.workspace_id,
+                        &entry.automation_id,
+                        object,
+                        record_id,
+                        since,
+                    )
+                    .await?
+                }
+            };
             if n >= cap {
                 return Ok(Some(format!(
                     "loop_detected: automation {} ran {n} times on {object} {record_id} within {}s (cap {cap})",

@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::Engine;
+use super::ingest::Subjects;
 use crate::error::{Result, RuntimeError};
 use crate::model::{Event, Page, Record};
 use crate::records::{self, Cause};
@@ -144,8 +145,12 @@ impl<S: Store> Engine<S> {
         let now = Utc::now();
         let schema = self.schema(ws);
         let schema = schema.as_ref();
+        let mut subjects = Subjects::Any;
         let (record, events) = match op {
             RecordOp::Create { object, record } => {
+                if record.id.is_none() {
+                    subjects = Subjects::NewRecords;
+                }
                 records::validate_fields(schema, &object, &record.fields)?;
                 if let Some(id) = &record.id
                     && tx.record(ws, &object, id).await?.is_some()
@@ -186,7 +191,7 @@ impl<S: Store> Engine<S> {
                 (None, records::deleted_events(&before, cause, now))
             }
         };
-        self.accept_all_in_tx(tx, &events).await?;
+        self.accept_in_tx(tx, &events, subjects).await?;
         Ok((record, events))
     }
 }

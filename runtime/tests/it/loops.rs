@@ -58,3 +58,54 @@ async fn mutual_triggers_stop_with_loop_detected() {
     assert_eq!(ev.depth(), 2);
     assert!(ev.depth() <= 16);
 }
+
+/// The rate cap counts a record's runs in the window: a record created again under an id
+/// the client chose is counted with the runs of its earlier life (the store is asked),
+/// while records with generated ids start at zero (no earlier run can name them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_cap_counts_runs_of_a_recreated_id_but_not_of_new_ones() {
+    let mut config = quick_config();
+    config.loop_guard.rate_cap = Some((1, std::time::Duration::from_secs(3600)));
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
+    let auto = json!({"name": "On create", "trigger": {"event": "case.created"},
+        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "seen"}}], "status": "active"});
+    engine.create_automation(&ws.id, auto).await.unwrap();
+    let create_with = |id: Option<&str>| automations_runtime::engine::NewRecord {
+        id: id.map(str::to_string),
+        fields: obj(json!({"subject": "s"})),
+    };
+    for _ in 0..3 {
+        engine
+            .create_record(&ws.id, "case", create_with(None))
+            .await
+            .unwrap();
+    }
+    engine
+        .create_record(&ws.id, "case", create_with(Some("case_client_1")))
+        .await
+        .unwrap();
+    engine
+        .delete_record(&ws.id, "case", "case_client_1")
+        .await
+        .unwrap();
+    engine
+        .create_record(&ws.id, "case", create_with(Some("case_client_1")))
+        .await
+        .unwrap();
+    engine.run_until_idle().await.unwrap();
+
+    let runs = fx.runs().await;
+    assert_eq!(runs.len(), 5, "{runs:#?}");
+    let failed: Vec<_> = runs
+        .iter()
+        .filter(|r| r.error_code == Some(RunErrorCode::LoopDetected))
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "only the second life of the client id: {runs:#?}"
+    );
+    assert_eq!(failed[0].record_id.as_deref(), Some("case_client_1"));
+    assert!(failed[0].error.as_deref().unwrap().contains("cap 1"));
+}

@@ -267,3 +267,42 @@ async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
     );
     workers.shutdown().await;
 }
+
+/// Outcomes are written in the background, one write at a time: a shutdown right after
+/// the last delivery still writes every outcome (none is left to be re-sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_right_after_deliveries_writes_every_outcome() {
+    const ITEMS: usize = 60;
+    let fast = receiver(Duration::from_millis(1), |_| OK).await;
+    let fx = Fixture::new().await;
+    let engine = &fx.engine;
+    engine
+        .create_automation(&fx.ws.id, on_priority("low", &format!("{}/fast", fast.url)))
+        .await
+        .unwrap();
+    for _ in 0..ITEMS {
+        fx.create("case", json!({"priority": "low"})).await;
+    }
+    engine.run_until_idle().await.unwrap();
+    let workers = engine.start();
+    wait_until("every delivery", Duration::from_secs(60), || {
+        fast.arrivals.lock().unwrap().len() >= ITEMS
+    })
+    .await;
+    workers.shutdown().await;
+    let with = |status| automations_runtime::model::OutboxFilter {
+        status: Some(status),
+        limit: 1000,
+        ..Default::default()
+    };
+    let delivered = engine
+        .outbox(&fx.ws.id, &with(OutboxStatus::Delivered))
+        .await
+        .unwrap();
+    assert_eq!(delivered.items.len(), ITEMS, "every outcome written");
+    let pending = engine
+        .outbox(&fx.ws.id, &with(OutboxStatus::Pending))
+        .await
+        .unwrap();
+    assert!(pending.items.is_empty(), "{:?}", pending.items);
+}
