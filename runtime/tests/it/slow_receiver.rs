@@ -306,3 +306,54 @@ async fn a_shutdown_right_after_deliveries_writes_every_outcome() {
         .unwrap();
     assert!(pending.items.is_empty(), "{:?}", pending.items);
 }
+
+const FAILING: &str =
+    "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+/// The long-running worker retries a failed delivery once its backoff passed, with no
+/// run queued meanwhile to wake it (the item comes due by time alone), and writes each
+/// attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_is_retried_by_the_worker_after_its_backoff() {
+    let flaky = receiver(Duration::ZERO, |n| if n < 2 { FAILING } else { OK }).await;
+    let fx = Fixture::new().await;
+    let engine = &fx.engine;
+    engine
+        .create_automation(
+            &fx.ws.id,
+            on_priority("low", &format!("{}/flaky", flaky.url)),
+        )
+        .await
+        .unwrap();
+    fx.create("case", json!({"priority": "low"})).await;
+    engine.run_until_idle().await.unwrap();
+    let workers = engine.start();
+    wait_until("the third attempt", Duration::from_secs(20), || {
+        flaky.arrivals.lock().unwrap().len() >= 3
+    })
+    .await;
+    let filter = automations_runtime::model::OutboxFilter {
+        status: Some(OutboxStatus::Delivered),
+        limit: 10,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let delivered = loop {
+        let page = engine.outbox(&fx.ws.id, &filter).await.unwrap();
+        if let Some(item) = page.items.into_iter().next() {
+            break item;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "outcome not written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(delivered.attempts, 3);
+    assert_eq!(
+        flaky.arrivals.lock().unwrap().len(),
+        3,
+        "nothing sent twice"
+    );
+    workers.shutdown().await;
+}
