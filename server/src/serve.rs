@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use automations_host_api::net::{HttpClient, HttpConfig, IpNet};
-use automations_host_api::{EngineConfig as PluginEngineConfig, PluginEngine};
+use automations_host_api::{EngineConfig as PluginEngineConfig, LimitPolicy, PluginEngine};
 
 use automations_runtime::model::{Actor, ApiToken, RateLimit};
 use automations_runtime::outbox::{OutboxConfig, SmtpConfig};
@@ -131,15 +131,22 @@ pub async fn open_engine(
     Ok((engine, definitions))
 }
 
-/// The process-wide plugin engine (one wasmtime engine, epoch ticker and instance pool).
-fn plugin_engine() -> Result<PluginEngine, ServeError> {
+/// The process-wide plugin engine (one wasmtime engine, epoch ticker and instance pool),
+/// made when the first plugin is prepared (an upload, or a stored one at start): see
+/// `plugins::registry`. Its limits are [`plugin_limits`].
+fn plugin_engine() -> Result<PluginEngine, String> {
     static ENGINE: OnceLock<PluginEngine> = OnceLock::new();
     if let Some(engine) = ENGINE.get() {
         return Ok(engine.clone());
     }
     let engine = PluginEngine::new(PluginEngineConfig::default())
-        .map_err(|e| ServeError::Config(format!("cannot start the plugin engine: {e}")))?;
+        .map_err(|e| format!("cannot start the plugin engine: {e}"))?;
     Ok(ENGINE.get_or_init(|| engine).clone())
+}
+
+/// The limit policy of [`plugin_engine`], known without making it.
+fn plugin_limits() -> LimitPolicy {
+    PluginEngineConfig::default().limits
 }
 
 /// Plugin http: the SSRF-safe client. `allow_private` (`--webhook-allow-private`) also
@@ -222,7 +229,11 @@ pub async fn open_engine_with(
     let store = open_store(database_url, sqlite_synchronous).await?;
     // Each workspace's custom fields, from the database.
     let definitions = Definitions::load(&store).await.map_err(schema_failure)?;
-    let registry = Arc::new(PluginRegistry::new(plugin_engine()?, store.clone()));
+    let registry = Arc::new(PluginRegistry::new(
+        plugin_engine,
+        plugin_limits(),
+        store.clone(),
+    ));
     let loaded = registry
         .load()
         .await

@@ -31,10 +31,12 @@ pub enum DeliveryOutcome {
     Dead(String),
 }
 
-/// Holds the HTTP client and the SMTP transport, built once.
+/// Holds the HTTP client and the SMTP transport, built once. The HTTP client is built on
+/// the first Slack or webhook delivery: its TLS set-up (the root certificates, rustls) is
+/// work and memory an idle server or one that only sends email never needs.
 pub struct Deliverer {
     config: OutboxConfig,
-    http: reqwest::Client,
+    http: std::sync::OnceLock<reqwest::Client>,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
 }
 
@@ -63,17 +65,6 @@ fn text(v: &Value, key: &str) -> String {
 
 impl Deliverer {
     pub fn new(config: OutboxConfig) -> Deliverer {
-        // Every name is resolved once by the checked resolver, and the connection goes to
-        // an address it judged: no second lookup (DNS rebinding), no redirects followed.
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(resolve::CheckedResolve::shared(
-                config.address_policy(),
-                config.resolver.clone(),
-            ))
-            .build()
-            .expect("HTTP client with default TLS builds");
         let smtp = config.smtp.as_ref().and_then(|s| {
             let builder = if s.insecure {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
@@ -86,7 +77,28 @@ impl Deliverer {
             }
             Some(builder.build())
         });
-        Deliverer { config, http, smtp }
+        Deliverer {
+            config,
+            http: std::sync::OnceLock::new(),
+            smtp,
+        }
+    }
+
+    /// The HTTP client of Slack and webhook deliveries, built on first use. Every name is
+    /// resolved once by the checked resolver, and the connection goes to an address it
+    /// judged: no second lookup (DNS rebinding), no redirects followed.
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.config.request_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(resolve::CheckedResolve::shared(
+                    self.config.address_policy(),
+                    self.config.resolver.clone(),
+                ))
+                .build()
+                .expect("HTTP client with default TLS builds")
+        })
     }
 
     pub fn config(&self) -> &OutboxConfig {
@@ -162,7 +174,7 @@ impl Deliverer {
         };
         let body = serde_json::json!({ "text": text(&item.payload, "text") });
         let req = self
-            .http
+            .http()
             .post(url)
             .header("Idempotency-Key", &item.idempotency_key)
             .json(&body);
@@ -189,7 +201,7 @@ impl Deliverer {
         };
         let ts = Utc::now().timestamp();
         let mut req = self
-            .http
+            .http()
             .request(method, &url)
             .header("content-type", "application/json")
             .header("webhook-id", &item.idempotency_key)

@@ -43,7 +43,9 @@ fn registry_error(err: RegistryError) -> ApiError {
         RegistryError::Manifest(problems) => ("invalid_manifest", problems),
         RegistryError::Component(problem) => ("invalid_component", vec![problem]),
         RegistryError::Capabilities(problem) => ("invalid_capabilities", vec![problem]),
-        RegistryError::Storage(problem) => return ApiError::Internal(problem),
+        RegistryError::Storage(problem) | RegistryError::Engine(problem) => {
+            return ApiError::Internal(problem);
+        }
     };
     ApiError::Unprocessable {
         code,

@@ -2,6 +2,10 @@
 //! their manifest and component bytes, admin grants) and loaded on start: every version is
 //! prepared once with the process-wide `PluginEngine`, whose compiled artifacts persist in
 //! the database too (see [`super::cache`]). It never runs guest code.
+//!
+//! The engine is asked for on the first prepare, not when the registry is built: a server
+//! with no plugin never sets up wasmtime (its compiler, linker, pool and epoch ticker
+//! thread), which keeps that code out of an idle server's memory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +35,9 @@ pub enum RegistryError {
     NotFound(String),
     #[error("plugin storage: {0}")]
     Storage(String),
+    /// The plugin engine could not be made (a fault of the host, not of the plugin).
+    #[error("{0}")]
+    Engine(String),
 }
 
 /// A plugin as the API lists it.
@@ -81,9 +88,12 @@ struct Entry {
     granted: Arc<CapabilitySet>,
 }
 
+/// Gives the process's plugin engine, made on the first call (see the module docs).
+pub type EngineSource = fn() -> Result<PluginEngine, String>;
+
 /// Key: (workspace id, plugin name).
 pub struct PluginRegistry {
-    engine: PluginEngine,
+    engine: EngineSource,
     policy: LimitPolicy,
     store: AnyStore,
     entries: RwLock<HashMap<(String, String), Entry>>,
@@ -94,8 +104,8 @@ pub struct PluginRegistry {
 
 impl PluginRegistry {
     /// An empty registry over `store`; call [`Self::load`] to bring back stored plugins.
-    pub fn new(engine: PluginEngine, store: AnyStore) -> Self {
-        let policy = engine.config().limits.clone();
+    /// `policy` must be the limits of the engine `engine` gives.
+    pub fn new(engine: EngineSource, policy: LimitPolicy, store: AnyStore) -> Self {
         PluginRegistry {
             engine,
             policy,
@@ -307,8 +317,8 @@ impl PluginRegistry {
         let manifest = Manifest::from_json(manifest, &self.policy)
             .map_err(|e| RegistryError::Manifest(e.problems))?;
         let cache = DbCacheStore::new(self.store.clone(), tokio::runtime::Handle::current());
-        let (plugin, source) = self
-            .engine
+        let engine = (self.engine)().map_err(RegistryError::Engine)?;
+        let (plugin, source) = engine
             .prepare_in(manifest.clone(), wasm, Some(&cache))
             .map_err(|e| RegistryError::Component(e.to_string()))?;
         self.counters.count(source);

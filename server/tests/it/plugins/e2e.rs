@@ -272,3 +272,58 @@ async fn example_plugins_end_to_end_on_the_real_binary() {
     let (_, lead) = client.get("/api/v1/records/lead/l_2").await;
     assert_eq!(lead["score"], 40, "{lead}");
 }
+
+/// Names of the threads of process `pid` (Linux).
+#[cfg(target_os = "linux")]
+fn thread_names(pid: u32) -> Vec<String> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect()
+}
+
+/// The plugin engine is made on first use (an idle server holds no wasmtime set-up): a new
+/// server has no epoch ticker thread, and its first upload makes the engine and the
+/// plugin's first call runs on it.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugin_engine_is_made_by_the_first_upload_of_a_new_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("lazy.db").display());
+    let server = start(&db_url);
+    let client = client(&server);
+    let pid = server.child.id();
+    let ticker = "plugin-epoch".to_string();
+    assert!(
+        !thread_names(pid).contains(&ticker),
+        "{:?}",
+        thread_names(pid)
+    );
+
+    install(&client, "lead-scorer").await;
+    assert!(
+        thread_names(pid).contains(&ticker),
+        "{:?}",
+        thread_names(pid)
+    );
+    let scorer = plugin_automation(
+        &client,
+        "Score leads",
+        "live",
+        "lead.created",
+        json!({"plugin": "lead-scorer", "input": {"lead_id": "{{ id }}"}}),
+    )
+    .await;
+    create(
+        &client,
+        "/api/v1/records/lead",
+        json!({"id": "l_1", "email": "ana@acme.example"}),
+    )
+    .await;
+    let run = finished_run(&client, &scorer, "").await;
+    assert!(
+        run["steps"][0]["output"]["score"].as_i64().is_some(),
+        "{run}"
+    );
+}
