@@ -71,28 +71,21 @@ async fn the_rate_cap_counts_runs_of_a_recreated_id_but_not_of_new_ones() {
     let auto = json!({"name": "On create", "trigger": {"event": "case.created"},
         "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "seen"}}], "status": "active"});
     engine.create_automation(&ws.id, auto).await.unwrap();
-    let create_with = |id: Option<&str>| automations_runtime::engine::NewRecord {
-        id: id.map(str::to_string),
-        fields: obj(json!({"subject": "s"})),
+    let create = |id: Option<&str>| {
+        let record = automations_runtime::engine::NewRecord {
+            id: id.map(str::to_string),
+            fields: obj(json!({"subject": "s"})),
+        };
+        engine.create_record(&ws.id, "case", record)
     };
-    for _ in 0..3 {
-        engine
-            .create_record(&ws.id, "case", create_with(None))
-            .await
-            .unwrap();
+    for id in [None, None, None, Some("case_client_1")] {
+        create(id).await.unwrap();
     }
-    engine
-        .create_record(&ws.id, "case", create_with(Some("case_client_1")))
-        .await
-        .unwrap();
     engine
         .delete_record(&ws.id, "case", "case_client_1")
         .await
         .unwrap();
-    engine
-        .create_record(&ws.id, "case", create_with(Some("case_client_1")))
-        .await
-        .unwrap();
+    create(Some("case_client_1")).await.unwrap();
     engine.run_until_idle().await.unwrap();
 
     let runs = fx.runs().await;

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use automations_runtime::model::OutboxStatus;
+use automations_runtime::model::{OutboxItem, OutboxStatus};
 
 use crate::support::*;
 
@@ -101,6 +101,29 @@ async fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) -> Dur
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     start.elapsed()
+}
+
+/// The workspace's outbox items in `status` (up to 1,000).
+async fn outbox_items(fx: &Fixture, status: OutboxStatus) -> Vec<OutboxItem> {
+    let filter = automations_runtime::model::OutboxFilter {
+        status: Some(status),
+        limit: 1000,
+        ..Default::default()
+    };
+    fx.engine.outbox(&fx.ws.id, &filter).await.unwrap().items
+}
+
+/// `cases` low-priority cases whose runs queue a webhook to `url`, executed (their
+/// deliveries are due, no worker started yet).
+async fn queue_webhooks(fx: &Fixture, url: &str, cases: usize) {
+    fx.engine
+        .create_automation(&fx.ws.id, on_priority("low", url))
+        .await
+        .unwrap();
+    for _ in 0..cases {
+        fx.create("case", json!({"priority": "low"})).await;
+    }
+    fx.engine.run_until_idle().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -216,14 +239,7 @@ async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
     config.outbox.defer = Duration::from_secs(3);
     let fx = Fixture::with(config, None).await;
     let engine = &fx.engine;
-    engine
-        .create_automation(&fx.ws.id, on_priority("low", &format!("{}/fast", fast.url)))
-        .await
-        .unwrap();
-    for _ in 0..ITEMS {
-        fx.create("case", json!({"priority": "low"})).await;
-    }
-    engine.run_until_idle().await.unwrap();
+    queue_webhooks(&fx, &format!("{}/fast", fast.url), ITEMS).await;
     let workers = engine.start();
     // Generous for a loaded machine, and far under ITEMS / 4 * 3 s.
     wait_until("every delivery", Duration::from_secs(60), || {
@@ -235,18 +251,9 @@ async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
         "per-destination limit"
     );
     // Every outcome is recorded once the worker settles them: nothing left pending.
-    let with = |status| automations_runtime::model::OutboxFilter {
-        status: Some(status),
-        limit: 1000,
-        ..Default::default()
-    };
     let start = Instant::now();
     loop {
-        let pending = engine
-            .outbox(&fx.ws.id, &with(OutboxStatus::Pending))
-            .await
-            .unwrap();
-        if pending.items.is_empty() {
+        if outbox_items(&fx, OutboxStatus::Pending).await.is_empty() {
             break;
         }
         assert!(
@@ -255,11 +262,8 @@ async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let delivered = engine
-        .outbox(&fx.ws.id, &with(OutboxStatus::Delivered))
-        .await
-        .unwrap();
-    assert_eq!(delivered.items.len(), ITEMS);
+    let delivered = outbox_items(&fx, OutboxStatus::Delivered).await;
+    assert_eq!(delivered.len(), ITEMS);
     assert_eq!(
         fast.arrivals.lock().unwrap().len(),
         ITEMS,
@@ -275,36 +279,17 @@ async fn a_shutdown_right_after_deliveries_writes_every_outcome() {
     const ITEMS: usize = 60;
     let fast = receiver(Duration::from_millis(1), |_| OK).await;
     let fx = Fixture::new().await;
-    let engine = &fx.engine;
-    engine
-        .create_automation(&fx.ws.id, on_priority("low", &format!("{}/fast", fast.url)))
-        .await
-        .unwrap();
-    for _ in 0..ITEMS {
-        fx.create("case", json!({"priority": "low"})).await;
-    }
-    engine.run_until_idle().await.unwrap();
-    let workers = engine.start();
+    queue_webhooks(&fx, &format!("{}/fast", fast.url), ITEMS).await;
+    let workers = fx.engine.start();
     wait_until("every delivery", Duration::from_secs(60), || {
         fast.arrivals.lock().unwrap().len() >= ITEMS
     })
     .await;
     workers.shutdown().await;
-    let with = |status| automations_runtime::model::OutboxFilter {
-        status: Some(status),
-        limit: 1000,
-        ..Default::default()
-    };
-    let delivered = engine
-        .outbox(&fx.ws.id, &with(OutboxStatus::Delivered))
-        .await
-        .unwrap();
-    assert_eq!(delivered.items.len(), ITEMS, "every outcome written");
-    let pending = engine
-        .outbox(&fx.ws.id, &with(OutboxStatus::Pending))
-        .await
-        .unwrap();
-    assert!(pending.items.is_empty(), "{:?}", pending.items);
+    let delivered = outbox_items(&fx, OutboxStatus::Delivered).await;
+    assert_eq!(delivered.len(), ITEMS, "every outcome written");
+    let pending = outbox_items(&fx, OutboxStatus::Pending).await;
+    assert!(pending.is_empty(), "{pending:?}");
 }
 
 const FAILING: &str =
@@ -317,30 +302,15 @@ const FAILING: &str =
 async fn a_failed_delivery_is_retried_by_the_worker_after_its_backoff() {
     let flaky = receiver(Duration::ZERO, |n| if n < 2 { FAILING } else { OK }).await;
     let fx = Fixture::new().await;
-    let engine = &fx.engine;
-    engine
-        .create_automation(
-            &fx.ws.id,
-            on_priority("low", &format!("{}/flaky", flaky.url)),
-        )
-        .await
-        .unwrap();
-    fx.create("case", json!({"priority": "low"})).await;
-    engine.run_until_idle().await.unwrap();
-    let workers = engine.start();
+    queue_webhooks(&fx, &format!("{}/flaky", flaky.url), 1).await;
+    let workers = fx.engine.start();
     wait_until("the third attempt", Duration::from_secs(20), || {
         flaky.arrivals.lock().unwrap().len() >= 3
     })
     .await;
-    let filter = automations_runtime::model::OutboxFilter {
-        status: Some(OutboxStatus::Delivered),
-        limit: 10,
-        ..Default::default()
-    };
     let start = Instant::now();
     let delivered = loop {
-        let page = engine.outbox(&fx.ws.id, &filter).await.unwrap();
-        if let Some(item) = page.items.into_iter().next() {
+        if let Some(item) = outbox_items(&fx, OutboxStatus::Delivered).await.pop() {
             break item;
         }
         assert!(
