@@ -1,10 +1,6 @@
 //! Delivering outbox items: claim what is due under a lease, deliver concurrently outside
 //! any transaction, and record each outcome (delivered, retry with backoff, dead) as soon
-//! as its delivery ends, grouping whatever outcomes are ready into one statement. The
-//! worker writes outcomes in the background, one transaction at a time: outcomes that end
-//! while one is written go into the next, so a busy outbox pays one write for several
-//! deliveries and an idle one writes each outcome at once, and freed slots start their
-//! next delivery without waiting for the write.
+//! as its delivery ends, grouping whatever outcomes are ready into one statement.
 //!
 //! The worker keeps claiming while deliveries are in flight (up to `OutboxConfig::batch`
 //! claimed at once), at most `OutboxConfig::per_destination` of them in flight to one
@@ -46,32 +42,6 @@ const QUEUE_PER_SLOT: usize = 8;
 enum Round {
     Worker,
     Once,
-}
-
-/// The worker's outcomes not yet written, and the write in flight (at most one).
-#[derive(Default)]
-struct Recorder {
-    ready: Vec<Done>,
-    put_back: Vec<OutboxItem>,
-    writing: Option<tokio::task::JoinHandle<Result<()>>>,
-}
-
-impl Recorder {
-    fn push(&mut self, ready: Vec<Done>, put_back: Vec<OutboxItem>) {
-        self.ready.extend(ready);
-        self.put_back.extend(put_back);
-    }
-
-    fn take(&mut self) -> (Vec<Done>, Vec<OutboxItem>) {
-        (
-            std::mem::take(&mut self.ready),
-            std::mem::take(&mut self.put_back),
-        )
-    }
-
-    fn has_pending(&self) -> bool {
-        !self.ready.is_empty() || !self.put_back.is_empty()
-    }
 }
 
 /// Deliveries in flight and the destinations' lanes.
@@ -119,7 +89,7 @@ impl<S: Store> Engine<S> {
         let mut d = Dispatcher::new(Round::Once, &self.inner.config.outbox);
         let mut n = self.fill(&mut d).await?;
         while let Some(first) = d.inflight.join_next().await {
-            n += self.settle(&mut d, first, None).await?;
+            n += self.settle(&mut d, first).await?;
         }
         Ok(n)
     }
@@ -147,7 +117,6 @@ impl<S: Store> Engine<S> {
     ) {
         let poll = self.inner.config.outbox.poll_interval;
         let mut d = Dispatcher::new(Round::Worker, &self.inner.config.outbox);
-        let mut recorder = Recorder::default();
         let mut failing = false;
         loop {
             alive.beat();
@@ -158,26 +127,16 @@ impl<S: Store> Engine<S> {
                 tracing::warn!(worker = "outbox", error = %e, "claiming deliveries failed; retrying");
                 failing = true;
             }
-            let writing = &mut recorder.writing;
-            let (done, written) = tokio::select! {
+            let done = tokio::select! {
                 // `join_next` is cancel-safe: an outcome is never lost to another branch.
-                done = d.inflight.join_next(), if !d.inflight.is_empty() => (done, None),
-                // A `JoinHandle` is polled in place: cancelling this branch loses nothing.
-                written = async { writing.as_mut().expect("checked").await }, if writing.is_some() => {
-                    (None, Some(written))
-                }
-                _ = self.inner.wake_outbox.notified(), if !failing => (None, None),
-                _ = tokio::time::sleep(poll) => (None, None),
+                done = d.inflight.join_next(), if !d.inflight.is_empty() => done,
+                _ = self.inner.wake_outbox.notified(), if !failing => None,
+                _ = tokio::time::sleep(poll) => None,
                 _ = stop.changed() => break,
             };
             failing = false;
-            if let Some(written) = written {
-                recorder.writing = None;
-                warn_unrecorded(written);
-                self.write_outcomes(&mut recorder);
-            }
             if let Some(done) = done
-                && let Err(e) = self.settle(&mut d, done, Some(&mut recorder)).await
+                && let Err(e) = self.settle(&mut d, done).await
             {
                 tracing::warn!(worker = "outbox", error = %e, "recording a delivery failed; it is re-sent after its lease");
             }
@@ -190,23 +149,12 @@ impl<S: Store> Engine<S> {
             .min(Duration::from_secs(5));
         let _ = tokio::time::timeout(grace, async {
             while let Some(done) = d.inflight.join_next().await {
-                if self
-                    .settle(&mut d, done, Some(&mut recorder))
-                    .await
-                    .is_err()
-                {
+                if self.settle(&mut d, done).await.is_err() {
                     return;
                 }
             }
         })
         .await;
-        if let Some(writing) = recorder.writing.take() {
-            warn_unrecorded(writing.await);
-        }
-        let (ready, put_back) = recorder.take();
-        if let Err(e) = self.record_outcomes(ready, put_back).await {
-            tracing::warn!(worker = "outbox", error = %e, "recording deliveries failed; they are re-sent after their lease");
-        }
         let waiting = d.lanes.drain(Utc::now());
         if let Err(e) = self.put_back(&waiting).await {
             tracing::warn!(worker = "outbox", error = %e, "putting back waiting deliveries failed; they are sent after their lease");
@@ -281,13 +229,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// Records `first` and every other outcome ready now in one write, frees their slots,
-    /// and starts queued items that now have one. Returns how many it started. With a
-    /// `recorder` the write is left to it (in the background), else it is done here.
+    /// and starts queued items that now have one. Returns how many it started.
     async fn settle(
         &self,
         d: &mut Dispatcher,
         first: std::result::Result<Done, JoinError>,
-        recorder: Option<&mut Recorder>,
     ) -> Result<usize> {
         let mut ready: Vec<Done> = first.into_iter().collect();
         while let Some(more) = d.inflight.try_join_next() {
@@ -309,27 +255,8 @@ impl<S: Store> Engine<S> {
         for (dest, item) in start {
             self.start_delivery(d, dest, item);
         }
-        match recorder {
-            Some(recorder) => {
-                recorder.push(ready, put_back);
-                self.write_outcomes(recorder);
-            }
-            None => self.record_outcomes(ready, put_back).await?,
-        }
+        self.record_outcomes(ready, put_back).await?;
         Ok(n)
-    }
-
-    /// Starts writing the recorder's pending outcomes unless a write is in flight (then
-    /// they go with the next one, started when that write ends).
-    fn write_outcomes(&self, recorder: &mut Recorder) {
-        if recorder.writing.is_some() || !recorder.has_pending() {
-            return;
-        }
-        let (ready, put_back) = recorder.take();
-        let engine = self.clone();
-        recorder.writing = Some(tokio::spawn(async move {
-            engine.record_outcomes(ready, put_back).await
-        }));
     }
 
     /// Writes the outcomes of ended deliveries and the items put back, in one transaction.
@@ -456,15 +383,4 @@ impl<S: Store> Engine<S> {
         }
         Ok(())
     }
-}
-
-/// Logs a background write of outcomes that failed (its deliveries are sent again after
-/// their lease, with the same idempotency key).
-fn warn_unrecorded(written: std::result::Result<Result<()>, JoinError>) {
-    let error = match written {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => e.to_string(),
-    };
-    tracing::warn!(worker = "outbox", error = %error, "recording deliveries failed; they are re-sent after their lease");
 }

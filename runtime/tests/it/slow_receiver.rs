@@ -272,8 +272,8 @@ async fn a_backlog_for_one_fast_receiver_is_not_held_to_the_defer_delay() {
     workers.shutdown().await;
 }
 
-/// Outcomes are written in the background, one write at a time: a shutdown right after
-/// the last delivery still writes every outcome (none is left to be re-sent).
+/// A shutdown right after the last delivery still writes every outcome (none is left to
+/// be re-sent).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_right_after_deliveries_writes_every_outcome() {
     const ITEMS: usize = 60;
