@@ -357,6 +357,7 @@ impl<S: Store> Engine<S> {
         // the follower rebuilds again (see `follow`).
         let version = self.inner.store.dispatch_version().await?;
         let automations = self.inner.store.automations(None).await?;
+        self.warm_plans(&automations).await?;
         let mut sandbox_on: HashMap<String, bool> = HashMap::new();
         let mut entries = Vec::new();
         let mut excluded = Vec::new();
@@ -377,6 +378,48 @@ impl<S: Store> Engine<S> {
         self.inner
             .index_version
             .store(version, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    /// Compiles the current versions of `automations` whose plans are not cached yet, when
+    /// there are many (a start, a large import): one read for all their definitions instead
+    /// of one per automation, and the compiling spread over the cores. A definition that
+    /// fails to compile is left for [`Self::slot_of`] to report. With few missing, the
+    /// per-automation path is cheaper than reading every definition.
+    async fn warm_plans(&self, automations: &[Automation]) -> Result<()> {
+        const BULK_FROM: usize = 64;
+        let missing = |id: &str, version: i64| self.cached_plan(id, version).is_none();
+        let count = automations
+            .iter()
+            .filter(|a| missing(&a.id, a.current_version))
+            .count();
+        if count < BULK_FROM {
+            return Ok(());
+        }
+        let versions: Vec<AutomationVersion> = (self.inner.store.current_versions().await?)
+            .into_iter()
+            .filter(|v| missing(&v.automation_id, v.version))
+            .collect();
+        let engine = self.clone();
+        let compiled = tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let chunk = versions.len().div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                for part in versions.chunks(chunk) {
+                    let engine = &engine;
+                    scope.spawn(move || {
+                        for v in part {
+                            // Errors are reported by `slot_of`, which compiles it again.
+                            let _ = engine.compile_version(v);
+                        }
+                    });
+                }
+            });
+        });
+        if let Err(e) = compiled.await {
+            // Only a warm-up: `slot_of` compiles whatever is still missing.
+            tracing::warn!(error = %e, "compiling the plans at once failed");
+        }
         Ok(())
     }
 

@@ -124,6 +124,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.version(ws, automation_id, version).await)
     }
 
+    async fn current_versions(&self) -> Result<Vec<AutomationVersion>> {
+        delegate!(self, s => s.current_versions().await)
+    }
+
     async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
         delegate!(self, s => s.record(ws, object, id).await)
     }

@@ -123,6 +123,9 @@ pub trait Store: Send + Sync + 'static {
         automation_id: &str,
         version: i64,
     ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
+    /// The current version of every automation of every workspace, in one read (the
+    /// dispatch index build at start compiles them all); order unspecified.
+    fn current_versions(&self) -> impl Future<Output = Result<Vec<AutomationVersion>>> + Send;
 
     fn record(
         &self,

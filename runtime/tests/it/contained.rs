@@ -99,3 +99,57 @@ async fn a_checker_panic_on_one_stored_definition_costs_only_that_definition() {
     let fine = engine.notifications(&ws, Some("u_fine")).await.unwrap();
     assert!(fine.iter().any(|n| n.message == "fine"), "{fine:?}");
 }
+
+/// A start with many stored automations compiles their current versions at once (one
+/// read, spread over the cores): each is then dispatched by its status, and a checker
+/// panic on one of them still costs only that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_with_many_automations_dispatches_each_by_its_status() {
+    const MANY: usize = 150;
+    let fx = Fixture::new().await;
+    let ws = fx.ws.id.clone();
+    let mut ids = Vec::new();
+    for i in 0..MANY {
+        let status = if i % 5 == 0 { "draft" } else { "active" };
+        let def = json!({"name": format!("n{i}"), "status": status,
+            "trigger": {"event": "case.created", "conditions": {"subject": format!("s{i}")}},
+            "actions": [{"type": "notify_user", "params": {"user_id": format!("u{i}"), "message": "hit"}}]});
+        let (a, _) = fx.engine.create_automation(&ws, def).await.unwrap();
+        ids.push(a.id);
+    }
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 7 == 3) {
+        let paused = automations_runtime::model::AutomationStatus::Paused;
+        fx.engine
+            .set_automation_status(&ws, id, paused)
+            .await
+            .unwrap();
+        assert_ne!(i % 5, 0);
+    }
+    fx.engine.store().close().await;
+    let engine = Engine::new(EngineParts {
+        store: crate::support::pg::store_at(&fx.db()).await,
+        config: quick_config(),
+        schema: SameSchema::shared(crm_schema()),
+        compiler: Arc::new(PanicsOn {
+            name: "n41",
+            inner: compiler(),
+        }),
+        plugins: None,
+    })
+    .await
+    .unwrap();
+    for i in 0..MANY {
+        let fields = obj(json!({"subject": format!("s{i}")}));
+        let new = automations_runtime::NewRecord { id: None, fields };
+        engine.create_record(&ws, "case", new).await.unwrap();
+    }
+    engine.run_until_idle().await.unwrap();
+    for i in 0..MANY {
+        let expected = usize::from(i % 5 != 0 && i % 7 != 3 && i != 41);
+        let got = engine
+            .notifications(&ws, Some(&format!("u{i}")))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), expected, "automation n{i}");
+    }
+}

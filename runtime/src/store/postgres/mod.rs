@@ -349,6 +349,17 @@ impl Store for PgStore {
         row.as_ref().map(version).transpose()
     }
 
+    async fn current_versions(&self) -> Result<Vec<AutomationVersion>> {
+        let rows = sqlx::query(
+            "SELECT v.* FROM automations a JOIN automation_versions v \
+               ON v.workspace_id = a.workspace_id AND v.automation_id = a.id \
+              AND v.version = a.current_version",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(version).collect()
+    }
+
     async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {
         let sql = format!(
             "SELECT {RECORD_COLS} FROM records WHERE workspace_id = $1 AND object = $2 AND id = $3"

@@ -265,6 +265,34 @@ pub async fn automations_and_versions<S: Store>(s: &S) {
     assert!(s.version("w2", "a1", 1).await.unwrap().is_none());
     assert_eq!(v1.definition, version(&a1, 1, "case.created").definition);
     assert_eq!(v1.created_at, at(1));
+    let mut current: Vec<(String, String, i64, serde_json::Value)> = s
+        .current_versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.workspace_id, v.automation_id, v.version, v.definition))
+        .collect();
+    current.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+    let expected: Vec<_> = [
+        (&a1, 2, "custom.ping"),
+        (&a2, 1, "case.created"),
+        (&b1, 1, "case.created"),
+    ]
+    .into_iter()
+    .map(|(a, v, event)| {
+        let row = version(a, v, event);
+        (
+            row.workspace_id,
+            row.automation_id,
+            row.version,
+            row.definition,
+        )
+    })
+    .collect();
+    assert_eq!(
+        current, expected,
+        "the current version of each automation, every workspace"
+    );
 }
 
 /// Definitions keep their key order (the author's order is what the API answers).
