@@ -11,7 +11,9 @@
 //!
 //! Must never hold a transaction across a delivery, nor hold finished outcomes back for
 //! the rest of the batch: each delivered-but-unrecorded item is one more re-send after a
-//! crash (the same idempotency key, so receivers deduplicate). A claimed item waits in
+//! crash (the same idempotency key, so receivers deduplicate). A slot is given to the next
+//! delivery only once the outcome of the last one is written, so a crash re-sends at most
+//! `per_destination` deliveries per destination. A claimed item waits in
 //! memory only until its start deadline (its lease less the request timeout), so its
 //! delivery ends before another worker may claim it again.
 
@@ -228,8 +230,14 @@ impl<S: Store> Engine<S> {
         });
     }
 
-    /// Records `first` and every other outcome ready now in one write, frees their slots,
-    /// and starts queued items that now have one. Returns how many it started.
+    /// Records `first` and every other outcome ready now in one write, then frees their
+    /// slots and starts queued items that now have one. Returns how many it started.
+    ///
+    /// The write comes first: a slot goes to the next delivery only once the outcome of
+    /// the one before is stored, so a destination's deliveries in flight plus those
+    /// delivered but not yet recorded never exceed `per_destination`, and a crash re-sends
+    /// at most that many per destination. (Starting the next ones during the write would
+    /// double that bound.)
     async fn settle(
         &self,
         d: &mut Dispatcher,
@@ -239,33 +247,34 @@ impl<S: Store> Engine<S> {
         while let Some(more) = d.inflight.try_join_next() {
             ready.extend(more.ok());
         }
+        let ended: Vec<_> = ready
+            .iter()
+            .map(|(dest, _, outcome, took)| (dest.clone(), *took, retry_after(outcome)))
+            .collect();
+        // Their claims stand whatever becomes of the write: on an error they are sent
+        // again after their lease.
+        let written = self.record_outcomes(ready).await;
         let now = Utc::now();
-        for (dest, _, outcome, took) in &ready {
-            let throttled = match outcome {
-                DeliveryOutcome::Throttled { after, .. } => {
-                    Some(now + chrono::Duration::from_std(*after).unwrap_or_default())
-                }
-                _ => None,
-            };
-            d.lanes.finished(dest, *took, throttled);
+        for (dest, took, after) in ended {
+            let throttled = after.map(|after| now + after);
+            d.lanes.finished(&dest, took, throttled);
         }
         let (start, put_back) = d.lanes.ready(now);
         let n = start.len();
-        // Their slots are taken and their claims stand whatever becomes of the write below.
         for (dest, item) in start {
             self.start_delivery(d, dest, item);
         }
-        self.record_outcomes(ready, put_back).await?;
-        Ok(n)
+        self.put_back(&put_back).await?;
+        written.map(|()| n)
     }
 
-    /// Writes the outcomes of ended deliveries and the items put back, in one transaction.
-    async fn record_outcomes(&self, ready: Vec<Done>, put_back: Vec<OutboxItem>) -> Result<()> {
-        if ready.is_empty() && put_back.is_empty() {
+    /// Writes the outcomes of ended deliveries in one transaction.
+    async fn record_outcomes(&self, ready: Vec<Done>) -> Result<()> {
+        if ready.is_empty() {
             return Ok(());
         }
         let mut tx = self.inner.store.begin().await?;
-        let mut items = put_back;
+        let mut items = Vec::with_capacity(ready.len());
         for (_, mut item, outcome, _) in ready {
             self.record_outcome(&mut tx, &mut item, outcome).await?;
             items.push(item);
@@ -382,5 +391,15 @@ impl<S: Store> Engine<S> {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// How long a throttled destination asked to be left alone (`Retry-After`).
+fn retry_after(outcome: &DeliveryOutcome) -> Option<chrono::Duration> {
+    match outcome {
+        DeliveryOutcome::Throttled { after, .. } => {
+            Some(chrono::Duration::from_std(*after).unwrap_or_default())
+        }
+        _ => None,
     }
 }

@@ -292,6 +292,46 @@ async fn a_shutdown_right_after_deliveries_writes_every_outcome() {
     assert!(pending.is_empty(), "{pending:?}");
 }
 
+/// A crash re-sends what was delivered but not yet recorded, so that must stay within a
+/// destination's slots: at every moment, the deliveries that reached the receiver minus
+/// those recorded as delivered are at most `per_destination` (the ones in flight and
+/// the ones whose outcome is being written). Sampled while 300 deliveries go to one
+/// receiver: arrivals read first, then the store, so a sample can only undercount.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_but_unrecorded_never_exceeds_the_destination_slots() {
+    const ITEMS: usize = 300;
+    let fast = receiver(Duration::ZERO, |_| OK).await;
+    let fx = Fixture::new().await;
+    let slots = fx.engine.config().outbox.per_destination as usize;
+    queue_webhooks(&fx, &format!("{}/fast", fast.url), ITEMS).await;
+    let workers = fx.engine.start();
+    let start = Instant::now();
+    let (mut worst, mut samples) = (0, 0);
+    loop {
+        let arrived = fast.arrivals.lock().unwrap().len();
+        let recorded = outbox_items(&fx, OutboxStatus::Delivered).await.len();
+        worst = worst.max(arrived.saturating_sub(recorded));
+        samples += 1;
+        if recorded == ITEMS {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{recorded} delivered"
+        );
+    }
+    workers.shutdown().await;
+    assert_eq!(
+        fast.arrivals.lock().unwrap().len(),
+        ITEMS,
+        "nothing sent twice"
+    );
+    assert!(
+        worst <= slots,
+        "{worst} delivered but unrecorded at once ({slots} slots, {samples} samples)"
+    );
+}
+
 const FAILING: &str =
     "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
