@@ -382,12 +382,14 @@ impl<S: Store> Engine<S> {
     }
 
     /// Compiles the current versions of `automations` whose plans are not cached yet, when
-    /// there are many (a start, a large import): one read for all their definitions instead
-    /// of one per automation, and the compiling spread over the cores. A definition that
-    /// fails to compile is left for [`Self::slot_of`] to report. With few missing, the
+    /// there are many (a start, a large import): read a page of definitions at a time
+    /// instead of one read per automation, and compiled across the cores. A definition
+    /// that fails to compile is left for [`Self::slot_of`] to report. With few missing, the
     /// per-automation path is cheaper than reading every definition.
     async fn warm_plans(&self, automations: &[Automation]) -> Result<()> {
         const BULK_FROM: usize = 64;
+        // Small pages keep the definitions read but not yet compiled few (memory).
+        const PAGE: u32 = 500;
         let missing = |id: &str, version: i64| self.cached_plan(id, version).is_none();
         let count = automations
             .iter()
@@ -396,10 +398,25 @@ impl<S: Store> Engine<S> {
         if count < BULK_FROM {
             return Ok(());
         }
-        let versions: Vec<AutomationVersion> = (self.inner.store.current_versions().await?)
-            .into_iter()
-            .filter(|v| missing(&v.automation_id, v.version))
-            .collect();
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let key = after.as_ref().map(|(ws, id)| (ws.as_str(), id.as_str()));
+            let page = self.inner.store.current_versions(key, PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some((last.workspace_id.clone(), last.automation_id.clone()));
+            let todo = page
+                .into_iter()
+                .filter(|v| missing(&v.automation_id, v.version))
+                .collect();
+            self.compile_all(todo).await;
+        }
+    }
+
+    /// Compiles and caches `versions` on as many threads as there are cores; failures are
+    /// left for [`Self::slot_of`], which compiles the version again and reports them.
+    async fn compile_all(&self, versions: Vec<AutomationVersion>) {
         let engine = self.clone();
         let compiled = tokio::task::spawn_blocking(move || {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -409,7 +426,6 @@ impl<S: Store> Engine<S> {
                     let engine = &engine;
                     scope.spawn(move || {
                         for v in part {
-                            // Errors are reported by `slot_of`, which compiles it again.
                             let _ = engine.compile_version(v);
                         }
                     });
@@ -418,9 +434,8 @@ impl<S: Store> Engine<S> {
         });
         if let Err(e) = compiled.await {
             // Only a warm-up: `slot_of` compiles whatever is still missing.
-            tracing::warn!(error = %e, "compiling the plans at once failed");
+            tracing::warn!(error = %e, "compiling plans at once failed");
         }
-        Ok(())
     }
 
     /// Brings the dispatch index up to date with automation `id` as stored now: only the

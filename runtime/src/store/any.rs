@@ -124,8 +124,12 @@ impl Store for AnyStore {
         delegate!(self, s => s.version(ws, automation_id, version).await)
     }
 
-    async fn current_versions(&self) -> Result<Vec<AutomationVersion>> {
-        delegate!(self, s => s.current_versions().await)
+    async fn current_versions(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<AutomationVersion>> {
+        delegate!(self, s => s.current_versions(after, limit).await)
     }
 
     async fn record(&self, ws: &str, object: &str, id: &str) -> Result<Option<Record>> {

@@ -123,9 +123,14 @@ pub trait Store: Send + Sync + 'static {
         automation_id: &str,
         version: i64,
     ) -> impl Future<Output = Result<Option<AutomationVersion>>> + Send;
-    /// The current version of every automation of every workspace, in one read (the
-    /// dispatch index build at start compiles them all); order unspecified.
-    fn current_versions(&self) -> impl Future<Output = Result<Vec<AutomationVersion>>> + Send;
+    /// The current version of every automation of every workspace, a page at a time (the
+    /// dispatch index build at start compiles them all): up to `limit` of them, by
+    /// workspace and automation id, after the (workspace, automation id) `after`.
+    fn current_versions(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AutomationVersion>>> + Send;
 
     fn record(
         &self,

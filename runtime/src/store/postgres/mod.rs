@@ -349,12 +349,21 @@ impl Store for PgStore {
         row.as_ref().map(version).transpose()
     }
 
-    async fn current_versions(&self) -> Result<Vec<AutomationVersion>> {
+    async fn current_versions(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<AutomationVersion>> {
         let rows = sqlx::query(
             "SELECT v.* FROM automations a JOIN automation_versions v \
                ON v.workspace_id = a.workspace_id AND v.automation_id = a.id \
-              AND v.version = a.current_version",
+              AND v.version = a.current_version \
+             WHERE ($1::text IS NULL OR (a.workspace_id, a.id) > ($1, $2)) \
+             ORDER BY a.workspace_id, a.id LIMIT $3",
         )
+        .bind(after.map(|(ws, _)| ws))
+        .bind(after.map(|(_, id)| id))
+        .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(version).collect()

@@ -265,33 +265,36 @@ pub async fn automations_and_versions<S: Store>(s: &S) {
     assert!(s.version("w2", "a1", 1).await.unwrap().is_none());
     assert_eq!(v1.definition, version(&a1, 1, "case.created").definition);
     assert_eq!(v1.created_at, at(1));
-    let mut current: Vec<(String, String, i64, serde_json::Value)> = s
-        .current_versions()
+    let row = |v: AutomationVersion| (v.workspace_id, v.automation_id, v.version, v.definition);
+    let current: Vec<_> = s
+        .current_versions(None, 10)
         .await
         .unwrap()
         .into_iter()
-        .map(|v| (v.workspace_id, v.automation_id, v.version, v.definition))
+        .map(row)
         .collect();
-    current.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
     let expected: Vec<_> = [
         (&a1, 2, "custom.ping"),
         (&a2, 1, "case.created"),
         (&b1, 1, "case.created"),
     ]
     .into_iter()
-    .map(|(a, v, event)| {
-        let row = version(a, v, event);
-        (
-            row.workspace_id,
-            row.automation_id,
-            row.version,
-            row.definition,
-        )
-    })
+    .map(|(a, v, event)| row(version(a, v, event)))
     .collect();
     assert_eq!(
         current, expected,
         "the current version of each automation, every workspace"
+    );
+    let first = s.current_versions(None, 1).await.unwrap();
+    let rest = s.current_versions(Some(("w1", "a1")), 10).await.unwrap();
+    let paged: Vec<_> = first.into_iter().chain(rest).map(row).collect();
+    assert_eq!(paged, expected, "a page after (workspace, id)");
+    assert!(
+        s.current_versions(Some(("w2", "b1")), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "past the last"
     );
 }
 
