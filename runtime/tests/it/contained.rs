@@ -110,7 +110,11 @@ async fn a_start_with_many_automations_dispatches_each_by_its_status() {
     let ws = fx.ws.id.clone();
     let mut ids = Vec::new();
     for i in 0..MANY {
-        let status = if i % 5 == 0 { "draft" } else { "active" };
+        let status = if i.is_multiple_of(5) {
+            "draft"
+        } else {
+            "active"
+        };
         let def = json!({"name": format!("n{i}"), "status": status,
             "trigger": {"event": "case.created", "conditions": {"subject": format!("s{i}")}},
             "actions": [{"type": "notify_user", "params": {"user_id": format!("u{i}"), "message": "hit"}}]});
@@ -118,7 +122,7 @@ async fn a_start_with_many_automations_dispatches_each_by_its_status() {
         ids.push(a.id);
     }
     // Every 7th active one (counting from 3) is paused.
-    let paused = |i: usize| i % 5 != 0 && i % 7 == 3;
+    let paused = |i: usize| !i.is_multiple_of(5) && i % 7 == 3;
     for (_, id) in ids.iter().enumerate().filter(|(i, _)| paused(*i)) {
         let status = automations_runtime::model::AutomationStatus::Paused;
         fx.engine
@@ -146,7 +150,7 @@ async fn a_start_with_many_automations_dispatches_each_by_its_status() {
     }
     engine.run_until_idle().await.unwrap();
     for i in 0..MANY {
-        let expected = usize::from(i % 5 != 0 && !paused(i) && i != 41);
+        let expected = usize::from(!i.is_multiple_of(5) && !paused(i) && i != 41);
         let got = engine
             .notifications(&ws, Some(&format!("u{i}")))
             .await
