@@ -182,8 +182,10 @@ impl<S: Store> Engine<S> {
         Ok((a, copy))
     }
 
-    /// The runs of one automation created at or after `since`, newest first, at most
-    /// [`MAX_RUNS_COMPARED`] (true when more were left out).
+    /// The runs of one automation created after `since`, newest first, at most
+    /// [`MAX_RUNS_COMPARED`] (true when more were left out). Times are stored to the
+    /// millisecond, so a run stamped in the copy's own millisecond may come from an event
+    /// accepted before the copy: those are left out rather than reported as differences.
     async fn runs_since(
         &self,
         ws: &str,
@@ -201,7 +203,7 @@ impl<S: Store> Engine<S> {
             };
             let page = self.inner.store.runs(ws, &filter).await?;
             for run in page.items {
-                if run.created_at < since {
+                if run.created_at <= since {
                     return Ok((out, false));
                 }
                 if out.len() == MAX_RUNS_COMPARED {

@@ -613,7 +613,8 @@ pub struct AppliedDoc {
 pub struct ShadowDiffDoc {
     pub live_id: String,
     pub sandbox_id: String,
-    /// Events from this time on are compared (when the copy was made).
+    /// Events after this time are compared (when the copy was made; times are to the
+    /// millisecond, and events of the copy's own millisecond are left out).
     pub since: DateTime<Utc>,
     pub items: Vec<EventDiffDoc>,
     /// Pass as `?cursor=` for the next page; null on the last page.
