@@ -1,6 +1,6 @@
 //! Multi-row statements of the write transaction, with the same meaning as their
-//! one-row twins in `tx.rs` (the rules are `store::shared`'s). Each is one round trip per
-//! chunk of rows.
+//! one-row twins in `tx.rs`, `runs.rs` and `work.rs` (the rules are `store::shared`'s).
+//! Each is one round trip per chunk of rows.
 
 use std::collections::HashSet;
 

@@ -30,7 +30,9 @@ mod notify;
 mod plugins;
 mod record_log;
 mod rows;
+mod runs;
 mod tx;
+mod work;
 
 use rows::*;
 pub use tx::PgTx;
@@ -226,21 +228,24 @@ impl Listed {
 
 type Cursor = (Option<DateTime<Utc>>, Option<String>);
 
-impl PgStore {
-    /// The `(created_at, id)` of the row a cursor names; `NotFound("cursor")` when it
-    /// names no row of the workspace.
-    async fn cursor_key(&self, list: Listed, ws: &str, cursor: Option<&str>) -> Result<Cursor> {
-        let Some(cursor) = cursor else {
-            return Ok((None, None));
-        };
-        let key: Option<(DateTime<Utc>, String)> = sqlx::query_as(list.key_sql())
-            .bind(ws)
-            .bind(cursor)
-            .fetch_optional(&self.reader)
-            .await?;
-        let (created_at, id) = key.ok_or_else(|| RuntimeError::not_found("cursor", cursor))?;
-        Ok((Some(created_at), Some(id)))
-    }
+/// The `(created_at, id)` of the row a cursor names; `NotFound("cursor")` when it names
+/// no row of the workspace.
+async fn cursor_key(
+    reader: &PgPool,
+    list: Listed,
+    ws: &str,
+    cursor: Option<&str>,
+) -> Result<Cursor> {
+    let Some(cursor) = cursor else {
+        return Ok((None, None));
+    };
+    let key: Option<(DateTime<Utc>, String)> = sqlx::query_as(list.key_sql())
+        .bind(ws)
+        .bind(cursor)
+        .fetch_optional(reader)
+        .await?;
+    let (created_at, id) = key.ok_or_else(|| RuntimeError::not_found("cursor", cursor))?;
+    Ok((Some(created_at), Some(id)))
 }
 
 impl PgStore {
@@ -440,121 +445,27 @@ impl Store for PgStore {
     }
 
     async fn run(&self, ws: &str, id: &str) -> Result<Option<Run>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND id = $2");
-        let Some(row) = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut r = run(&row)?;
-        let sql = format!(
-            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = $1 AND run_id = $2 ORDER BY seq"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_all(&self.reader)
-            .await?;
-        r.steps = rows.iter().map(step).collect::<Result<_>>()?;
-        Ok(Some(r))
+        runs::run_with_steps(&self.reader, ws, id).await
     }
 
     async fn runs(&self, ws: &str, f: &RunFilter) -> Result<Page<Run>> {
-        let limit = limit_or_default(f.limit);
-        let (after_at, after_id) = self
-            .cursor_key(Listed::Runs, ws, f.cursor.as_deref())
-            .await?;
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND ($2::text IS NULL OR automation_id = $2) \
-             AND ($3::text IS NULL OR status = $3) AND ($4::boolean IS NULL OR dry_run = $4) \
-             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
-             ORDER BY created_at DESC, id DESC LIMIT $7"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(f.automation_id.as_deref())
-            .bind(f.status.map(|s| s.as_str()))
-            .bind(f.dry_run)
-            .bind(after_at)
-            .bind(after_id)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.reader)
-            .await?;
-        let items = rows.iter().map(run).collect::<Result<Vec<_>>>()?;
-        Ok(page(items, limit, |r| r.id.clone()))
+        runs::run_page(&self.reader, ws, f).await
     }
 
     async fn runs_for_event(&self, ws: &str, event_id: &str) -> Result<Vec<Run>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND event_id = $2 ORDER BY id"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(event_id)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(run).collect()
+        runs::runs_for_event(&self.reader, ws, event_id).await
     }
 
     async fn count_runs(&self, status: Option<RunStatus>) -> Result<i64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE ($1::text IS NULL OR status = $1)")
-                .bind(status.map(|s| s.as_str()))
-                .fetch_one(&self.reader)
-                .await?;
-        Ok(n)
+        runs::count_runs(&self.reader, status).await
     }
 
     async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
-        let runs_by_status: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
-                .fetch_all(&self.reader)
-                .await?;
-        let (step_count, step_sum_ms): (i64, f64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0)::float8 FROM steps WHERE duration_ms IS NOT NULL",
-        )
-        .fetch_one(&self.reader)
-        .await?;
-        // Every bucket in one statement (an index range count per bound).
-        let buckets: Vec<(i64,)> = sqlx::query_as(
-            "SELECT COUNT(s.duration_ms) FROM unnest($1::float8[]) WITH ORDINALITY AS u(bound, i) \
-             LEFT JOIN steps s ON s.duration_ms IS NOT NULL AND s.duration_ms <= u.bound \
-             GROUP BY u.i ORDER BY u.i",
-        )
-        .bind(latency_bounds_ms)
-        .fetch_all(&self.reader)
-        .await?;
-        let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        Ok(StoreStats {
-            runs_by_status,
-            step_latency_le: buckets.into_iter().map(|(n,)| n as u64).collect(),
-            step_count: step_count as u64,
-            step_sum_ms,
-            outbox_backlog,
-        })
+        runs::stats(&self.reader, latency_bounds_ms).await
     }
 
     async fn due_work(&self, now: DateTime<Utc>) -> Result<DueWork> {
-        let (r, t, o): (bool, bool, bool) = sqlx::query_as(
-            "SELECT EXISTS(SELECT 1 FROM runs WHERE status = 'queued'), \
-             EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= $1), \
-             EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1)",
-        )
-        .bind(at(now))
-        .fetch_one(&self.reader)
-        .await?;
-        Ok(DueWork {
-            queued_runs: r,
-            due_timers: t,
-            due_outbox: o,
-        })
+        runs::due_work(&self.reader, now).await
     }
 
     async fn dispatch_version(&self) -> Result<i64> {
@@ -627,94 +538,27 @@ impl Store for PgStore {
 
     async fn renew_leases(&self) -> Result<u64> {
         history::renew(&self.writer, &self.node).await?;
-        let r = sqlx::query(
-            "UPDATE runs SET lease_until = now() + make_interval(secs => $2::float8 / 1000) \
-             WHERE locked_by = $1 AND status = 'running'",
-        )
-        .bind(&self.node.id)
-        .bind(self.node.lease_ms as f64)
-        .execute(&self.writer)
-        .await?;
-        Ok(r.rows_affected())
+        runs::renew_leases(&self.writer, &self.node).await
     }
 
     async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(task).transpose()
+        work::task_by_id(&self.reader, ws, id).await
     }
 
     async fn tasks(&self, ws: &str, f: &TaskFilter) -> Result<Page<Task>> {
-        let limit = limit_or_default(f.limit);
-        let (after_at, after_id) = self
-            .cursor_key(Listed::Tasks, ws, f.cursor.as_deref())
-            .await?;
-        let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2) \
-             AND ($3::text IS NULL OR assignee = $3) AND ($4::text IS NULL OR queue = $4) \
-             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
-             ORDER BY created_at DESC, id DESC LIMIT $7"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(f.status.map(|s| s.as_str()))
-            .bind(f.assignee.as_deref())
-            .bind(f.queue.as_deref())
-            .bind(after_at)
-            .bind(after_id)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.reader)
-            .await?;
-        let items = rows.iter().map(task).collect::<Result<Vec<_>>>()?;
-        Ok(page(items, limit, |t| t.id.clone()))
+        work::task_page(&self.reader, ws, f).await
     }
 
     async fn outbox(&self, ws: &str, f: &OutboxFilter) -> Result<Page<OutboxItem>> {
-        let limit = limit_or_default(f.limit);
-        let (after_at, after_id) = self
-            .cursor_key(Listed::Outbox, ws, f.cursor.as_deref())
-            .await?;
-        let sql = format!(
-            "SELECT {OUTBOX_COLS} FROM outbox WHERE workspace_id = $1 AND ($2::text IS NULL OR kind = $2) \
-             AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR run_id = $4) \
-             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
-             ORDER BY created_at DESC, id DESC LIMIT $7"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(f.kind.map(|s| s.as_str()))
-            .bind(f.status.map(|s| s.as_str()))
-            .bind(f.run_id.as_deref())
-            .bind(after_at)
-            .bind(after_id)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.reader)
-            .await?;
-        let items = rows.iter().map(outbox).collect::<Result<Vec<_>>>()?;
-        Ok(page(items, limit, |o| o.id.clone()))
+        work::outbox_page(&self.reader, ws, f).await
     }
 
     async fn mailbox(&self, ws: &str) -> Result<Vec<MailboxMessage>> {
-        let rows = sqlx::query("SELECT * FROM mailbox WHERE workspace_id = $1 ORDER BY id")
-            .bind(ws)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(mail).collect()
+        work::mailbox(&self.reader, ws).await
     }
 
     async fn notifications(&self, ws: &str, user_id: Option<&str>) -> Result<Vec<Notification>> {
-        let rows = sqlx::query(
-            "SELECT * FROM notifications WHERE workspace_id = $1 AND ($2::text IS NULL OR user_id = $2) ORDER BY id",
-        )
-        .bind(ws)
-        .bind(user_id)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(notification).collect()
+        work::notifications(&self.reader, ws, user_id).await
     }
 
     async fn custom_event_types(&self, ws: &str, limit: u32) -> Result<Vec<String>> {
@@ -750,12 +594,7 @@ impl Store for PgStore {
     }
 
     async fn notification(&self, ws: &str, id: &str) -> Result<Option<Notification>> {
-        let row = sqlx::query("SELECT * FROM notifications WHERE workspace_id = $1 AND id = $2")
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(notification).transpose()
+        work::notification_by_id(&self.reader, ws, id).await
     }
 
     async fn notification_page(
@@ -763,45 +602,7 @@ impl Store for PgStore {
         ws: &str,
         f: &NotificationFilter,
     ) -> Result<Page<Notification>> {
-        let limit = limit_or_default(f.limit);
-        let after: Option<(bool, DateTime<Utc>, String)> = match f.cursor.as_deref() {
-            None => None,
-            Some(cursor) => Some(
-                sqlx::query_as(
-                    "SELECT read_at IS NOT NULL, created_at, id FROM notifications \
-                     WHERE workspace_id = $1 AND id = $2",
-                )
-                .bind(ws)
-                .bind(cursor)
-                .fetch_optional(&self.reader)
-                .await?
-                .ok_or_else(|| RuntimeError::not_found("cursor", cursor))?,
-            ),
-        };
-        let (after_read, after_at, after_id) = match after {
-            Some((r, at, id)) => (Some(r), Some(at), Some(id)),
-            None => (None, None, None),
-        };
-        // Unread (false) before read (true); newest first within each.
-        let rows = sqlx::query(
-            "SELECT * FROM notifications WHERE workspace_id = $1 \
-             AND ($2::text IS NULL OR user_id = $2) \
-             AND ($3::boolean IS NULL OR (read_at IS NULL) = $3) \
-             AND ($4::boolean IS NULL OR (read_at IS NOT NULL) > $4 \
-                  OR ((read_at IS NOT NULL) = $4 AND (created_at, id) < ($5, $6))) \
-             ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT $7",
-        )
-        .bind(ws)
-        .bind(f.user_id.as_deref())
-        .bind(f.unread)
-        .bind(after_read)
-        .bind(after_at)
-        .bind(after_id)
-        .bind(limit as i64 + 1)
-        .fetch_all(&self.reader)
-        .await?;
-        let items = rows.iter().map(notification).collect::<Result<Vec<_>>>()?;
-        Ok(page(items, limit, |n| n.id.clone()))
+        work::notification_page(&self.reader, ws, f).await
     }
 
     async fn event(&self, ws: &str, id: &str) -> Result<Option<Event>> {

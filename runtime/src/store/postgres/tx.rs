@@ -10,7 +10,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use super::rows::*;
-use super::{Node, at, batch, notify, opt_at};
+use super::{Node, at, batch, notify, runs, work};
 use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
@@ -386,90 +386,24 @@ impl StoreTx for PgTx {
 
     async fn insert_run(&mut self, r: &Run) -> Result<bool> {
         self.work_added = true;
-        let sql = format!(
-            "INSERT INTO runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (workspace_id, automation_id, event_id) DO NOTHING"
-        );
-        let res = sqlx::query(AssertSqlSafe(sql))
-            .bind(&r.id)
-            .bind(&r.workspace_id)
-            .bind(&r.automation_id)
-            .bind(r.version)
-            .bind(&r.event_id)
-            .bind(r.object.as_deref())
-            .bind(r.record_id.as_deref())
-            .bind(r.status.as_str())
-            .bind(r.dry_run)
-            .bind(r.pc)
-            .bind(Json(&r.state))
-            .bind(r.error.as_deref())
-            .bind(r.error_code.map(RunErrorCode::as_str))
-            .bind(at(r.created_at))
-            .bind(opt_at(r.started_at))
-            .bind(opt_at(r.finished_at))
-            .bind(r.duration_ms)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(res.rows_affected() == 1)
+        runs::insert_run(&mut self.tx, r).await
     }
 
     async fn run(&mut self, ws: &str, id: &str) -> Result<Option<Run>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(run).transpose()
+        runs::run_in_tx(&mut self.tx, ws, id).await
     }
 
     async fn update_run(&mut self, r: &Run) -> Result<()> {
         self.work_added |= r.status == RunStatus::Queued;
-        sqlx::query(
-            "UPDATE runs SET status = $1, pc = $2, state = $3, error = $4, error_code = $5, started_at = $6, finished_at = $7, \
-             duration_ms = $8, \
-             locked_by = CASE WHEN $1 = 'running' THEN $11 END, \
-             lease_until = CASE WHEN $1 = 'running' THEN now() + make_interval(secs => $12::float8 / 1000) END \
-             WHERE workspace_id = $9 AND id = $10",
-        )
-        .bind(r.status.as_str())
-        .bind(r.pc)
-        .bind(Json(&r.state))
-        .bind(r.error.as_deref())
-        .bind(r.error_code.map(RunErrorCode::as_str))
-        .bind(opt_at(r.started_at))
-        .bind(opt_at(r.finished_at))
-        .bind(r.duration_ms)
-        .bind(&r.workspace_id)
-        .bind(&r.id)
-        .bind(&self.node.id)
-        .bind(self.node.lease_ms as f64)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::update_run(&mut self.tx, r, &self.node).await
     }
 
     async fn queued_runs(&mut self, limit: u32) -> Result<Vec<Run>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT $1 \
-             FOR UPDATE SKIP LOCKED"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(run).collect()
+        runs::queued_runs(&mut self.tx, limit).await
     }
 
     async fn requeue_running(&mut self) -> Result<u64> {
-        // Only runs whose node stopped renewing: a live node's calls in flight stay its own.
-        let r = sqlx::query(
-            "UPDATE runs SET status = 'queued', locked_by = NULL, lease_until = NULL \
-             WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())",
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(r.rows_affected())
+        runs::requeue_running(&mut self.tx).await
     }
 
     async fn count_runs_on_record(
@@ -480,49 +414,11 @@ impl StoreTx for PgTx {
         record_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE workspace_id = $1 AND automation_id = $2 AND object = $3 \
-             AND record_id = $4 AND created_at >= $5",
-        )
-        .bind(ws)
-        .bind(automation_id)
-        .bind(object)
-        .bind(record_id)
-        .bind(at(since))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(n)
+        runs::count_runs_on_record(&mut self.tx, ws, automation_id, object, record_id, since).await
     }
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-             ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
-             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
-             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
-             WHERE steps.workspace_id = excluded.workspace_id",
-        )
-        .bind(ws)
-        .bind(run_id)
-        .bind(&s.id)
-        .bind(s.seq)
-        .bind(&s.step_type)
-        .bind(s.status.as_str())
-        .bind(opt_at(s.started_at))
-        .bind(opt_at(s.finished_at))
-        .bind(s.duration_ms)
-        .bind(s.input.as_ref())
-        .bind(s.output.as_ref())
-        .bind(s.error.as_deref())
-        .bind(Json(&s.effects))
-        .bind(Json(&s.logs))
-        .bind(s.attempts)
-        .bind(s.last_error.as_deref())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::upsert_step(&mut self.tx, ws, run_id, s).await
     }
 
     async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
@@ -536,65 +432,19 @@ impl StoreTx for PgTx {
     }
 
     async fn steps(&mut self, ws: &str, run_id: &str) -> Result<Vec<StepRun>> {
-        let sql = format!(
-            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = $1 AND run_id = $2 ORDER BY seq"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(run_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(step).collect()
+        runs::steps(&mut self.tx, ws, run_id).await
     }
 
     async fn insert_task(&mut self, t: &Task) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO tasks ({TASK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&t.id)
-            .bind(&t.workspace_id)
-            .bind(&t.run_id)
-            .bind(&t.automation_id)
-            .bind(&t.step_id)
-            .bind(&t.title)
-            .bind(t.assignee.as_deref())
-            .bind(t.queue.as_deref())
-            .bind(&t.form)
-            .bind(t.status.as_str())
-            .bind(t.output.as_ref())
-            .bind(t.on_timeout.as_deref())
-            .bind(opt_at(t.due_at))
-            .bind(opt_at(t.timeout_at))
-            .bind(t.dry_run)
-            .bind(at(t.created_at))
-            .bind(opt_at(t.completed_at))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        work::insert_task(&mut self.tx, t).await
     }
 
     async fn task(&mut self, ws: &str, id: &str) -> Result<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(task).transpose()
+        work::task_in_tx(&mut self.tx, ws, id).await
     }
 
     async fn open_task_for_run(&mut self, ws: &str, run_id: &str) -> Result<Option<Task>> {
-        let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = $1 AND run_id = $2 AND status = 'open' \
-             ORDER BY id DESC LIMIT 1"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(run_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(task).transpose()
+        work::open_task_for_run(&mut self.tx, ws, run_id).await
     }
 
     async fn transition_task(
@@ -606,19 +456,7 @@ impl StoreTx for PgTx {
         output: Option<&Value>,
         at_: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE tasks SET status = $1, output = $2, completed_at = $3 \
-             WHERE workspace_id = $4 AND id = $5 AND status = $6",
-        )
-        .bind(to.as_str())
-        .bind(output)
-        .bind(at(at_))
-        .bind(ws)
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        work::transition_task(&mut self.tx, ws, id, from, to, output, at_).await
     }
 
     async fn reassign_task(
@@ -628,69 +466,24 @@ impl StoreTx for PgTx {
         assignee: Option<&str>,
         queue: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE tasks SET assignee = $1, queue = $2 WHERE workspace_id = $3 AND id = $4",
-        )
-        .bind(assignee)
-        .bind(queue)
-        .bind(ws)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::reassign_task(&mut self.tx, ws, id, assignee, queue).await
     }
 
     async fn insert_timer(&mut self, t: &Timer) -> Result<()> {
         self.work_added = true;
-        sqlx::query(
-            "INSERT INTO timers (id, workspace_id, run_id, step_id, kind, fire_at, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)",
-        )
-        .bind(&t.id)
-        .bind(&t.workspace_id)
-        .bind(&t.run_id)
-        .bind(&t.step_id)
-        .bind(t.kind.as_str())
-        .bind(at(t.fire_at))
-        .bind(at(Utc::now()))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_timer(&mut self.tx, t).await
     }
 
     async fn due_timers(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Timer>> {
-        let rows = sqlx::query(
-            "SELECT * FROM timers WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at, id LIMIT $2 \
-             FOR UPDATE SKIP LOCKED",
-        )
-        .bind(at(now))
-        .bind(limit as i64)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(timer).collect()
+        work::due_timers(&mut self.tx, now, limit).await
     }
 
     async fn close_timer(&mut self, ws: &str, id: &str, status: &str) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE timers SET status = $1 WHERE workspace_id = $2 AND id = $3 AND status = 'pending'",
-        )
-        .bind(status)
-        .bind(ws)
-        .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        work::close_timer(&mut self.tx, ws, id, status).await
     }
 
     async fn cancel_timers_for_run(&mut self, ws: &str, run_id: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE timers SET status = 'cancelled' WHERE workspace_id = $1 AND run_id = $2 AND status = 'pending'",
-        )
-        .bind(ws)
-        .bind(run_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::cancel_timers_for_run(&mut self.tx, ws, run_id).await
     }
 
     async fn queue_outbox(&mut self, o: &OutboxItem) -> Result<()> {
@@ -702,28 +495,7 @@ impl StoreTx for PgTx {
     async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
         self.work_added = true;
         self.flush_outbox().await?;
-        let sql = format!(
-            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (idempotency_key) DO NOTHING"
-        );
-        let r = sqlx::query(AssertSqlSafe(sql))
-            .bind(&o.id)
-            .bind(&o.workspace_id)
-            .bind(o.kind.as_str())
-            .bind(o.status.as_str())
-            .bind(o.attempts)
-            .bind(o.last_error.as_deref())
-            .bind(&o.payload)
-            .bind(o.run_id.as_deref())
-            .bind(o.step_id.as_deref())
-            .bind(&o.idempotency_key)
-            .bind(at(o.next_attempt_at))
-            .bind(at(o.created_at))
-            .bind(opt_at(o.delivered_at))
-            .bind(o.retry.as_ref().map(Json))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        work::insert_outbox(&mut self.tx, o).await
     }
 
     async fn claim_outbox(
@@ -733,19 +505,7 @@ impl StoreTx for PgTx {
         limit: u32,
     ) -> Result<Vec<OutboxItem>> {
         self.flush_outbox().await?;
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN ( \
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 \
-               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING {OUTBOX_COLS}"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(at(lease_until))
-            .bind(at(now))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(outbox).collect()
+        work::claim_outbox(&mut self.tx, now, lease_until, limit).await
     }
 
     async fn note_step_attempts(
@@ -756,18 +516,7 @@ impl StoreTx for PgTx {
         attempts: i64,
         last_error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE steps SET attempts = $1, last_error = $2 \
-             WHERE workspace_id = $3 AND run_id = $4 AND step_id = $5",
-        )
-        .bind(attempts)
-        .bind(last_error)
-        .bind(ws)
-        .bind(run_id)
-        .bind(step_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::note_step_attempts(&mut self.tx, ws, run_id, step_id, attempts, last_error).await
     }
 
     async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
@@ -776,38 +525,11 @@ impl StoreTx for PgTx {
     }
 
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO mailbox (id, workspace_id, outbox_id, recipients, cc, subject, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (outbox_id) DO NOTHING",
-        )
-        .bind(&m.id)
-        .bind(&m.workspace_id)
-        .bind(&m.outbox_id)
-        .bind(Json(&m.to))
-        .bind(Json(&m.cc))
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(at(m.created_at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_mail(&mut self.tx, m).await
     }
 
     async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO notifications (id, workspace_id, user_id, message, run_id, step_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&n.id)
-        .bind(&n.workspace_id)
-        .bind(&n.user_id)
-        .bind(&n.message)
-        .bind(n.run_id.as_deref())
-        .bind(n.step_id.as_deref())
-        .bind(at(n.created_at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_notification(&mut self.tx, n).await
     }
 
     async fn mark_notifications_read(
@@ -817,17 +539,7 @@ impl StoreTx for PgTx {
         user_id: Option<&str>,
         at_: DateTime<Utc>,
     ) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE notifications SET read_at = $4 WHERE workspace_id = $1 AND read_at IS NULL \
-             AND ($2::text IS NULL OR id = $2) AND ($3::text IS NULL OR user_id = $3)",
-        )
-        .bind(ws)
-        .bind(id)
-        .bind(user_id)
-        .bind(at(at_))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected())
+        work::mark_notifications_read(&mut self.tx, ws, id, user_id, at_).await
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {

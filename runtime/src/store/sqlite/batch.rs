@@ -1,7 +1,7 @@
 //! Multi-row statements of the write transaction: each statement is a round trip to the
 //! writer connection's thread, so the executor's per-run cost is the number of statements.
 //! These read or write many rows at once with the same meaning as their one-row twins in
-//! `tx.rs`. Never used outside a write transaction.
+//! `tx.rs`, `runs.rs` and `work.rs`. Never used outside a write transaction.
 
 use std::collections::HashSet;
 

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
-use super::batch;
 use super::rows::*;
+use super::{batch, runs, work};
 use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
@@ -53,14 +53,6 @@ impl SqliteTx {
         let items = std::mem::take(&mut self.outbox);
         batch::insert_outbox(&mut self.tx, &items).await
     }
-}
-
-fn opt_ts(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(ts)
-}
-
-fn opt_json(v: Option<&Value>) -> Option<String> {
-    v.map(|v| v.to_string())
 }
 
 impl StoreTx for SqliteTx {
@@ -358,79 +350,23 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_run(&mut self, r: &Run) -> Result<bool> {
-        let sql = format!(
-            "INSERT INTO runs ({RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (workspace_id, automation_id, event_id) DO NOTHING"
-        );
-        let res = sqlx::query(AssertSqlSafe(sql))
-            .bind(&r.id)
-            .bind(&r.workspace_id)
-            .bind(&r.automation_id)
-            .bind(r.version)
-            .bind(&r.event_id)
-            .bind(r.object.as_deref())
-            .bind(r.record_id.as_deref())
-            .bind(r.status.as_str())
-            .bind(r.dry_run as i64)
-            .bind(r.pc)
-            .bind(serde_json::to_string(&r.state)?)
-            .bind(r.error.as_deref())
-            .bind(r.error_code.map(RunErrorCode::as_str))
-            .bind(ts(r.created_at))
-            .bind(opt_ts(r.started_at))
-            .bind(opt_ts(r.finished_at))
-            .bind(r.duration_ms)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(res.rows_affected() == 1)
+        runs::insert_run(&mut self.tx, r).await
     }
 
     async fn run(&mut self, ws: &str, id: &str) -> Result<Option<Run>> {
-        let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = ? AND id = ?");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(run).transpose()
+        runs::run_in_tx(&mut self.tx, ws, id).await
     }
 
     async fn update_run(&mut self, r: &Run) -> Result<()> {
-        sqlx::query(
-            "UPDATE runs SET status = ?, pc = ?, state = ?, error = ?, error_code = ?, started_at = ?, finished_at = ?, \
-             duration_ms = ? WHERE workspace_id = ? AND id = ?",
-        )
-        .bind(r.status.as_str())
-        .bind(r.pc)
-        .bind(serde_json::to_string(&r.state)?)
-        .bind(r.error.as_deref())
-        .bind(r.error_code.map(RunErrorCode::as_str))
-        .bind(opt_ts(r.started_at))
-        .bind(opt_ts(r.finished_at))
-        .bind(r.duration_ms)
-        .bind(&r.workspace_id)
-        .bind(&r.id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::update_run(&mut self.tx, r).await
     }
 
     async fn queued_runs(&mut self, limit: u32) -> Result<Vec<Run>> {
-        let sql = format!(
-            "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(run).collect()
+        runs::queued_runs(&mut self.tx, limit).await
     }
 
     async fn requeue_running(&mut self) -> Result<u64> {
-        let r = sqlx::query("UPDATE runs SET status = 'queued' WHERE status = 'running'")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(r.rows_affected())
+        runs::requeue_running(&mut self.tx).await
     }
 
     async fn count_runs_on_record(
@@ -441,49 +377,11 @@ impl StoreTx for SqliteTx {
         record_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM runs WHERE automation_id = ? AND object = ? AND record_id = ? AND created_at >= ? \
-             AND workspace_id = ?",
-        )
-        .bind(automation_id)
-        .bind(object)
-        .bind(record_id)
-        .bind(ts(since))
-        .bind(ws)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(n)
+        runs::count_runs_on_record(&mut self.tx, ws, automation_id, object, record_id, since).await
     }
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
-             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
-             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
-             WHERE steps.workspace_id = excluded.workspace_id",
-        )
-        .bind(ws)
-        .bind(run_id)
-        .bind(&s.id)
-        .bind(s.seq)
-        .bind(&s.step_type)
-        .bind(s.status.as_str())
-        .bind(opt_ts(s.started_at))
-        .bind(opt_ts(s.finished_at))
-        .bind(s.duration_ms)
-        .bind(opt_json(s.input.as_ref()))
-        .bind(opt_json(s.output.as_ref()))
-        .bind(s.error.as_deref())
-        .bind(serde_json::to_string(&s.effects)?)
-        .bind(serde_json::to_string(&s.logs)?)
-        .bind(s.attempts)
-        .bind(s.last_error.as_deref())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::upsert_step(&mut self.tx, ws, run_id, s).await
     }
 
     async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
@@ -496,65 +394,19 @@ impl StoreTx for SqliteTx {
     }
 
     async fn steps(&mut self, ws: &str, run_id: &str) -> Result<Vec<StepRun>> {
-        let sql = format!(
-            "SELECT {STEP_COLS} FROM steps WHERE workspace_id = ? AND run_id = ? ORDER BY seq"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(run_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(step).collect()
+        runs::steps(&mut self.tx, ws, run_id).await
     }
 
     async fn insert_task(&mut self, t: &Task) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO tasks ({TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&t.id)
-            .bind(&t.workspace_id)
-            .bind(&t.run_id)
-            .bind(&t.automation_id)
-            .bind(&t.step_id)
-            .bind(&t.title)
-            .bind(t.assignee.as_deref())
-            .bind(t.queue.as_deref())
-            .bind(t.form.to_string())
-            .bind(t.status.as_str())
-            .bind(opt_json(t.output.as_ref()))
-            .bind(t.on_timeout.as_deref())
-            .bind(opt_ts(t.due_at))
-            .bind(opt_ts(t.timeout_at))
-            .bind(t.dry_run as i64)
-            .bind(ts(t.created_at))
-            .bind(opt_ts(t.completed_at))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        work::insert_task(&mut self.tx, t).await
     }
 
     async fn task(&mut self, ws: &str, id: &str) -> Result<Option<Task>> {
-        let sql = format!("SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ? AND id = ?");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ws)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(task).transpose()
+        work::task_in_tx(&mut self.tx, ws, id).await
     }
 
     async fn open_task_for_run(&mut self, ws: &str, run_id: &str) -> Result<Option<Task>> {
-        let sql = format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE run_id = ? AND workspace_id = ? AND status = 'open' \
-             ORDER BY id DESC LIMIT 1"
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(run_id)
-            .bind(ws)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(task).transpose()
+        work::open_task_for_run(&mut self.tx, ws, run_id).await
     }
 
     async fn transition_task(
@@ -566,18 +418,7 @@ impl StoreTx for SqliteTx {
         output: Option<&Value>,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE tasks SET status = ?, output = ?, completed_at = ? WHERE workspace_id = ? AND id = ? AND status = ?",
-        )
-        .bind(to.as_str())
-        .bind(opt_json(output))
-        .bind(ts(at))
-        .bind(ws)
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        work::transition_task(&mut self.tx, ws, id, from, to, output, at).await
     }
 
     async fn reassign_task(
@@ -587,62 +428,23 @@ impl StoreTx for SqliteTx {
         assignee: Option<&str>,
         queue: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("UPDATE tasks SET assignee = ?, queue = ? WHERE workspace_id = ? AND id = ?")
-            .bind(assignee)
-            .bind(queue)
-            .bind(ws)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        work::reassign_task(&mut self.tx, ws, id, assignee, queue).await
     }
 
     async fn insert_timer(&mut self, t: &Timer) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO timers (id, workspace_id, run_id, step_id, kind, fire_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-        )
-        .bind(&t.id)
-        .bind(&t.workspace_id)
-        .bind(&t.run_id)
-        .bind(&t.step_id)
-        .bind(t.kind.as_str())
-        .bind(ts(t.fire_at))
-        .bind(ts(Utc::now()))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_timer(&mut self.tx, t).await
     }
 
     async fn due_timers(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Timer>> {
-        let rows = sqlx::query("SELECT * FROM timers WHERE status = 'pending' AND fire_at <= ? ORDER BY fire_at LIMIT ?")
-            .bind(ts(now))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(timer).collect()
+        work::due_timers(&mut self.tx, now, limit).await
     }
 
     async fn close_timer(&mut self, ws: &str, id: &str, status: &str) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE timers SET status = ? WHERE workspace_id = ? AND id = ? AND status = 'pending'",
-        )
-        .bind(status)
-        .bind(ws)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        work::close_timer(&mut self.tx, ws, id, status).await
     }
 
     async fn cancel_timers_for_run(&mut self, ws: &str, run_id: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE timers SET status = 'cancelled' WHERE workspace_id = ? AND run_id = ? AND status = 'pending'",
-        )
-        .bind(ws)
-        .bind(run_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::cancel_timers_for_run(&mut self.tx, ws, run_id).await
     }
 
     async fn queue_outbox(&mut self, o: &OutboxItem) -> Result<()> {
@@ -652,27 +454,7 @@ impl StoreTx for SqliteTx {
 
     async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
         self.flush_outbox().await?;
-        let sql = format!(
-            "INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
-        );
-        let r = sqlx::query(AssertSqlSafe(sql))
-            .bind(&o.id)
-            .bind(&o.workspace_id)
-            .bind(o.kind.as_str())
-            .bind(o.status.as_str())
-            .bind(o.attempts)
-            .bind(o.last_error.as_deref())
-            .bind(o.payload.to_string())
-            .bind(o.run_id.as_deref())
-            .bind(o.step_id.as_deref())
-            .bind(&o.idempotency_key)
-            .bind(ts(o.next_attempt_at))
-            .bind(ts(o.created_at))
-            .bind(opt_ts(o.delivered_at))
-            .bind(retry_text(o)?)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(r.rows_affected() == 1)
+        work::insert_outbox(&mut self.tx, o).await
     }
 
     async fn claim_outbox(
@@ -682,17 +464,7 @@ impl StoreTx for SqliteTx {
         limit: u32,
     ) -> Result<Vec<OutboxItem>> {
         self.flush_outbox().await?;
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
-             AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) RETURNING {OUTBOX_COLS}"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(ts(lease_until))
-            .bind(ts(now))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter().map(outbox).collect()
+        work::claim_outbox(&mut self.tx, now, lease_until, limit).await
     }
 
     async fn note_step_attempts(
@@ -703,18 +475,7 @@ impl StoreTx for SqliteTx {
         attempts: i64,
         last_error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE steps SET attempts = ?, last_error = ? \
-             WHERE workspace_id = ? AND run_id = ? AND step_id = ?",
-        )
-        .bind(attempts)
-        .bind(last_error)
-        .bind(ws)
-        .bind(run_id)
-        .bind(step_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        runs::note_step_attempts(&mut self.tx, ws, run_id, step_id, attempts, last_error).await
     }
 
     async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
@@ -723,37 +484,11 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO mailbox (id, workspace_id, outbox_id, recipients, cc, subject, body, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO NOTHING",
-        )
-        .bind(&m.id)
-        .bind(&m.workspace_id)
-        .bind(&m.outbox_id)
-        .bind(serde_json::to_string(&m.to)?)
-        .bind(serde_json::to_string(&m.cc)?)
-        .bind(&m.subject)
-        .bind(&m.body)
-        .bind(ts(m.created_at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_mail(&mut self.tx, m).await
     }
 
     async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO notifications (id, workspace_id, user_id, message, run_id, step_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&n.id)
-        .bind(&n.workspace_id)
-        .bind(&n.user_id)
-        .bind(&n.message)
-        .bind(n.run_id.as_deref())
-        .bind(n.step_id.as_deref())
-        .bind(ts(n.created_at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        work::insert_notification(&mut self.tx, n).await
     }
 
     async fn mark_notifications_read(
@@ -763,17 +498,7 @@ impl StoreTx for SqliteTx {
         user_id: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE notifications SET read_at = ?4 WHERE workspace_id = ?1 AND read_at IS NULL \
-             AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR user_id = ?3)",
-        )
-        .bind(ws)
-        .bind(id)
-        .bind(user_id)
-        .bind(ts(at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(done.rows_affected())
+        work::mark_notifications_read(&mut self.tx, ws, id, user_id, at).await
     }
 
     fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32) {
