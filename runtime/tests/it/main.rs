@@ -23,6 +23,7 @@ mod records;
 mod retries;
 mod run_view;
 mod seed;
+mod shadow;
 mod slow_receiver;
 mod ssrf;
 mod store_history;

@@ -8,7 +8,7 @@
 //! PostgreSQL cases print a notice and pass without running; `.ci/run` always sets it.
 
 mod core;
-mod fixtures;
+pub(crate) mod fixtures;
 mod misc;
 mod records;
 mod runs;
