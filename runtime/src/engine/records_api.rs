@@ -191,7 +191,7 @@ impl<S: Store> Engine<S> {
                 (None, records::deleted_events(&before, cause, now))
             }
         };
-        self.accept_in_tx(tx, &events, subjects).await?;
+        self.accept_generated_in_tx(tx, &events, subjects).await?;
         Ok((record, events))
     }
 }

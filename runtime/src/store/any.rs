@@ -408,6 +408,14 @@ impl StoreTx for AnyTx {
         delegate!(self, s => s.insert_run(r).await)
     }
 
+    async fn insert_generated_events(&mut self, events: &[Event]) -> Result<()> {
+        delegate!(self, s => s.insert_generated_events(events).await)
+    }
+
+    async fn insert_new_run(&mut self, r: &Run) -> Result<()> {
+        delegate!(self, s => s.insert_new_run(r).await)
+    }
+
     async fn run(&mut self, ws: &str, id: &str) -> Result<Option<Run>> {
         delegate!(self, s => s.run(ws, id).await)
     }

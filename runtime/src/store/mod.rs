@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::backtest::Backtest;
-use crate::error::Result;
+use crate::error::{Result, RuntimeError};
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
 
@@ -348,7 +348,13 @@ pub trait StoreTx: Send {
         &mut self,
         keys: &[(&str, &str, &str)],
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Inserts a record that does not exist. A driver may hold the row back until the
+    /// transaction's next statement (every later read sees it), so a duplicate fails at
+    /// the latest at commit; callers check for one first where a request may name it.
     fn insert_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
+    /// Writes a record's fields and `updated_at` (`created_at` is never rewritten); no row
+    /// when it does not exist. Held back like an insert when the transaction knows the
+    /// record exists.
     fn update_record(&mut self, r: &Record) -> impl Future<Output = Result<()>> + Send;
     fn delete_record(
         &mut self,
@@ -377,8 +383,42 @@ pub trait StoreTx: Send {
     fn insert_events(&mut self, events: &[Event])
     -> impl Future<Output = Result<Vec<bool>>> + Send;
 
+    /// Stores events whose ids were generated for them by this transaction (a record
+    /// write's events): new by construction, so there is no answer to wait for. A driver
+    /// may hold them back and write them with the next statement, in one statement for
+    /// many. A duplicate id is an error (at the latest at commit), never a skipped event.
+    fn insert_generated_events(
+        &mut self,
+        events: &[Event],
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let inserted = self.insert_events(events).await?;
+            match events.iter().zip(inserted).find(|(_, new)| !new) {
+                Some((e, _)) => Err(RuntimeError::Corrupt(format!(
+                    "generated event id {} is already stored",
+                    e.id
+                ))),
+                None => Ok(()),
+            }
+        }
+    }
+
     /// False when the run for this (workspace, automation, event) already exists.
     fn insert_run(&mut self, r: &Run) -> impl Future<Output = Result<bool>> + Send;
+    /// [`StoreTx::insert_run`] for a run of an event stored by
+    /// [`StoreTx::insert_generated_events`] in this transaction: no run of that event can
+    /// exist, so a driver may hold it back like those events.
+    fn insert_new_run(&mut self, r: &Run) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            match self.insert_run(r).await? {
+                true => Ok(()),
+                false => Err(RuntimeError::Corrupt(format!(
+                    "run {} of a new event already exists",
+                    r.id
+                ))),
+            }
+        }
+    }
     /// A run without steps.
     fn run(&mut self, ws: &str, id: &str) -> impl Future<Output = Result<Option<Run>>> + Send;
     /// Writes the run's state; only the row of `r.workspace_id` with `r.id` (none when the

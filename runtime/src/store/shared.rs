@@ -76,6 +76,11 @@ impl RecordMemory {
         self.known.get(key).cloned()
     }
 
+    /// Whether the record is known to exist.
+    pub fn holds(&self, ws: &str, object: &str, id: &str) -> bool {
+        matches!(self.known.get(&record_key(ws, object, id)), Some(Some(_)))
+    }
+
     pub fn contains(&self, key: &RecordKey) -> bool {
         self.known.contains_key(key)
     }

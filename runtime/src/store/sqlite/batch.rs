@@ -237,3 +237,111 @@ pub(super) async fn update_outbox(conn: &mut SqliteConnection, items: &[OutboxIt
     }
     Ok(())
 }
+
+/// Inserts records (none may exist: a conflict is an error, as for the one-row insert).
+pub(super) async fn insert_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
+    for chunk in records.chunks(CHUNK) {
+        let fields = chunk
+            .iter()
+            .map(|r| serde_json::to_string(&r.fields))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO records ({RECORD_COLS}) "));
+        q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
+            b.push_bind(r.workspace_id.clone())
+                .push_bind(r.object.clone())
+                .push_bind(r.id.clone())
+                .push_bind(fields)
+                .push_bind(ts(r.created_at))
+                .push_bind(ts(r.updated_at));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Updates the fields and `updated_at` of existing records, each named once (a plain
+/// `UPDATE`: the history trigger's `OR REPLACE` applies as for the one-row update, which
+/// an upsert's conflict clause would override).
+pub(super) async fn update_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
+    for chunk in records.chunks(CHUNK) {
+        let fields = chunk
+            .iter()
+            .map(|r| serde_json::to_string(&r.fields))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "WITH v (workspace_id, object, id, fields, updated_at) AS (",
+        );
+        q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
+            b.push_bind(r.workspace_id.clone())
+                .push_bind(r.object.clone())
+                .push_bind(r.id.clone())
+                .push_bind(fields)
+                .push_bind(ts(r.updated_at));
+        });
+        q.push(
+            ") UPDATE records SET fields = v.fields, updated_at = v.updated_at FROM v \
+             WHERE records.workspace_id = v.workspace_id AND records.object = v.object \
+             AND records.id = v.id",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts events with generated ids (a duplicate is an error, never skipped).
+pub(super) async fn insert_new_events(conn: &mut SqliteConnection, events: &[Event]) -> Result<()> {
+    for chunk in events.chunks(CHUNK) {
+        let causations = chunk
+            .iter()
+            .map(|e| serde_json::to_string(&e.causation))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
+        );
+        q.push_values(chunk.iter().zip(causations), |mut b, (e, causation)| {
+            b.push_bind(e.workspace_id.clone())
+                .push_bind(e.id.clone())
+                .push_bind(e.event_type.clone())
+                .push_bind(e.object.clone())
+                .push_bind(e.record_id.clone())
+                .push_bind(e.payload.to_string())
+                .push_bind(causation)
+                .push_bind(e.causation.len() as i64)
+                .push_bind(ts(e.created_at));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts the runs of generated events (none can exist yet: a conflict is an error).
+pub(super) async fn insert_runs(conn: &mut SqliteConnection, runs: &[Run]) -> Result<()> {
+    for chunk in runs.chunks(CHUNK) {
+        let states = chunk
+            .iter()
+            .map(|r| serde_json::to_string(&r.state))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO runs ({RUN_COLS}) "));
+        q.push_values(chunk.iter().zip(states), |mut b, (r, state)| {
+            b.push_bind(r.id.clone())
+                .push_bind(r.workspace_id.clone())
+                .push_bind(r.automation_id.clone())
+                .push_bind(r.version)
+                .push_bind(r.event_id.clone())
+                .push_bind(r.object.clone())
+                .push_bind(r.record_id.clone())
+                .push_bind(r.status.as_str())
+                .push_bind(r.dry_run as i64)
+                .push_bind(r.pc)
+                .push_bind(state)
+                .push_bind(r.error.clone())
+                .push_bind(r.error_code.map(RunErrorCode::as_str))
+                .push_bind(ts(r.created_at))
+                .push_bind(opt_ts(r.started_at))
+                .push_bind(opt_ts(r.finished_at))
+                .push_bind(r.duration_ms);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

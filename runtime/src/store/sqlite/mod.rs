@@ -19,6 +19,7 @@ use crate::model::*;
 
 mod batch;
 mod history;
+mod pending;
 mod plugins;
 mod record_log;
 mod rows;

@@ -8,8 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
+use super::pending::Pending;
 use super::rows::*;
 use super::{batch, runs, work};
 use crate::error::Result;
@@ -22,6 +23,8 @@ pub struct SqliteTx {
     pub(super) tx: Transaction<'static, Sqlite>,
     /// Records known in this transaction.
     records: RecordMemory,
+    /// Rows held back until the next statement (see `pending.rs`).
+    pending: Pending,
     /// Outbox items queued by `queue_outbox`, written before anything that could see them.
     outbox: Vec<OutboxItem>,
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
@@ -34,15 +37,25 @@ impl SqliteTx {
         SqliteTx {
             tx,
             records: RecordMemory::default(),
+            pending: Pending::default(),
             outbox: Vec::new(),
             log: Vec::new(),
             log_cap: 0,
         }
     }
 
-    /// Writes the queued outbox items (one statement per chunk) and automation log
-    /// entries (one insert and one cut per chunk).
+    /// The connection for one statement, once the rows held back are written: whatever
+    /// the statement reads or changes then sees them. Every statement of the transaction
+    /// but those of commit and savepoints goes through here.
+    async fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        self.pending.write(&mut self.tx).await?;
+        Ok(&mut *self.tx)
+    }
+
+    /// Writes the rows held back, then the queued automation log entries (one insert and
+    /// one cut per chunk) and outbox items (one statement per chunk).
     async fn flush_outbox(&mut self) -> Result<()> {
+        self.pending.write(&mut self.tx).await?;
         if !self.log.is_empty() {
             let entries = std::mem::take(&mut self.log);
             super::record_log::write(&mut self.tx, &entries, self.log_cap).await?;
@@ -79,6 +92,7 @@ impl StoreTx for SqliteTx {
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.records.forget_all();
+        self.pending.clear();
         self.outbox.clear();
         self.log.clear();
         sqlx::query("ROLLBACK TO request")
@@ -96,7 +110,7 @@ impl StoreTx for SqliteTx {
             .bind(&w.name)
             .bind(w.sandbox_active as i64)
             .bind(ts(w.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -105,7 +119,7 @@ impl StoreTx for SqliteTx {
         let r = sqlx::query("UPDATE workspaces SET sandbox_active = ? WHERE id = ?")
             .bind(on as i64)
             .bind(ws)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -121,7 +135,7 @@ impl StoreTx for SqliteTx {
             .bind(rate)
             .bind(burst)
             .bind(ts(t.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -133,7 +147,7 @@ impl StoreTx for SqliteTx {
         .bind(ts(at))
         .bind(ws)
         .bind(id)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -144,7 +158,7 @@ impl StoreTx for SqliteTx {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(automation).transpose()
     }
@@ -163,7 +177,7 @@ impl StoreTx for SqliteTx {
             .bind(a.shadows_id.as_deref())
             .bind(ts(a.created_at))
             .bind(ts(a.updated_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -181,7 +195,7 @@ impl StoreTx for SqliteTx {
         .bind(ts(a.updated_at))
         .bind(&a.workspace_id)
         .bind(&a.id)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -198,7 +212,7 @@ impl StoreTx for SqliteTx {
         .bind(v.status.as_str())
         .bind(v.environment.as_str())
         .bind(ts(v.created_at))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(())
     }
@@ -215,7 +229,7 @@ impl StoreTx for SqliteTx {
             .bind(ws)
             .bind(object)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         let found = row.as_ref().map(record).transpose()?;
         self.records.read(key, found.clone());
@@ -227,7 +241,7 @@ impl StoreTx for SqliteTx {
         if wanted.is_empty() {
             return Ok(());
         }
-        let found = batch::records(&mut self.tx, &wanted).await?;
+        let found = batch::records(self.conn().await?, &wanted).await?;
         for k in wanted {
             self.records.read(k, None);
         }
@@ -239,21 +253,22 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_record(&mut self, r: &Record) -> Result<()> {
-        let sql = format!("INSERT INTO records ({RECORD_COLS}) VALUES (?, ?, ?, ?, ?, ?)");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&r.workspace_id)
-            .bind(&r.object)
-            .bind(&r.id)
-            .bind(serde_json::to_string(&r.fields)?)
-            .bind(ts(r.created_at))
-            .bind(ts(r.updated_at))
-            .execute(&mut *self.tx)
-            .await?;
+        self.pending.insert_record(r);
         self.records.inserted(r);
         Ok(())
     }
 
     async fn update_record(&mut self, r: &Record) -> Result<()> {
+        // A record this transaction knows to exist still does (the writer holds the
+        // lock): its update is held back. Else the update says whether it found one.
+        if self.records.holds(&r.workspace_id, &r.object, &r.id) {
+            if self.pending.updates(&r.workspace_id, &r.object, &r.id) {
+                self.pending.write(&mut self.tx).await?;
+            }
+            self.pending.update_record(r);
+            self.records.updated(r, true);
+            return Ok(());
+        }
         let fields = serde_json::to_string(&r.fields)?;
         let res = sqlx::query("UPDATE records SET fields = ?, updated_at = ? WHERE workspace_id = ? AND object = ? AND id = ?")
             .bind(&fields)
@@ -261,7 +276,7 @@ impl StoreTx for SqliteTx {
             .bind(&r.workspace_id)
             .bind(&r.object)
             .bind(&r.id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         self.records.updated(r, res.rows_affected() == 1);
         Ok(())
@@ -272,7 +287,7 @@ impl StoreTx for SqliteTx {
             .bind(ws)
             .bind(object)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         self.records.deleted(ws, object, id);
         Ok(r.rows_affected() == 1)
@@ -283,7 +298,7 @@ impl StoreTx for SqliteTx {
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         row.as_ref().map(event).transpose()
     }
@@ -293,7 +308,7 @@ impl StoreTx for SqliteTx {
             .iter()
             .map(|(ws, id)| (ws.to_string(), id.to_string()))
             .collect();
-        batch::events(&mut self.tx, &keys).await
+        batch::events(self.conn().await?, &keys).await
     }
 
     async fn version(
@@ -308,7 +323,7 @@ impl StoreTx for SqliteTx {
         .bind(ws)
         .bind(automation_id)
         .bind(v)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await?;
         row.as_ref().map(version).transpose()
     }
@@ -316,7 +331,7 @@ impl StoreTx for SqliteTx {
     async fn automations(&mut self) -> Result<Vec<Automation>> {
         let sql = format!("SELECT {AUTOMATION_COLS} FROM automations ORDER BY id");
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn().await?)
             .await?;
         rows.iter().map(automation).collect()
     }
@@ -335,7 +350,7 @@ impl StoreTx for SqliteTx {
         .bind(serde_json::to_string(&e.causation)?)
         .bind(e.causation.len() as i64)
         .bind(ts(e.created_at))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -346,27 +361,37 @@ impl StoreTx for SqliteTx {
         if let [one] = events {
             return Ok(vec![self.insert_event(one).await?]);
         }
-        batch::insert_events(&mut self.tx, events).await
+        batch::insert_events(self.conn().await?, events).await
+    }
+
+    async fn insert_generated_events(&mut self, events: &[Event]) -> Result<()> {
+        self.pending.insert_events(events);
+        Ok(())
+    }
+
+    async fn insert_new_run(&mut self, r: &Run) -> Result<()> {
+        self.pending.insert_run(r);
+        Ok(())
     }
 
     async fn insert_run(&mut self, r: &Run) -> Result<bool> {
-        runs::insert_run(&mut self.tx, r).await
+        runs::insert_run(self.conn().await?, r).await
     }
 
     async fn run(&mut self, ws: &str, id: &str) -> Result<Option<Run>> {
-        runs::run_in_tx(&mut self.tx, ws, id).await
+        runs::run_in_tx(self.conn().await?, ws, id).await
     }
 
     async fn update_run(&mut self, r: &Run) -> Result<()> {
-        runs::update_run(&mut self.tx, r).await
+        runs::update_run(self.conn().await?, r).await
     }
 
     async fn queued_runs(&mut self, limit: u32) -> Result<Vec<Run>> {
-        runs::queued_runs(&mut self.tx, limit).await
+        runs::queued_runs(self.conn().await?, limit).await
     }
 
     async fn requeue_running(&mut self) -> Result<u64> {
-        runs::requeue_running(&mut self.tx).await
+        runs::requeue_running(self.conn().await?).await
     }
 
     async fn count_runs_on_record(
@@ -377,36 +402,44 @@ impl StoreTx for SqliteTx {
         record_id: &str,
         since: DateTime<Utc>,
     ) -> Result<i64> {
-        runs::count_runs_on_record(&mut self.tx, ws, automation_id, object, record_id, since).await
+        runs::count_runs_on_record(
+            self.conn().await?,
+            ws,
+            automation_id,
+            object,
+            record_id,
+            since,
+        )
+        .await
     }
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
-        runs::upsert_step(&mut self.tx, ws, run_id, s).await
+        runs::upsert_step(self.conn().await?, ws, run_id, s).await
     }
 
     async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
         if ends.is_empty() {
             return Ok(());
         }
-        batch::upsert_steps(&mut self.tx, ends).await?;
+        batch::upsert_steps(self.conn().await?, ends).await?;
         let runs: Vec<&Run> = ends.iter().map(|(r, _)| *r).collect();
-        batch::update_runs(&mut self.tx, &runs).await
+        batch::update_runs(self.conn().await?, &runs).await
     }
 
     async fn steps(&mut self, ws: &str, run_id: &str) -> Result<Vec<StepRun>> {
-        runs::steps(&mut self.tx, ws, run_id).await
+        runs::steps(self.conn().await?, ws, run_id).await
     }
 
     async fn insert_task(&mut self, t: &Task) -> Result<()> {
-        work::insert_task(&mut self.tx, t).await
+        work::insert_task(self.conn().await?, t).await
     }
 
     async fn task(&mut self, ws: &str, id: &str) -> Result<Option<Task>> {
-        work::task_in_tx(&mut self.tx, ws, id).await
+        work::task_in_tx(self.conn().await?, ws, id).await
     }
 
     async fn open_task_for_run(&mut self, ws: &str, run_id: &str) -> Result<Option<Task>> {
-        work::open_task_for_run(&mut self.tx, ws, run_id).await
+        work::open_task_for_run(self.conn().await?, ws, run_id).await
     }
 
     async fn transition_task(
@@ -418,7 +451,7 @@ impl StoreTx for SqliteTx {
         output: Option<&Value>,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        work::transition_task(&mut self.tx, ws, id, from, to, output, at).await
+        work::transition_task(self.conn().await?, ws, id, from, to, output, at).await
     }
 
     async fn reassign_task(
@@ -428,23 +461,23 @@ impl StoreTx for SqliteTx {
         assignee: Option<&str>,
         queue: Option<&str>,
     ) -> Result<()> {
-        work::reassign_task(&mut self.tx, ws, id, assignee, queue).await
+        work::reassign_task(self.conn().await?, ws, id, assignee, queue).await
     }
 
     async fn insert_timer(&mut self, t: &Timer) -> Result<()> {
-        work::insert_timer(&mut self.tx, t).await
+        work::insert_timer(self.conn().await?, t).await
     }
 
     async fn due_timers(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Timer>> {
-        work::due_timers(&mut self.tx, now, limit).await
+        work::due_timers(self.conn().await?, now, limit).await
     }
 
     async fn close_timer(&mut self, ws: &str, id: &str, status: &str) -> Result<bool> {
-        work::close_timer(&mut self.tx, ws, id, status).await
+        work::close_timer(self.conn().await?, ws, id, status).await
     }
 
     async fn cancel_timers_for_run(&mut self, ws: &str, run_id: &str) -> Result<()> {
-        work::cancel_timers_for_run(&mut self.tx, ws, run_id).await
+        work::cancel_timers_for_run(self.conn().await?, ws, run_id).await
     }
 
     async fn queue_outbox(&mut self, o: &OutboxItem) -> Result<()> {
@@ -454,7 +487,7 @@ impl StoreTx for SqliteTx {
 
     async fn insert_outbox(&mut self, o: &OutboxItem) -> Result<bool> {
         self.flush_outbox().await?;
-        work::insert_outbox(&mut self.tx, o).await
+        work::insert_outbox(self.conn().await?, o).await
     }
 
     async fn claim_outbox(
@@ -464,7 +497,7 @@ impl StoreTx for SqliteTx {
         limit: u32,
     ) -> Result<Vec<OutboxItem>> {
         self.flush_outbox().await?;
-        work::claim_outbox(&mut self.tx, now, lease_until, limit).await
+        work::claim_outbox(self.conn().await?, now, lease_until, limit).await
     }
 
     async fn note_step_attempts(
@@ -475,20 +508,28 @@ impl StoreTx for SqliteTx {
         attempts: i64,
         last_error: Option<&str>,
     ) -> Result<()> {
-        runs::note_step_attempts(&mut self.tx, ws, run_id, step_id, attempts, last_error).await
+        runs::note_step_attempts(
+            self.conn().await?,
+            ws,
+            run_id,
+            step_id,
+            attempts,
+            last_error,
+        )
+        .await
     }
 
     async fn update_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
         self.flush_outbox().await?;
-        batch::update_outbox(&mut self.tx, items).await
+        batch::update_outbox(self.conn().await?, items).await
     }
 
     async fn insert_mail(&mut self, m: &MailboxMessage) -> Result<()> {
-        work::insert_mail(&mut self.tx, m).await
+        work::insert_mail(self.conn().await?, m).await
     }
 
     async fn insert_notification(&mut self, n: &Notification) -> Result<()> {
-        work::insert_notification(&mut self.tx, n).await
+        work::insert_notification(self.conn().await?, n).await
     }
 
     async fn mark_notifications_read(
@@ -498,7 +539,7 @@ impl StoreTx for SqliteTx {
         user_id: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<u64> {
-        work::mark_notifications_read(&mut self.tx, ws, id, user_id, at).await
+        work::mark_notifications_read(self.conn().await?, ws, id, user_id, at).await
     }
 
     fn queue_automation_log(&mut self, entry: AutomationLogEntry, per_record: u32) {
@@ -507,7 +548,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn sweep_automation_log(&mut self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
-        super::record_log::sweep(&mut self.tx, before, limit).await
+        super::record_log::sweep(self.conn().await?, before, limit).await
     }
 
     async fn insert_audit(&mut self, a: &AuditEntry) -> Result<()> {
@@ -520,7 +561,7 @@ impl StoreTx for SqliteTx {
             .bind(&a.target)
             .bind(a.details.to_string())
             .bind(ts(a.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
         Ok(())
     }
@@ -532,36 +573,36 @@ impl StoreTx for SqliteTx {
         .bind(&e.workspace_id)
         .bind(e.extension.to_string())
         .bind(ts(e.created_at))
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await?;
         Ok(seq)
     }
 
     async fn upsert_plugin_version(&mut self, v: &PluginVersionRow) -> Result<()> {
-        super::plugins::upsert_version(&mut self.tx, v).await
+        super::plugins::upsert_version(self.conn().await?, v).await
     }
 
     async fn upsert_plugin_grant(&mut self, g: &PluginGrantRow) -> Result<()> {
-        super::plugins::upsert_grant(&mut self.tx, g).await
+        super::plugins::upsert_grant(self.conn().await?, g).await
     }
 
     async fn save_plugin_artifact(&mut self, key: ArtifactKey<'_>, artifact: &[u8]) -> Result<()> {
-        super::plugins::save_artifact(&mut self.tx, key, artifact).await
+        super::plugins::save_artifact(self.conn().await?, key, artifact).await
     }
 
     async fn insert_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<()> {
-        super::history::insert(&mut self.tx, b).await
+        super::history::insert(self.conn().await?, b).await
     }
 
     async fn update_backtest(&mut self, b: &crate::backtest::Backtest) -> Result<bool> {
-        super::history::update(&mut self.tx, b).await
+        super::history::update(self.conn().await?, b).await
     }
 
     async fn interrupt_backtests(&mut self, at: DateTime<Utc>) -> Result<u64> {
-        super::history::interrupt(&mut self.tx, at).await
+        super::history::interrupt(self.conn().await?, at).await
     }
 
     async fn prune_record_history(&mut self, cutoff: DateTime<Utc>, batch: u32) -> Result<u64> {
-        super::history::prune(&mut self.tx, cutoff, batch).await
+        super::history::prune(self.conn().await?, cutoff, batch).await
     }
 }

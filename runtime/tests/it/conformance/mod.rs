@@ -33,6 +33,7 @@ macro_rules! cases {
             core::schema_extensions,
             records::records_round_trip,
             records::records_remembered_in_a_transaction,
+            records::held_back_rows_are_seen_by_later_statements,
             records::query_records_filters_and_pages,
             records::events_insert_once,
             records::events_in_bulk,
