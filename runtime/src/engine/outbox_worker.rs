@@ -268,18 +268,23 @@ impl<S: Store> Engine<S> {
         written.map(|()| n)
     }
 
-    /// Writes the outcomes of ended deliveries in one transaction.
+    /// Writes the outcomes of ended deliveries together: the items' state alone when
+    /// nothing goes with them (the common case: one statement, no transaction around
+    /// it), else in one transaction with the mailbox copies and step attempts.
     async fn record_outcomes(&self, ready: Vec<Done>) -> Result<()> {
         if ready.is_empty() {
             return Ok(());
         }
-        let mut tx = self.inner.store.begin().await?;
-        let mut items = Vec::with_capacity(ready.len());
-        for (_, mut item, outcome, _) in ready {
-            self.record_outcome(&mut tx, &mut item, outcome).await?;
-            items.push(item);
+        let writes: Vec<OutcomeWrite> = ready
+            .into_iter()
+            .map(|(_, item, outcome, _)| self.outcome_write(item, outcome))
+            .collect();
+        if writes.iter().all(|w| w.mail.is_none() && w.step.is_none()) {
+            let items: Vec<OutboxItem> = writes.into_iter().map(|w| w.item).collect();
+            return self.inner.store.update_outbox_alone(&items).await;
         }
-        tx.update_outbox(&items).await?;
+        let mut tx = self.inner.store.begin().await?;
+        write_outcomes(&mut tx, &writes).await?;
         tx.commit().await
     }
 
@@ -293,15 +298,10 @@ impl<S: Store> Engine<S> {
         tx.commit().await
     }
 
-    /// Sets `item`'s delivery state from `outcome` (written by the caller with the other
-    /// outcomes of its group), writing what goes with it: the mailbox copy of a local
-    /// mail, the attempts on the step that queued it.
-    async fn record_outcome(
-        &self,
-        tx: &mut S::Tx,
-        item: &mut OutboxItem,
-        outcome: DeliveryOutcome,
-    ) -> Result<()> {
+    /// `item` with its delivery state set from `outcome`, and what is written with it:
+    /// the mailbox copy of a local mail, the attempts on the step that queued it.
+    fn outcome_write(&self, mut item: OutboxItem, outcome: DeliveryOutcome) -> OutcomeWrite {
+        let mut mail = None;
         let config = &self.inner.config.outbox;
         let now = Utc::now();
         item.attempts += 1;
@@ -339,7 +339,7 @@ impl<S: Store> Engine<S> {
                 subject,
                 body,
             } => {
-                tx.insert_mail(&MailboxMessage {
+                mail = Some(MailboxMessage {
                     id: new_id("mail"),
                     workspace_id: item.workspace_id.clone(),
                     outbox_id: item.id.clone(),
@@ -348,8 +348,7 @@ impl<S: Store> Engine<S> {
                     subject,
                     body,
                     created_at: now,
-                })
-                .await?;
+                });
                 item.status = OutboxStatus::Delivered;
                 item.delivered_at = Some(now);
             }
@@ -378,20 +377,53 @@ impl<S: Store> Engine<S> {
             }
         }
         // A delivery that follows its step's retry policy shows its tries on the step too.
-        if let (Some(_), Some(run_id), Some(step_id)) = (&item.retry, &item.run_id, &item.step_id) {
-            // The step keeps the latest failure also once a later try delivered.
-            let last_error = item.last_error.as_deref().or(earlier_error.as_deref());
+        let step = match (&item.retry, &item.run_id, &item.step_id) {
+            (Some(_), Some(run_id), Some(step_id)) => Some(StepAttempts {
+                run_id: run_id.clone(),
+                step_id: step_id.clone(),
+                // The step keeps the latest failure also once a later try delivered.
+                last_error: item.last_error.clone().or(earlier_error),
+            }),
+            _ => None,
+        };
+        OutcomeWrite { item, mail, step }
+    }
+}
+
+/// One delivery's outcome as it is written: the item's new state and what goes with it.
+struct OutcomeWrite {
+    item: OutboxItem,
+    mail: Option<MailboxMessage>,
+    step: Option<StepAttempts>,
+}
+
+/// The tries of a delivery shown on the step that queued it with a retry policy.
+struct StepAttempts {
+    run_id: String,
+    step_id: String,
+    last_error: Option<String>,
+}
+
+/// Writes outcomes inside `tx`: mailbox copies and step attempts first, then every
+/// item's state in one statement.
+async fn write_outcomes<T: StoreTx>(tx: &mut T, writes: &[OutcomeWrite]) -> Result<()> {
+    for w in writes {
+        if let Some(mail) = &w.mail {
+            tx.insert_mail(mail).await?;
+        }
+        if let Some(step) = &w.step {
             tx.note_step_attempts(
-                &item.workspace_id,
-                run_id,
-                step_id,
-                item.attempts,
-                last_error,
+                &w.item.workspace_id,
+                &step.run_id,
+                &step.step_id,
+                w.item.attempts,
+                step.last_error.as_deref(),
             )
             .await?;
         }
-        Ok(())
     }
+    let items: Vec<OutboxItem> = writes.iter().map(|w| w.item.clone()).collect();
+    tx.update_outbox(&items).await
 }
 
 /// How long a throttled destination asked to be left alone (`Retry-After`).

@@ -183,6 +183,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.renew_leases().await)
     }
 
+    async fn update_outbox_alone(&self, items: &[OutboxItem]) -> Result<()> {
+        delegate!(self, s => s.update_outbox_alone(items).await)
+    }
+
     async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
         delegate!(self, s => s.task(ws, id).await)
     }

@@ -92,6 +92,18 @@ pub trait Store: Send + Sync + 'static {
     /// once, so two writers never deadlock upgrading a read lock).
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
 
+    /// [`StoreTx::update_outbox`] as a write of its own (the outbox worker's delivery
+    /// outcomes, one write per few deliveries). A driver may do it without an explicit
+    /// transaction when a single statement does it (SQLite: two round trips to the
+    /// connection's thread less, `BEGIN` and `COMMIT`).
+    fn update_outbox_alone(&self, items: &[OutboxItem]) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let mut tx = self.begin().await?;
+            tx.update_outbox(items).await?;
+            tx.commit().await
+        }
+    }
+
     fn workspace(&self, id: &str) -> impl Future<Output = Result<Option<Workspace>>> + Send;
     fn workspace_by_name(
         &self,

@@ -14,7 +14,7 @@ use crate::model::*;
 use crate::store::shared::{RecordKey, inserted_flags, last_step_rows};
 
 /// Rows per statement: far under SQLite's bound-variable limit for the widest row here.
-const CHUNK: usize = 200;
+pub(super) const CHUNK: usize = 200;
 
 fn opt_ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(ts)

@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::shared::{limit_or_default, page};
-use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats};
+use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats, StoreTx};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
@@ -446,6 +446,18 @@ impl Store for SqliteStore {
 
     fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<super::Change>> {
         None
+    }
+
+    async fn update_outbox_alone(&self, items: &[OutboxItem]) -> Result<()> {
+        // One statement commits on its own (no BEGIN and COMMIT round trips); more items
+        // than one statement takes need the transaction to stay one write.
+        if items.len() > batch::CHUNK {
+            let mut tx = self.begin().await?;
+            tx.update_outbox(items).await?;
+            return tx.commit().await;
+        }
+        let mut conn = self.writer.acquire().await?;
+        batch::update_outbox(&mut conn, items).await
     }
 
     async fn renew_leases(&self) -> Result<u64> {

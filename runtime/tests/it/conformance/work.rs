@@ -223,6 +223,57 @@ pub async fn outbox_queued_once_per_key<S: Store>(s: &S) {
     assert_eq!(got, ["o1", "o3", "o5", "o7", "o8"]);
 }
 
+/// The outbox worker's outcomes written outside a transaction: a few items (one
+/// statement on SQLite) or more than one statement holds, each row in its own workspace.
+pub async fn outbox_outcomes_written_alone<S: Store>(s: &S) {
+    let mut tx = s.begin().await.unwrap();
+    let items: Vec<OutboxItem> = (0..250)
+        .map(|i| outbox("w1", &format!("o{i:03}"), &format!("k{i}"), 0))
+        .collect();
+    for o in &items {
+        tx.insert_outbox(o).await.unwrap();
+    }
+    tx.insert_outbox(&outbox("w2", "x1", "kx", 0))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let delivered = |o: &OutboxItem| OutboxItem {
+        status: OutboxStatus::Delivered,
+        attempts: 1,
+        delivered_at: Some(at(31)),
+        ..o.clone()
+    };
+    let mut few: Vec<OutboxItem> = items[..3].iter().map(delivered).collect();
+    // The same id in another workspace: that row is not this item.
+    let mut foreign = delivered(&outbox("w2", "x1", "kx", 0));
+    foreign.workspace_id = "w1".into();
+    few.push(foreign);
+    s.update_outbox_alone(&few).await.unwrap();
+    let many: Vec<OutboxItem> = items[3..].iter().map(delivered).collect();
+    s.update_outbox_alone(&many).await.unwrap();
+    let filter = OutboxFilter {
+        status: Some(OutboxStatus::Delivered),
+        limit: 500,
+        ..Default::default()
+    };
+    let done = s.outbox("w1", &filter).await.unwrap().items;
+    assert_eq!(done.len(), 250, "every item of both writes");
+    assert!(
+        done.iter()
+            .all(|o| o.attempts == 1 && o.delivered_at == Some(at(31)))
+    );
+    let other = s
+        .outbox("w2", &OutboxFilter::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (other[0].status, other[0].attempts),
+        (OutboxStatus::Pending, 0),
+        "another workspace's row is untouched"
+    );
+}
+
 pub async fn outbox_claim_under_lease<S: Store>(s: &S) {
     let mut tx = s.begin().await.unwrap();
     for (id, due) in [("o3", 30), ("o1", 10), ("o2", 20), ("o9", 900)] {
