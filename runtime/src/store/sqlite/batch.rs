@@ -72,24 +72,7 @@ pub(super) async fn insert_events(
 ) -> Result<Vec<bool>> {
     let mut inserted: HashSet<(String, String)> = HashSet::new();
     for chunk in events.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
-        );
-        let mut rows = Vec::with_capacity(chunk.len());
-        for e in chunk {
-            rows.push((e, serde_json::to_string(&e.causation)?));
-        }
-        q.push_values(rows, |mut b, (e, causation)| {
-            b.push_bind(e.workspace_id.clone())
-                .push_bind(e.id.clone())
-                .push_bind(e.event_type.clone())
-                .push_bind(e.object.clone())
-                .push_bind(e.record_id.clone())
-                .push_bind(e.payload.to_string())
-                .push_bind(causation)
-                .push_bind(e.causation.len() as i64)
-                .push_bind(ts(e.created_at));
-        });
+        let mut q = insert_events_sql(chunk)?;
         q.push(" ON CONFLICT (workspace_id, id) DO NOTHING RETURNING workspace_id, id");
         for row in q.build().fetch_all(&mut *conn).await? {
             use sqlx::Row;
@@ -238,46 +221,68 @@ pub(super) async fn update_outbox(conn: &mut SqliteConnection, items: &[OutboxIt
     Ok(())
 }
 
+/// Each item's `part` as JSON text.
+fn json_texts<T, V: serde::Serialize>(items: &[T], part: impl Fn(&T) -> &V) -> Result<Vec<String>> {
+    items
+        .iter()
+        .map(|i| Ok(serde_json::to_string(part(i))?))
+        .collect()
+}
+
+/// `INSERT INTO events ... VALUES` with the rows of `chunk`, for the caller to end.
+fn insert_events_sql(chunk: &[Event]) -> Result<QueryBuilder<Sqlite>> {
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
+    );
+    let causations = json_texts(chunk, |e| &e.causation)?;
+    q.push_values(chunk.iter().zip(causations), |mut b, (e, causation)| {
+        b.push_bind(e.workspace_id.clone())
+            .push_bind(e.id.clone())
+            .push_bind(e.event_type.clone())
+            .push_bind(e.object.clone())
+            .push_bind(e.record_id.clone())
+            .push_bind(e.payload.to_string())
+            .push_bind(causation)
+            .push_bind(e.causation.len() as i64)
+            .push_bind(ts(e.created_at));
+    });
+    Ok(q)
+}
+
+/// `chunk`'s records as `VALUES` rows of `RECORD_COLS`, after `prefix`.
+fn record_values(prefix: &str, chunk: &[Record]) -> Result<QueryBuilder<Sqlite>> {
+    let mut q = QueryBuilder::<Sqlite>::new(prefix.to_string());
+    let fields = json_texts(chunk, |r| &r.fields)?;
+    q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
+        b.push_bind(r.workspace_id.clone())
+            .push_bind(r.object.clone())
+            .push_bind(r.id.clone())
+            .push_bind(fields)
+            .push_bind(ts(r.created_at))
+            .push_bind(ts(r.updated_at));
+    });
+    Ok(q)
+}
+
 /// Inserts records (none may exist: a conflict is an error, as for the one-row insert).
 pub(super) async fn insert_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
     for chunk in records.chunks(CHUNK) {
-        let fields = chunk
-            .iter()
-            .map(|r| serde_json::to_string(&r.fields))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO records ({RECORD_COLS}) "));
-        q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
-            b.push_bind(r.workspace_id.clone())
-                .push_bind(r.object.clone())
-                .push_bind(r.id.clone())
-                .push_bind(fields)
-                .push_bind(ts(r.created_at))
-                .push_bind(ts(r.updated_at));
-        });
-        q.build().execute(&mut *conn).await?;
+        let prefix = format!("INSERT INTO records ({RECORD_COLS}) ");
+        record_values(&prefix, chunk)?
+            .build()
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
 
 /// Updates the fields and `updated_at` of existing records, each named once (a plain
 /// `UPDATE`: the history trigger's `OR REPLACE` applies as for the one-row update, which
-/// an upsert's conflict clause would override).
+/// an upsert's conflict clause would override; `created_at` is never rewritten).
 pub(super) async fn update_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
     for chunk in records.chunks(CHUNK) {
-        let fields = chunk
-            .iter()
-            .map(|r| serde_json::to_string(&r.fields))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "WITH v (workspace_id, object, id, fields, updated_at) AS (",
-        );
-        q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
-            b.push_bind(r.workspace_id.clone())
-                .push_bind(r.object.clone())
-                .push_bind(r.id.clone())
-                .push_bind(fields)
-                .push_bind(ts(r.updated_at));
-        });
+        let prefix = format!("WITH v ({RECORD_COLS}) AS (");
+        let mut q = record_values(&prefix, chunk)?;
         q.push(
             ") UPDATE records SET fields = v.fields, updated_at = v.updated_at FROM v \
              WHERE records.workspace_id = v.workspace_id AND records.object = v.object \
@@ -291,25 +296,10 @@ pub(super) async fn update_records(conn: &mut SqliteConnection, records: &[Recor
 /// Inserts events with generated ids (a duplicate is an error, never skipped).
 pub(super) async fn insert_new_events(conn: &mut SqliteConnection, events: &[Event]) -> Result<()> {
     for chunk in events.chunks(CHUNK) {
-        let causations = chunk
-            .iter()
-            .map(|e| serde_json::to_string(&e.causation))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
-        );
-        q.push_values(chunk.iter().zip(causations), |mut b, (e, causation)| {
-            b.push_bind(e.workspace_id.clone())
-                .push_bind(e.id.clone())
-                .push_bind(e.event_type.clone())
-                .push_bind(e.object.clone())
-                .push_bind(e.record_id.clone())
-                .push_bind(e.payload.to_string())
-                .push_bind(causation)
-                .push_bind(e.causation.len() as i64)
-                .push_bind(ts(e.created_at));
-        });
-        q.build().execute(&mut *conn).await?;
+        insert_events_sql(chunk)?
+            .build()
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -317,10 +307,7 @@ pub(super) async fn insert_new_events(conn: &mut SqliteConnection, events: &[Eve
 /// Inserts the runs of generated events (none can exist yet: a conflict is an error).
 pub(super) async fn insert_runs(conn: &mut SqliteConnection, runs: &[Run]) -> Result<()> {
     for chunk in runs.chunks(CHUNK) {
-        let states = chunk
-            .iter()
-            .map(|r| serde_json::to_string(&r.state))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let states = json_texts(chunk, |r| &r.state)?;
         let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO runs ({RUN_COLS}) "));
         q.push_values(chunk.iter().zip(states), |mut b, (r, state)| {
             b.push_bind(r.id.clone())
