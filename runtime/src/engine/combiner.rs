@@ -11,6 +11,10 @@
 //! trace; a failing request costs its group a second pass, never a wrong answer (a request
 //! alone in its group is answered its error at once: the rollback was its savepoint).
 //!
+//! A group that succeeded also starts the runs its writes queued before it commits
+//! (`Engine::start_in_write`): one transaction stores the writes, their runs' steps and
+//! their outbox items. A group redone with savepoints leaves its runs to the queue.
+//!
 //! The task holds only a weak reference to the engine, so dropping the last `Engine` ends it.
 
 use std::sync::{Arc, Weak};
@@ -21,7 +25,7 @@ use super::ingest::Accepted;
 use super::workers::{AliveGuard, Liveness};
 use super::{Engine, Inner, RecordOp};
 use crate::error::{Result, RuntimeError};
-use crate::model::{Event, Record};
+use crate::model::{Event, Record, Run};
 use crate::records::Cause;
 use crate::store::{Store, StoreTx};
 
@@ -137,6 +141,28 @@ pub(crate) fn spawn<S: Store>(
     });
 }
 
+/// Runs a group's writes queued, each with its event, for [`Engine::start_in_write`].
+type Queued = Vec<(Run, Event)>;
+
+fn pair_with_events(queued: &mut Queued, runs: Vec<Run>, events: &[Event]) {
+    for run in runs {
+        if let Some(event) = events.iter().find(|e| e.id == run.event_id) {
+            queued.push((run, event.clone()));
+        }
+    }
+}
+
+/// How the optimistic transaction of a group ended.
+enum Attempt {
+    /// Committed: each job's result, and how many queued runs started in it.
+    Committed(Vec<JobResult>, usize),
+    /// A job failed with an error of its own: rolled back, nothing written.
+    JobFailed(RuntimeError),
+    /// Starting the queued runs failed: rolled back, nothing written; the group goes
+    /// again with savepoints, its runs left to the queue.
+    StartFailed(RuntimeError),
+}
+
 fn fatal(e: &RuntimeError) -> bool {
     matches!(
         e,
@@ -214,25 +240,34 @@ impl<S: Store> Engine<S> {
     /// Executes every job in one transaction without savepoints and answers them all once
     /// it committed (or all with its error, when the transaction itself failed; or a lone
     /// job with its own error). Gives the jobs back, unanswered and with nothing written,
-    /// when one of several failed on its own.
+    /// when one of several failed on its own or their runs could not start.
     async fn optimistic(&self, jobs: Vec<WriteJob>) -> std::result::Result<(), Vec<WriteJob>> {
         let mut done = Vec::with_capacity(jobs.len());
         let outcome = match self.optimistic_tx(&jobs).await {
-            Ok(Ok(results)) => {
+            Ok(Attempt::Committed(results, started)) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     done.push(job.answered(result));
+                }
+                if started > 0 {
+                    self.inner.wake_outbox.notify_one();
                 }
                 Ok(())
             }
             // Alone, the rolled-back transaction was the job's savepoint: its answer is its
             // error (a batch with results per item still needs its savepoints).
-            Ok(Err(e)) if jobs.len() == 1 && !matches!(jobs[0], WriteJob::RecordsEach { .. }) => {
+            Ok(Attempt::JobFailed(e))
+                if jobs.len() == 1 && !matches!(jobs[0], WriteJob::RecordsEach { .. }) =>
+            {
                 if let Some(job) = jobs.into_iter().next() {
                     done.push(job.failed(e));
                 }
                 Ok(())
             }
-            Ok(Err(_)) => return Err(jobs),
+            Ok(Attempt::JobFailed(_)) => return Err(jobs),
+            Ok(Attempt::StartFailed(e)) => {
+                tracing::warn!(error = %e, "starting runs with their write failed; left to the queue");
+                return Err(jobs);
+            }
             Err(e) => {
                 done.extend(jobs.into_iter().map(WriteJob::abandoned));
                 Err(e)
@@ -244,22 +279,19 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
-    /// The transaction of [`Engine::optimistic`]: `Ok(Err(e))` when a job failed with an
-    /// error of its own `e` (rolled back, nothing written), `Err` when storage failed.
-    async fn optimistic_tx(
-        &self,
-        jobs: &[WriteJob],
-    ) -> Result<std::result::Result<Vec<JobResult>, RuntimeError>> {
+    /// The transaction of [`Engine::optimistic`]; `Err` when storage failed.
+    async fn optimistic_tx(&self, jobs: &[WriteJob]) -> Result<Attempt> {
         let mut tx = self.inner.store.begin().await?;
         let mut results = Vec::with_capacity(jobs.len());
+        let mut queued = Vec::new();
         for job in jobs {
             let result = match job {
                 WriteJob::Records { ws, ops, .. } | WriteJob::RecordsEach { ws, ops, .. } => self
-                    .records_job(&mut tx, ws, ops.clone())
+                    .records_job(&mut tx, ws, ops.clone(), &mut queued)
                     .await
                     .map(JobResult::Records),
                 WriteJob::Events { events, .. } => self
-                    .events_job(&mut tx, events)
+                    .events_job(&mut tx, events, &mut queued)
                     .await
                     .map(JobResult::Events),
             };
@@ -267,11 +299,19 @@ impl<S: Store> Engine<S> {
                 Ok(r) => results.push(r),
                 Err(e) if fatal(&e) => return Err(e),
                 // Dropping the transaction rolls it back.
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Ok(Attempt::JobFailed(e)),
             }
         }
+        let started = if self.inner.config.start_runs_in_write {
+            match self.start_in_write(&mut tx, queued).await {
+                Ok(n) => n,
+                Err(e) => return Ok(Attempt::StartFailed(e)),
+            }
+        } else {
+            0
+        };
         tx.commit().await?;
-        Ok(Ok(results))
+        Ok(Attempt::Committed(results, started))
     }
 
     /// Executes every job in one transaction, each in its own savepoint; `Err` when the
@@ -298,11 +338,11 @@ impl<S: Store> Engine<S> {
             tx.savepoint().await?;
             let answered = match job {
                 WriteJob::Records { ws, ops, reply } => {
-                    let result = self.records_job(&mut tx, &ws, ops).await;
+                    let result = self.records_job(&mut tx, &ws, ops, &mut Vec::new()).await;
                     answer(reply, settle(&mut tx, result, &mut failure).await?)
                 }
                 WriteJob::Events { events, reply } => {
-                    let result = self.events_job(&mut tx, &events).await;
+                    let result = self.events_job(&mut tx, &events, &mut Vec::new()).await;
                     answer(reply, settle(&mut tx, result, &mut failure).await?)
                 }
                 WriteJob::RecordsEach { .. } => unreachable!("answered above"),
@@ -315,15 +355,19 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Applies a job's writes; the runs their events queued go to `queued` with their events.
     async fn records_job(
         &self,
         tx: &mut S::Tx,
         ws: &str,
         ops: Vec<RecordOp>,
+        queued: &mut Queued,
     ) -> Result<Vec<Option<Record>>> {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
-            out.push(self.write_in_tx(tx, ws, op, &Cause::default()).await?.0);
+            let written = self.write_in_tx(tx, ws, op, &Cause::default()).await?;
+            pair_with_events(queued, written.queued, &written.events);
+            out.push(written.record);
         }
         Ok(out)
     }
@@ -348,14 +392,23 @@ impl<S: Store> Engine<S> {
             let result = self
                 .write_in_tx(tx, ws, op, &Cause::default())
                 .await
-                .map(|(record, _)| record);
+                .map(|written| written.record);
             out.push(settle(tx, result, failure).await?);
         }
         Ok(out)
     }
 
-    async fn events_job(&self, tx: &mut S::Tx, events: &[Event]) -> Result<Vec<Accepted>> {
-        self.accept_all_in_tx(tx, events).await
+    async fn events_job(
+        &self,
+        tx: &mut S::Tx,
+        events: &[Event],
+        queued: &mut Queued,
+    ) -> Result<Vec<Accepted>> {
+        let mut accepted = self.accept_all_in_tx(tx, events).await?;
+        for a in &mut accepted {
+            pair_with_events(queued, std::mem::take(&mut a.queued), events);
+        }
+        Ok(accepted)
     }
 }
 

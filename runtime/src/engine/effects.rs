@@ -155,8 +155,8 @@ impl<S: Store> Engine<S> {
                     object,
                     record: super::NewRecord { id: None, fields },
                 };
-                let (rec, _) = self.write_in_tx(tx, scope.ws, op, &scope.cause()).await?;
-                let id = rec.map(|r| r.id).unwrap_or_default();
+                let written = self.write_in_tx(tx, scope.ws, op, &scope.cause()).await?;
+                let id = written.record.map(|r| r.id).unwrap_or_default();
                 detail["id"] = json!(id);
                 id
             }

@@ -2,6 +2,8 @@
 //! transactions that also hold the steps' effects. A batch of queued runs shares one
 //! transaction (group commit); a crash before commit loses only uncommitted steps, which
 //! are executed again from the run's committed `pc` — their effects were never applied.
+//! The runs an API write queues mostly start in that write's own transaction instead
+//! (`Engine::start_in_write`); the queue takes the rest.
 //! Plugin calls never run inside that transaction (see `plugin_calls`): a run reaching one
 //! commits as `running` and comes back to the queue when the call returns.
 
@@ -88,6 +90,11 @@ impl Params {
     }
 }
 
+fn calls_plugin(ops: &[Op]) -> bool {
+    ops.iter()
+        .any(|op| matches!(op, Op::Action { step, .. } if step.action == ActionKind::Plugin))
+}
+
 fn step_type(op: &Op) -> &str {
     match op {
         Op::Action { step, .. } => step.action.as_str(),
@@ -123,25 +130,61 @@ impl<S: Store> Engine<S> {
         let mut tx = self.inner.store.begin().await?;
         let runs = tx.queued_runs(self.inner.config.run_batch).await?;
         let n = runs.len();
-        let events = prefetch(&mut tx, &runs).await?;
-        let mut ended = Vec::with_capacity(n);
-        for run in runs {
-            let event = events
-                .get(&(run.workspace_id.clone(), run.event_id.clone()))
-                .cloned();
-            ended.push(
-                self.drive_with(&mut tx, run, event, PluginMode::Deferred)
-                    .await?,
-            );
-        }
-        // Nothing in the batch reads run or step rows back: write them all at once.
-        let ends: Vec<(&Run, &[StepRun])> =
-            ended.iter().map(|e| (&e.run, e.steps.as_slice())).collect();
-        tx.end_runs(&ends).await?;
+        let mut events = prefetch(&mut tx, &runs).await?;
+        let batch = runs.into_iter().map(|run| {
+            let event = events.remove(&(run.workspace_id.clone(), run.event_id.clone()));
+            (run, event)
+        });
+        self.drive_batch(&mut tx, batch.collect()).await?;
         tx.commit().await?;
         if n > 0 {
             self.inner.wake_outbox.notify_one();
         }
+        Ok(n)
+    }
+
+    /// Drives a batch of runs (each with its event when it was read) inside `tx` and writes
+    /// where they ended. Nothing in the batch reads run or step rows back, so they are
+    /// written all at once.
+    async fn drive_batch(&self, tx: &mut S::Tx, batch: Vec<(Run, Option<Event>)>) -> Result<()> {
+        let mut ended = Vec::with_capacity(batch.len());
+        for (run, event) in batch {
+            ended.push(
+                self.drive_with(tx, run, event, PluginMode::Deferred)
+                    .await?,
+            );
+        }
+        let ends: Vec<(&Run, &[StepRun])> =
+            ended.iter().map(|e| (&e.run, e.steps.as_slice())).collect();
+        tx.end_runs(&ends).await
+    }
+
+    /// Starts runs that an API write just queued in that write's own transaction, as an
+    /// after-save flow runs with its save: each goes as far as the queue would have taken
+    /// it (done, failed or parked), and the group's one commit stores the write, its runs'
+    /// steps and their outbox items together. At most `run_batch` of them; a run whose
+    /// plan calls a plugin stays queued (a call must not start from a transaction that may
+    /// still roll back), and so do the runs these runs' own writes queue (a cascade is
+    /// the queue's). Returns how many ran.
+    pub(crate) async fn start_in_write(
+        &self,
+        tx: &mut S::Tx,
+        queued: Vec<(Run, Event)>,
+    ) -> Result<usize> {
+        let mut batch = Vec::with_capacity(queued.len());
+        for (run, event) in queued {
+            if batch.len() >= self.inner.config.run_batch as usize {
+                break;
+            }
+            let exec = self
+                .exec_plan_in_tx(tx, &run.workspace_id, &run.automation_id, run.version)
+                .await;
+            if exec.is_ok_and(|e| !calls_plugin(&e.plan.ops)) {
+                batch.push((run, Some(event)));
+            }
+        }
+        let n = batch.len();
+        self.drive_batch(tx, batch).await?;
         Ok(n)
     }
 

@@ -62,6 +62,10 @@ pub struct Accepted {
     /// True when the id was seen before: nothing new was created.
     pub duplicate: bool,
     pub run_ids: Vec<String>,
+    /// The runs it queued (not those the loop guard failed), for the writer to start in
+    /// the same transaction (`combiner`); never answered.
+    #[serde(skip)]
+    pub(crate) queued: Vec<Run>,
 }
 
 impl<S: Store> Engine<S> {
@@ -145,15 +149,16 @@ impl<S: Store> Engine<S> {
     ) -> Result<Vec<Accepted>> {
         let mut out = Vec::with_capacity(events.len());
         for (event, &new) in events.iter().zip(inserted) {
-            let run_ids = if new {
+            let (run_ids, queued) = if new {
                 self.dispatch_in_tx(tx, event, subjects, ids).await?
             } else {
-                Vec::new()
+                Default::default()
             };
             out.push(Accepted {
                 event_id: event.id.clone(),
                 duplicate: !new,
                 run_ids,
+                queued,
             });
         }
         Ok(out)
@@ -165,7 +170,7 @@ impl<S: Store> Engine<S> {
         event: &Event,
         subjects: Subjects,
         ids: EventIds,
-    ) -> Result<Vec<String>> {
+    ) -> Result<(Vec<String>, Vec<Run>)> {
         let index = self.inner.index.load_full();
         let log = self.logs_event(event);
         let concerned = if log {
@@ -174,7 +179,7 @@ impl<S: Store> Engine<S> {
             index.handles(&event.workspace_id, &event.event_type)
         };
         if !concerned {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         }
         let now = Utc::now();
         let mut ctx = event_context(
@@ -192,6 +197,7 @@ impl<S: Store> Engine<S> {
             .match_loading_related(tx, &index, event, &mut ctx)
             .await?;
         let mut run_ids = Vec::new();
+        let mut queued = Vec::new();
         let mut ran = Vec::new();
         // Runs this event started so far, by automation (what the rate cap counts of a
         // record no earlier transaction knew).
@@ -227,13 +233,16 @@ impl<S: Store> Engine<S> {
                 });
             }
             if inserted {
-                run_ids.push(run.id);
+                run_ids.push(run.id.clone());
+                if run.status == RunStatus::Queued {
+                    queued.push(run);
+                }
             }
         }
         if log {
             self.log_dispatch(tx, &index, event, &mut ctx, ran).await?;
         }
-        Ok(run_ids)
+        Ok((run_ids, queued))
     }
 
     /// Matches the event, loading the related records the candidate conditions read: the

@@ -78,6 +78,10 @@ pub struct EngineConfig {
     pub loop_guard: LoopGuardConfig,
     /// Runs executed per write transaction (group commit).
     pub run_batch: u32,
+    /// Whether an API write starts the runs it queues in its own transaction (up to
+    /// `run_batch`; see `Engine::start_in_write`) instead of leaving all of them to the
+    /// queue. Either way a run is durable from the write's commit.
+    pub start_runs_in_write: bool,
     /// How often idle workers look for work they were not woken for (timers, leases).
     pub poll_interval: Duration,
     /// Plugin calls running at once (each outside any transaction; see `plugin_calls`).
@@ -108,6 +112,7 @@ impl Default for EngineConfig {
             outbox: OutboxConfig::default(),
             loop_guard: LoopGuardConfig::default(),
             run_batch: 256,
+            start_runs_in_write: true,
             poll_interval: Duration::from_millis(250),
             plugin_concurrency: 16,
             output_caps: OutputCaps::default(),

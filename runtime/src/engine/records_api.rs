@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::Engine;
 use super::ingest::Subjects;
 use crate::error::{Result, RuntimeError};
-use crate::model::{Event, Page, Record};
+use crate::model::{Event, Page, Record, Run};
 use crate::records::{self, Cause};
 use crate::store::{Store, StoreTx};
 
@@ -34,6 +34,16 @@ pub enum RecordOp {
         object: String,
         id: String,
     },
+}
+
+/// What one record write did.
+pub(crate) struct Written {
+    /// The record as written (`None` once deleted).
+    pub record: Option<Record>,
+    /// The events the write raised.
+    pub events: Vec<Event>,
+    /// The runs those events queued.
+    pub queued: Vec<Run>,
 }
 
 impl<S: Store> Engine<S> {
@@ -134,14 +144,14 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Applies one write and accepts its events inside `tx`; returns the record and events.
+    /// Applies one write and accepts its events inside `tx`.
     pub(crate) async fn write_in_tx(
         &self,
         tx: &mut S::Tx,
         ws: &str,
         op: RecordOp,
         cause: &Cause,
-    ) -> Result<(Option<Record>, Vec<Event>)> {
+    ) -> Result<Written> {
         let now = Utc::now();
         let schema = self.schema(ws);
         let schema = schema.as_ref();
@@ -191,7 +201,12 @@ impl<S: Store> Engine<S> {
                 (None, records::deleted_events(&before, cause, now))
             }
         };
-        self.accept_generated_in_tx(tx, &events, subjects).await?;
-        Ok((record, events))
+        let accepted = self.accept_generated_in_tx(tx, &events, subjects).await?;
+        let queued = accepted.into_iter().flat_map(|a| a.queued).collect();
+        Ok(Written {
+            record,
+            events,
+            queued,
+        })
     }
 }

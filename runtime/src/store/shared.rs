@@ -90,11 +90,17 @@ impl RecordMemory {
         self.known.insert(key, found);
     }
 
-    /// A record just inserted: forgotten rather than remembered (rarely read back in the
-    /// same transaction, and remembering it as stored would cost every insert).
+    /// A record just inserted, remembered as a read would return it (its stored
+    /// instants): the runs its write starts in the same transaction read it back, and
+    /// their updates are then held back as updates of a record known to exist.
     pub fn inserted(&mut self, r: &Record) {
+        let stored = Record {
+            created_at: stored_instant(r.created_at),
+            updated_at: stored_instant(r.updated_at),
+            ..r.clone()
+        };
         self.known
-            .remove(&record_key(&r.workspace_id, &r.object, &r.id));
+            .insert(record_key(&r.workspace_id, &r.object, &r.id), Some(stored));
     }
 
     /// A record just updated (`found`: whether a row changed). It is remembered as a read

@@ -26,6 +26,7 @@ mod seed;
 mod shadow;
 mod slow_receiver;
 mod ssrf;
+mod start_in_write;
 mod store_history;
 mod support;
 mod workspace_schema;

@@ -288,3 +288,25 @@ async fn cancelling_a_run_waiting_for_its_plugin_call_ends_the_step_and_applies_
     assert_eq!(notification_count(&engine, &ws.id, "u_plugin").await, 0);
     assert_eq!(notification_count(&engine, &ws.id, "u1").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_never_starts_a_plugin_call_from_its_own_transaction() {
+    let plugin = FakePlugin::new(Behaviour::Sleep(Duration::from_millis(1)));
+    let fx = Fixture::with(quick_config(), Some(plugin.clone())).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
+    let (scorer, _) = engine
+        .create_automation(&ws.id, scoring_automation())
+        .await
+        .unwrap();
+    // No worker runs: the write starts the runs it can.
+    create(engine, &ws.id, "case", json!({"subject": "queued"})).await;
+    let scoring = runs_of(engine, &ws.id, &scorer.id).await;
+    assert_eq!(scoring[0].status, RunStatus::Queued);
+    assert_eq!(plugin.calls.load(Ordering::SeqCst), 0);
+    // The queue makes the call once and completes the run.
+    engine.run_until_idle().await.unwrap();
+    let scoring = runs_of(engine, &ws.id, &scorer.id).await;
+    assert_eq!(scoring[0].status, RunStatus::Completed);
+    assert_eq!(plugin.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(notification_count(engine, &ws.id, "u1").await, 1);
+}

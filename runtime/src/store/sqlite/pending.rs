@@ -48,6 +48,22 @@ impl Pending {
         self.runs.push(r.clone());
     }
 
+    /// Puts a run's new state in place of its held-back insert (a run started in the
+    /// transaction that queued it is inserted as it ended); false when it is not held back.
+    pub(super) fn replace_run(&mut self, r: &Run) -> bool {
+        let held = self
+            .runs
+            .iter_mut()
+            .find(|h| h.id == r.id && h.workspace_id == r.workspace_id);
+        match held {
+            Some(h) => {
+                h.clone_from(r);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         *self = Pending::default();
     }

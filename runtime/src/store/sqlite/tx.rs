@@ -421,8 +421,15 @@ impl StoreTx for SqliteTx {
         if ends.is_empty() {
             return Ok(());
         }
+        let runs: Vec<&Run> = ends
+            .iter()
+            .map(|(r, _)| *r)
+            .filter(|r| !self.pending.replace_run(r))
+            .collect();
         batch::upsert_steps(self.conn().await?, ends).await?;
-        let runs: Vec<&Run> = ends.iter().map(|(r, _)| *r).collect();
+        if runs.is_empty() {
+            return Ok(());
+        }
         batch::update_runs(self.conn().await?, &runs).await
     }
 
