@@ -1,7 +1,8 @@
-//! Multi-row statements of the write transaction: each statement is a round trip to the
-//! writer connection's thread, so the executor's per-run cost is the number of statements.
-//! These read or write many rows at once with the same meaning as their one-row twins in
-//! `tx.rs`, `runs.rs` and `work.rs`. Never used outside a write transaction.
+//! Multi-row statements of the write transaction: each call is a round trip to the
+//! writer connection's thread, so the executor's per-run cost is the number of round
+//! trips. These read or write many rows at once with the same meaning as their one-row
+//! twins in `tx.rs`, `runs.rs` and `work.rs`; the writes a transaction holds back are
+//! added to a [`Script`] and sent together. Never used outside a write transaction.
 
 use std::collections::HashSet;
 
@@ -11,7 +12,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::rows::*;
 use crate::error::Result;
 use crate::model::*;
-use crate::store::shared::{RecordKey, inserted_flags, last_step_rows};
+use crate::store::shared::{RecordKey, inserted_flags};
 
 /// Rows per statement: far under SQLite's bound-variable limit for the widest row here.
 pub(super) const CHUNK: usize = 200;
@@ -19,6 +20,39 @@ pub(super) const CHUNK: usize = 200;
 fn opt_ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(ts)
 }
+
+/// Statements sent to the connection's thread in one round trip: SQLite runs a string of
+/// statements one after the other, each taking its own share of the bound values in
+/// order. What a transaction held back goes this way at once, whatever the tables.
+#[derive(Default)]
+pub(super) struct Script {
+    q: Option<QueryBuilder<Sqlite>>,
+}
+
+impl Script {
+    /// Starts the next statement with `sql`; the caller goes on with the builder.
+    pub(super) fn statement(&mut self, sql: &str) -> &mut QueryBuilder<Sqlite> {
+        match &mut self.q {
+            Some(q) => {
+                q.push(";\n").push(sql);
+            }
+            None => self.q = Some(QueryBuilder::new(sql)),
+        }
+        self.q.as_mut().expect("a statement was just started")
+    }
+
+    /// Runs every statement, in order; the first failing one fails the script (the
+    /// transaction then rolls back what the ones before it did).
+    pub(super) async fn run(self, conn: &mut SqliteConnection) -> Result<()> {
+        if let Some(mut q) = self.q {
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A step row held back by the write transaction: its run's workspace and id, and the step.
+pub(super) type HeldStep = (String, String, StepRun);
 
 /// The events named by (workspace, id), in one statement per chunk; absent ones are left out.
 pub(super) async fn events(
@@ -72,7 +106,8 @@ pub(super) async fn insert_events(
 ) -> Result<Vec<bool>> {
     let mut inserted: HashSet<(String, String)> = HashSet::new();
     for chunk in events.chunks(CHUNK) {
-        let mut q = insert_events_sql(chunk)?;
+        let mut q = QueryBuilder::<Sqlite>::new(INSERT_EVENTS);
+        event_values(&mut q, chunk)?;
         q.push(" ON CONFLICT (workspace_id, id) DO NOTHING RETURNING workspace_id, id");
         for row in q.build().fetch_all(&mut *conn).await? {
             use sqlx::Row;
@@ -82,54 +117,59 @@ pub(super) async fn insert_events(
     Ok(inserted_flags(events, inserted))
 }
 
-/// Upserts the step rows of runs; a (run, step id) given twice keeps its last row, as
-/// successive one-row upserts would.
-pub(super) async fn upsert_steps(
-    conn: &mut SqliteConnection,
-    ends: &[(&Run, &[StepRun])],
-) -> Result<()> {
-    let kept = last_step_rows(ends);
-    for chunk in kept.chunks(CHUNK) {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (r, s) in chunk {
-            rows.push((
-                *r,
-                *s,
-                serde_json::to_string(&s.effects)?,
-                serde_json::to_string(&s.logs)?,
-            ));
+impl Script {
+    /// Upserts step rows; a (run, step id) given twice keeps its last row, as successive
+    /// one-row upserts would.
+    pub(super) fn upsert_steps(&mut self, held: &[HeldStep]) -> Result<()> {
+        let mut seen = HashSet::new();
+        let mut kept: Vec<&HeldStep> = held
+            .iter()
+            .rev()
+            .filter(|(_, run, step)| seen.insert((run.as_str(), step.id.as_str())))
+            .collect();
+        kept.reverse();
+        for chunk in kept.chunks(CHUNK) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (ws, run, s) in chunk {
+                rows.push((
+                    ws.clone(),
+                    run.clone(),
+                    s,
+                    serde_json::to_string(&s.effects)?,
+                    serde_json::to_string(&s.logs)?,
+                ));
+            }
+            let q = self.statement(
+                "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) ",
+            );
+            q.push_values(rows, |mut b, (ws, run, s, effects, logs)| {
+                b.push_bind(ws)
+                    .push_bind(run)
+                    .push_bind(s.id.clone())
+                    .push_bind(s.seq)
+                    .push_bind(s.step_type.clone())
+                    .push_bind(s.status.as_str())
+                    .push_bind(opt_ts(s.started_at))
+                    .push_bind(opt_ts(s.finished_at))
+                    .push_bind(s.duration_ms)
+                    .push_bind(s.input.as_ref().map(Value::to_string))
+                    .push_bind(s.output.as_ref().map(Value::to_string))
+                    .push_bind(s.error.clone())
+                    .push_bind(effects)
+                    .push_bind(logs)
+                    .push_bind(s.attempts)
+                    .push_bind(s.last_error.clone());
+            });
+            q.push(
+                " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
+                 started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
+                 input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
+                 logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
+                 WHERE steps.workspace_id = excluded.workspace_id",
+            );
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) ",
-        );
-        q.push_values(rows, |mut b, (r, s, effects, logs)| {
-            b.push_bind(r.workspace_id.clone())
-                .push_bind(r.id.clone())
-                .push_bind(s.id.clone())
-                .push_bind(s.seq)
-                .push_bind(s.step_type.clone())
-                .push_bind(s.status.as_str())
-                .push_bind(opt_ts(s.started_at))
-                .push_bind(opt_ts(s.finished_at))
-                .push_bind(s.duration_ms)
-                .push_bind(s.input.as_ref().map(Value::to_string))
-                .push_bind(s.output.as_ref().map(Value::to_string))
-                .push_bind(s.error.clone())
-                .push_bind(effects)
-                .push_bind(logs)
-                .push_bind(s.attempts)
-                .push_bind(s.last_error.clone());
-        });
-        q.push(
-            " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
-             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, \
-             input = excluded.input, output = excluded.output, error = excluded.error, effects = excluded.effects, \
-             logs = excluded.logs, attempts = excluded.attempts, last_error = excluded.last_error \
-             WHERE steps.workspace_id = excluded.workspace_id",
-        );
-        q.build().execute(&mut *conn).await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// [`update_run`](super::tx) for distinct runs, one statement per chunk.
@@ -164,35 +204,36 @@ pub(super) async fn update_runs(conn: &mut SqliteConnection, runs: &[&Run]) -> R
     Ok(())
 }
 
-/// Inserts outbox items, skipping those whose idempotency key is taken (as successive
-/// `insert_outbox` calls would, the first of a repeated key winning).
-pub(super) async fn insert_outbox(conn: &mut SqliteConnection, items: &[OutboxItem]) -> Result<()> {
-    for chunk in items.chunks(CHUNK) {
-        let retries = chunk
-            .iter()
-            .map(super::rows::retry_text)
-            .collect::<Result<Vec<_>>>()?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO outbox ({OUTBOX_COLS}) "));
-        q.push_values(chunk.iter().zip(retries), |mut b, (o, retry)| {
-            b.push_bind(o.id.clone())
-                .push_bind(o.workspace_id.clone())
-                .push_bind(o.kind.as_str())
-                .push_bind(o.status.as_str())
-                .push_bind(o.attempts)
-                .push_bind(o.last_error.clone())
-                .push_bind(o.payload.to_string())
-                .push_bind(o.run_id.clone())
-                .push_bind(o.step_id.clone())
-                .push_bind(o.idempotency_key.clone())
-                .push_bind(ts(o.next_attempt_at))
-                .push_bind(ts(o.created_at))
-                .push_bind(opt_ts(o.delivered_at))
-                .push_bind(retry);
-        });
-        q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
-        q.build().execute(&mut *conn).await?;
+impl Script {
+    /// Inserts outbox items, skipping those whose idempotency key is taken (as successive
+    /// `insert_outbox` calls would, the first of a repeated key winning).
+    pub(super) fn insert_outbox(&mut self, items: &[OutboxItem]) -> Result<()> {
+        for chunk in items.chunks(CHUNK) {
+            let retries = chunk
+                .iter()
+                .map(super::rows::retry_text)
+                .collect::<Result<Vec<_>>>()?;
+            let q = self.statement(&format!("INSERT INTO outbox ({OUTBOX_COLS}) "));
+            q.push_values(chunk.iter().zip(retries), |mut b, (o, retry)| {
+                b.push_bind(o.id.clone())
+                    .push_bind(o.workspace_id.clone())
+                    .push_bind(o.kind.as_str())
+                    .push_bind(o.status.as_str())
+                    .push_bind(o.attempts)
+                    .push_bind(o.last_error.clone())
+                    .push_bind(o.payload.to_string())
+                    .push_bind(o.run_id.clone())
+                    .push_bind(o.step_id.clone())
+                    .push_bind(o.idempotency_key.clone())
+                    .push_bind(ts(o.next_attempt_at))
+                    .push_bind(ts(o.created_at))
+                    .push_bind(opt_ts(o.delivered_at))
+                    .push_bind(retry);
+            });
+            q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `update_outbox` for many items (their delivery state; each only in its own
@@ -229,11 +270,8 @@ fn json_texts<T, V: serde::Serialize>(items: &[T], part: impl Fn(&T) -> &V) -> R
         .collect()
 }
 
-/// `INSERT INTO events ... VALUES` with the rows of `chunk`, for the caller to end.
-fn insert_events_sql(chunk: &[Event]) -> Result<QueryBuilder<Sqlite>> {
-    let mut q = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ",
-    );
+/// The `VALUES` rows of `chunk`'s events, after an `INSERT INTO events (...)` of `q`.
+fn event_values(q: &mut QueryBuilder<Sqlite>, chunk: &[Event]) -> Result<()> {
     let causations = json_texts(chunk, |e| &e.causation)?;
     q.push_values(chunk.iter().zip(causations), |mut b, (e, causation)| {
         b.push_bind(e.workspace_id.clone())
@@ -246,12 +284,13 @@ fn insert_events_sql(chunk: &[Event]) -> Result<QueryBuilder<Sqlite>> {
             .push_bind(e.causation.len() as i64)
             .push_bind(ts(e.created_at));
     });
-    Ok(q)
+    Ok(())
 }
 
-/// `chunk`'s records as `VALUES` rows of `RECORD_COLS`, after `prefix`.
-fn record_values(prefix: &str, chunk: &[Record]) -> Result<QueryBuilder<Sqlite>> {
-    let mut q = QueryBuilder::<Sqlite>::new(prefix.to_string());
+const INSERT_EVENTS: &str = "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ";
+
+/// `chunk`'s records as `VALUES` rows of `RECORD_COLS`, after what `q` holds.
+fn record_values(q: &mut QueryBuilder<Sqlite>, chunk: &[Record]) -> Result<()> {
     let fields = json_texts(chunk, |r| &r.fields)?;
     q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
         b.push_bind(r.workspace_id.clone())
@@ -261,74 +300,68 @@ fn record_values(prefix: &str, chunk: &[Record]) -> Result<QueryBuilder<Sqlite>>
             .push_bind(ts(r.created_at))
             .push_bind(ts(r.updated_at));
     });
-    Ok(q)
-}
-
-/// Inserts records (none may exist: a conflict is an error, as for the one-row insert).
-pub(super) async fn insert_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
-    for chunk in records.chunks(CHUNK) {
-        let prefix = format!("INSERT INTO records ({RECORD_COLS}) ");
-        record_values(&prefix, chunk)?
-            .build()
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(())
 }
 
-/// Updates the fields and `updated_at` of existing records, each named once (a plain
-/// `UPDATE`: the history trigger's `OR REPLACE` applies as for the one-row update, which
-/// an upsert's conflict clause would override; `created_at` is never rewritten).
-pub(super) async fn update_records(conn: &mut SqliteConnection, records: &[Record]) -> Result<()> {
-    for chunk in records.chunks(CHUNK) {
-        let prefix = format!("WITH v ({RECORD_COLS}) AS (");
-        let mut q = record_values(&prefix, chunk)?;
-        q.push(
-            ") UPDATE records SET fields = v.fields, updated_at = v.updated_at FROM v \
-             WHERE records.workspace_id = v.workspace_id AND records.object = v.object \
-             AND records.id = v.id",
-        );
-        q.build().execute(&mut *conn).await?;
+impl Script {
+    /// Inserts records (none may exist: a conflict is an error, as for the one-row insert).
+    pub(super) fn insert_records(&mut self, records: &[Record]) -> Result<()> {
+        for chunk in records.chunks(CHUNK) {
+            let q = self.statement(&format!("INSERT INTO records ({RECORD_COLS}) "));
+            record_values(q, chunk)?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Inserts events with generated ids (a duplicate is an error, never skipped).
-pub(super) async fn insert_new_events(conn: &mut SqliteConnection, events: &[Event]) -> Result<()> {
-    for chunk in events.chunks(CHUNK) {
-        insert_events_sql(chunk)?
-            .build()
-            .execute(&mut *conn)
-            .await?;
+    /// Updates the fields and `updated_at` of existing records, each named once (a plain
+    /// `UPDATE`: the history trigger's `OR REPLACE` applies as for the one-row update,
+    /// which an upsert's conflict clause would override; `created_at` is never rewritten).
+    pub(super) fn update_records(&mut self, records: &[Record]) -> Result<()> {
+        for chunk in records.chunks(CHUNK) {
+            let q = self.statement(&format!("WITH v ({RECORD_COLS}) AS ("));
+            record_values(q, chunk)?;
+            q.push(
+                ") UPDATE records SET fields = v.fields, updated_at = v.updated_at FROM v \
+                 WHERE records.workspace_id = v.workspace_id AND records.object = v.object \
+                 AND records.id = v.id",
+            );
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Inserts the runs of generated events (none can exist yet: a conflict is an error).
-pub(super) async fn insert_runs(conn: &mut SqliteConnection, runs: &[Run]) -> Result<()> {
-    for chunk in runs.chunks(CHUNK) {
-        let states = json_texts(chunk, |r| &r.state)?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO runs ({RUN_COLS}) "));
-        q.push_values(chunk.iter().zip(states), |mut b, (r, state)| {
-            b.push_bind(r.id.clone())
-                .push_bind(r.workspace_id.clone())
-                .push_bind(r.automation_id.clone())
-                .push_bind(r.version)
-                .push_bind(r.event_id.clone())
-                .push_bind(r.object.clone())
-                .push_bind(r.record_id.clone())
-                .push_bind(r.status.as_str())
-                .push_bind(r.dry_run as i64)
-                .push_bind(r.pc)
-                .push_bind(state)
-                .push_bind(r.error.clone())
-                .push_bind(r.error_code.map(RunErrorCode::as_str))
-                .push_bind(ts(r.created_at))
-                .push_bind(opt_ts(r.started_at))
-                .push_bind(opt_ts(r.finished_at))
-                .push_bind(r.duration_ms);
-        });
-        q.build().execute(&mut *conn).await?;
+    /// Inserts events with generated ids (a duplicate is an error, never skipped).
+    pub(super) fn insert_new_events(&mut self, events: &[Event]) -> Result<()> {
+        for chunk in events.chunks(CHUNK) {
+            event_values(self.statement(INSERT_EVENTS), chunk)?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Inserts the runs of generated events (none can exist yet: a conflict is an error).
+    pub(super) fn insert_runs(&mut self, runs: &[Run]) -> Result<()> {
+        for chunk in runs.chunks(CHUNK) {
+            let states = json_texts(chunk, |r| &r.state)?;
+            let q = self.statement(&format!("INSERT INTO runs ({RUN_COLS}) "));
+            q.push_values(chunk.iter().zip(states), |mut b, (r, state)| {
+                b.push_bind(r.id.clone())
+                    .push_bind(r.workspace_id.clone())
+                    .push_bind(r.automation_id.clone())
+                    .push_bind(r.version)
+                    .push_bind(r.event_id.clone())
+                    .push_bind(r.object.clone())
+                    .push_bind(r.record_id.clone())
+                    .push_bind(r.status.as_str())
+                    .push_bind(r.dry_run as i64)
+                    .push_bind(r.pc)
+                    .push_bind(state)
+                    .push_bind(r.error.clone())
+                    .push_bind(r.error_code.map(RunErrorCode::as_str))
+                    .push_bind(ts(r.created_at))
+                    .push_bind(opt_ts(r.started_at))
+                    .push_bind(opt_ts(r.finished_at))
+                    .push_bind(r.duration_ms);
+            });
+        }
+        Ok(())
+    }
 }

@@ -1,7 +1,8 @@
-//! Rows a write transaction holds back: record inserts and updates, and the events of
-//! record writes with their runs. Each would be one statement, i.e. one round trip to the
-//! connection's thread; held back, the rows of a whole group commit (or of an executor
-//! batch) go in one statement per table.
+//! Rows a write transaction holds back: record inserts and updates, the events of record
+//! writes with their runs, and the step rows of ended runs. Each would be one statement,
+//! i.e. one round trip to the connection's thread; held back, the rows of a whole group
+//! commit (or of an executor batch) go in one statement per table, all of them in one
+//! round trip (a [`Script`]).
 //!
 //! Invariant: they are written before any other statement of the transaction runs (so
 //! every read, count or claim sees them), before a savepoint is taken or released (so a
@@ -10,9 +11,9 @@
 
 use sqlx::SqliteConnection;
 
-use super::batch;
+use super::batch::{HeldStep, Script};
 use crate::error::Result;
-use crate::model::{Event, Record, Run};
+use crate::model::{Event, Record, Run, StepRun};
 
 #[derive(Debug, Default)]
 pub(super) struct Pending {
@@ -21,6 +22,7 @@ pub(super) struct Pending {
     updates: Vec<Record>,
     events: Vec<Event>,
     runs: Vec<Run>,
+    steps: Vec<HeldStep>,
 }
 
 impl Pending {
@@ -64,31 +66,44 @@ impl Pending {
         }
     }
 
+    /// The step rows of ended runs (a step given twice keeps its last row).
+    pub(super) fn upsert_steps(&mut self, ends: &[(&Run, &[StepRun])]) {
+        for (run, steps) in ends {
+            for step in steps.iter() {
+                self.steps
+                    .push((run.workspace_id.clone(), run.id.clone(), step.clone()));
+            }
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         *self = Pending::default();
     }
 
-    /// Writes every row held back, one statement per table (per chunk).
-    pub(super) async fn write(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        if self.inserts.is_empty()
-            && self.updates.is_empty()
-            && self.events.is_empty()
-            && self.runs.is_empty()
-        {
-            return Ok(());
-        }
+    /// Adds every row held back to `script`, one statement per table (per chunk), and
+    /// forgets them.
+    pub(super) fn take_into(&mut self, script: &mut Script) -> Result<()> {
         let Pending {
             inserts,
             updates,
             events,
             runs,
+            steps,
         } = std::mem::take(self);
         // Inserts before updates: a record can only be updated once it exists, and its
         // history rows (written by triggers) follow its writes in order. The other tables
         // have neither triggers nor enforced foreign keys, so their order is free.
-        batch::insert_records(conn, &inserts).await?;
-        batch::update_records(conn, &updates).await?;
-        batch::insert_new_events(conn, &events).await?;
-        batch::insert_runs(conn, &runs).await
+        script.insert_records(&inserts)?;
+        script.update_records(&updates)?;
+        script.insert_new_events(&events)?;
+        script.insert_runs(&runs)?;
+        script.upsert_steps(&steps)
+    }
+
+    /// Writes every row held back, in one round trip.
+    pub(super) async fn write(&mut self, conn: &mut SqliteConnection) -> Result<()> {
+        let mut script = Script::default();
+        self.take_into(&mut script)?;
+        script.run(conn).await
     }
 }

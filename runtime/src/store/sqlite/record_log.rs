@@ -2,8 +2,9 @@
 //! transaction's queued entries with the per-record cap, one record's page, the sweep.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::batch::Script;
 use crate::error::{Result, RuntimeError};
 use crate::model::{Page, parse_ts, ts};
 use crate::record_log::{AutomationLogEntry, StoredEntries};
@@ -11,10 +12,10 @@ use crate::record_log::{AutomationLogEntry, StoredEntries};
 /// Rows per statement: 7 bound values a row, far under SQLite's variable limit.
 const CHUNK: usize = 200;
 
-/// Writes `entries` and cuts each record they touch to its newest `per_record` entries:
-/// two statements for the whole transaction, whatever the number of events.
-pub(super) async fn write(
-    conn: &mut SqliteConnection,
+/// Adds to `script` the write of `entries` and the cut of each record they touch to its
+/// newest `per_record` entries: two statements for the whole transaction.
+pub(super) fn write(
+    script: &mut Script,
     entries: &[AutomationLogEntry],
     per_record: u32,
 ) -> Result<()> {
@@ -23,7 +24,7 @@ pub(super) async fn write(
             .iter()
             .map(AutomationLogEntry::stored_json)
             .collect::<serde_json::Result<Vec<_>>>()?;
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let q = script.statement(
             "INSERT INTO automation_log (workspace_id, object, record_id, event_id, event_type, entries, created_at) ",
         );
         q.push_values(chunk.iter().zip(stored), |mut b, (e, stored)| {
@@ -37,13 +38,12 @@ pub(super) async fn write(
         });
         // An event is dispatched once; a repeat (never expected) keeps the first entry.
         q.push(" ON CONFLICT (workspace_id, event_id) DO NOTHING");
-        q.build().execute(&mut *conn).await?;
     }
     let records = crate::store::shared::touched_records(entries);
     for chunk in records.chunks(CHUNK) {
         // The touched records drive the join, so each costs two index seeks (its rows,
         // and its newest `per_record`-th row), whatever the size of the table.
-        let mut q = QueryBuilder::<Sqlite>::new("WITH touched(w, o, r) AS (VALUES ");
+        let q = script.statement("WITH touched(w, o, r) AS (VALUES ");
         let mut sep = q.separated(", ");
         for (ws, object, id) in chunk {
             sep.push("(")
@@ -63,7 +63,6 @@ pub(super) async fn write(
         )
         .push_bind(per_record as i64)
         .push("))");
-        q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }

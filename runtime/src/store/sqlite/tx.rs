@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
 
+use super::batch::Script;
 use super::pending::Pending;
 use super::rows::*;
 use super::{batch, runs, work};
@@ -53,18 +54,14 @@ impl SqliteTx {
     }
 
     /// Writes the rows held back, then the queued automation log entries (one insert and
-    /// one cut per chunk) and outbox items (one statement per chunk).
+    /// one cut per chunk) and outbox items (one statement per chunk): one round trip.
     async fn flush_outbox(&mut self) -> Result<()> {
-        self.pending.write(&mut self.tx).await?;
-        if !self.log.is_empty() {
-            let entries = std::mem::take(&mut self.log);
-            super::record_log::write(&mut self.tx, &entries, self.log_cap).await?;
-        }
-        if self.outbox.is_empty() {
-            return Ok(());
-        }
-        let items = std::mem::take(&mut self.outbox);
-        batch::insert_outbox(&mut self.tx, &items).await
+        let mut script = Script::default();
+        self.pending.take_into(&mut script)?;
+        let entries = std::mem::take(&mut self.log);
+        super::record_log::write(&mut script, &entries, self.log_cap)?;
+        script.insert_outbox(&std::mem::take(&mut self.outbox))?;
+        script.run(&mut self.tx).await
     }
 }
 
@@ -426,7 +423,8 @@ impl StoreTx for SqliteTx {
             .map(|(r, _)| *r)
             .filter(|r| !self.pending.replace_run(r))
             .collect();
-        batch::upsert_steps(self.conn().await?, ends).await?;
+        // Nothing reads step rows before the next statement writes them.
+        self.pending.upsert_steps(ends);
         if runs.is_empty() {
             return Ok(());
         }

@@ -34,6 +34,7 @@ macro_rules! cases {
             records::records_round_trip,
             records::records_remembered_in_a_transaction,
             records::held_back_rows_are_seen_by_later_statements,
+            records::a_failing_held_back_write_stores_nothing_of_its_transaction,
             records::query_records_filters_and_pages,
             records::events_insert_once,
             records::events_in_bulk,

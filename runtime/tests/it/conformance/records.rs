@@ -443,3 +443,38 @@ pub async fn nul_text_is_stored_or_refused_clearly<S: Store>(s: &S) {
         Err(other) => panic!("neither stored nor refused clearly: {other:?}"),
     }
 }
+
+/// A held-back write that fails (an event id taken since) fails the transaction, and none
+/// of the rows held back or queued with it is stored: drivers that send them together in
+/// one round trip must not keep those written before the failing one.
+pub async fn a_failing_held_back_write_stores_nothing_of_its_transaction<S: Store>(s: &S) {
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_generated_events(&[event("w1", "e1", "case.created")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_record(&record("w1", "case", "c9", json!({"p": "low"}), 20))
+        .await
+        .unwrap();
+    tx.insert_new_run(&run("w1", "r9", "a1", "e1", 20))
+        .await
+        .unwrap();
+    tx.insert_outbox(&outbox("w1", "o9", "k9", 20))
+        .await
+        .unwrap();
+    // A driver may refuse the taken id at once or at the commit.
+    if tx
+        .insert_generated_events(&[event("w1", "e1", "case.created")])
+        .await
+        .is_ok()
+    {
+        assert!(tx.commit().await.is_err(), "the commit fails");
+    }
+
+    assert!(s.record("w1", "case", "c9").await.unwrap().is_none());
+    assert!(s.run("w1", "r9").await.unwrap().is_none());
+    let items = s.outbox("w1", &OutboxFilter::default()).await.unwrap();
+    assert!(items.items.is_empty(), "{:?}", items.items);
+}
