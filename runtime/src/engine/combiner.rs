@@ -17,6 +17,7 @@
 //!
 //! The task holds only a weak reference to the engine, so dropping the last `Engine` ends it.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::{mpsc, oneshot};
@@ -152,10 +153,16 @@ fn pair_with_events(queued: &mut Queued, runs: Vec<Run>, events: &[Event]) {
     }
 }
 
+/// The runs a group queued: how many it started, how many it left to the queue.
+struct Started {
+    ran: usize,
+    left: usize,
+}
+
 /// How the optimistic transaction of a group ended.
 enum Attempt {
-    /// Committed: each job's result, and how many queued runs started in it.
-    Committed(Vec<JobResult>, usize),
+    /// Committed: each job's result, and what became of the runs it queued.
+    Committed(Vec<JobResult>, Started),
     /// A job failed with an error of its own: rolled back, nothing written.
     JobFailed(RuntimeError),
     /// Starting the queued runs failed: rolled back, nothing written; the group goes
@@ -221,8 +228,10 @@ impl<S: Store> Engine<S> {
 
     async fn run_group(&self, jobs: Vec<WriteJob>) {
         let jobs = match self.optimistic(jobs).await {
-            Ok(()) => {
-                self.inner.wake_runs.notify_one();
+            Ok(queue_has_work) => {
+                if queue_has_work {
+                    self.inner.wake_runs.notify_one();
+                }
                 return;
             }
             Err(jobs) => jobs,
@@ -240,17 +249,24 @@ impl<S: Store> Engine<S> {
     /// Executes every job in one transaction without savepoints and answers them all once
     /// it committed (or all with its error, when the transaction itself failed; or a lone
     /// job with its own error). Gives the jobs back, unanswered and with nothing written,
-    /// when one of several failed on its own or their runs could not start.
-    async fn optimistic(&self, jobs: Vec<WriteJob>) -> std::result::Result<(), Vec<WriteJob>> {
+    /// when one of several failed on its own or their runs could not start. `Ok(true)`
+    /// when the queue may have work from this group: runs it did not start, or the
+    /// cascades of those it did (else waking the run loop would cost it a read for nothing).
+    async fn optimistic(&self, jobs: Vec<WriteJob>) -> std::result::Result<bool, Vec<WriteJob>> {
         let mut done = Vec::with_capacity(jobs.len());
+        let mut queue_has_work = true;
         let outcome = match self.optimistic_tx(&jobs).await {
             Ok(Attempt::Committed(results, started)) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     done.push(job.answered(result));
                 }
-                if started > 0 {
+                if started.ran > 0 {
                     self.inner.wake_outbox.notify_one();
                 }
+                // Taken after the commit: a cascade flagged during this group's
+                // transaction is committed by now.
+                let cascaded = self.inner.cascade_queued.swap(false, Ordering::AcqRel);
+                queue_has_work = started.left > 0 || cascaded;
                 Ok(())
             }
             // Alone, the rolled-back transaction was the job's savepoint: its answer is its
@@ -276,7 +292,7 @@ impl<S: Store> Engine<S> {
         for answer in done {
             answer(&outcome);
         }
-        Ok(())
+        Ok(queue_has_work)
     }
 
     /// The transaction of [`Engine::optimistic`]; `Err` when storage failed.
@@ -303,12 +319,19 @@ impl<S: Store> Engine<S> {
             }
         }
         let started = if self.inner.config.start_runs_in_write {
+            let all = queued.len();
             match self.start_in_write(&mut tx, queued).await {
-                Ok(n) => n,
+                Ok(ran) => Started {
+                    ran,
+                    left: all - ran,
+                },
                 Err(e) => return Ok(Attempt::StartFailed(e)),
             }
         } else {
-            0
+            Started {
+                ran: 0,
+                left: queued.len(),
+            }
         };
         tx.commit().await?;
         Ok(Attempt::Committed(results, started))

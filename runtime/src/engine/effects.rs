@@ -110,6 +110,16 @@ fn detail(req: &EffectRequest) -> (EffectKind, Value) {
 }
 
 impl<S: Store> Engine<S> {
+    /// A run's record write queued runs: the run loop must come round for them (see
+    /// `combiner`, which otherwise does not wake it after a group whose runs all started).
+    fn note_cascade(&self, queued: &[Run]) {
+        if !queued.is_empty() {
+            self.inner
+                .cascade_queued
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
+
     /// Applies (or in dry-run records) effect number `n` of a step. Returns the effect and,
     /// for writes, the id written.
     pub(crate) async fn apply_effect(
@@ -147,7 +157,8 @@ impl<S: Store> Engine<S> {
                     id: id.clone(),
                     fields,
                 };
-                self.write_in_tx(tx, scope.ws, op, &scope.cause()).await?;
+                let written = self.write_in_tx(tx, scope.ws, op, &scope.cause()).await?;
+                self.note_cascade(&written.queued);
                 id
             }
             EffectRequest::CreateRecord { object, fields } => {
@@ -156,6 +167,7 @@ impl<S: Store> Engine<S> {
                     record: super::NewRecord { id: None, fields },
                 };
                 let written = self.write_in_tx(tx, scope.ws, op, &scope.cause()).await?;
+                self.note_cascade(&written.queued);
                 let id = written.record.map(|r| r.id).unwrap_or_default();
                 detail["id"] = json!(id);
                 id

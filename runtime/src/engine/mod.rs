@@ -141,6 +141,9 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) plans: Mutex<HashMap<(String, i64), Arc<exec_plan::ExecPlan>>>,
     pub(crate) deliverer: Deliverer,
     pub(crate) wake_runs: Notify,
+    /// Set when a run's own record write queued runs (a cascade); the group commit takes
+    /// it after its commit to know whether the run loop has work.
+    pub(crate) cascade_queued: std::sync::atomic::AtomicBool,
     pub(crate) wake_outbox: Notify,
     pub(crate) wake_timers: Notify,
     /// The group-commit queue of API writes (see `combiner`).
@@ -200,6 +203,7 @@ impl<S: Store> Engine<S> {
                 plans: Mutex::new(HashMap::new()),
                 deliverer,
                 wake_runs: Notify::new(),
+                cascade_queued: Default::default(),
                 wake_outbox: Notify::new(),
                 wake_timers: Notify::new(),
                 writes,

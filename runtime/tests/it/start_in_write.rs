@@ -3,6 +3,7 @@
 //! nothing run or sent twice when the queue comes round afterwards.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -170,5 +171,60 @@ async fn sixteen_racing_writes_each_run_once() {
     for case in cases {
         let stored = engine.record(&ws.id, "case", &case.id).await.unwrap();
         assert_eq!(stored.fields["queue_id"], json!("q_escalations"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workers_are_woken_for_what_a_write_left_to_the_queue() {
+    let mut config = slack_config();
+    config.run_batch = 4;
+    // The run loop must be woken: its own polling would not come round in this test.
+    config.poll_interval = Duration::from_secs(60);
+    let fx = Fixture::with(config, None).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
+    let triage = json!({"name": "triage", "trigger": {"event": "case.created"},
+        "actions": [{"type": "update_field", "params": {"field": "status", "value": "pending"}}],
+        "status": "active"});
+    let follow = json!({"name": "follow", "trigger": {"event": "case.status_changed", "conditions": {"status": "pending"}},
+        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "pending {{ subject }}"}}],
+        "status": "active"});
+    engine.create_automation(&ws.id, triage).await.unwrap();
+    engine.create_automation(&ws.id, follow).await.unwrap();
+    let workers = engine.start();
+    // Let the loops run their first round and go idle.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // One case: its triage run starts with the write, its cascade is the queue's.
+    fx.create("case", json!({"subject": "one"})).await;
+    wait_for_completed(&fx, 2).await;
+    // Six cases in one request: 4 start with the write, 2 are left, and 4 cascades.
+    let ops = (0..6)
+        .map(|i| RecordOp::Create {
+            object: "case".into(),
+            record: NewRecord {
+                id: None,
+                fields: obj(json!({"subject": format!("c{i}")})),
+            },
+        })
+        .collect();
+    engine.write_records_each(&ws.id, ops).await.unwrap();
+    wait_for_completed(&fx, 2 + 12).await;
+    assert_eq!(fx.notifications("u1").await.len(), 7);
+    workers.shutdown().await;
+}
+
+async fn wait_for_completed(fx: &Fixture, n: usize) {
+    let start = Instant::now();
+    loop {
+        let runs = fx.runs().await;
+        if by_status(&runs, RunStatus::Completed) == n {
+            assert_eq!(runs.len(), n, "{runs:#?}");
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the run loop was not woken: {runs:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
