@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use automations_runtime::model::{OutboxFilter, OutboxKind, OutboxStatus, Run, RunStatus};
+use automations_runtime::model::{OutboxFilter, OutboxKind, OutboxStatus, Record, Run, RunStatus};
 use automations_runtime::{NewRecord, RecordOp};
 
 use crate::support::*;
@@ -38,16 +38,24 @@ fn slack_config() -> automations_runtime::EngineConfig {
     config
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_is_answered_with_its_runs_done_and_their_messages_queued() {
-    let fx = Fixture::with(slack_config(), None).await;
-    let (engine, ws) = (&fx.engine, &fx.ws);
-    engine.create_automation(&ws.id, seed()).await.unwrap();
-
-    // No worker runs: whatever is done when the write returns was done by the write.
+/// A fixture with the seed automation and one critical case written (no worker runs:
+/// whatever is done when the write returns was done by the write).
+async fn one_critical_case(config: automations_runtime::EngineConfig) -> (Fixture, Record) {
+    let fx = Fixture::with(config, None).await;
+    fx.engine
+        .create_automation(&fx.ws.id, seed())
+        .await
+        .unwrap();
     let case = fx
         .create("case", json!({"subject": "Down", "priority": "critical"}))
         .await;
+    (fx, case)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_answered_with_its_runs_done_and_their_messages_queued() {
+    let (fx, case) = one_critical_case(slack_config()).await;
+    let (engine, ws) = (&fx.engine, &fx.ws);
     let runs = fx.runs().await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, RunStatus::Completed, "{runs:#?}");
@@ -73,12 +81,8 @@ async fn a_write_is_answered_with_its_runs_done_and_their_messages_queued() {
 async fn with_the_option_off_the_runs_wait_for_the_queue() {
     let mut config = slack_config();
     config.start_runs_in_write = false;
-    let fx = Fixture::with(config, None).await;
+    let (fx, case) = one_critical_case(config).await;
     let (engine, ws) = (&fx.engine, &fx.ws);
-    engine.create_automation(&ws.id, seed()).await.unwrap();
-    let case = fx
-        .create("case", json!({"subject": "Down", "priority": "critical"}))
-        .await;
     let runs = fx.runs().await;
     assert_eq!(runs[0].status, RunStatus::Queued);
     assert!(slack_items(&fx).await.is_empty());
