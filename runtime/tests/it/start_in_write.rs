@@ -91,6 +91,23 @@ async fn with_the_option_off_the_runs_wait_for_the_queue() {
     assert_eq!(stored.fields["queue_id"], json!("q_escalations"));
 }
 
+/// "triage" sets a created case's status to pending; that write raises an event which
+/// "follow" handles (notifying u1): a cascade, queued by a run, not by a request.
+async fn add_triage_and_follow(fx: &Fixture) {
+    let triage = json!({"name": "triage", "trigger": {"event": "case.created"},
+        "actions": [{"type": "update_field", "params": {"field": "status", "value": "pending"}}],
+        "status": "active"});
+    let follow = json!({"name": "follow", "trigger": {"event": "case.status_changed", "conditions": {"status": "pending"}},
+        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "pending {{ subject }}"}}],
+        "status": "active"});
+    for definition in [triage, follow] {
+        fx.engine
+            .create_automation(&fx.ws.id, definition)
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_beyond_the_batch_and_cascades_are_left_to_the_queue() {
     let mut config = slack_config();
@@ -98,16 +115,7 @@ async fn runs_beyond_the_batch_and_cascades_are_left_to_the_queue() {
     let fx = Fixture::with(config, None).await;
     let (engine, ws) = (&fx.engine, &fx.ws);
     engine.create_automation(&ws.id, seed()).await.unwrap();
-    // Its write of `status` raises an event that the second automation handles: that
-    // run is a cascade, queued by a run, not by the request.
-    let triage = json!({"name": "triage", "trigger": {"event": "case.created"},
-        "actions": [{"type": "update_field", "params": {"field": "status", "value": "pending"}}],
-        "status": "active"});
-    let follow = json!({"name": "follow", "trigger": {"event": "case.status_changed", "conditions": {"status": "pending"}},
-        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "pending {{ subject }}"}}],
-        "status": "active"});
-    engine.create_automation(&ws.id, triage).await.unwrap();
-    engine.create_automation(&ws.id, follow).await.unwrap();
+    add_triage_and_follow(&fx).await;
 
     // One request writing 5 critical cases: 10 runs queued by the request, 4 started.
     let ops = (0..5)
@@ -186,14 +194,7 @@ async fn the_workers_are_woken_for_what_a_write_left_to_the_queue() {
     config.poll_interval = Duration::from_secs(60);
     let fx = Fixture::with(config, None).await;
     let (engine, ws) = (&fx.engine, &fx.ws);
-    let triage = json!({"name": "triage", "trigger": {"event": "case.created"},
-        "actions": [{"type": "update_field", "params": {"field": "status", "value": "pending"}}],
-        "status": "active"});
-    let follow = json!({"name": "follow", "trigger": {"event": "case.status_changed", "conditions": {"status": "pending"}},
-        "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "pending {{ subject }}"}}],
-        "status": "active"});
-    engine.create_automation(&ws.id, triage).await.unwrap();
-    engine.create_automation(&ws.id, follow).await.unwrap();
+    add_triage_and_follow(&fx).await;
     let workers = engine.start();
     // Let the loops run their first round and go idle.
     tokio::time::sleep(Duration::from_millis(100)).await;
