@@ -29,11 +29,15 @@ pub(crate) enum CompiledParam {
 pub(crate) type EvaluatedParams = (Vec<(String, Value)>, Map<String, Json>);
 
 /// One op's compiled expressions over its own slot layout.
+///
+/// Cached for every automation version, so kept small: the conditions most ops lack are
+/// boxed (a compiled condition is a few hundred bytes; inline, the two made every op of
+/// 10,000 cached automations cost about 800 bytes more).
 pub(crate) struct CompiledOp {
     layout: SlotLayout,
-    pub guard: Option<CompiledCondition>,
+    guard: Option<Box<CompiledCondition>>,
     /// The condition of a branch (`None` for actions).
-    pub condition: Option<CompiledCondition>,
+    condition: Option<Box<CompiledCondition>>,
     pub params: Vec<(String, CompiledParam, CapKind)>,
 }
 
@@ -42,7 +46,10 @@ impl CompiledOp {
         let mut layout = SlotLayout::with_references(references.clone());
         let (guard, condition, params) = match op {
             Op::Action { step, .. } => {
-                let guard = step.guard.as_ref().map(|g| compile(g, &mut layout));
+                let guard = step
+                    .guard
+                    .as_ref()
+                    .map(|g| Box::new(compile(g, &mut layout)));
                 let params = step
                     .params
                     .iter()
@@ -64,8 +71,8 @@ impl CompiledOp {
             Op::Branch {
                 guard, condition, ..
             } => (
-                guard.as_ref().map(|g| compile(g, &mut layout)),
-                Some(compile(condition, &mut layout)),
+                guard.as_ref().map(|g| Box::new(compile(g, &mut layout))),
+                Some(Box::new(compile(condition, &mut layout))),
                 Vec::new(),
             ),
         };
