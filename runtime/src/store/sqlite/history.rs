@@ -110,7 +110,7 @@ pub(super) async fn events_between(
     let sql = format!(
         "SELECT seq, {EVENT_COLS} FROM events WHERE seq >= ?1 AND seq < ?2 \
          AND workspace_id = ?3 AND type = ?4 AND created_at >= ?5 AND created_at < ?6 \
-         ORDER BY seq LIMIT ?7"
+         ORDER BY seq LIMIT CAST(?7 AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(start)
@@ -143,7 +143,7 @@ pub(super) async fn prune(
                SELECT 1 FROM record_history n WHERE n.workspace_id = h.workspace_id \
                AND n.object = h.object AND n.id = h.id \
                AND n.changed_at > h.changed_at AND n.changed_at < ?1)) \
-           LIMIT ?2)",
+           LIMIT CAST(?2 AS INTEGER))",
     )
     .bind(ts(cutoff))
     .bind(i64::from(batch))
@@ -219,7 +219,7 @@ pub(super) async fn list(
     let cols = BACKTEST_COLS.replace("result,", "NULL AS result,");
     let sql = format!(
         "SELECT {cols} FROM backtests WHERE workspace_id = ?1 AND automation_id = ?2 \
-         AND (?3 IS NULL OR (created_at, id) < (?3, ?4)) ORDER BY created_at DESC, id DESC LIMIT ?5"
+         AND (?3 IS NULL OR (created_at, id) < (?3, ?4)) ORDER BY created_at DESC, id DESC LIMIT CAST(?5 AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ws)

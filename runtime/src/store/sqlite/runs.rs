@@ -42,7 +42,7 @@ pub(super) async fn run_page(pool: &SqlitePool, ws: &str, f: &RunFilter) -> Resu
         "SELECT {RUN_COLS} FROM runs WHERE workspace_id = ?1 AND (?2 IS NULL OR automation_id = ?2) \
          AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR dry_run = ?4) \
          AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
-         ORDER BY created_at DESC, id DESC LIMIT ?7"
+         ORDER BY created_at DESC, id DESC LIMIT CAST(?7 AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ws)
@@ -199,7 +199,7 @@ pub(super) async fn update_run(conn: &mut SqliteConnection, r: &Run) -> Result<(
 
 pub(super) async fn queued_runs(conn: &mut SqliteConnection, limit: u32) -> Result<Vec<Run>> {
     let sql = format!(
-        "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT ?"
+        "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT CAST(? AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(limit as i64)

@@ -29,7 +29,7 @@ pub(super) async fn task_page(pool: &SqlitePool, ws: &str, f: &TaskFilter) -> Re
         "SELECT {TASK_COLS} FROM tasks WHERE workspace_id = ?1 AND (?2 IS NULL OR status = ?2) \
          AND (?3 IS NULL OR assignee = ?3) AND (?4 IS NULL OR queue = ?4) \
          AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
-         ORDER BY created_at DESC, id DESC LIMIT ?7"
+         ORDER BY created_at DESC, id DESC LIMIT CAST(?7 AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ws)
@@ -56,7 +56,7 @@ pub(super) async fn outbox_page(
         "SELECT {OUTBOX_COLS} FROM outbox WHERE workspace_id = ?1 AND (?2 IS NULL OR kind = ?2) \
          AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR run_id = ?4) \
          AND (?5 IS NULL OR (created_at, id) < (?5, ?6)) \
-         ORDER BY created_at DESC, id DESC LIMIT ?7"
+         ORDER BY created_at DESC, id DESC LIMIT CAST(?7 AS INTEGER)"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ws)
@@ -139,7 +139,7 @@ pub(super) async fn notification_page(
          AND (?3 IS NULL OR (read_at IS NULL) = ?3) \
          AND (?4 IS NULL OR (read_at IS NOT NULL) > ?4 \
               OR ((read_at IS NOT NULL) = ?4 AND (created_at, id) < (?5, ?6))) \
-         ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT ?7",
+         ORDER BY read_at IS NOT NULL, created_at DESC, id DESC LIMIT CAST(?7 AS INTEGER)",
     )
     .bind(ws)
     .bind(f.user_id.as_deref())
@@ -274,7 +274,7 @@ pub(super) async fn due_timers(
     limit: u32,
 ) -> Result<Vec<Timer>> {
     let rows = sqlx::query(
-        "SELECT * FROM timers WHERE status = 'pending' AND fire_at <= ? ORDER BY fire_at LIMIT ?",
+        "SELECT * FROM timers WHERE status = 'pending' AND fire_at <= ? ORDER BY fire_at LIMIT CAST(? AS INTEGER)",
     )
     .bind(ts(now))
     .bind(limit as i64)
@@ -347,7 +347,7 @@ pub(super) async fn claim_outbox(
 ) -> Result<Vec<OutboxItem>> {
     let sql = format!(
         "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
-         AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3) RETURNING {OUTBOX_COLS}"
+         AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT CAST(?3 AS INTEGER)) RETURNING {OUTBOX_COLS}"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ts(lease_until))
