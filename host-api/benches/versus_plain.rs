@@ -27,11 +27,8 @@
 #[path = "../tests/it/build.rs"]
 mod build;
 
-use automations_host_api::testing::MemoryHost;
-use automations_host_api::{
-    CallContext, CallInfo, Email, EngineConfig, Host, HostResult, HttpRequest, HttpResponse,
-    LimitPolicy, LogLevel, Manifest, NewTask, PluginEngine,
-};
+use automations_host_api::testing::{MemoryHost, TextHost};
+use automations_host_api::{CallContext, EngineConfig, Host, LimitPolicy, Manifest, PluginEngine};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -180,81 +177,6 @@ impl PlainHost {
     }
 }
 
-/// Our side's host, doing the plain host's work: records read from a map of JSON texts,
-/// updates accepted and dropped. The plugin needs nothing else.
-struct TextHost {
-    /// Object -> id -> text (looked up by the borrowed names `Host` receives).
-    records: HashMap<String, HashMap<String, String>>,
-}
-
-impl TextHost {
-    fn new() -> TextHost {
-        let mut texts: HashMap<String, HashMap<String, String>> = HashMap::new();
-        for (o, id, v) in records() {
-            let object = texts.entry(o.into()).or_default();
-            object.insert(id.into(), v.to_string());
-        }
-        TextHost { records: texts }
-    }
-}
-
-impl Host for TextHost {
-    fn record_get(&self, call: &CallInfo, object: &str, id: &str) -> HostResult<Option<Value>> {
-        let text = self.record_get_text(call, object, id)?;
-        Ok(text.map(|t| serde_json::from_str(&t).expect("stored JSON")))
-    }
-
-    fn record_get_text(&self, _: &CallInfo, object: &str, id: &str) -> HostResult<Option<String>> {
-        Ok(self.records.get(object).and_then(|r| r.get(id)).cloned())
-    }
-
-    fn record_query(
-        &self,
-        _: &CallInfo,
-        _: &str,
-        _: &Map<String, Value>,
-        _: u32,
-    ) -> HostResult<Vec<Value>> {
-        Err("not used by the bench".into())
-    }
-
-    fn record_create(&self, _: &CallInfo, _: &str, _: Map<String, Value>) -> HostResult<String> {
-        Err("not used by the bench".into())
-    }
-
-    fn record_update(
-        &self,
-        _: &CallInfo,
-        _: &str,
-        _: &str,
-        _: Map<String, Value>,
-    ) -> HostResult<()> {
-        Ok(())
-    }
-
-    fn email_send(&self, _: &CallInfo, _: Email) -> HostResult<()> {
-        Err("not used by the bench".into())
-    }
-
-    fn notify_user(&self, _: &CallInfo, _: &str, _: &str) -> HostResult<()> {
-        Err("not used by the bench".into())
-    }
-
-    fn notify_channel(&self, _: &CallInfo, _: &str, _: &str) -> HostResult<()> {
-        Err("not used by the bench".into())
-    }
-
-    fn task_create(&self, _: &CallInfo, _: NewTask) -> HostResult<String> {
-        Err("not used by the bench".into())
-    }
-
-    fn http_fetch(&self, _: &CallInfo, _: HttpRequest) -> HostResult<HttpResponse> {
-        Err("not used by the bench".into())
-    }
-
-    fn log(&self, _: &CallInfo, _: LogLevel, _: &str, _: &[(String, String)]) {}
-}
-
 struct Ours {
     plugin: automations_host_api::Plugin,
     host: Arc<dyn Host>,
@@ -290,7 +212,7 @@ impl Ours {
             }
             Arc::new(host)
         } else {
-            Arc::new(TextHost::new())
+            Arc::new(TextHost::new(records()))
         };
         let ctx = CallContext {
             workspace: "ws".into(),

@@ -35,6 +35,7 @@ mod scaffold;
 mod seed;
 mod state;
 pub mod testing;
+mod text_host;
 
 pub use cache::{CacheError, CacheKey, CacheSource, CacheStore, DirCacheStore};
 pub use capability::{Capability, CapabilitySet};

@@ -3,11 +3,14 @@
 //! is a copy of that text), every effect recorded (with `applied` false in
 //! dry-run), a fixed clock and an optional SSRF-safe http client. It must never
 //! be used as the production host: it has no persistence and no outbox.
+//!
+//! [`TextHost`] is the benchmarks' host: records as JSON texts, updates dropped.
 
 use crate::host::{
     CallInfo, Email, Host, HostResult, HttpRequest, HttpResponse, LogLevel, NewTask, json_text,
 };
 use crate::net::HttpClient;
+pub use crate::text_host::TextHost;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
