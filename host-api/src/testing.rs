@@ -279,22 +279,29 @@ impl Host for MemoryHost {
     }
 }
 
+/// A call of plugin `p@1.0.0` in workspace `ws` with no capabilities, for the hosts' unit
+/// tests.
+#[cfg(test)]
+pub(crate) fn test_call() -> CallInfo {
+    CallInfo {
+        workspace: "ws".into(),
+        run_id: "r".into(),
+        step_id: "s".into(),
+        plugin: "p@1.0.0".into(),
+        dry_run: false,
+        deadline: std::time::Instant::now(),
+        requested: Default::default(),
+        granted: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn call() -> CallInfo {
-        CallInfo {
-            workspace: "ws".into(),
-            run_id: "r".into(),
-            step_id: "s".into(),
-            plugin: "p@1.0.0".into(),
-            dry_run: false,
-            deadline: std::time::Instant::now(),
-            requested: Default::default(),
-            granted: Default::default(),
-        }
+        test_call()
     }
 
     fn text(host: &MemoryHost, id: &str) -> Option<Value> {

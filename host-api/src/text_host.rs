@@ -95,20 +95,8 @@ impl Host for TextHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::test_call as call;
     use serde_json::json;
-
-    fn call() -> CallInfo {
-        CallInfo {
-            workspace: "ws".into(),
-            run_id: "r".into(),
-            step_id: "s".into(),
-            plugin: "p@1.0.0".into(),
-            dry_run: false,
-            deadline: std::time::Instant::now(),
-            requested: Default::default(),
-            granted: Default::default(),
-        }
-    }
 
     #[test]
     fn reads_its_texts_drops_updates_and_refuses_the_rest() {
