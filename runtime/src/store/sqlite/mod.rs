@@ -4,12 +4,13 @@
 //!
 //! This module and its children are the only place that speaks SQLite SQL.
 //!
-//! A bound `LIMIT` is written `LIMIT CAST(?n AS INTEGER)`, never `LIMIT ?n`: SQLite (since
-//! 3.4x) reads a bare bound limit while planning and marks the statement to be planned
-//! again whenever that binding changes, which the driver's reset after every execution
-//! does; so a cached `LIMIT ?` statement (the outbox claim, the run queue, every list page)
-//! was parsed and planned anew each time it ran (about 4% of the writer thread under
-//! load). The cast hides the parameter from the planner; the limit is read at run time.
+//! A bound `LIMIT` is written `LIMIT CAST(?n AS INTEGER)`, never `LIMIT ?n`: SQLite (3.51,
+//! the bundled library) reads a bare bound limit while planning and marks the statement to
+//! be planned again whenever that binding changes, which the driver's reset after every
+//! execution does; so a cached `LIMIT ?` statement (the outbox claim, the run queue, every
+//! list page) was parsed and planned anew each time it ran (about 4% of the connection
+//! threads' time under load). The cast hides the parameter from the planner; the limit is
+//! read at run time.
 
 use std::path::PathBuf;
 use std::str::FromStr;
