@@ -44,9 +44,11 @@ pub fn records() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
-/// Our host: `Plugin::call_json` with the manifest's limits (timeout, memory, output,
-/// host calls, capability checks), with or without a fuel limit. Its `Host` does the
-/// plain host's record work ([`TextHost`]: reads from JSON texts, updates dropped), so
+/// Our host: `Plugin::call_text` (the output as the plugin wrote it, checked to be one
+/// JSON value; the plain host answers text too) with the manifest's limits (timeout,
+/// memory, output, host calls, capability checks), with or without a fuel limit. Until
+/// 2026-12-05 14:50 UTC it was `call_json`, whose parsed output the bench printed again.
+/// Its `Host` does the plain host's record work ([`TextHost`]: reads from JSON texts, updates dropped), so
 /// that the comparison is of the engines; until 2026-12-05 it was the test `MemoryHost`,
 /// which also applies every update and logs every effect for the whole run.
 pub struct Ours {
@@ -79,8 +81,8 @@ impl Ours {
     }
 
     pub fn call(&self, input: &str) -> anyhow::Result<String> {
-        let out = self.plugin.call_json(self.host.clone(), &self.ctx, input)?;
-        Ok(out.output.to_string())
+        let out = self.plugin.call_text(self.host.clone(), &self.ctx, input)?;
+        Ok(out.output)
     }
 }
 
@@ -122,13 +124,26 @@ struct Hosts {
     _engines: (PluginEngine, PluginEngine),
 }
 
+/// Instances in the plain host's pool when timing: our engine's default.
+pub const POOL: u32 = 64;
+
+/// Instances in the pool under callgrind, which cannot reserve the address space of a
+/// pool of [`POOL`] (a call uses one instance at a time either way).
+const COUNTING_POOL: u32 = 1;
+
+const PLAIN: &str = "plain wasmtime";
+const OURS: &str = "ours";
+const OURS_FUEL: &str = "ours, fuel limit";
+/// The fuel limit of [`OURS_FUEL`]: far above what a call uses.
+const FUEL: u64 = 100_000_000;
+
 fn hosts(wasm: &[u8]) -> anyhow::Result<Hosts> {
     let engine = PluginEngine::new(EngineConfig::default())?;
     let fuel_engine = PluginEngine::new(EngineConfig::default())?;
     Ok(Hosts {
-        plain: plain::PlainHost::new(wasm)?,
+        plain: plain::PlainHost::new(wasm, POOL)?,
         ours: Ours::new(&engine, wasm, None)?,
-        fueled: Ours::new(&fuel_engine, wasm, Some(100_000_000))?,
+        fueled: Ours::new(&fuel_engine, wasm, Some(FUEL))?,
         _engines: (engine, fuel_engine),
     })
 }
@@ -136,28 +151,35 @@ fn hosts(wasm: &[u8]) -> anyhow::Result<Hosts> {
 impl Hosts {
     fn callers(&self) -> Vec<Caller<'_>> {
         vec![
-            (
-                "plain wasmtime",
-                Box::new(|| self.plain.call(black_box(INPUT))),
-            ),
-            ("ours", Box::new(|| self.ours.call(black_box(INPUT)))),
-            (
-                "ours, fuel limit",
-                Box::new(|| self.fueled.call(black_box(INPUT))),
-            ),
+            (PLAIN, Box::new(|| self.plain.call(black_box(INPUT)))),
+            (OURS, Box::new(|| self.ours.call(black_box(INPUT)))),
+            (OURS_FUEL, Box::new(|| self.fueled.call(black_box(INPUT)))),
         ]
     }
 }
 
 /// The hidden `count-plugin` subcommand: `n` calls of one host (after one warm-up call).
+/// Only that host is built, with a pool of [`COUNTING_POOL`]: valgrind cannot reserve the
+/// address space of several pools.
 pub fn count(host: &str, n: u64) -> anyhow::Result<()> {
     let wasm = build::component("lead-scorer");
-    let hosts = hosts(&wasm)?;
-    let callers = hosts.callers();
-    let (_, call) = callers
-        .iter()
-        .find(|(name, _)| *name == host)
-        .ok_or_else(|| anyhow::anyhow!("unknown host `{host}`"))?;
+    let config = EngineConfig {
+        max_concurrent_instances: COUNTING_POOL,
+        ..EngineConfig::default()
+    };
+    let call: Box<dyn Fn() -> anyhow::Result<String>> = match host {
+        PLAIN => {
+            let plain = plain::PlainHost::new(&wasm, COUNTING_POOL)?;
+            Box::new(move || plain.call(black_box(INPUT)))
+        }
+        OURS | OURS_FUEL => {
+            let engine = PluginEngine::new(config)?;
+            let fuel = (host == OURS_FUEL).then_some(FUEL);
+            let ours = Ours::new(&engine, &wasm, fuel)?;
+            Box::new(move || ours.call(black_box(INPUT)))
+        }
+        other => anyhow::bail!("unknown host `{other}`: {PLAIN}, {OURS} or {OURS_FUEL}"),
+    };
     call()?;
     for _ in 0..n {
         black_box(call()?);
@@ -272,7 +294,7 @@ pub fn run(budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::Result<Report>
     for ((name, _), mut s) in callers.iter().zip(samples) {
         s.sort();
         let p50 = micros(quantile(&s, 0.5));
-        if *name == "plain wasmtime" {
+        if *name == PLAIN {
             plain_p50 = p50;
         }
         let instructions_per_call = if use_callgrind {
@@ -297,7 +319,7 @@ pub fn run(budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::Result<Report>
     let (cold_compile_ms, cached_load_us) = compile_and_cache(&wasm, budget)?;
     let at_most_half = figures
         .iter()
-        .find(|f| f.host == "ours")
+        .find(|f| f.host == OURS)
         .is_some_and(|f| f.over_plain_at_p50 <= 0.5);
     Ok(Report {
         plugin: "lead-scorer (examples/plugins): 2 records.get + 1 records.update".into(),

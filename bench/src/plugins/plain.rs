@@ -29,14 +29,15 @@ impl WasiView for State {
     }
 }
 
-fn engine() -> wasmtime::Result<Engine> {
+/// An engine whose pool holds `instances` component instances.
+fn engine(instances: u32) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true).memory_init_cow(true);
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_component_instances(64)
-        .total_core_instances(64 * 8)
-        .total_memories(64 * 4)
-        .total_tables(64 * 16)
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * 4)
+        .total_tables(instances * 16)
         .max_memory_size(32 << 20);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
@@ -45,7 +46,7 @@ fn engine() -> wasmtime::Result<Engine> {
 /// A cold compile on a plain engine.
 pub fn compile(wasm: &[u8]) -> anyhow::Result<Component> {
     thread_local! {
-        static ENGINE: Engine = engine().expect("a wasmtime engine");
+        static ENGINE: Engine = engine(super::POOL).expect("a wasmtime engine");
     }
     ENGINE
         .with(|e| Component::new(e, wasm))
@@ -69,12 +70,13 @@ type GetAnswer = (Result<Option<String>, String>,);
 type UpdateAnswer = (Result<(), String>,);
 
 impl PlainHost {
-    pub fn new(wasm: &[u8]) -> anyhow::Result<PlainHost> {
-        Self::try_new(wasm).map_err(plain_error)
+    /// The host of `wasm` with a pool of `instances`.
+    pub fn new(wasm: &[u8], instances: u32) -> anyhow::Result<PlainHost> {
+        Self::try_new(wasm, instances).map_err(plain_error)
     }
 
-    fn try_new(wasm: &[u8]) -> wasmtime::Result<PlainHost> {
-        let engine = engine()?;
+    fn try_new(wasm: &[u8], instances: u32) -> wasmtime::Result<PlainHost> {
+        let engine = engine(instances)?;
         let component = Component::new(&engine, wasm)?;
         let mut linker: Linker<State> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
