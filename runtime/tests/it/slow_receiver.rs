@@ -332,6 +332,59 @@ async fn delivered_but_unrecorded_never_exceeds_the_destination_slots() {
     );
 }
 
+/// Outcomes and the API's writes share the one writer connection: while 16 writers race
+/// to keep it busy for as long as 200 deliveries take to end, every outcome is written
+/// once, nothing is sent twice, and every write answered is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outcomes_share_the_writer_with_sixteen_racing_writers() {
+    const ITEMS: usize = 200;
+    const WRITERS: usize = 16;
+    /// Writes per writer at most (they stop once every outcome is written).
+    const EACH: usize = 500;
+    let fast = receiver(Duration::ZERO, |_| OK).await;
+    let fx = Arc::new(Fixture::new().await);
+    queue_webhooks(&fx, &format!("{}/fast", fast.url), ITEMS).await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers = fx.engine.start();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let (fx, done) = (fx.clone(), done.clone());
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                while ids.len() < EACH && !done.load(Ordering::SeqCst) {
+                    ids.push(fx.create("case", json!({"priority": "high"})).await.id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    while outbox_items(&fx, OutboxStatus::Delivered).await.len() < ITEMS {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "outcomes not all written"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    done.store(true, Ordering::SeqCst);
+    let mut written = Vec::new();
+    for writer in writers {
+        written.extend(writer.await.unwrap());
+    }
+    workers.shutdown().await;
+    assert_eq!(
+        fast.arrivals.lock().unwrap().len(),
+        ITEMS,
+        "nothing sent twice"
+    );
+    assert!(outbox_items(&fx, OutboxStatus::Pending).await.is_empty());
+    assert!(written.len() >= WRITERS, "{} writes", written.len());
+    for id in &written {
+        let stored = fx.engine.record(&fx.ws.id, "case", id).await.unwrap();
+        assert_eq!(stored.fields["priority"], "high");
+    }
+}
+
 const FAILING: &str =
     "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
