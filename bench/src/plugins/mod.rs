@@ -47,10 +47,11 @@ pub fn records() -> Vec<(&'static str, &'static str, Value)> {
 /// Our host: `Plugin::call_text` (the output as the plugin wrote it, checked to be one
 /// JSON value; the plain host answers text too) with the manifest's limits (timeout,
 /// memory, output, host calls, capability checks), with or without a fuel limit. Until
-/// 2026-12-05 14:50 UTC it was `call_json`, whose parsed output the bench printed again.
-/// Its `Host` does the plain host's record work ([`TextHost`]: reads from JSON texts, updates dropped), so
-/// that the comparison is of the engines; until 2026-12-05 it was the test `MemoryHost`,
-/// which also applies every update and logs every effect for the whole run.
+/// 2026-12-05 14:45 UTC it was `call_json`, whose parsed output the bench printed again.
+/// Its `Host` does the plain host's record work ([`TextHost`]: reads from JSON texts,
+/// updates dropped), so that the comparison is of the engines; until 2026-12-05 it was the
+/// test `MemoryHost`, which also applies every update and logs every effect for the whole
+/// run.
 pub struct Ours {
     plugin: Plugin,
     host: Arc<dyn Host>,
@@ -163,17 +164,16 @@ impl Hosts {
 /// address space of several pools.
 pub fn count(host: &str, n: u64) -> anyhow::Result<()> {
     let wasm = build::component("lead-scorer");
-    let config = EngineConfig {
-        max_concurrent_instances: COUNTING_POOL,
-        ..EngineConfig::default()
-    };
     let call: Box<dyn Fn() -> anyhow::Result<String>> = match host {
         PLAIN => {
             let plain = plain::PlainHost::new(&wasm, COUNTING_POOL)?;
             Box::new(move || plain.call(black_box(INPUT)))
         }
         OURS | OURS_FUEL => {
-            let engine = PluginEngine::new(config)?;
+            let engine = PluginEngine::new(EngineConfig {
+                max_concurrent_instances: COUNTING_POOL,
+                ..EngineConfig::default()
+            })?;
             let fuel = (host == OURS_FUEL).then_some(FUEL);
             let ours = Ours::new(&engine, &wasm, fuel)?;
             Box::new(move || ours.call(black_box(INPUT)))

@@ -339,7 +339,8 @@ async fn delivered_but_unrecorded_never_exceeds_the_destination_slots() {
 async fn outcomes_share_the_writer_with_sixteen_racing_writers() {
     const ITEMS: usize = 200;
     const WRITERS: usize = 16;
-    /// Writes per writer at most (they stop once every outcome is written).
+    /// Writes per writer at most (each writes once at least, then stops once every
+    /// outcome is written).
     const EACH: usize = 500;
     let fast = receiver(Duration::ZERO, |_| OK).await;
     let fx = Arc::new(Fixture::new().await);
@@ -351,10 +352,12 @@ async fn outcomes_share_the_writer_with_sixteen_racing_writers() {
             let (fx, done) = (fx.clone(), done.clone());
             tokio::spawn(async move {
                 let mut ids = Vec::new();
-                while ids.len() < EACH && !done.load(Ordering::SeqCst) {
+                loop {
                     ids.push(fx.create("case", json!({"priority": "high"})).await.id);
+                    if ids.len() == EACH || done.load(Ordering::SeqCst) {
+                        return ids;
+                    }
                 }
-                ids
             })
         })
         .collect();
