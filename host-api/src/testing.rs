@@ -297,12 +297,9 @@ pub(crate) fn test_call() -> CallInfo {
 
 #[cfg(test)]
 mod tests {
+    use super::test_call as call;
     use super::*;
     use serde_json::json;
-
-    fn call() -> CallInfo {
-        test_call()
-    }
 
     fn text(host: &MemoryHost, id: &str) -> Option<Value> {
         let text = host.record_get_text(&call(), "lead", id).unwrap()?;
