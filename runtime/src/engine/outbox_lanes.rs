@@ -81,6 +81,8 @@ pub(super) struct Lanes {
     /// are due again: claiming more before then only puts more back.
     full: HashSet<String>,
     quiet_until: Option<DateTime<Utc>>,
+    /// Items of the last claim that started or were queued, per destination.
+    placed: HashMap<String, usize>,
 }
 
 impl Lanes {
@@ -91,6 +93,7 @@ impl Lanes {
             queued: 0,
             full: HashSet::new(),
             quiet_until: None,
+            placed: HashMap::new(),
         }
     }
 
@@ -114,10 +117,46 @@ impl Lanes {
             .any(|d| self.lanes.get(d).is_none_or(|l| l.queue.len() <= cap / 2))
     }
 
+    /// How many of `free` places the next claim should fill. All of them, except while
+    /// the destinations that overflowed at the last claim are quiet (their put-back items
+    /// not due yet: a claim now comes because one of their queues drained): then the room
+    /// those lanes have, what the other destinations took at the last claim, and
+    /// `per_destination` more to come upon destinations not seen yet. Rows claimed beyond
+    /// that would mostly be read only to be written back; once the quiet time ends, a
+    /// claim takes every free place again, so items due behind a backlog are still found.
+    pub fn claim_size(&self, free: usize, now: DateTime<Utc>) -> usize {
+        let (Some(until), Some(cap)) = (self.quiet_until, self.config.queue_cap) else {
+            return free;
+        };
+        if now >= until {
+            return free;
+        }
+        let per_destination = self.config.per_destination as usize;
+        let room: usize = self
+            .full
+            .iter()
+            .map(|d| match self.lanes.get(d) {
+                Some(l) => {
+                    per_destination.saturating_sub(l.in_flight as usize)
+                        + cap.saturating_sub(l.queue.len())
+                }
+                None => per_destination + cap,
+            })
+            .sum();
+        let others: usize = self
+            .placed
+            .iter()
+            .filter(|(d, _)| !self.full.contains(*d))
+            .map(|(_, n)| n)
+            .sum();
+        free.min(room + others + per_destination)
+    }
+
     /// A claim starts: forget what the previous one learnt about full queues.
     pub fn claiming(&mut self) {
         self.full.clear();
         self.quiet_until = None;
+        self.placed.clear();
     }
 
     /// Places one claimed item of destination `dest`.
@@ -136,6 +175,7 @@ impl Lanes {
         }
         if lane.in_flight < config.per_destination && lane.queue.is_empty() {
             lane.in_flight += 1;
+            *self.placed.entry(dest.to_string()).or_default() += 1;
             return Placement::Start(item);
         }
         let wait = lane.wait_for_slot(config.per_destination);
@@ -143,6 +183,7 @@ impl Lanes {
         if room && later(now, wait) <= start_by {
             lane.queue.push_back(Queued { item, start_by });
             self.queued += 1;
+            *self.placed.entry(dest.to_string()).or_default() += 1;
             return Placement::Queued;
         }
         let delay = wait.clamp(config.min_defer, config.max_defer);
@@ -428,5 +469,34 @@ mod tests {
         assert!(l.worth_claiming(now), "2 of 4 queued left");
         l.claiming();
         assert!(l.worth_claiming(now));
+    }
+
+    #[test]
+    fn a_claim_after_an_overflow_takes_what_the_lanes_have_room_for() {
+        let now = Utc::now();
+        let by = now + chrono::Duration::seconds(30);
+        let mut l = lanes(Some(4));
+        assert_eq!(l.claim_size(60, now), 60, "nothing overflowed yet");
+        l.claiming();
+        // "a": 2 start, 4 queued, 3 put back; "b": 1 starts.
+        for i in 0..9 {
+            l.place("a", item(&format!("a{i}"), now), now, by);
+        }
+        l.place("b", item("b0", now), now, by);
+        for _ in 0..2 {
+            l.finished("a", Duration::from_millis(1), None);
+        }
+        l.ready(now);
+        // "a" has 2 in flight and 2 queued: room for 2; "b" took 1; 2 more to look further.
+        assert_eq!(l.claim_size(60, now), 2 + 1 + 2);
+        assert_eq!(l.claim_size(3, now), 3, "never more than the free places");
+        let due = now + chrono::Duration::seconds(1);
+        assert_eq!(
+            l.claim_size(60, due),
+            60,
+            "the put-back items are due: claim it all"
+        );
+        l.claiming();
+        assert_eq!(l.claim_size(60, now), 60, "a claim without overflow");
     }
 }

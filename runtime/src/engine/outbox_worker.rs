@@ -180,8 +180,9 @@ impl<S: Store> Engine<S> {
         }
         let lease_until = now + chrono::Duration::from_std(config.lease).unwrap_or_default();
         let start_by = d.start_by(config, now);
+        let want = d.lanes.claim_size(free as usize, now) as u32;
         let mut tx = self.inner.store.begin().await?;
-        let items = tx.claim_outbox(now, lease_until, free).await?;
+        let items = tx.claim_outbox(now, lease_until, want).await?;
         d.lanes.claiming();
         let mut start = Vec::new();
         let mut queued = Vec::new();
