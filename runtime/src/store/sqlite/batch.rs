@@ -237,8 +237,26 @@ impl Script {
 }
 
 /// `update_outbox` for many items (their delivery state; each only in its own
-/// workspace), one statement per chunk.
+/// workspace), one statement per chunk. One item is a plain `UPDATE`: the joined form
+/// materialises its values and the join into two temporary b-trees, which costs more
+/// than the update of one row.
 pub(super) async fn update_outbox(conn: &mut SqliteConnection, items: &[OutboxItem]) -> Result<()> {
+    if let [o] = items {
+        sqlx::query(
+            "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, \
+             delivered_at = ? WHERE id = ? AND workspace_id = ?",
+        )
+        .bind(o.status.as_str())
+        .bind(o.attempts)
+        .bind(o.last_error.as_deref())
+        .bind(ts(o.next_attempt_at))
+        .bind(opt_ts(o.delivered_at))
+        .bind(o.id.as_str())
+        .bind(o.workspace_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+        return Ok(());
+    }
     for chunk in items.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "WITH v (workspace_id, id, status, attempts, last_error, next_attempt_at, delivered_at) AS (",

@@ -53,6 +53,7 @@ macro_rules! cases {
             work::outbox_queued_once_per_key,
             work::outbox_claim_under_lease,
             work::outbox_outcomes_written_alone,
+            work::outbox_outcome_of_one_item,
             work::outbox_list_and_page,
             work::mailbox_once_per_outbox_item,
             misc::notifications_read_and_page,

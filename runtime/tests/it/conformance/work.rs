@@ -274,6 +274,63 @@ pub async fn outbox_outcomes_written_alone<S: Store>(s: &S) {
     );
 }
 
+/// One outcome at a time (a plain `UPDATE` on SQLite): every state column is written, a
+/// later outcome overwrites an earlier one, and a row is changed only in its own workspace.
+pub async fn outbox_outcome_of_one_item<S: Store>(s: &S) {
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_outbox(&outbox("w1", "o1", "k1", 0))
+        .await
+        .unwrap();
+    tx.insert_outbox(&outbox("w2", "x1", "kx", 0))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut foreign = outbox("w2", "x1", "kx", 0);
+    foreign.workspace_id = "w1".into();
+    foreign.status = OutboxStatus::Dead;
+    foreign.attempts = 5;
+    s.update_outbox_alone(&[foreign]).await.unwrap();
+    let state = |o: &OutboxItem| {
+        (
+            o.status,
+            o.attempts,
+            o.last_error.clone(),
+            o.next_attempt_at,
+            o.delivered_at,
+        )
+    };
+    let read = |ws: &'static str| async move {
+        let items = s.outbox(ws, &OutboxFilter::default()).await.unwrap().items;
+        assert_eq!(items.len(), 1);
+        state(&items[0])
+    };
+    let mut retry = outbox("w1", "o1", "k1", 0);
+    retry.attempts = 1;
+    retry.last_error = Some("503 from the receiver".into());
+    retry.next_attempt_at = at(40);
+    s.update_outbox_alone(std::slice::from_ref(&retry))
+        .await
+        .unwrap();
+    assert_eq!(read("w1").await, state(&retry));
+    let delivered = OutboxItem {
+        status: OutboxStatus::Delivered,
+        attempts: 2,
+        last_error: None,
+        next_attempt_at: at(41),
+        delivered_at: Some(at(42)),
+        ..retry
+    };
+    s.update_outbox_alone(std::slice::from_ref(&delivered))
+        .await
+        .unwrap();
+    assert_eq!(read("w1").await, state(&delivered));
+    assert_eq!(
+        read("w2").await,
+        (OutboxStatus::Pending, 0, None, at(0), None),
+        "another workspace's row is untouched"
+    );
+}
+
 pub async fn outbox_claim_under_lease<S: Store>(s: &S) {
     let mut tx = s.begin().await.unwrap();
     for (id, due) in [("o3", 30), ("o1", 10), ("o2", 20), ("o9", 900)] {
