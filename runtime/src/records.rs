@@ -122,8 +122,7 @@ pub struct Cause {
 fn record_event(
     record: &Record,
     event_type: String,
-    previous: Option<&Record>,
-    changed: &[String],
+    payload: Value,
     cause: &Cause,
     at: DateTime<Utc>,
 ) -> Event {
@@ -133,14 +132,19 @@ fn record_event(
         event_type,
         object: Some(record.object.clone()),
         record_id: Some(record.id.clone()),
-        payload: json!({
-            "record": Value::Object(record.to_json()),
-            "previous": previous.map(|p| Value::Object(p.to_json())),
-            "changed": changed,
-        }),
+        payload,
         causation: cause.chain.clone(),
         created_at: at,
     }
+}
+
+/// A record event's payload: the record, what it was before, and the changed fields.
+fn record_payload(record: &Record, previous: Option<&Record>, changed: &[String]) -> Value {
+    json!({
+        "record": Value::Object(record.to_json()),
+        "previous": previous.map(|p| Value::Object(p.to_json())),
+        "changed": changed,
+    })
 }
 
 /// Events of a create: `<object>.created`.
@@ -149,38 +153,41 @@ pub fn created_events(record: &Record, cause: &Cause) -> Vec<Event> {
     vec![record_event(
         record,
         format!("{}.created", record.object),
-        None,
-        &changed,
+        record_payload(record, None, &changed),
         cause,
         record.updated_at,
     )]
 }
 
 /// Events of an update: `<object>.updated` then `<object>.<field>_changed` per changed
-/// field; nothing when no value changed (so idempotent writes cannot loop).
+/// field; nothing when no value changed (so idempotent writes cannot loop). They all carry
+/// the same payload, built once.
 pub fn updated_events(before: &Record, after: &Record, cause: &Cause) -> Vec<Event> {
     let changed = changed_fields(&before.fields, &after.fields);
     if changed.is_empty() {
         return Vec::new();
     }
-    let mut out = vec![record_event(
-        after,
-        format!("{}.updated", after.object),
-        Some(before),
-        &changed,
-        cause,
-        after.updated_at,
-    )];
+    let payload = record_payload(after, Some(before), &changed);
+    let mut out = Vec::with_capacity(changed.len() + 1);
     for f in &changed {
         out.push(record_event(
             after,
             format!("{}.{f}_changed", after.object),
-            Some(before),
-            &changed,
+            payload.clone(),
             cause,
             after.updated_at,
         ));
     }
+    out.insert(
+        0,
+        record_event(
+            after,
+            format!("{}.updated", after.object),
+            payload,
+            cause,
+            after.updated_at,
+        ),
+    );
     out
 }
 
@@ -189,8 +196,7 @@ pub fn deleted_events(before: &Record, cause: &Cause, at: DateTime<Utc>) -> Vec<
     vec![record_event(
         before,
         format!("{}.deleted", before.object),
-        Some(before),
-        &[],
+        record_payload(before, Some(before), &[]),
         cause,
         at,
     )]
