@@ -231,12 +231,12 @@ fn throughput(t: &Value, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "| mode | requests/s | cases accepted/s | completed runs/s | p50 ms | p99 ms | errors | peak RSS MB | Slack delivered/s | case to Slack p50 / p99 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| mode | requests/s | cases accepted/s | completed runs/s | p50 ms | p99 ms | errors | peak RSS MB | server CPU µs/run | Slack delivered/s | case to Slack p50 / p99 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for m in t["modes"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} |",
             m["name"].as_str().unwrap_or(""),
             num(&m["requests_per_s"]),
             num(&m["cases_accepted_per_s"]),
@@ -245,6 +245,7 @@ fn throughput(t: &Value, out: &mut String) {
             num(&m["p99_ms"]),
             m["errors"],
             num(&m["peak_rss_mb"]),
+            num(&m["server_cpu_us_per_run"]),
             num(&m["effects_delivered_per_s"]),
             num(&m["case_to_effect_p50_ms"]),
             num(&m["case_to_effect_p99_ms"]),

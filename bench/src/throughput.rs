@@ -95,6 +95,10 @@ pub struct Mode {
     pub p99_ms: f64,
     pub errors: u64,
     pub peak_rss_mb: f64,
+    /// The server's CPU time (user and system, all threads) from the mode's first request
+    /// until its last Slack message arrived, per completed run: what one run costs,
+    /// delivery included, however busy the machine was.
+    pub server_cpu_us_per_run: f64,
     /// Slack messages the sink received for this mode's cases (one per run).
     pub effects_delivered: u64,
     /// Delivered messages over the time from the first request to the last delivery.
@@ -131,6 +135,23 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// CPU time the server has used so far, user and system, in seconds
+    /// (`/proc/PID/stat`, in ticks of 1/100 s, the kernel's `USER_HZ` on Linux).
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command name, which is in parentheses: utime and stime are
+        // the 14th and 15th fields of the line, the 12th and 13th after the name.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ticks: Vec<f64> = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        ticks.iter().sum::<f64>() / 100.0
+    }
+
     /// VmRSS or VmHWM of the server process, MB.
     fn rss_mb(&self, key: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -436,6 +457,7 @@ async fn load(
     let delivered_before = arrivals.len() as u64;
     let http = reqwest::Client::new();
     let before = completed_runs(&http, &server.base).await?;
+    let cpu_before = server.cpu_seconds();
     let url = if spec.batch == 0 {
         format!("{}/api/v1/records/case", server.base)
     } else {
@@ -494,6 +516,7 @@ async fn load(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let effects_delivered = arrivals.len() as u64 - delivered_before;
+    let cpu = server.cpu_seconds() - cpu_before;
     let last_effect = match arrivals.latest() {
         Some(t) if effects_delivered > 0 => t - started,
         _ => finished,
@@ -523,6 +546,7 @@ async fn load(
         p99_ms: ms(quantile(&all.latencies, 0.99)),
         errors: all.errors,
         peak_rss_mb: server.rss_mb("VmHWM:"),
+        server_cpu_us_per_run: cpu * 1e6 / runs.max(1) as f64,
         effects_delivered,
         effects_delivered_per_s: effects_delivered as f64 / last_effect.as_secs_f64(),
         case_to_effect_p50_ms: (!to_effect.is_empty()).then(|| ms(quantile(&to_effect, 0.5))),
