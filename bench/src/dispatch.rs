@@ -34,6 +34,7 @@ pub struct Point {
     pub build_ms: f64,
     pub equality_indexed: usize,
     pub range_indexed: usize,
+    pub disjunct_indexed: usize,
     pub always_evaluated: usize,
 }
 
@@ -86,6 +87,7 @@ fn point(w: Workload, n: usize, schema: &Arc<Schema>, budget: &Budget) -> anyhow
         build_ms,
         equality_indexed: stats.equality_indexed,
         range_indexed: stats.range_indexed,
+        disjunct_indexed: stats.disjunct_indexed,
         always_evaluated: stats.always_evaluated,
     })
 }

@@ -152,12 +152,12 @@ fn dispatch(d: &Value, out: &mut String) {
         };
         let _ = writeln!(
             out,
-            "{title}:\n\n| automations | of the event type | matched | ns / event | full scan ns | build ms | equality / range / always |\n|---:|---:|---:|---:|---:|---:|---|"
+            "{title}:\n\n| automations | of the event type | matched | ns / event | full scan ns | build ms | equality / range / or / always |\n|---:|---:|---:|---:|---:|---:|---|"
         );
         for p in points {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} / {} / {} |",
+                "| {} | {} | {} | {} | {} | {} | {} / {} / {} / {} |",
                 num(&p["automations"]),
                 num(&p["of_event_type"]),
                 p["matched"],
@@ -166,6 +166,7 @@ fn dispatch(d: &Value, out: &mut String) {
                 num(&p["build_ms"]),
                 p["equality_indexed"],
                 p["range_indexed"],
+                num(&p["disjunct_indexed"]),
                 p["always_evaluated"],
             );
         }

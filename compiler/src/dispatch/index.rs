@@ -8,9 +8,15 @@
 //!   hash of the event's values per distinct slot set, however many entries there are;
 //! - **range lists**: entries with only a `>`/`>=`/`<`/`<=` bound are kept sorted by
 //!   threshold; a binary search yields exactly those whose bound holds;
-//! - **always**: everything else (top-level `or`, `not`, `!=`, no condition at all ...).
+//! - **disjuncts**: an entry with none of those but an `or` (alone or as a conjunct) each
+//!   of whose items pins fields to constants (`priority == "critical" or owner_id ==
+//!   "u7"`) is filed under the pins of every item, in the same signatures; it is found
+//!   when any item's constants are the event's, then decided by its whole condition;
+//! - **always**: everything else (`not`, `!=`, an `or` with an unpinned item, no
+//!   condition at all ...).
 //!
-//! Each entry sits on exactly one access path, so candidates never repeat. A candidate is
+//! Each entry sits on one access path; only a disjunct entry can be found more than once
+//! for one event (under two items), and the caller drops the repeat. A candidate is
 //! then decided by the conjuncts its path did not prove, compiled on their own ([`Check`]):
 //! `owner_id == "u7" and subject contains "VPN"` found under `owner_id` only runs the
 //! `contains`. The access paths must only ever drop an entry whose condition is certainly
@@ -31,6 +37,8 @@ use super::predicates::{Bound, Predicate, Threshold, indexable};
 const MAX_SIGNATURE_WIDTH: usize = 3;
 /// At most this many key tuples per entry (the product of its `in` list sizes).
 const MAX_TUPLES: usize = 64;
+/// At most this many items of an `or` are filed one by one (more: evaluated every time).
+const MAX_DISJUNCTS: usize = 16;
 
 /// An entry handed to [`Group::build`].
 pub(crate) struct Member<K> {
@@ -77,6 +85,8 @@ pub(crate) struct Group<K> {
     pub entries: Vec<Compiled<K>>,
     signatures: Vec<Signature>,
     ranges: Vec<RangeIndex>,
+    /// Entries filed under the pins of each item of one of their `or`s.
+    disjunct_entries: usize,
     always: Box<[u32]>,
     /// Every slot the `always` entries read: all of them are evaluated on every event,
     /// so their slots are read up front, not candidate by candidate.
@@ -88,6 +98,7 @@ pub(crate) struct Group<K> {
 pub(crate) struct PathCounts {
     pub equality: usize,
     pub range: usize,
+    pub disjunct: usize,
     pub always: usize,
     pub signatures: usize,
 }
@@ -121,6 +132,7 @@ impl<K> Group<K> {
             entries: Vec::new(),
             signatures: Vec::new(),
             ranges: Vec::new(),
+            disjunct_entries: 0,
             always: Box::default(),
             always_needs: Box::default(),
         };
@@ -147,12 +159,7 @@ impl<K> Group<K> {
             let mut proven: Vec<usize> = Vec::new();
             if !pins.is_empty() {
                 proven.extend(pins.iter().filter(|p| p.exact).map(|p| p.conjunct));
-                let slots: Box<[u32]> = pins.iter().map(|p| p.slot).collect();
-                let at = *signatures.entry(slots.clone()).or_insert_with(|| {
-                    self.signatures.push(Signature::new(slots));
-                    self.signatures.len() - 1
-                });
-                self.signatures[at].insert(&pins, id);
+                self.file(&mut signatures, &pins, id).entries += 1;
             } else {
                 let range = plan.iter().enumerate().find_map(|(i, (_, p))| match p {
                     Some(Predicate::Range { field, ty, bound }) => Some((i, field, ty, *bound)),
@@ -166,7 +173,16 @@ impl<K> Group<K> {
                         let slot = self.layout.slot_typed(field, ty) as u32;
                         self.range_index(slot).insert(bound, id);
                     }
-                    None => always.push(id),
+                    None => match disjunct_pins(plan, &mut self.layout, &cardinality) {
+                        // Nothing proven: a candidate is decided by its whole condition.
+                        Some(items) => {
+                            for pins in &items {
+                                self.file(&mut signatures, pins, id);
+                            }
+                            self.disjunct_entries += 1;
+                        }
+                        None => always.push(id),
+                    },
                 }
             }
             checks.push(self.check(plan, &proven));
@@ -188,6 +204,24 @@ impl<K> Group<K> {
         needs.dedup();
         self.always_needs = needs.into();
         self.always = always.into();
+    }
+
+    /// Files entry `id` under `pins` in the signature of their slots (made on first use);
+    /// returns that signature.
+    fn file(
+        &mut self,
+        signatures: &mut HashMap<Box<[u32]>, usize>,
+        pins: &[Pin],
+        id: u32,
+    ) -> &mut Signature {
+        let slots: Box<[u32]> = pins.iter().map(|p| p.slot).collect();
+        let at = *signatures.entry(slots.clone()).or_insert_with(|| {
+            self.signatures.push(Signature::new(slots));
+            self.signatures.len() - 1
+        });
+        let signature = &mut self.signatures[at];
+        signature.insert(pins, id);
+        signature
     }
 
     /// What is left of `plan` once the conjuncts at `proven` are known to hold.
@@ -222,6 +256,7 @@ impl<K> Group<K> {
         PathCounts {
             equality: self.signatures.iter().map(|s| s.entries).sum(),
             range: self.ranges.iter().map(RangeIndex::len).sum(),
+            disjunct: self.disjunct_entries,
             always: self.always.len(),
             signatures: self.signatures.len(),
         }
@@ -398,6 +433,53 @@ fn choose_pins(
     pins
 }
 
+/// The pins of every item of the first `or` among the conjuncts of `plan` whose items
+/// all have some (at most [`MAX_DISJUNCTS`] items); `None` when there is no such `or`.
+/// When the condition holds, that `or` does, so one of its items does, and with it that
+/// item's pins: the entry is found under one of them.
+fn disjunct_pins(
+    plan: &Plan,
+    layout: &mut SlotLayout,
+    cardinality: &HashMap<u32, usize>,
+) -> Option<Vec<Vec<Pin>>> {
+    plan.iter().find_map(|(conjunct, _)| {
+        if !matches!(
+            conjunct.kind,
+            TExprKind::Logic {
+                op: LogicOp::Or,
+                ..
+            }
+        ) {
+            return None;
+        }
+        let mut items = Vec::new();
+        if !flatten_or(conjunct, &mut items) {
+            return None;
+        }
+        items
+            .into_iter()
+            .map(|item| {
+                let pins = choose_pins(&indexable(item), layout, cardinality);
+                (!pins.is_empty()).then_some(pins)
+            })
+            .collect()
+    })
+}
+
+/// The items of `e`'s `or`, nested `or`s included; false past [`MAX_DISJUNCTS`].
+fn flatten_or<'e>(e: &'e TExpr, out: &mut Vec<&'e TExpr>) -> bool {
+    match &e.kind {
+        TExprKind::Logic {
+            op: LogicOp::Or,
+            items,
+        } => items.iter().all(|item| flatten_or(item, out)),
+        _ => {
+            out.push(e);
+            out.len() <= MAX_DISJUNCTS
+        }
+    }
+}
+
 // ---------------------------------------------------------------- equality signatures
 
 /// Entries pinning the same slots, by the tuple of constants they pin them to.
@@ -423,8 +505,9 @@ impl Signature {
     }
 
     /// Files entry `id` under every tuple of its pinned keys (`pins` is in slot order).
+    /// `entries` counts the entries filed here by their conjunction (the caller's count:
+    /// a disjunct entry is counted apart).
     fn insert(&mut self, pins: &[Pin], id: u32) {
-        self.entries += 1;
         let mut tuple: Vec<Key> = Vec::with_capacity(pins.len());
         self.insert_tuples(pins, &mut tuple, id);
     }

@@ -5,9 +5,10 @@
 //! follow the schema's targets), so a record is converted once per event and only the
 //! slots some probe or candidate reads are filled. Within an event type, conditions are
 //! indexed on their equality predicates (`f == c`, `f in [..]`, `f is null`, a bool field,
-//! `changed(f, to: c)` inside a top-level `and`) and, failing those, on one range
-//! predicate (`f > c` ..., numbers, datetimes and durations); the rest is evaluated on
-//! every event. Index candidates are then decided by the conjuncts their access path did
+//! `changed(f, to: c)` inside a top-level `and`), failing those on one range predicate
+//! (`f > c` ..., numbers, datetimes and durations), failing those under the equality
+//! predicates of each item of an `or` (`priority == "critical" or owner_id == "u7"`); the
+//! rest is evaluated on every event. Index candidates are then decided by the conjuncts their access path did
 //! not check exactly, compiled on their own (nothing is left when it checked them all), so
 //! 10,000 active automations cost about what the few that can match cost. Probes read the
 //! record's text fields borrowed, without converting them (see `fill`).
@@ -68,6 +69,8 @@ pub struct DispatchStats {
     pub equality_indexed: usize,
     /// Entries filed under one range bound.
     pub range_indexed: usize,
+    /// Entries filed under each item of an `or` whose items all pin fields.
+    pub disjunct_indexed: usize,
     /// Entries evaluated on every event of their type (no indexable predicate).
     pub always_evaluated: usize,
     /// Distinct sets of equality slots: one hash probe each per event.
@@ -257,6 +260,7 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
             let c = g.counts();
             s.equality_indexed += c.equality;
             s.range_indexed += c.range;
+            s.disjunct_indexed += c.disjunct;
             s.always_evaluated += c.always;
             s.equality_signatures += c.signatures;
         }
@@ -264,13 +268,15 @@ impl<K: Clone + Eq + Hash + Ord> DispatchIndex<K> {
     }
 }
 
-/// Sorts distinct entry ids below `entries`: a comparison sort (about `n log n`) for the
-/// few matches of a selective event, one bit per entry when that is cheaper (about the
-/// matches plus `entries / 64` words).
+/// Sorts entry ids below `entries` and drops repeats (a disjunct entry found under two
+/// items of its `or`): a comparison sort (about `n log n`) for the few matches of a
+/// selective event, one bit per entry when that is cheaper (about the matches plus
+/// `entries / 64` words).
 fn sort_ids(ids: &mut Vec<u32>, entries: usize) {
     let n = ids.len();
     if n <= 32 || n * n.ilog2() as usize <= entries / 64 {
         ids.sort_unstable();
+        ids.dedup();
         return;
     }
     let mut words = vec![0u64; entries.div_ceil(64)];

@@ -126,7 +126,7 @@ fn nulls_and_missing_fields_match_null_constants() {
 }
 
 #[test]
-fn or_not_and_ne_at_top_level_are_evaluated_every_time() {
+fn not_ne_and_an_or_with_an_unpinned_item_are_evaluated_every_time() {
     let index = build(vec![
         or(eq(priority(), s("high")), eq(priority(), s("low"))),
         not(eq(priority(), s("high"))),
@@ -138,14 +138,78 @@ fn or_not_and_ne_at_top_level_are_evaluated_every_time() {
         ),
     ]);
     let stats = index.stats();
-    assert_eq!(stats.always_evaluated, 3);
+    assert_eq!(stats.always_evaluated, 2);
     assert_eq!(stats.equality_indexed, 1);
+    assert_eq!(stats.disjunct_indexed, 1);
     assert_eq!(
         hits(&index, json!({"priority": "low", "status": "open"})),
         vec![0, 1, 2, 3]
     );
     assert_eq!(hits(&index, json!({"priority": "high"})), vec![0]);
     assert_eq!(hits(&index, json!({})), vec![1, 2]);
+}
+
+#[test]
+fn each_item_of_an_or_is_indexed_when_every_item_pins_a_field() {
+    let status = || field("status", Type::String);
+    let owner = || field("owner_id", Type::String);
+    let index = build(vec![
+        // Two fields, one in a nested `or`, one item a conjunction.
+        or(
+            or(eq(priority(), s("critical")), eq(owner(), s("u7"))),
+            and(
+                eq(status(), s("open")),
+                bin(BinaryOp::Gt, amount(), n(100.0)),
+            ),
+        ),
+        // The `or` as a conjunct: found under its items, decided by the whole.
+        and(
+            bin(BinaryOp::Ne, amount(), n(10.0)),
+            or(eq(owner(), s("u7")), eq(owner(), s("u8"))),
+        ),
+        // One item pins nothing: the whole is evaluated every time.
+        or(
+            eq(priority(), s("low")),
+            bin(BinaryOp::Gt, amount(), n(5.0)),
+        ),
+    ]);
+    let stats = index.stats();
+    assert_eq!(
+        (
+            stats.equality_indexed,
+            stats.range_indexed,
+            stats.disjunct_indexed,
+            stats.always_evaluated
+        ),
+        (0, 0, 2, 1),
+        "{stats:?}"
+    );
+    let none: Vec<u32> = Vec::new();
+    // Entry 0 is found under two items of its `or` at once: listed once.
+    let both = json!({"priority": "critical", "owner_id": "u7", "amount": 50});
+    assert_eq!(hits(&index, both), vec![0, 1, 2]);
+    assert_eq!(
+        hits(&index, json!({"owner_id": "u7", "amount": 3})),
+        vec![0, 1]
+    );
+    assert_eq!(
+        hits(&index, json!({"owner_id": "u8", "amount": 50})),
+        vec![1, 2]
+    );
+    assert_eq!(
+        hits(&index, json!({"owner_id": "u8", "amount": 10})),
+        vec![2]
+    );
+    assert_eq!(
+        hits(&index, json!({"status": "open", "amount": 150})),
+        vec![0, 2]
+    );
+    assert_eq!(
+        hits(&index, json!({"status": "open", "amount": 50})),
+        vec![2]
+    );
+    assert_eq!(hits(&index, json!({"priority": "low"})), vec![2]);
+    assert_eq!(hits(&index, json!({})), none);
 }
 
 #[test]

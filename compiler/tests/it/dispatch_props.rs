@@ -70,6 +70,7 @@ fn index_agrees_with_full_scan_on_10k_events_over_1k_automations() {
             // The generator must exercise every access path.
             assert!(stats.equality_indexed > 100, "{stats:?}");
             assert!(stats.range_indexed > 10, "{stats:?}");
+            assert!(stats.disjunct_indexed > 10, "{stats:?}");
             assert!(stats.always_evaluated > 50, "{stats:?}");
             let matched = agree_on_events(&index, &entries, &mut g, 10_000);
             assert!(

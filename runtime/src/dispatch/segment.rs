@@ -189,6 +189,7 @@ impl Segment {
             s.entries += t.entries;
             s.equality_indexed += t.equality_indexed;
             s.range_indexed += t.range_indexed;
+            s.disjunct_indexed += t.disjunct_indexed;
             s.always_evaluated += t.always_evaluated;
             s.equality_signatures += t.equality_signatures;
         }
