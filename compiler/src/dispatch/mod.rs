@@ -8,10 +8,11 @@
 //! `changed(f, to: c)` inside a top-level `and`), failing those on one range predicate
 //! (`f > c` ..., numbers, datetimes and durations), failing those under the equality
 //! predicates of each item of an `or` (`priority == "critical" or owner_id == "u7"`); the
-//! rest is evaluated on every event. Index candidates are then decided by the conjuncts their access path did
-//! not check exactly, compiled on their own (nothing is left when it checked them all), so
-//! 10,000 active automations cost about what the few that can match cost. Probes read the
-//! record's text fields borrowed, without converting them (see `fill`).
+//! rest is evaluated on every event. Index candidates are then decided by the conjuncts
+//! their access path did not check exactly, compiled on their own (nothing is left when
+//! it checked them all), so 10,000 active automations cost about what the few that can
+//! match cost. Probes read the record's text fields borrowed, without converting them
+//! (see `fill`).
 //!
 //! A field read in different conversion kinds (a bare `changed(f)` reads `f` untyped,
 //! `f > 5` as a number) gets one slot per kind in the shared layout, so the compiled
