@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::rows::*;
@@ -152,8 +151,8 @@ impl Script {
                     .push_bind(opt_ts(s.started_at))
                     .push_bind(opt_ts(s.finished_at))
                     .push_bind(s.duration_ms)
-                    .push_bind(s.input.as_ref().map(Value::to_string))
-                    .push_bind(s.output.as_ref().map(Value::to_string))
+                    .push_bind(s.input.as_ref().map(json_text))
+                    .push_bind(s.output.as_ref().map(json_text))
                     .push_bind(s.error.clone())
                     .push_bind(effects)
                     .push_bind(logs)
@@ -221,7 +220,7 @@ impl Script {
                     .push_bind(o.status.as_str())
                     .push_bind(o.attempts)
                     .push_bind(o.last_error.clone())
-                    .push_bind(o.payload.to_string())
+                    .push_bind(json_text(&o.payload))
                     .push_bind(o.run_id.clone())
                     .push_bind(o.step_id.clone())
                     .push_bind(o.idempotency_key.clone())
@@ -297,7 +296,7 @@ fn event_values(q: &mut QueryBuilder<Sqlite>, chunk: &[Event]) -> Result<()> {
             .push_bind(e.event_type.clone())
             .push_bind(e.object.clone())
             .push_bind(e.record_id.clone())
-            .push_bind(e.payload.to_string())
+            .push_bind(json_text(&e.payload))
             .push_bind(causation)
             .push_bind(e.causation.len() as i64)
             .push_bind(ts(e.created_at));

@@ -235,7 +235,7 @@ fn opt_ts(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
 
 /// An optional JSON value as stored (text).
 fn opt_json(v: Option<&Value>) -> Option<String> {
-    v.map(|v| v.to_string())
+    v.map(json_text)
 }
 
 impl SqliteStore {

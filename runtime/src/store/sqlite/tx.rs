@@ -343,7 +343,7 @@ impl StoreTx for SqliteTx {
         .bind(&e.event_type)
         .bind(e.object.as_deref())
         .bind(e.record_id.as_deref())
-        .bind(e.payload.to_string())
+        .bind(json_text(&e.payload))
         .bind(serde_json::to_string(&e.causation)?)
         .bind(e.causation.len() as i64)
         .bind(ts(e.created_at))

@@ -326,7 +326,7 @@ pub(super) async fn insert_outbox(conn: &mut SqliteConnection, o: &OutboxItem) -
         .bind(o.status.as_str())
         .bind(o.attempts)
         .bind(o.last_error.as_deref())
-        .bind(o.payload.to_string())
+        .bind(json_text(&o.payload))
         .bind(o.run_id.as_deref())
         .bind(o.step_id.as_deref())
         .bind(&o.idempotency_key)
