@@ -175,7 +175,7 @@ impl Lanes {
         }
         if lane.in_flight < config.per_destination && lane.queue.is_empty() {
             lane.in_flight += 1;
-            *self.placed.entry(dest.to_string()).or_default() += 1;
+            count_placed(&mut self.placed, dest);
             return Placement::Start(item);
         }
         let wait = lane.wait_for_slot(config.per_destination);
@@ -183,7 +183,7 @@ impl Lanes {
         if room && later(now, wait) <= start_by {
             lane.queue.push_back(Queued { item, start_by });
             self.queued += 1;
-            *self.placed.entry(dest.to_string()).or_default() += 1;
+            count_placed(&mut self.placed, dest);
             return Placement::Queued;
         }
         let delay = wait.clamp(config.min_defer, config.max_defer);
@@ -273,6 +273,17 @@ impl Lanes {
             }));
         }
         out
+    }
+}
+
+/// One more item of the current claim placed for `dest` (the name is copied only the
+/// first time).
+fn count_placed(placed: &mut HashMap<String, usize>, dest: &str) {
+    match placed.get_mut(dest) {
+        Some(n) => *n += 1,
+        None => {
+            placed.insert(dest.to_string(), 1);
+        }
     }
 }
 
