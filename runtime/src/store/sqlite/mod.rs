@@ -1,6 +1,6 @@
 //! The SQLite driver: WAL, `synchronous=NORMAL` (or `FULL`, [`Synchronous`]), one writer
-//! connection (every write transaction starts with `BEGIN IMMEDIATE`) and a pool of
-//! readers. Migrations are embedded from `runtime/migrations/sqlite`.
+//! connection (every write transaction starts with `BEGIN IMMEDIATE`), a pool of
+//! readers, and checkpoints from a connection of their own (`checkpoint.rs`). Migrations are embedded from `runtime/migrations/sqlite`.
 //!
 //! This module and its children are the only place that speaks SQLite SQL.
 //!
@@ -26,6 +26,7 @@ use crate::error::{Result, RuntimeError};
 use crate::model::*;
 
 mod batch;
+mod checkpoint;
 mod history;
 mod pending;
 mod plugins;
@@ -136,6 +137,8 @@ impl SqliteConfig {
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// A file database's checkpoints (an in-memory one has no WAL).
+    checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl SqliteStore {
@@ -154,13 +157,18 @@ impl SqliteStore {
         // No ping before each acquire (the pool's default): a connection to a local file
         // does not drop, and the ping is one more round trip to the connection's thread
         // for every transaction and every read.
+        // A file's writer leaves checkpoints to the checkpointer.
+        let writer_options = match config.path {
+            Some(_) => base.clone().pragma("wal_autocheckpoint", "0"),
+            None => base.clone(),
+        };
         let writer = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(base.clone())
+            .connect_with(writer_options)
             .await?;
         MIGRATOR.run(&writer).await?;
         // An in-memory database exists per connection: readers must share the writer.
@@ -168,12 +176,22 @@ impl SqliteStore {
             SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(config.readers.max(1))
-                .connect_with(base.read_only(true))
+                .connect_with(base.clone().read_only(true))
                 .await?
         } else {
             writer.clone()
         };
-        Ok(SqliteStore { writer, reader })
+        let checkpointer = match config.path {
+            Some(_) => Some(std::sync::Arc::new(
+                checkpoint::Checkpointer::start(base).await?,
+            )),
+            None => None,
+        };
+        Ok(SqliteStore {
+            writer,
+            reader,
+            checkpointer,
+        })
     }
 
     /// `PRAGMA synchronous` of the writer connection as SQLite reports it (0 off,
@@ -185,6 +203,9 @@ impl SqliteStore {
     }
 
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.close().await;
+        }
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -689,5 +710,47 @@ mod tests {
             }
         }
         assert!(files > 5, "read the driver's files");
+    }
+
+    /// `checkpoint.rs`: the writer never checkpoints, and what it writes still reaches the
+    /// database file while the store is open (well before the 1,000 WAL pages at which
+    /// SQLite would checkpoint on its own).
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_off_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = super::SqliteStore::open(&super::SqliteConfig::file(&path))
+            .await
+            .unwrap();
+        let automatic: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(
+            automatic, 0,
+            "the writer leaves checkpoints to the checkpointer"
+        );
+        let before = std::fs::metadata(&path).unwrap().len();
+        // About 300 pages of 4 KiB, written in one commit.
+        sqlx::raw_sql(
+            "CREATE TABLE filler (b BLOB); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
+             INSERT INTO filler SELECT randomblob(3000) FROM n",
+        )
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        let wanted = before + 300 * 3000;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut size = before;
+        while size < wanted && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            size = std::fs::metadata(&path).unwrap().len();
+        }
+        assert!(
+            size >= wanted,
+            "the database file holds the commit's pages: {size} bytes, {wanted} wanted"
+        );
+        store.close().await;
     }
 }
