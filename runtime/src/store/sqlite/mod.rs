@@ -712,6 +712,12 @@ mod tests {
         assert!(files > 5, "read the driver's files");
     }
 
+    async fn file_store(path: &std::path::Path) -> super::SqliteStore {
+        super::SqliteStore::open(&super::SqliteConfig::file(path))
+            .await
+            .unwrap()
+    }
+
     /// `checkpoint.rs`: the writer never checkpoints, and what it writes still reaches the
     /// database file while the store is open (well before the 1,000 WAL pages at which
     /// SQLite would checkpoint on its own).
@@ -719,9 +725,7 @@ mod tests {
     async fn the_wal_is_checkpointed_off_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let store = super::SqliteStore::open(&super::SqliteConfig::file(&path))
-            .await
-            .unwrap();
+        let store = file_store(&path).await;
         let automatic: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&store.writer)
             .await
@@ -759,10 +763,7 @@ mod tests {
     #[tokio::test]
     async fn steady_writes_do_not_grow_the_wal_without_end() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let store = super::SqliteStore::open(&super::SqliteConfig::file(&path))
-            .await
-            .unwrap();
+        let store = file_store(&dir.path().join("w.db")).await;
         sqlx::raw_sql("CREATE TABLE filler (b BLOB)")
             .execute(&store.writer)
             .await
