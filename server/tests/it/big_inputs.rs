@@ -223,18 +223,34 @@ fn vm_hwm_kib(pid: u32) -> u64 {
         .expect("VmHWM in /proc/PID/status")
 }
 
-fn database_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .map(|m| m.len())
-        .sum()
+/// The bytes of the pages the database at `db` holds (page count times page size, as a
+/// reader sees it, write-ahead log included), however much of it a checkpoint has copied
+/// into the file yet; and the size of its write-ahead log file.
+async fn database_bytes(db: &std::path::Path) -> (u64, u64) {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let wal = std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
+    ((pages * size) as u64, wal)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_past_its_cap_fails_its_step_and_stores_nothing_big() {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("big.db").display());
+    let db = dir.path().join("big.db");
+    let db_url = format!("sqlite://{}", db.display());
     let (server, _) = start_with(&db_url, &[], Some(TOKEN));
     let client = Client {
         http: reqwest::Client::new(),
@@ -253,7 +269,7 @@ async fn a_template_past_its_cap_fails_its_step_and_stores_nothing_big() {
     let id = created["id"].as_str().unwrap().to_string();
     // Let start-up writes settle before measuring.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = database_bytes(dir.path());
+    let (before, _) = database_bytes(&db).await;
     let subject = "x".repeat(500_000);
     let (status, case) = client
         .post("/api/v1/records/case", json!({"subject": subject}))
@@ -274,11 +290,14 @@ async fn a_template_past_its_cap_fails_its_step_and_stores_nothing_big() {
     assert!(error.contains("--max-text-param-bytes"), "{error}");
     assert!(error.contains("65536"), "{error}");
     assert!(step["input"].is_null(), "{step}");
-    let grown = database_bytes(dir.path()).saturating_sub(before);
+    let (after, wal) = database_bytes(&db).await;
+    let grown = after.saturating_sub(before);
     let hwm = vm_hwm_kib(server.child.id());
-    eprintln!("database grew {grown} bytes; server VmHWM {hwm} KiB");
-    // The 500 KB record itself is stored (once in the record, once in its event).
+    eprintln!("database grew {grown} bytes, WAL file {wal} bytes; server VmHWM {hwm} KiB");
+    // The 500 KB record itself is stored (once in the record, once in its event); nothing
+    // of the rendered text reached the log either (not even pages spilled and rolled back).
     assert!(grown < 2 << 20, "database grew {grown} bytes");
+    assert!(wal < 8 << 20, "WAL file {wal} bytes");
     assert!(hwm < 100 << 10, "server VmHWM {hwm} KiB");
 }
 
