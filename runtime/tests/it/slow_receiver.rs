@@ -201,6 +201,21 @@ async fn retry_after_holds_back_that_destination_only() {
         !throttled.arrivals.lock().unwrap().is_empty()
     })
     .await;
+    // The worker knows of the 429 once it stored the attempt (it holds the destination
+    // back right after that write, before it claims again): an item queued while the 429
+    // was still on its way back may go out at once, as the worker cannot know yet.
+    let start = Instant::now();
+    while !outbox_items(&fx, OutboxStatus::Pending)
+        .await
+        .iter()
+        .any(|item| item.attempts >= 1)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the 429's attempt not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // Another item for the throttled destination, and one for another destination.
     fx.create("case", json!({"priority": "low"})).await;
     fx.create("case", json!({"priority": "critical"})).await;
