@@ -1,6 +1,7 @@
 //! The SQLite driver: WAL, `synchronous=NORMAL` (or `FULL`, [`Synchronous`]), one writer
 //! connection (every write transaction starts with `BEGIN IMMEDIATE`), a pool of
-//! readers, and checkpoints from a connection of their own (`checkpoint.rs`). Migrations are embedded from `runtime/migrations/sqlite`.
+//! readers, and checkpoints from a connection of their own (`checkpoint.rs`). Migrations
+//! are embedded from `runtime/migrations/sqlite`.
 //!
 //! This module and its children are the only place that speaks SQLite SQL.
 //!
@@ -154,14 +155,14 @@ impl SqliteStore {
         .synchronous(config.synchronous.pragma())
         .busy_timeout(config.busy_timeout)
         .foreign_keys(false);
-        // No ping before each acquire (the pool's default): a connection to a local file
-        // does not drop, and the ping is one more round trip to the connection's thread
-        // for every transaction and every read.
         // A file's writer leaves checkpoints to the checkpointer.
         let writer_options = match config.path {
             Some(_) => base.clone().pragma("wal_autocheckpoint", "0"),
             None => base.clone(),
         };
+        // No ping before each acquire (the pool's default): a connection to a local file
+        // does not drop, and the ping is one more round trip to the connection's thread
+        // for every transaction and every read.
         let writer = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(1)
