@@ -19,11 +19,13 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::ingest::Accepted;
 use super::workers::{AliveGuard, Liveness};
+use super::write_stats::{Phase, WriteGroupStats};
 use super::{Engine, Inner, RecordOp};
 use crate::error::{Result, RuntimeError};
 use crate::model::{Event, Record, Run};
@@ -137,7 +139,10 @@ pub(crate) fn spawn<S: Store>(
             }
             let Some(inner) = inner.upgrade() else { return };
             let engine = Engine { inner };
+            let started = Instant::now();
+            let n = jobs.len();
             engine.run_group(jobs).await;
+            engine.inner.write_counters.group(n, started.elapsed());
         }
     });
 }
@@ -297,7 +302,7 @@ impl<S: Store> Engine<S> {
 
     /// The transaction of [`Engine::optimistic`]; `Err` when storage failed.
     async fn optimistic_tx(&self, jobs: &[WriteJob]) -> Result<Attempt> {
-        let mut tx = self.inner.store.begin().await?;
+        let mut tx = self.begin_group().await?;
         let mut results = Vec::with_capacity(jobs.len());
         let mut queued = Vec::new();
         for job in jobs {
@@ -333,14 +338,14 @@ impl<S: Store> Engine<S> {
                 left: queued.len(),
             }
         };
-        tx.commit().await?;
+        self.commit_group(tx).await?;
         Ok(Attempt::Committed(results, started))
     }
 
     /// Executes every job in one transaction, each in its own savepoint; `Err` when the
     /// transaction itself failed (then every caller gets the error and nothing was written).
     async fn group_tx(&self, jobs: Vec<WriteJob>, done: &mut Vec<Answer>) -> Result<()> {
-        let mut tx = match self.inner.store.begin().await {
+        let mut tx = match self.begin_group().await {
             Ok(tx) => tx,
             Err(e) => {
                 done.extend(jobs.into_iter().map(WriteJob::abandoned));
@@ -374,8 +379,31 @@ impl<S: Store> Engine<S> {
         }
         match failure {
             Some(e) => Err(e),
-            None => tx.commit().await,
+            None => self.commit_group(tx).await,
         }
+    }
+
+    /// Starts a group's transaction, counting the time (`/metrics`).
+    async fn begin_group(&self) -> Result<S::Tx> {
+        let started = Instant::now();
+        let tx = self.inner.store.begin().await;
+        let counters = &self.inner.write_counters;
+        counters.phase(Phase::Begin, started.elapsed());
+        tx
+    }
+
+    /// Commits a group's transaction, counting the time (`/metrics`).
+    async fn commit_group(&self, tx: S::Tx) -> Result<()> {
+        let started = Instant::now();
+        let committed = tx.commit().await;
+        let counters = &self.inner.write_counters;
+        counters.phase(Phase::Commit, started.elapsed());
+        committed
+    }
+
+    /// What the group-commit writer of this process did since it started (`/metrics`).
+    pub fn write_group_stats(&self) -> WriteGroupStats {
+        self.inner.write_counters.snapshot()
     }
 
     /// Applies a job's writes; the runs their events queued go to `queued` with their events.

@@ -41,6 +41,7 @@ mod shadow;
 mod tasks;
 mod testrun;
 mod workers;
+mod write_stats;
 
 pub use admin::{
     NewToken, SCOPES, create_token_in, ensure_workspace_in, hash_token, revoke_token_in,
@@ -53,6 +54,7 @@ pub use records_api::{NewRecord, RecordOp};
 pub use tasks::validate_form;
 pub use testrun::{OfflineTest, TestEvent, TestReport, TestRequest, test_offline};
 pub use workers::{WorkerHandle, WorkerStatus};
+pub use write_stats::WriteGroupStats;
 
 /// Cascade protection (DESIGN §5).
 #[derive(Debug, Clone)]
@@ -154,6 +156,8 @@ pub(crate) struct Inner<S: Store> {
     pub(crate) backtests: backtest::Jobs,
     /// When the timer worker next prunes record history (ms since the epoch).
     pub(crate) next_prune_ms: std::sync::atomic::AtomicI64,
+    /// What the group-commit writer did (`/metrics`).
+    pub(crate) write_counters: write_stats::WriteCounters,
 }
 
 /// The durable automation engine. Cheap to clone (one `Arc`).
@@ -210,6 +214,7 @@ impl<S: Store> Engine<S> {
                 tasks: Mutex::new(Vec::new()),
                 backtests,
                 next_prune_ms: std::sync::atomic::AtomicI64::new(0),
+                write_counters: write_stats::WriteCounters::default(),
             }),
         };
         let writer = workers::Liveness::new("writer");

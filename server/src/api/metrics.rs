@@ -4,11 +4,16 @@
 //! database at scrape time, so every node reports the shared truth; HTTP request counts are
 //! this process's own, labelled by method, route template (`/api/v1/automations/{id}`,
 //! never the raw path, so the series stay bounded; `unmatched` for what no route serves)
-//! and status. Rendering is a pure function so that its format is unit-tested.
+//! and status. So are the counters of the group-commit writer (groups, requests served, and
+//! its time: all of it, starting transactions, committing), whose rates show how busy the
+//! one writer every API write waits on is. Rendering is a pure function so that its format
+//! is unit-tested.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+
+use automations_runtime::engine::WriteGroupStats;
 
 /// Upper bounds (milliseconds) of the step latency histogram.
 pub const STEP_LATENCY_BUCKETS_MS: [f64; 10] = [
@@ -33,6 +38,8 @@ pub struct MetricsSnapshot {
     pub plugin_components: Vec<(String, u64)>,
     /// (kind, count) of plugin calls that failed (timeout, panic, memory_exhausted, ...).
     pub plugin_failures: Vec<(String, u64)>,
+    /// What this process's group-commit writer did.
+    pub write_groups: WriteGroupStats,
 }
 
 /// The labels of one request counter.
@@ -162,6 +169,7 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
             escape(source)
         );
     }
+    render_write_groups(&mut out, &snapshot.write_groups);
     out.push_str("# HELP automations_plugin_failures_total Plugin calls that failed, by kind (timeout, panic, memory_exhausted, trap, ...).\n");
     out.push_str("# TYPE automations_plugin_failures_total counter\n");
     for (kind, count) in &snapshot.plugin_failures {
@@ -172,6 +180,42 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
         );
     }
     out
+}
+
+fn render_write_groups(out: &mut String, w: &WriteGroupStats) {
+    let counters: [(&str, &str, String); 5] = [
+        (
+            "automations_write_groups_total",
+            "Transactions of this process's group-commit writer, each serving the API writes queued together.",
+            w.groups.to_string(),
+        ),
+        (
+            "automations_write_group_requests_total",
+            "API writes served by those transactions (record writes, batches, event submissions).",
+            w.jobs.to_string(),
+        ),
+        (
+            "automations_write_group_seconds_total",
+            "Time the group-commit writer spent running groups.",
+            w.busy.as_secs_f64().to_string(),
+        ),
+        (
+            "automations_write_group_begin_seconds_total",
+            "Of that time, starting transactions (waiting for the database's writer connection).",
+            w.begin.as_secs_f64().to_string(),
+        ),
+        (
+            "automations_write_group_commit_seconds_total",
+            "Of that time, committing (the rows held back for the commit, then the commit).",
+            w.commit.as_secs_f64().to_string(),
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
 }
 
 fn escape(label: &str) -> String {
@@ -203,6 +247,13 @@ mod tests {
             )],
             plugin_components: vec![("store".into(), 2)],
             plugin_failures: vec![("timeout".into(), 1)],
+            write_groups: WriteGroupStats {
+                groups: 2,
+                jobs: 5,
+                busy: std::time::Duration::from_micros(2_500),
+                begin: std::time::Duration::from_micros(500),
+                commit: std::time::Duration::from_millis(1),
+            },
         };
         let text = render(&snapshot);
         assert!(text.contains("automations_runs{status=\"completed\"} 3\n"));
@@ -212,6 +263,12 @@ mod tests {
         assert!(text.contains("automations_outbox_backlog{kind=\"slack\"} 1\n"));
         assert!(text.contains("automations_plugin_components_loaded_total{source=\"store\"} 2\n"));
         assert!(text.contains("automations_plugin_failures_total{kind=\"timeout\"} 1\n"));
+        assert!(text.contains("# TYPE automations_write_groups_total counter\n"));
+        assert!(text.contains("automations_write_groups_total 2\n"));
+        assert!(text.contains("automations_write_group_requests_total 5\n"));
+        assert!(text.contains("automations_write_group_seconds_total 0.0025\n"));
+        assert!(text.contains("automations_write_group_begin_seconds_total 0.0005\n"));
+        assert!(text.contains("automations_write_group_commit_seconds_total 0.001\n"));
         assert!(text.contains(
             "automations_http_requests_total{method=\"GET\",route=\"/api/v1/automations/{id}\",status=\"404\"} 9\n"
         ));
@@ -289,5 +346,6 @@ async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<Met
         plugin_failures: state
             .plugins()
             .map_or_else(Vec::new, |registry| registry.failure_counts()),
+        write_groups: state.engine().write_group_stats(),
     })
 }

@@ -68,6 +68,51 @@ async fn metrics_are_prometheus_text() {
     assert!(answer.text.contains("automations_outbox_backlog"));
 }
 
+/// A counter's value in a scrape.
+fn counter(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+}
+
+/// Sixteen record writes at once go through the group-commit writer: its counters show
+/// every one of them, in at most sixteen transactions, and where its time went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_count_the_group_commit_writer() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let scrape = || async { app.call(Method::GET, "/metrics", None, None).await.text };
+    let before = scrape().await;
+    // Spawned on the multi-thread runtime: the writes really overlap.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let router = app.router.clone();
+        let request = Request::post("/api/v1/records/case")
+            .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"subject": format!("c{i}")}).to_string()))
+            .unwrap();
+        calls.spawn(async move { router.oneshot(request).await.unwrap().status() });
+    }
+    while let Some(status) = calls.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::CREATED);
+    }
+    let after = scrape().await;
+    let grew = |name: &str| counter(&after, name) - counter(&before, name);
+    assert_eq!(grew("automations_write_group_requests_total"), 16.0);
+    let groups = grew("automations_write_groups_total");
+    assert!((1.0..=16.0).contains(&groups), "{groups} groups");
+    let busy = grew("automations_write_group_seconds_total");
+    let parts = grew("automations_write_group_begin_seconds_total")
+        + grew("automations_write_group_commit_seconds_total");
+    assert!(
+        busy > 0.0 && parts > 0.0 && parts <= busy,
+        "{busy} s busy, {parts} s begin + commit"
+    );
+}
+
 #[tokio::test]
 async fn missing_or_unknown_tokens_are_401() {
     let app = TestApp::new().await;
