@@ -252,10 +252,42 @@ fn throughput(t: &Value, out: &mut String) {
             num(&m["case_to_effect_p99_ms"]),
         );
     }
+    writer_table(t, out);
     for s in t["skipped"].as_array().into_iter().flatten() {
         let _ = writeln!(out, "\nSkipped: {}", s.as_str().unwrap_or(""));
     }
     let _ = writeln!(out);
+}
+
+/// The server's group-commit writer per mode (modes whose server did not count it are left out).
+fn writer_table(t: &Value, out: &mut String) {
+    let modes: Vec<&Value> = t["modes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["writer"].is_object())
+        .collect();
+    if modes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nThe group-commit writer (the server's `/metrics`, over each mode):\n\n| mode | groups | requests per group | busy share | µs per group | of which begin | of which commit |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for m in modes {
+        let w = &m["writer"];
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            m["name"].as_str().unwrap_or(""),
+            w["groups"],
+            num(&w["requests_per_group"]),
+            num(&w["busy_share"]),
+            num(&w["group_us"]),
+            num(&w["begin_us"]),
+            num(&w["commit_us"]),
+        );
+    }
 }
 
 /// The figures of `value` (the output of `all` or of one group) as Markdown.

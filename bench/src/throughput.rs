@@ -107,6 +107,75 @@ pub struct Mode {
     /// creates only: a batch's cases share one request).
     pub case_to_effect_p50_ms: Option<f64>,
     pub case_to_effect_p99_ms: Option<f64>,
+    /// The server's group-commit writer over the mode (from its `/metrics`; absent when the
+    /// binary does not count it).
+    pub writer: Option<Writer>,
+}
+
+/// What the group-commit writer did during a mode: how full its groups were, how busy it
+/// was, and where a group's time went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Writer {
+    pub groups: u64,
+    pub requests_per_group: f64,
+    /// Its busy time over the mode's time until the last run completed (1: never idle).
+    pub busy_share: f64,
+    pub group_us: f64,
+    /// Of which starting the transaction (waiting for the database's writer connection).
+    pub begin_us: f64,
+    /// Of which committing (the rows held back for the commit, then the commit).
+    pub commit_us: f64,
+}
+
+/// The counters of one `/metrics` scrape the bench reads.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scrape {
+    completed: u64,
+    /// groups, requests, busy s, begin s, commit s; `None` when the server lacks them.
+    writer: Option<[f64; 5]>,
+}
+
+const WRITER_COUNTERS: [&str; 5] = [
+    "automations_write_groups_total",
+    "automations_write_group_requests_total",
+    "automations_write_group_seconds_total",
+    "automations_write_group_begin_seconds_total",
+    "automations_write_group_commit_seconds_total",
+];
+
+impl Scrape {
+    fn parse(text: &str) -> Scrape {
+        let value = |name: &str| {
+            text.lines().find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+        };
+        let completed = value("automations_runs{status=\"completed\"}").unwrap_or(0.0) as u64;
+        let writer: Option<Vec<f64>> = WRITER_COUNTERS.iter().map(|n| value(n)).collect();
+        Scrape {
+            completed,
+            writer: writer.and_then(|w| w.try_into().ok()),
+        }
+    }
+
+    /// The writer's figures from `self` (at the mode's start) to `end`, over `secs`.
+    fn writer_since(&self, end: &Scrape, secs: f64) -> Option<Writer> {
+        let (a, b) = (self.writer?, end.writer?);
+        let d: Vec<f64> = a.iter().zip(b).map(|(a, b)| b - a).collect();
+        let groups = d[0].max(1.0);
+        Some(Writer {
+            groups: d[0] as u64,
+            requests_per_group: d[1] / groups,
+            busy_share: d[2] / secs.max(1e-9),
+            group_us: d[2] * 1e6 / groups,
+            begin_us: d[3] * 1e6 / groups,
+            commit_us: d[4] * 1e6 / groups,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -316,8 +385,8 @@ async fn call(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
-/// Completed runs, from `/metrics`.
-async fn completed_runs(http: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+/// Completed runs and the writer's counters, from `/metrics`.
+async fn scrape(http: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
     let text = http
         .get(format!("{base}/metrics"))
         .bearer_auth(ADMIN_TOKEN)
@@ -325,11 +394,7 @@ async fn completed_runs(http: &reqwest::Client, base: &str) -> anyhow::Result<u6
         .await?
         .text()
         .await?;
-    Ok(text
-        .lines()
-        .find_map(|l| l.strip_prefix("automations_runs{status=\"completed\"} "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0))
+    Ok(Scrape::parse(&text))
 }
 
 struct Load {
@@ -456,7 +521,8 @@ async fn load(
 ) -> anyhow::Result<Option<Mode>> {
     let delivered_before = arrivals.len() as u64;
     let http = reqwest::Client::new();
-    let before = completed_runs(&http, &server.base).await?;
+    let at_start = scrape(&http, &server.base).await?;
+    let before = at_start.completed;
     let cpu_before = server.cpu_seconds();
     let url = if spec.batch == 0 {
         format!("{}/api/v1/records/case", server.base)
@@ -504,12 +570,14 @@ async fn load(
     let sent = started.elapsed();
     // Wait (bounded) for every accepted case's run.
     let wait_until = Instant::now() + Duration::from_secs(120);
-    let mut runs = completed_runs(&http, &server.base).await? - before;
-    while runs < all.accepted && Instant::now() < wait_until {
+    let mut at_end = scrape(&http, &server.base).await?;
+    while at_end.completed - before < all.accepted && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        runs = completed_runs(&http, &server.base).await? - before;
+        at_end = scrape(&http, &server.base).await?;
     }
+    let runs = at_end.completed - before;
     let finished = started.elapsed();
+    let writer = at_start.writer_since(&at_end, finished.as_secs_f64());
     // And (bounded) for every run's Slack message.
     let wait_until = Instant::now() + Duration::from_secs(120);
     while (arrivals.len() as u64) < delivered_before + runs && Instant::now() < wait_until {
@@ -551,6 +619,7 @@ async fn load(
         effects_delivered_per_s: effects_delivered as f64 / last_effect.as_secs_f64(),
         case_to_effect_p50_ms: (!to_effect.is_empty()).then(|| ms(quantile(&to_effect, 0.5))),
         case_to_effect_p99_ms: (!to_effect.is_empty()).then(|| ms(quantile(&to_effect, 0.99))),
+        writer,
     }))
 }
 
@@ -655,4 +724,41 @@ pub fn run(args: &Args, budget: &Budget, log: &mut dyn FnMut(&str)) -> anyhow::R
         .enable_all()
         .build()?;
     runtime.block_on(run_async(args, budget, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(completed: u64, writer: Option<[f64; 5]>) -> String {
+        let mut text = format!(
+            "# TYPE automations_runs gauge\nautomations_runs{{status=\"completed\"}} {completed}\n"
+        );
+        for (name, v) in WRITER_COUNTERS.iter().zip(writer.into_iter().flatten()) {
+            text.push_str(&format!("# TYPE {name} counter\n{name} {v}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn the_writer_over_a_mode_is_the_difference_of_two_scrapes() {
+        let start = Scrape::parse(&metrics(10, Some([5.0, 20.0, 0.5, 0.1, 0.2])));
+        let end = Scrape::parse(&metrics(110, Some([105.0, 820.0, 1.5, 0.3, 0.7])));
+        assert_eq!(end.completed - start.completed, 100);
+        let w = start.writer_since(&end, 2.0).unwrap();
+        assert_eq!(w.groups, 100);
+        assert!((w.requests_per_group - 8.0).abs() < 1e-9);
+        assert!((w.busy_share - 0.5).abs() < 1e-9);
+        assert!((w.group_us - 10_000.0).abs() < 1e-6);
+        assert!((w.begin_us - 2_000.0).abs() < 1e-6);
+        assert!((w.commit_us - 5_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_server_without_the_writer_counters_has_no_writer_figures() {
+        let start = Scrape::parse(&metrics(0, None));
+        let end = Scrape::parse(&metrics(3, None));
+        assert_eq!(end.completed, 3);
+        assert!(start.writer_since(&end, 1.0).is_none());
+    }
 }
