@@ -9,7 +9,8 @@ use std::time::Duration;
 /// What the group-commit writer of this process did since it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WriteGroupStats {
-    /// Transactions run for groups of requests (a group redone with savepoints counts once).
+    /// Groups of requests run (one transaction each; a group run again with savepoints
+    /// after a failing request counts once, its two starts and commits in the times).
     pub groups: u64,
     /// Requests those groups served: record writes, batches and event submissions.
     pub jobs: u64,

@@ -186,7 +186,7 @@ fn render_write_groups(out: &mut String, w: &WriteGroupStats) {
     let counters: [(&str, &str, String); 5] = [
         (
             "automations_write_groups_total",
-            "Transactions of this process's group-commit writer, each serving the API writes queued together.",
+            "Groups of queued API writes run by this process's group-commit writer (one transaction each; a group run again with savepoints after a failing request counts once).",
             w.groups.to_string(),
         ),
         (
