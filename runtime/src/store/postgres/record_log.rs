@@ -130,15 +130,17 @@ pub(super) async fn page(
     Ok(paged(items, limit, |e| e.event_id.clone()))
 }
 
-/// Deletes up to `limit` entries created before `before` (any workspace).
+/// Deletes those of the oldest `limit` entries (in `seq` order, any workspace) created
+/// before `before`, as the SQLite driver does (migration 0012: no index on `created_at`).
 pub(super) async fn sweep(
     conn: &mut PgConnection,
     before: DateTime<Utc>,
     limit: u32,
 ) -> Result<u64> {
     let r = sqlx::query(
-        "DELETE FROM automation_log WHERE seq IN \
-         (SELECT seq FROM automation_log WHERE created_at < $1 ORDER BY created_at LIMIT $2)",
+        "DELETE FROM automation_log WHERE seq IN (SELECT seq FROM \
+         (SELECT seq, created_at FROM automation_log ORDER BY seq LIMIT $2) AS oldest \
+         WHERE created_at < $1)",
     )
     .bind(at(before))
     .bind(limit as i64)

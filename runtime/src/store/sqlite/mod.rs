@@ -719,6 +719,48 @@ mod tests {
             .unwrap()
     }
 
+    /// Migration 0012: `outbox_due` holds pending items only (an outcome takes the item
+    /// out instead of moving it), the claim still reads due items from it in order, and
+    /// the automation log has no `created_at` index for every dispatched event to write.
+    #[tokio::test]
+    async fn the_claim_reads_the_partial_due_index() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(&dir.path().join("c.db")).await;
+        let plan = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {}",
+            super::work::CLAIMABLE
+        )))
+        .bind("2026-01-01T00:00:00Z")
+        .bind("2026-01-01T00:00:00Z")
+        .bind(10i64)
+        .fetch_all(&store.writer)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>("detail"))
+        .collect::<Vec<_>>()
+        .join("; ");
+        assert!(
+            plan.contains("USING INDEX outbox_due") && !plan.contains("TEMP B-TREE"),
+            "the claim scans the due index in order: {plan}"
+        );
+        let index: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'outbox_due'")
+                .fetch_one(&store.writer)
+                .await
+                .unwrap();
+        assert!(index.contains("WHERE status = 'pending'"), "{index}");
+        let by_age: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE name = 'automation_log_created'",
+        )
+        .fetch_optional(&store.writer)
+        .await
+        .unwrap();
+        assert_eq!(by_age, None);
+        store.close().await;
+    }
+
     /// `checkpoint.rs`: the writer never checkpoints, and what it writes still reaches the
     /// database file while the store is open (well before the 1,000 WAL pages at which
     /// SQLite would checkpoint on its own).

@@ -125,15 +125,20 @@ pub(super) async fn page(
     Ok(super::page(items, limit, |e| e.event_id.clone()))
 }
 
-/// Deletes up to `limit` entries created before `before` (any workspace).
+/// Deletes those of the oldest `limit` entries (in `seq` order, any workspace) created
+/// before `before`. Entries are written in the order of their time, so this takes the
+/// expired ones first without an index on `created_at` (migration 0012); after a clock
+/// that went back, an entry newer than its successors holds them back only until it
+/// expires too (the sweep stops at a batch that deleted fewer than `limit`).
 pub(super) async fn sweep(
     conn: &mut SqliteConnection,
     before: DateTime<Utc>,
     limit: u32,
 ) -> Result<u64> {
     let r = sqlx::query(
-        "DELETE FROM automation_log WHERE seq IN \
-         (SELECT seq FROM automation_log WHERE created_at < ? ORDER BY created_at LIMIT CAST(? AS INTEGER))",
+        "DELETE FROM automation_log WHERE seq IN (SELECT seq FROM \
+         (SELECT seq, created_at FROM automation_log ORDER BY seq LIMIT CAST(?2 AS INTEGER)) \
+         WHERE created_at < ?1)",
     )
     .bind(ts(before))
     .bind(limit as i64)

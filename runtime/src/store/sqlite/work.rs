@@ -339,6 +339,12 @@ pub(super) async fn insert_outbox(conn: &mut SqliteConnection, o: &OutboxItem) -
     Ok(r.rows_affected() == 1)
 }
 
+/// The due items a claim takes (`?2` now, `?3` how many), oldest due first. The literal
+/// `status = 'pending'` lets SQLite read them from the partial index `outbox_due`
+/// (migration 0012), which holds pending items only.
+pub(super) const CLAIMABLE: &str = "SELECT id FROM outbox WHERE status = 'pending' \
+     AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT CAST(?3 AS INTEGER)";
+
 pub(super) async fn claim_outbox(
     conn: &mut SqliteConnection,
     now: DateTime<Utc>,
@@ -346,8 +352,7 @@ pub(super) async fn claim_outbox(
     limit: u32,
 ) -> Result<Vec<OutboxItem>> {
     let sql = format!(
-        "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
-         AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT CAST(?3 AS INTEGER)) RETURNING {OUTBOX_COLS}"
+        "UPDATE outbox SET next_attempt_at = ?1 WHERE id IN ({CLAIMABLE}) RETURNING {OUTBOX_COLS}"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(ts(lease_until))
