@@ -1,0 +1,147 @@
+//! Tests of the SQLite driver that need its internals (the writer pool, the claim's
+//! statement, the driver's source files); the behaviour every driver shares is in the
+//! storage conformance suite (`runtime/tests/it/conformance`).
+
+/// See the driver's module docs (`mod.rs`): a bare bound `LIMIT` makes SQLite prepare
+/// the statement again on every execution.
+#[test]
+fn no_statement_binds_its_limit_bare() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/sqlite");
+    // Spelled in two pieces so that this test does not find itself.
+    let needle = ["LIMIT", " ?"].concat();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        files += 1;
+        for (n, line) in text.lines().enumerate() {
+            let bare = line.matches(needle.as_str()).count();
+            let docs = line.trim_start().starts_with("//");
+            assert!(
+                bare == 0 || docs,
+                "{}:{}: write `LIMIT CAST(?n AS INTEGER)`",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    assert!(files > 5, "read the driver's files");
+}
+
+async fn file_store(path: &std::path::Path) -> super::SqliteStore {
+    super::SqliteStore::open(&super::SqliteConfig::file(path))
+        .await
+        .unwrap()
+}
+
+/// Migration 0012: `outbox_due` holds pending items only (an outcome takes the item
+/// out instead of moving it), the claim still reads due items from it in order, and
+/// the automation log has no `created_at` index for every dispatched event to write.
+#[tokio::test]
+async fn the_claim_reads_the_partial_due_index() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("c.db")).await;
+    let plan = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {}",
+        super::work::CLAIMABLE
+    )))
+    .bind("2026-01-01T00:00:00Z")
+    .bind("2026-01-01T00:00:00Z")
+    .bind(10i64)
+    .fetch_all(&store.writer)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| row.get::<String, _>("detail"))
+    .collect::<Vec<_>>()
+    .join("; ");
+    assert!(
+        plan.contains("USING INDEX outbox_due") && !plan.contains("TEMP B-TREE"),
+        "the claim scans the due index in order: {plan}"
+    );
+    let index: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'outbox_due'")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+    assert!(index.contains("WHERE status = 'pending'"), "{index}");
+    let by_age: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'automation_log_created'")
+            .fetch_optional(&store.writer)
+            .await
+            .unwrap();
+    assert_eq!(by_age, None);
+    store.close().await;
+}
+
+/// `checkpoint.rs`: the writer never checkpoints, and what it writes still reaches the
+/// database file while the store is open (well before the 1,000 WAL pages at which
+/// SQLite would checkpoint on its own).
+#[tokio::test]
+async fn the_wal_is_checkpointed_off_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let store = file_store(&path).await;
+    let automatic: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&store.writer)
+        .await
+        .unwrap();
+    assert_eq!(
+        automatic, 0,
+        "the writer leaves checkpoints to the checkpointer"
+    );
+    let before = std::fs::metadata(&path).unwrap().len();
+    // About 300 pages of 4 KiB, written in one commit.
+    sqlx::raw_sql(
+        "CREATE TABLE filler (b BLOB); \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
+         INSERT INTO filler SELECT randomblob(3000) FROM n",
+    )
+    .execute(&store.writer)
+    .await
+    .unwrap();
+    let wanted = before + 300 * 3000;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut size = before;
+    while size < wanted && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        size = std::fs::metadata(&path).unwrap().len();
+    }
+    assert!(
+        size >= wanted,
+        "the database file holds the commit's pages: {size} bytes, {wanted} wanted"
+    );
+    store.close().await;
+}
+
+/// `checkpoint.rs`: under steady writes the WAL still starts over (passive checkpoints
+/// alone never let it: it would hold every frame written, here about 80 MiB).
+#[tokio::test]
+async fn steady_writes_do_not_grow_the_wal_without_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("w.db")).await;
+    sqlx::raw_sql("CREATE TABLE filler (b BLOB)")
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    let wal = dir.path().join("w.db-wal");
+    let mut largest = 0;
+    // 400 commits of about 50 pages each, a little over 2 ms apart.
+    for _ in 0..400 {
+        sqlx::raw_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+             INSERT INTO filler SELECT randomblob(3500) FROM n",
+        )
+        .execute(&store.writer)
+        .await
+        .unwrap();
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(
+        largest < 48 << 20,
+        "the WAL started over on the way: its file peaked at {largest} bytes"
+    );
+    store.close().await;
+}
