@@ -127,9 +127,10 @@ pub(super) async fn page(
 
 /// Deletes those of the oldest `limit` entries (in `seq` order, any workspace) created
 /// before `before`. Entries are written in the order of their time, so this takes the
-/// expired ones first without an index on `created_at` (migration 0012); after a clock
-/// that went back, an entry newer than its successors holds them back only until it
-/// expires too (the sweep stops at a batch that deleted fewer than `limit`).
+/// expired ones first without an index on `created_at` (migration 0012). After a clock
+/// that went back, an entry newer than its successors stays until it expires itself, and
+/// while it is among the oldest `limit` each sweep deletes at most one batch (the sweep
+/// stops at a batch that deleted fewer than `limit`).
 pub(super) async fn sweep(
     conn: &mut SqliteConnection,
     before: DateTime<Utc>,
