@@ -91,6 +91,13 @@ impl Store for AnyStore {
         })
     }
 
+    async fn begin_deferred(&self) -> Result<AnyTx> {
+        Ok(match self {
+            AnyStore::Sqlite(s) => AnyTx::Sqlite(s.begin_deferred().await?),
+            AnyStore::Postgres(s) => AnyTx::Postgres(s.begin_deferred().await?),
+        })
+    }
+
     async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {
         delegate!(self, s => s.workspace(id).await)
     }

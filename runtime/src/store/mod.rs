@@ -92,6 +92,16 @@ pub trait Store: Send + Sync + 'static {
     /// once, so two writers never deadlock upgrading a read lock).
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
 
+    /// A write transaction that may take the write lock only at its first statement, or
+    /// at its commit when it only held rows back (SQLite: then `BEGIN`, the rows and
+    /// `COMMIT` go in one round trip, and the connection serves other writers meanwhile).
+    /// Until its first statement it holds no lock: its caller must base nothing it writes
+    /// on what it read elsewhere than through the transaction (the group commit reads
+    /// only through it). A driver may begin it at once.
+    fn begin_deferred(&self) -> impl Future<Output = Result<Self::Tx>> + Send {
+        self.begin()
+    }
+
     /// [`StoreTx::update_outbox`] as a write of its own (the outbox worker's delivery
     /// outcomes, one write per few deliveries). A driver may do it without an explicit
     /// transaction when a single statement does it (SQLite: two round trips to the

@@ -280,9 +280,12 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        Ok(SqliteTx::new(
-            self.writer.begin_with("BEGIN IMMEDIATE").await?,
-        ))
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(SqliteTx::new(self.writer.clone(), Some(tx)))
+    }
+
+    async fn begin_deferred(&self) -> Result<SqliteTx> {
+        Ok(SqliteTx::new(self.writer.clone(), None))
     }
 
     async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {

@@ -76,6 +76,21 @@ impl Pending {
         }
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        let Pending {
+            inserts,
+            updates,
+            events,
+            runs,
+            steps,
+        } = self;
+        inserts.is_empty()
+            && updates.is_empty()
+            && events.is_empty()
+            && runs.is_empty()
+            && steps.is_empty()
+    }
+
     pub(super) fn clear(&mut self) {
         *self = Pending::default();
     }

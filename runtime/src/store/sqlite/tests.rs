@@ -145,3 +145,98 @@ async fn steady_writes_do_not_grow_the_wal_without_end() {
     );
     store.close().await;
 }
+
+fn case(id: &str) -> crate::model::Record {
+    let now = chrono::Utc::now();
+    crate::model::Record {
+        workspace_id: "ws".into(),
+        object: "case".into(),
+        id: id.into(),
+        fields: serde_json::Map::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Whether `tx` ends within a second: a write transaction waiting for the one writer
+/// connection does not.
+async fn begins_at_once(store: &super::SqliteStore) -> Option<super::SqliteTx> {
+    use crate::store::Store;
+    tokio::time::timeout(std::time::Duration::from_secs(1), store.begin())
+        .await
+        .ok()
+        .map(Result::unwrap)
+}
+
+/// A deferred transaction that only held rows back holds no lock: another write
+/// transaction begins and commits while it is open, and its rows are written at its
+/// commit. One that reads takes the connection at that read.
+#[tokio::test]
+async fn a_deferred_transaction_takes_the_writer_at_its_first_statement() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("d.db")).await;
+    let mut deferred = store.begin_deferred().await.unwrap();
+    deferred.insert_record(&case("held")).await.unwrap();
+
+    let mut other = begins_at_once(&store).await.expect("the writer is free");
+    other.insert_record(&case("other")).await.unwrap();
+    other.commit().await.unwrap();
+    deferred.commit().await.unwrap();
+    for id in ["held", "other"] {
+        assert!(
+            store.record("ws", "case", id).await.unwrap().is_some(),
+            "{id}"
+        );
+    }
+
+    let mut reading = store.begin_deferred().await.unwrap();
+    reading.record("ws", "case", "held").await.unwrap();
+    assert!(
+        begins_at_once(&store).await.is_none(),
+        "the read took the lock"
+    );
+    drop(reading);
+    assert!(begins_at_once(&store).await.is_some(), "dropped, it let go");
+}
+
+/// A deferred commit that fails midway (its second row breaks the primary key) writes
+/// none of its rows and leaves the writer connection usable for the next transaction.
+#[tokio::test]
+async fn a_failed_deferred_commit_writes_nothing_and_frees_the_writer() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("f.db")).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_record(&case("taken")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut failing = store.begin_deferred().await.unwrap();
+    failing.insert_record(&case("first")).await.unwrap();
+    failing.insert_record(&case("taken")).await.unwrap();
+    assert!(failing.commit().await.is_err(), "the key is taken");
+    assert!(store.record("ws", "case", "first").await.unwrap().is_none());
+
+    let mut next = begins_at_once(&store).await.expect("the writer is free");
+    next.insert_record(&case("next")).await.unwrap();
+    next.commit().await.unwrap();
+    assert!(store.record("ws", "case", "next").await.unwrap().is_some());
+}
+
+/// A deferred transaction that held nothing back commits without the writer connection
+/// (a group whose every request failed validation costs no round trip).
+#[tokio::test]
+async fn an_empty_deferred_commit_needs_no_connection() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("e.db")).await;
+    let holder = store.begin().await.unwrap();
+    let empty = store.begin_deferred().await.unwrap();
+    let within = std::time::Duration::from_secs(1);
+    let committed = tokio::time::timeout(within, empty.commit()).await;
+    assert!(
+        matches!(committed, Ok(Ok(()))),
+        "committed beside the holder"
+    );
+    drop(holder);
+}

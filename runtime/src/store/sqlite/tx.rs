@@ -1,6 +1,12 @@
 //! The SQLite write transaction ([`StoreTx`]). Every statement runs on the one writer
 //! connection inside a `BEGIN IMMEDIATE` transaction.
 //!
+//! A deferred transaction ([`SqliteStore::begin_deferred`](super::SqliteStore)) takes the
+//! connection and the lock at its first statement instead of at once. One that only holds
+//! rows back (the group commit of record creates) takes them at its commit, and sends
+//! `BEGIN IMMEDIATE`, its rows and `COMMIT` in one round trip: until then the connection
+//! serves the other writers (outbox outcomes, claims) while the engine works out the rows.
+//!
 //! Records read or written through the transaction are remembered for its lifetime (the
 //! writer holds the lock, so nothing else changes them): reading one again costs no
 //! statement. A written record is remembered as a read would return it (stored JSON and
@@ -8,7 +14,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use super::batch::Script;
 use super::pending::Pending;
@@ -21,7 +28,10 @@ use crate::store::shared::{RecordMemory, record_key};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
-    pub(super) tx: Transaction<'static, Sqlite>,
+    /// The writer pool, for a transaction still deferred.
+    writer: SqlitePool,
+    /// The transaction on the writer connection, once begun.
+    tx: Option<Transaction<'static, Sqlite>>,
     /// Records known in this transaction.
     records: RecordMemory,
     /// Rows held back until the next statement (see `pending.rs`).
@@ -34,8 +44,10 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
-    pub(super) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+    /// A transaction that begins at its first statement; `tx` when it began already.
+    pub(super) fn new(writer: SqlitePool, tx: Option<Transaction<'static, Sqlite>>) -> Self {
         SqliteTx {
+            writer,
             tx,
             records: RecordMemory::default(),
             pending: Pending::default(),
@@ -49,42 +61,114 @@ impl SqliteTx {
     /// the statement reads or changes then sees them. Every statement of the transaction
     /// but those of commit and savepoints goes through here.
     async fn conn(&mut self) -> Result<&mut SqliteConnection> {
-        self.pending.write(&mut self.tx).await?;
-        Ok(&mut *self.tx)
+        let tx = begun(&self.writer, &mut self.tx).await?;
+        self.pending.write(tx).await?;
+        Ok(&mut **tx)
     }
 
-    /// Writes the rows held back, then the queued automation log entries (one insert and
-    /// one cut per chunk) and outbox items (one statement per chunk): one round trip.
-    async fn flush_outbox(&mut self) -> Result<()> {
-        let mut script = Script::default();
-        self.pending.take_into(&mut script)?;
+    /// The rows held back, then the queued automation log entries (one insert and one
+    /// cut per chunk) and outbox items (one statement per chunk), added to `script`.
+    fn take_held_back(&mut self, script: &mut Script) -> Result<()> {
+        self.pending.take_into(script)?;
         let entries = std::mem::take(&mut self.log);
-        super::record_log::write(&mut script, &entries, self.log_cap)?;
-        script.insert_outbox(&std::mem::take(&mut self.outbox))?;
-        script.run(&mut self.tx).await
+        super::record_log::write(script, &entries, self.log_cap)?;
+        script.insert_outbox(&std::mem::take(&mut self.outbox))
+    }
+
+    fn holds_nothing_back(&self) -> bool {
+        self.pending.is_empty() && self.log.is_empty() && self.outbox.is_empty()
+    }
+
+    /// Writes what is held back in one round trip.
+    async fn flush_outbox(&mut self) -> Result<()> {
+        if self.holds_nothing_back() {
+            return Ok(());
+        }
+        let mut script = Script::default();
+        self.take_held_back(&mut script)?;
+        script.run(begun(&self.writer, &mut self.tx).await?).await
+    }
+
+    /// The statement `sql` (a savepoint's) on the transaction, begun if it was not.
+    async fn run_on_tx(&mut self, sql: &'static str) -> Result<()> {
+        let tx = begun(&self.writer, &mut self.tx).await?;
+        sqlx::query(sql).execute(&mut **tx).await?;
+        Ok(())
+    }
+}
+
+/// The transaction on the writer connection, begun now if it was deferred.
+async fn begun<'t>(
+    writer: &SqlitePool,
+    tx: &'t mut Option<Transaction<'static, Sqlite>>,
+) -> Result<&'t mut Transaction<'static, Sqlite>> {
+    if tx.is_none() {
+        *tx = Some(writer.begin_with("BEGIN IMMEDIATE").await?);
+    }
+    Ok(tx.as_mut().expect("the transaction began above"))
+}
+
+/// The write of a transaction that never began, on the writer connection it took:
+/// `BEGIN IMMEDIATE`, what it held back and `COMMIT` (all in `script`) in one round trip.
+/// A failed one is rolled back before the connection goes back to the pool; it is closed
+/// instead when that fails too or the write is dropped midway, since a connection left
+/// inside a transaction would fail every later `BEGIN`.
+async fn write_deferred(mut conn: CloseUnlessSettled, script: Script) -> Result<()> {
+    let c = conn.0.as_mut().expect("a connection until settled");
+    let result = script.run(c).await;
+    if result.is_err() && sqlx::query("ROLLBACK").execute(&mut **c).await.is_err() {
+        return result;
+    }
+    conn.settled();
+    result
+}
+
+/// A pooled connection closed on drop unless [`Self::settled`] was called.
+struct CloseUnlessSettled(Option<PoolConnection<Sqlite>>);
+
+impl CloseUnlessSettled {
+    /// Gives the connection back to the pool.
+    fn settled(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for CloseUnlessSettled {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.as_mut() {
+            conn.close_on_drop();
+        }
     }
 }
 
 impl StoreTx for SqliteTx {
     async fn commit(mut self) -> Result<()> {
-        self.flush_outbox().await?;
-        Ok(self.tx.commit().await?)
+        if self.tx.is_some() {
+            self.flush_outbox().await?;
+            return match self.tx.take() {
+                Some(tx) => Ok(tx.commit().await?),
+                None => Ok(()),
+            };
+        }
+        if self.holds_nothing_back() {
+            return Ok(());
+        }
+        let mut script = Script::default();
+        script.statement("BEGIN IMMEDIATE");
+        self.take_held_back(&mut script)?;
+        script.statement("COMMIT");
+        let conn = CloseUnlessSettled(Some(self.writer.acquire().await?));
+        write_deferred(conn, script).await
     }
 
     async fn savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        sqlx::query("SAVEPOINT request")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run_on_tx("SAVEPOINT request").await
     }
 
     async fn release_savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        sqlx::query("RELEASE request")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run_on_tx("RELEASE request").await
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
@@ -92,13 +176,8 @@ impl StoreTx for SqliteTx {
         self.pending.clear();
         self.outbox.clear();
         self.log.clear();
-        sqlx::query("ROLLBACK TO request")
-            .execute(&mut *self.tx)
-            .await?;
-        sqlx::query("RELEASE request")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.run_on_tx("ROLLBACK TO request").await?;
+        self.run_on_tx("RELEASE request").await
     }
 
     async fn insert_workspace(&mut self, w: &Workspace) -> Result<()> {
@@ -260,7 +339,8 @@ impl StoreTx for SqliteTx {
         // lock): its update is held back. Else the update says whether it found one.
         if self.records.holds(&r.workspace_id, &r.object, &r.id) {
             if self.pending.updates(&r.workspace_id, &r.object, &r.id) {
-                self.pending.write(&mut self.tx).await?;
+                let tx = begun(&self.writer, &mut self.tx).await?;
+                self.pending.write(tx).await?;
             }
             self.pending.update_record(r);
             self.records.updated(r, true);
