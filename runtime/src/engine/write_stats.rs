@@ -16,9 +16,11 @@ pub struct WriteGroupStats {
     pub jobs: u64,
     /// Time spent running groups, from taking the first request to answering the last.
     pub busy: Duration,
-    /// Of which: starting transactions (waiting for the writer connection, `BEGIN`).
+    /// Of which: starting transactions. The group's transaction is deferred: on SQLite
+    /// it waits for the writer connection at its first read, or at its commit.
     pub begin: Duration,
-    /// Of which: committing (the rows held back until the commit, then `COMMIT`).
+    /// Of which: committing (the wait for the writer connection of a group that read
+    /// nothing, the rows held back until the commit, then `COMMIT`).
     pub commit: Duration,
 }
 

@@ -201,12 +201,12 @@ fn render_write_groups(out: &mut String, w: &WriteGroupStats) {
         ),
         (
             "automations_write_group_begin_seconds_total",
-            "Of that time, starting transactions (waiting for the database's writer connection).",
+            "Of that time, starting transactions (on SQLite a group takes the writer connection at its first read, else at its commit).",
             w.begin.as_secs_f64().to_string(),
         ),
         (
             "automations_write_group_commit_seconds_total",
-            "Of that time, committing (the rows held back for the commit, then the commit).",
+            "Of that time, committing (waiting for the writer connection when the group read nothing, the rows held back, then the commit).",
             w.commit.as_secs_f64().to_string(),
         ),
     ];
