@@ -7,9 +7,10 @@
 //! `BEGIN IMMEDIATE`, its rows and `COMMIT` in one round trip: until then the connection
 //! serves the other writers (outbox outcomes, claims) while the engine works out the rows.
 //!
-//! Records read or written through the transaction are remembered for its lifetime (the
-//! writer holds the lock, so nothing else changes them): reading one again costs no
-//! statement. A written record is remembered as a read would return it (stored JSON and
+//! Records read or written through the transaction are remembered for its lifetime (a
+//! read takes the lock first and the writer holds it to the end, so nothing else changes
+//! them; a record created and still held back is nobody else's, and a clash of its key
+//! fails the commit): reading one again costs no statement. A written record is remembered as a read would return it (stored JSON and
 //! millisecond timestamps). Rolling back to a savepoint forgets them all.
 
 use chrono::{DateTime, Utc};
@@ -145,10 +146,9 @@ impl StoreTx for SqliteTx {
     async fn commit(mut self) -> Result<()> {
         if self.tx.is_some() {
             self.flush_outbox().await?;
-            return match self.tx.take() {
-                Some(tx) => Ok(tx.commit().await?),
-                None => Ok(()),
-            };
+        }
+        if let Some(tx) = self.tx.take() {
+            return Ok(tx.commit().await?);
         }
         if self.holds_nothing_back() {
             return Ok(());
