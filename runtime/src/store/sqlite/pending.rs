@@ -76,6 +76,8 @@ impl Pending {
         }
     }
 
+    /// Whether no row is held back (the fields named one by one, as in
+    /// [`Self::take_into`], so a new kind of row cannot be left out of either).
     pub(super) fn is_empty(&self) -> bool {
         let Pending {
             inserts,
