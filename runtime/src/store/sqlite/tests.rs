@@ -158,8 +158,8 @@ fn case(id: &str) -> crate::model::Record {
     }
 }
 
-/// Whether `tx` ends within a second: a write transaction waiting for the one writer
-/// connection does not.
+/// A write transaction begun within a second, or `None`: one waiting for the one writer
+/// connection does not begin.
 async fn begins_at_once(store: &super::SqliteStore) -> Option<super::SqliteTx> {
     use crate::store::Store;
     tokio::time::timeout(std::time::Duration::from_secs(1), store.begin())
