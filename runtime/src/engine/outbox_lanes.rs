@@ -196,20 +196,6 @@ impl Lanes {
         Placement::PutBack(item)
     }
 
-    /// Undoes the placement of item `id` (its claim was rolled back): frees its slot when
-    /// it was to start, or takes it out of its queue.
-    pub fn unplace(&mut self, dest: &str, id: &str, started: bool) {
-        let Some(lane) = self.lanes.get_mut(dest) else {
-            return;
-        };
-        if started {
-            lane.in_flight = lane.in_flight.saturating_sub(1);
-        } else if let Some(at) = lane.queue.iter().position(|q| q.item.id == id) {
-            lane.queue.remove(at);
-            self.queued -= 1;
-        }
-    }
-
     /// A delivery to `dest` ended after `took`; `throttled_until` when it answered
     /// `Retry-After`.
     pub fn finished(&mut self, dest: &str, took: Duration, throttled_until: Option<DateTime<Utc>>) {
@@ -431,21 +417,6 @@ mod tests {
             .map(|i| kind(&l.place("slow", item(&format!("q{i}"), now), now, by)))
             .collect();
         assert_eq!(placed, ["queued", "queued", "put back", "put back"]);
-    }
-
-    #[test]
-    fn an_unplaced_claim_gives_back_its_slot_and_its_place() {
-        let now = Utc::now();
-        let by = now + chrono::Duration::seconds(30);
-        let mut l = lanes(Some(8));
-        for i in 0..3 {
-            l.place("a", item(&format!("i{i}"), now), now, by);
-        }
-        l.unplace("a", "i2", false);
-        l.unplace("a", "i0", true);
-        assert_eq!(l.queued(), 0);
-        assert_eq!(kind(&l.place("a", item("next", now), now, by)), "start");
-        assert_eq!(kind(&l.place("a", item("then", now), now, by)), "queued");
     }
 
     #[test]

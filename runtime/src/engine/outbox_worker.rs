@@ -164,8 +164,13 @@ impl<S: Store> Engine<S> {
     }
 
     /// Claims due items for the free places of the claim and places each in its
-    /// destination's lane: started, kept for a slot, or put back in the claim's own
-    /// transaction. Returns how many deliveries it started.
+    /// destination's lane: started, kept for a slot, or put back. Returns how many
+    /// deliveries it started.
+    ///
+    /// The claim is a write of its own, committed before anything of it is placed (one
+    /// round trip to SQLite's writer, not three); the rare put-back is a second write.
+    /// If that one fails, the items it held wait for their lease like any claimed item
+    /// whose worker stopped, and the others go ahead: their claim stands.
     async fn fill(&self, d: &mut Dispatcher) -> Result<usize> {
         let config = &self.inner.config.outbox;
         let free = config
@@ -181,44 +186,28 @@ impl<S: Store> Engine<S> {
         let lease_until = now + chrono::Duration::from_std(config.lease).unwrap_or_default();
         let start_by = d.start_by(config, now);
         let want = d.lanes.claim_size(free as usize, now) as u32;
-        let mut tx = self.inner.store.begin().await?;
-        let items = tx.claim_outbox(now, lease_until, want).await?;
+        let items = self
+            .inner
+            .store
+            .claim_outbox_alone(now, lease_until, want)
+            .await?;
         d.lanes.claiming();
         let mut start = Vec::new();
-        let mut queued = Vec::new();
         let mut put_back = Vec::new();
         for item in items {
             let dest = self.inner.deliverer.destination(&item);
-            let id = item.id.clone();
             match d.lanes.place(&dest, item, now, start_by) {
                 Placement::Start(item) => start.push((dest, item)),
-                Placement::Queued => queued.push((dest, id)),
+                Placement::Queued => {}
                 Placement::PutBack(item) => put_back.push(item),
             }
-        }
-        if let Err(e) = self.end_claim(tx, &put_back).await {
-            // The claim is rolled back: nothing of it may start or wait here.
-            for (dest, item) in &start {
-                d.lanes.unplace(dest, &item.id, true);
-            }
-            for (dest, id) in &queued {
-                d.lanes.unplace(dest, id, false);
-            }
-            return Err(e);
         }
         let n = start.len();
         for (dest, item) in start {
             self.start_delivery(d, dest, item);
         }
+        self.put_back(&put_back).await?;
         Ok(n)
-    }
-
-    /// Writes the put-back items of a claim and commits it.
-    async fn end_claim(&self, mut tx: S::Tx, put_back: &[OutboxItem]) -> Result<()> {
-        if !put_back.is_empty() {
-            tx.update_outbox(put_back).await?;
-        }
-        tx.commit().await
     }
 
     /// Starts a delivery whose lane slot is taken.

@@ -194,6 +194,15 @@ impl Store for AnyStore {
         delegate!(self, s => s.update_outbox_alone(items).await)
     }
 
+    async fn claim_outbox_alone(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
+        delegate!(self, s => s.claim_outbox_alone(now, lease_until, limit).await)
+    }
+
     async fn task(&self, ws: &str, id: &str) -> Result<Option<Task>> {
         delegate!(self, s => s.task(ws, id).await)
     }

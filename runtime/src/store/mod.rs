@@ -114,6 +114,23 @@ pub trait Store: Send + Sync + 'static {
         }
     }
 
+    /// [`StoreTx::claim_outbox`] as a write of its own (the outbox worker's claim). A
+    /// driver may do it without an explicit transaction when a single statement does it
+    /// (SQLite: one round trip to the connection's thread instead of three).
+    fn claim_outbox_alone(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxItem>>> + Send {
+        async move {
+            let mut tx = self.begin().await?;
+            let items = tx.claim_outbox(now, lease_until, limit).await?;
+            tx.commit().await?;
+            Ok(items)
+        }
+    }
+
     fn workspace(&self, id: &str) -> impl Future<Output = Result<Option<Workspace>>> + Send;
     fn workspace_by_name(
         &self,

@@ -493,6 +493,17 @@ impl Store for SqliteStore {
         batch::update_outbox(&mut conn, items).await
     }
 
+    async fn claim_outbox_alone(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
+        // One `UPDATE ... RETURNING` commits on its own, all of it or nothing.
+        let mut conn = self.writer.acquire().await?;
+        work::claim_outbox(&mut conn, now, lease_until, limit).await
+    }
+
     async fn renew_leases(&self) -> Result<u64> {
         Ok(0)
     }

@@ -52,6 +52,7 @@ macro_rules! cases {
             work::timers_fire_once,
             work::outbox_queued_once_per_key,
             work::outbox_claim_under_lease,
+            work::outbox_claimed_alone_once_each,
             work::outbox_outcomes_written_alone,
             work::outbox_outcome_of_one_item,
             work::outbox_list_and_page,

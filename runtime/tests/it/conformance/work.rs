@@ -419,6 +419,52 @@ pub async fn outbox_claim_under_lease<S: Store>(s: &S) {
     assert!(claimed.iter().any(|o| o.id == "o9" && o.retry.is_some()));
 }
 
+/// The claim as a write of its own: committed when it returns, and sixteen racing
+/// claims share the due items out, each item to exactly one of them.
+pub async fn outbox_claimed_alone_once_each<S: Store>(s: &S) {
+    let mut tx = s.begin().await.unwrap();
+    for i in 0..40 {
+        let id = format!("o{i:02}");
+        tx.insert_outbox(&outbox("w1", &id, &format!("k_{id}"), i))
+            .await
+            .unwrap();
+    }
+    tx.insert_outbox(&outbox("w1", "later", "k_later", 900))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let first = s.claim_outbox_alone(at(100), at(5000), 2).await.unwrap();
+    let mut first = ids(&first, |o| &o.id);
+    first.sort();
+    assert_eq!(first, ["o00", "o01"], "the oldest due ones");
+    let pending = OutboxFilter {
+        status: Some(OutboxStatus::Pending),
+        limit: 100,
+        ..Default::default()
+    };
+    let stored = s.outbox("w1", &pending).await.unwrap().items;
+    let leased: Vec<_> = stored
+        .iter()
+        .filter(|o| o.next_attempt_at == at(5000))
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(leased.len(), 2, "the claim is committed: {leased:?}");
+
+    let claims = (0..16).map(|_| s.claim_outbox_alone(at(100), at(5000), 3));
+    let mut claimed: Vec<String> = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .flat_map(|c| c.unwrap())
+        .map(|o| o.id)
+        .collect();
+    claimed.sort();
+    let expected: Vec<String> = (2..40).map(|i| format!("o{i:02}")).collect();
+    assert_eq!(claimed, expected, "each due item once, nothing not yet due");
+    let none = s.claim_outbox_alone(at(100), at(5000), 10).await.unwrap();
+    assert!(none.is_empty(), "all leased: {none:?}");
+}
+
 pub async fn outbox_list_and_page<S: Store>(s: &S) {
     let mut tx = s.begin().await.unwrap();
     for i in 0..4 {
