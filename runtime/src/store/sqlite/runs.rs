@@ -4,7 +4,7 @@
 //! recovery, the loop-guard count, step upserts and attempts).
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
 
 use super::rows::*;
 use super::{Listed, cursor_key, opt_json, opt_ts};
@@ -86,21 +86,7 @@ pub(super) async fn stats(pool: &SqlitePool, latency_bounds_ms: &[f64]) -> Resul
         sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
             .fetch_all(pool)
             .await?;
-    let (step_count, step_sum_ms): (i64, f64) = sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(duration_ms), 0) AS REAL) FROM steps WHERE duration_ms IS NOT NULL",
-    )
-    .fetch_one(pool)
-    .await?;
-    let mut step_latency_le = Vec::with_capacity(latency_bounds_ms.len());
-    for bound in latency_bounds_ms {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM steps WHERE duration_ms IS NOT NULL AND duration_ms <= ?1",
-        )
-        .bind(bound)
-        .fetch_one(pool)
-        .await?;
-        step_latency_le.push(n as u64);
-    }
+    let (step_count, step_sum_ms, step_latency_le) = step_latency(pool, latency_bounds_ms).await?;
     let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
     )
@@ -109,10 +95,32 @@ pub(super) async fn stats(pool: &SqlitePool, latency_bounds_ms: &[f64]) -> Resul
     Ok(StoreStats {
         runs_by_status,
         step_latency_le,
-        step_count: step_count as u64,
+        step_count,
         step_sum_ms,
         outbox_backlog,
     })
+}
+
+/// The ended steps' count, total duration and count at or under each bound, in one pass
+/// over `steps` (a statement per bound read the table once more for each of them: a
+/// `/metrics` scrape took 0.3 s at 110,000 steps).
+async fn step_latency(pool: &SqlitePool, bounds_ms: &[f64]) -> Result<(u64, f64, Vec<u64>)> {
+    let mut sql = String::from("SELECT COUNT(*), CAST(COALESCE(SUM(duration_ms), 0) AS REAL)");
+    for i in 1..=bounds_ms.len() {
+        sql.push_str(&format!(", COUNT(*) FILTER (WHERE duration_ms <= ?{i})"));
+    }
+    sql.push_str(" FROM steps WHERE duration_ms IS NOT NULL");
+    let row = bounds_ms
+        .iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |q, bound| q.bind(bound))
+        .fetch_one(pool)
+        .await?;
+    let count: i64 = row.try_get(0)?;
+    let sum_ms: f64 = row.try_get(1)?;
+    let le = (0..bounds_ms.len())
+        .map(|i| row.try_get::<i64, _>(i + 2).map(|n| n as u64))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok((count as u64, sum_ms, le))
 }
 
 pub(super) async fn due_work(

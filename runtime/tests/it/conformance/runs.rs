@@ -319,6 +319,12 @@ pub async fn stats_and_due_work<S: Store>(s: &S) {
         Default::default(),
         "empty store: nothing due"
     );
+    let empty = s.stats(&[5.0, 10.0]).await.unwrap();
+    assert_eq!(
+        (empty.step_count, empty.step_sum_ms, empty.step_latency_le),
+        (0, 0.0, vec![0, 0]),
+        "empty store: no steps"
+    );
     let mut tx = s.begin().await.unwrap();
     let mut r = run("w1", "r1", "a1", "e1", 0);
     tx.insert_run(&r).await.unwrap();
