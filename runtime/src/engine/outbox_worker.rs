@@ -33,6 +33,10 @@ use crate::store::{Store, StoreTx};
 /// A delivery that ended: its destination, the item, what happened and how long it took.
 type Done = (String, OutboxItem, DeliveryOutcome, Duration);
 
+/// What a delivery's end tells its lane: the destination, how long it took, and how long
+/// the destination asked to be left alone (`Retry-After`).
+type Ended = (String, Duration, Option<chrono::Duration>);
+
 /// Claimed items kept in memory per destination, in delivery slots of that destination:
 /// enough to keep a fast receiver busy between two claims, few enough that a backlog of
 /// one destination leaves most of the claim to the others.
@@ -237,13 +241,12 @@ impl<S: Store> Engine<S> {
         while let Some(more) = d.inflight.try_join_next() {
             ready.extend(more.ok());
         }
-        let ended: Vec<_> = ready
-            .iter()
-            .map(|(dest, _, outcome, took)| (dest.clone(), *took, retry_after(outcome)))
-            .collect();
+        let mut ended = Vec::new();
         // Their claims stand whatever becomes of the write: on an error they are sent
         // again after their lease.
-        let written = self.record_outcomes(ready).await;
+        let written = self
+            .record_outcomes(ready, &mut d.inflight, &mut ended)
+            .await;
         let now = Utc::now();
         for (dest, took, after) in ended {
             let throttled = after.map(|after| now + after);
@@ -258,23 +261,68 @@ impl<S: Store> Engine<S> {
         written.map(|()| n)
     }
 
-    /// Writes the outcomes of ended deliveries together: the items' state alone when
-    /// nothing goes with them (the common case: one statement, no transaction around
-    /// it), else in one transaction with the mailbox copies and step attempts.
-    async fn record_outcomes(&self, ready: Vec<Done>) -> Result<()> {
-        if ready.is_empty() {
+    /// Writes the outcomes of ended deliveries together, with those of deliveries that
+    /// end while the write waits for the writer: the items' state alone when nothing goes
+    /// with them (the common case: one statement, no transaction around it), else in one
+    /// transaction with the mailbox copies and step attempts. `ended` gets each written
+    /// delivery's destination, duration and `Retry-After`, whatever becomes of the write.
+    async fn record_outcomes(
+        &self,
+        ready: Vec<Done>,
+        inflight: &mut JoinSet<Done>,
+        ended: &mut Vec<Ended>,
+    ) -> Result<()> {
+        let mut alone = Vec::new();
+        let mut with_more = Vec::new();
+        for done in ready {
+            self.sort_outcome(done, ended, &mut alone, &mut with_more);
+        }
+        if !with_more.is_empty() || alone.is_empty() {
+            with_more.extend(alone.into_iter().map(OutcomeWrite::alone));
+            return self.write_in_transaction(&with_more).await;
+        }
+        // The wait for the writer (behind a group of API writes) is when more deliveries
+        // end: taken at the last moment, they share this statement instead of the next.
+        let gathered = self
+            .inner
+            .store
+            .update_outbox_gathered(|| {
+                while let Some(more) = inflight.try_join_next() {
+                    if let Ok(done) = more {
+                        self.sort_outcome(done, ended, &mut alone, &mut with_more);
+                    }
+                }
+                alone
+            })
+            .await;
+        let rest = self.write_in_transaction(&with_more).await;
+        gathered.and(rest)
+    }
+
+    /// Files an ended delivery's outcome: its item alone, or with what goes with it.
+    fn sort_outcome(
+        &self,
+        (dest, item, outcome, took): Done,
+        ended: &mut Vec<Ended>,
+        alone: &mut Vec<OutboxItem>,
+        with_more: &mut Vec<OutcomeWrite>,
+    ) {
+        ended.push((dest, took, retry_after(&outcome)));
+        let write = self.outcome_write(item, outcome);
+        if write.mail.is_none() && write.step.is_none() {
+            alone.push(write.item);
+        } else {
+            with_more.push(write);
+        }
+    }
+
+    /// Writes outcomes with their mailbox copies and step attempts in one transaction.
+    async fn write_in_transaction(&self, writes: &[OutcomeWrite]) -> Result<()> {
+        if writes.is_empty() {
             return Ok(());
         }
-        let writes: Vec<OutcomeWrite> = ready
-            .into_iter()
-            .map(|(_, item, outcome, _)| self.outcome_write(item, outcome))
-            .collect();
-        if writes.iter().all(|w| w.mail.is_none() && w.step.is_none()) {
-            let items: Vec<OutboxItem> = writes.into_iter().map(|w| w.item).collect();
-            return self.inner.store.update_outbox_alone(&items).await;
-        }
         let mut tx = self.inner.store.begin().await?;
-        write_outcomes(&mut tx, &writes).await?;
+        write_outcomes(&mut tx, writes).await?;
         tx.commit().await
     }
 
@@ -385,6 +433,17 @@ struct OutcomeWrite {
     item: OutboxItem,
     mail: Option<MailboxMessage>,
     step: Option<StepAttempts>,
+}
+
+impl OutcomeWrite {
+    /// An outcome with nothing written beside it.
+    fn alone(item: OutboxItem) -> OutcomeWrite {
+        OutcomeWrite {
+            item,
+            mail: None,
+            step: None,
+        }
+    }
 }
 
 /// The tries of a delivery shown on the step that queued it with a retry policy.

@@ -194,6 +194,13 @@ impl Store for AnyStore {
         delegate!(self, s => s.update_outbox_alone(items).await)
     }
 
+    async fn update_outbox_gathered<F>(&self, gather: F) -> Result<()>
+    where
+        F: FnOnce() -> Vec<OutboxItem> + Send,
+    {
+        delegate!(self, s => s.update_outbox_gathered(gather).await)
+    }
+
     async fn claim_outbox_alone(
         &self,
         now: DateTime<Utc>,

@@ -114,6 +114,16 @@ pub trait Store: Send + Sync + 'static {
         }
     }
 
+    /// [`Self::update_outbox_alone`] of the items `gather` gives once the write can
+    /// start: a driver with one writer connection calls it when the connection is its
+    /// own, so that what ended while the write waited goes in the same statement.
+    fn update_outbox_gathered<F>(&self, gather: F) -> impl Future<Output = Result<()>> + Send
+    where
+        F: FnOnce() -> Vec<OutboxItem> + Send,
+    {
+        async move { self.update_outbox_alone(&gather()).await }
+    }
+
     /// [`StoreTx::claim_outbox`] as a write of its own (the outbox worker's claim). A
     /// driver may do it without an explicit transaction when a single statement does it
     /// (SQLite: one round trip to the connection's thread instead of three).

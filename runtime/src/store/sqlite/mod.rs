@@ -493,6 +493,19 @@ impl Store for SqliteStore {
         batch::update_outbox(&mut conn, items).await
     }
 
+    async fn update_outbox_gathered<F>(&self, gather: F) -> Result<()>
+    where
+        F: FnOnce() -> Vec<OutboxItem> + Send,
+    {
+        let mut conn = self.writer.acquire().await?;
+        let items = gather();
+        if items.len() > batch::CHUNK {
+            drop(conn);
+            return self.update_outbox_alone(&items).await;
+        }
+        batch::update_outbox(&mut conn, &items).await
+    }
+
     async fn claim_outbox_alone(
         &self,
         now: chrono::DateTime<chrono::Utc>,

@@ -249,8 +249,17 @@ pub async fn outbox_outcomes_written_alone<S: Store>(s: &S) {
     foreign.workspace_id = "w1".into();
     few.push(foreign);
     s.update_outbox_alone(&few).await.unwrap();
+    // Gathered once the write can start (the outbox worker's form); more items than one
+    // statement takes.
     let many: Vec<OutboxItem> = items[3..].iter().map(delivered).collect();
-    s.update_outbox_alone(&many).await.unwrap();
+    let mut gathered = 0;
+    s.update_outbox_gathered(|| {
+        gathered += 1;
+        many
+    })
+    .await
+    .unwrap();
+    assert_eq!(gathered, 1, "gathered once");
     let filter = OutboxFilter {
         status: Some(OutboxStatus::Delivered),
         limit: 500,
