@@ -10,9 +10,9 @@
 //! workspace id and filters on it (rows passed whole, such as a `Run` to `update_run`,
 //! carry theirs), so another workspace's id reads as missing and writes nothing. The only
 //! queries that span workspaces are named so in their docs: the workers' claims
-//! (`queued_runs`, `requeue_running`, `due_timers`, `claim_outbox`, `due_work`), the
-//! dispatch index build (`automations`), start-up loads (`ws: None`), operational counts
-//! (`count_runs`, `stats`), the automation log's retention sweep
+//! (`queued_runs`, `requeue_running`, `due_timers`, `claim_outbox`, `claim_outbox_alone`,
+//! `due_work`), the dispatch index build (`automations`), start-up loads (`ws: None`),
+//! operational counts (`count_runs`, `stats`), the automation log's retention sweep
 //! (`sweep_automation_log`), authentication (`token_by_hash`, `workspace`,
 //! `workspace_by_name`) and the precompiled plugin artifacts (shared by design).
 
@@ -124,9 +124,10 @@ pub trait Store: Send + Sync + 'static {
         async move { self.update_outbox_alone(&gather()).await }
     }
 
-    /// [`StoreTx::claim_outbox`] as a write of its own (the outbox worker's claim). A
-    /// driver may do it without an explicit transaction when a single statement does it
-    /// (SQLite: one round trip to the connection's thread instead of three).
+    /// [`StoreTx::claim_outbox`] as a write of its own (the outbox worker's claim, of every
+    /// workspace). A driver may do it without an explicit transaction when a single
+    /// statement does it (SQLite: one round trip to the connection's thread instead of
+    /// three).
     fn claim_outbox_alone(
         &self,
         now: DateTime<Utc>,
