@@ -31,6 +31,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, SqlitePool};
 
+use super::writer::Writer;
 use crate::error::Result;
 
 /// Pause between checkpoints while the WAL grows.
@@ -56,7 +57,7 @@ impl Checkpointer {
     /// connection is the one of `writer`.
     pub(super) async fn start(
         options: SqliteConnectOptions,
-        writer: SqlitePool,
+        writer: Writer,
     ) -> Result<Checkpointer> {
         let pool = SqlitePoolOptions::new()
             .test_before_acquire(false)
@@ -83,7 +84,7 @@ impl Checkpointer {
 /// The task's own connection and the writer's.
 struct Pools {
     own: SqlitePool,
-    writer: SqlitePool,
+    writer: Writer,
 }
 
 /// A passive checkpoint on the task's connection, then a restarting one on the writer's
@@ -99,7 +100,7 @@ async fn checkpoint(pools: &Pools) -> Result<(i64, i64)> {
 /// `wal_checkpoint(RESTART)` on the writer connection, waiting at most [`READERS_WAIT`]
 /// for readers of older snapshots (a long read must not hold up every write: the WAL is
 /// then started over at a later round).
-async fn restart_on_writer(writer: &SqlitePool) -> Result<(i64, i64)> {
+async fn restart_on_writer(writer: &Writer) -> Result<(i64, i64)> {
     let mut conn = writer.acquire().await?;
     let usual: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
         .fetch_one(&mut *conn)

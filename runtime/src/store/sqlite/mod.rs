@@ -36,6 +36,7 @@ mod rows;
 mod runs;
 mod tx;
 mod work;
+mod writer;
 
 use rows::*;
 pub use tx::SqliteTx;
@@ -133,10 +134,10 @@ impl SqliteConfig {
     }
 }
 
-/// SQLite storage: a single-connection writer pool and a reader pool over the same file.
+/// SQLite storage: one writer connection and a pool of readers over the same file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: writer::Writer,
     reader: SqlitePool,
     /// A file database's checkpoints (an in-memory one has no WAL).
     checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
@@ -162,25 +163,36 @@ impl SqliteStore {
         };
         // No ping before each acquire (the pool's default): a connection to a local file
         // does not drop, and the ping is one more round trip to the connection's thread
-        // for every transaction and every read.
-        let writer = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(writer_options)
+        // for every read. An in-memory database exists per connection: its readers share
+        // the writer's.
+        let writer = match config.path {
+            Some(_) => writer::Writer::open(writer_options).await?,
+            None => writer::Writer::Shared(
+                SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(writer_options)
+                    .await?,
+            ),
+        };
+        // `run_direct` on the connection itself: `run` wants an `Acquire` for every
+        // lifetime, which a held `&mut` connection is not, and then the futures of the
+        // engine's tasks that open a store could not be proven `Send`.
+        MIGRATOR
+            .run_direct(None, &mut *writer.acquire().await?, false)
             .await?;
-        MIGRATOR.run(&writer).await?;
-        // An in-memory database exists per connection: readers must share the writer.
-        let reader = if config.path.is_some() {
-            SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(config.readers.max(1))
-                .connect_with(base.clone().read_only(true))
-                .await?
-        } else {
-            writer.clone()
+        let reader = match &writer {
+            writer::Writer::Shared(pool) => pool.clone(),
+            writer::Writer::Own(_) => {
+                SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .max_connections(config.readers.max(1))
+                    .connect_with(base.clone().read_only(true))
+                    .await?
+            }
         };
         let checkpointer = match config.path {
             Some(_) => Some(std::sync::Arc::new(
@@ -199,7 +211,7 @@ impl SqliteStore {
     /// 1 normal, 2 full, 3 extra): what commits actually do, for tests and operators.
     pub async fn synchronous(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *self.writer.acquire().await?)
             .await?)
     }
 
@@ -280,7 +292,7 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.writer.begin().await?;
         Ok(SqliteTx::new(self.writer.clone(), Some(tx)))
     }
 

@@ -49,7 +49,7 @@ async fn the_claim_reads_the_partial_due_index() {
     .bind("2026-01-01T00:00:00Z")
     .bind("2026-01-01T00:00:00Z")
     .bind(10i64)
-    .fetch_all(&store.writer)
+    .fetch_all(&mut *store.writer.acquire().await.unwrap())
     .await
     .unwrap()
     .iter()
@@ -62,13 +62,13 @@ async fn the_claim_reads_the_partial_due_index() {
     );
     let index: String =
         sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'outbox_due'")
-            .fetch_one(&store.writer)
+            .fetch_one(&mut *store.writer.acquire().await.unwrap())
             .await
             .unwrap();
     assert!(index.contains("WHERE status = 'pending'"), "{index}");
     let by_age: Option<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'automation_log_created'")
-            .fetch_optional(&store.writer)
+            .fetch_optional(&mut *store.writer.acquire().await.unwrap())
             .await
             .unwrap();
     assert_eq!(by_age, None);
@@ -84,7 +84,7 @@ async fn the_wal_is_checkpointed_off_the_writer() {
     let path = dir.path().join("c.db");
     let store = file_store(&path).await;
     let automatic: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-        .fetch_one(&store.writer)
+        .fetch_one(&mut *store.writer.acquire().await.unwrap())
         .await
         .unwrap();
     assert_eq!(
@@ -98,7 +98,7 @@ async fn the_wal_is_checkpointed_off_the_writer() {
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) \
          INSERT INTO filler SELECT randomblob(3000) FROM n",
     )
-    .execute(&store.writer)
+    .execute(&mut *store.writer.acquire().await.unwrap())
     .await
     .unwrap();
     let wanted = before + 300 * 3000;
@@ -122,7 +122,7 @@ async fn steady_writes_do_not_grow_the_wal_without_end() {
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir.path().join("w.db")).await;
     sqlx::raw_sql("CREATE TABLE filler (b BLOB)")
-        .execute(&store.writer)
+        .execute(&mut *store.writer.acquire().await.unwrap())
         .await
         .unwrap();
     let wal = dir.path().join("w.db-wal");
@@ -133,7 +133,7 @@ async fn steady_writes_do_not_grow_the_wal_without_end() {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
              INSERT INTO filler SELECT randomblob(3500) FROM n",
         )
-        .execute(&store.writer)
+        .execute(&mut *store.writer.acquire().await.unwrap())
         .await
         .unwrap();
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
@@ -239,4 +239,114 @@ async fn an_empty_deferred_commit_needs_no_connection() {
         "committed beside the holder"
     );
     drop(holder);
+}
+
+/// `writer.rs`: a transaction dropped after writing (its task cancelled, or an error
+/// returned before its commit) is rolled back before the next writer gets the
+/// connection: none of its rows remain and the next transaction begins and commits.
+#[tokio::test]
+async fn a_dropped_transaction_is_rolled_back_before_the_next_write() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("r.db")).await;
+    for round in 0..3 {
+        let mut dropped = store.begin().await.unwrap();
+        dropped.insert_record(&case("dropped")).await.unwrap();
+        // The savepoint writes what was held back, inside the transaction.
+        dropped.savepoint().await.unwrap();
+        drop(dropped);
+
+        let mut next = begins_at_once(&store).await.expect("the writer is free");
+        assert!(
+            next.record("ws", "case", "dropped")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        next.insert_record(&case(&format!("kept{round}")))
+            .await
+            .unwrap();
+        next.commit().await.unwrap();
+    }
+    for round in 0..3 {
+        let id = format!("kept{round}");
+        assert!(store.record("ws", "case", &id).await.unwrap().is_some());
+    }
+    assert!(
+        store
+            .record("ws", "case", "dropped")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+}
+
+/// A commit whose task is dropped while its script runs (thousands of rows, several
+/// statements) leaves all of them or none, and the writer connection usable: 16 such
+/// cancelled commits one after the other, each followed by a write that must succeed.
+#[tokio::test]
+async fn a_commit_cancelled_midway_writes_all_or_nothing() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("m.db")).await;
+    for round in 0..16 {
+        let mut big = store.begin_deferred().await.unwrap();
+        for i in 0..2_000 {
+            big.insert_record(&case(&format!("r{round}-{i}")))
+                .await
+                .unwrap();
+        }
+        // Polled once: the script is sent to the connection's thread, then dropped.
+        let cancelled = tokio::time::timeout(std::time::Duration::ZERO, big.commit()).await;
+        assert!(cancelled.is_err(), "the commit was still running");
+
+        let mut next = begins_at_once(&store).await.expect("the writer is free");
+        next.insert_record(&case(&format!("after{round}")))
+            .await
+            .unwrap();
+        next.commit().await.unwrap();
+        let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id LIKE ?")
+            .bind(format!("r{round}-%"))
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert!(
+            written == 0 || written == 2_000,
+            "round {round}: {written} rows"
+        );
+    }
+    store.close().await;
+}
+
+/// A transaction dropped where no runtime can roll it back closes the writer connection
+/// (SQLite rolls it back), and the next write opens a new one.
+#[test]
+fn a_connection_left_in_a_transaction_is_opened_anew() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let first = runtime();
+    let (store, left) = first.block_on(async {
+        let store = file_store(&dir.path().join("o.db")).await;
+        let mut left = store.begin().await.unwrap();
+        left.insert_record(&case("left")).await.unwrap();
+        left.savepoint().await.unwrap();
+        (store, left)
+    });
+    drop(left);
+    drop(first);
+    runtime().block_on(async {
+        let mut next = begins_at_once(&store).await.expect("the writer is free");
+        assert!(next.record("ws", "case", "left").await.unwrap().is_none());
+        next.insert_record(&case("next")).await.unwrap();
+        next.commit().await.unwrap();
+        assert!(store.record("ws", "case", "next").await.unwrap().is_some());
+        store.close().await;
+    });
 }

@@ -15,12 +15,12 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::batch::Script;
 use super::pending::Pending;
 use super::rows::*;
+use super::writer::{OpenTx, Writer};
 use super::{batch, runs, work};
 use crate::error::Result;
 use crate::model::*;
@@ -29,10 +29,10 @@ use crate::store::shared::{RecordMemory, record_key};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
-    /// The writer pool, for a transaction still deferred.
-    writer: SqlitePool,
+    /// The writer connection, for a transaction still deferred.
+    writer: Writer,
     /// The transaction on the writer connection, once begun.
-    tx: Option<Transaction<'static, Sqlite>>,
+    tx: Option<OpenTx>,
     /// Records known in this transaction.
     records: RecordMemory,
     /// Rows held back until the next statement (see `pending.rs`).
@@ -46,7 +46,7 @@ pub struct SqliteTx {
 
 impl SqliteTx {
     /// A transaction that begins at its first statement; `tx` when it began already.
-    pub(super) fn new(writer: SqlitePool, tx: Option<Transaction<'static, Sqlite>>) -> Self {
+    pub(super) fn new(writer: Writer, tx: Option<OpenTx>) -> Self {
         SqliteTx {
             writer,
             tx,
@@ -63,8 +63,8 @@ impl SqliteTx {
     /// but those of commit and savepoints goes through here.
     async fn conn(&mut self) -> Result<&mut SqliteConnection> {
         let tx = begun(&self.writer, &mut self.tx).await?;
-        self.pending.write(tx).await?;
-        Ok(&mut **tx)
+        self.pending.write(tx.conn()).await?;
+        Ok(tx.conn())
     }
 
     /// The rows held back, then the queued automation log entries (one insert and one
@@ -87,57 +87,41 @@ impl SqliteTx {
         }
         let mut script = Script::default();
         self.take_held_back(&mut script)?;
-        script.run(begun(&self.writer, &mut self.tx).await?).await
+        script
+            .run(begun(&self.writer, &mut self.tx).await?.conn())
+            .await
     }
 
     /// The statement `sql` (a savepoint's) on the transaction, begun if it was not.
     async fn run_on_tx(&mut self, sql: &'static str) -> Result<()> {
         let tx = begun(&self.writer, &mut self.tx).await?;
-        sqlx::query(sql).execute(&mut **tx).await?;
+        sqlx::query(sql).execute(tx.conn()).await?;
         Ok(())
     }
 }
 
 /// The transaction on the writer connection, begun now if it was deferred.
-async fn begun<'t>(
-    writer: &SqlitePool,
-    tx: &'t mut Option<Transaction<'static, Sqlite>>,
-) -> Result<&'t mut Transaction<'static, Sqlite>> {
+async fn begun<'t>(writer: &Writer, tx: &'t mut Option<OpenTx>) -> Result<&'t mut OpenTx> {
     if tx.is_none() {
-        *tx = Some(writer.begin_with("BEGIN IMMEDIATE").await?);
+        *tx = Some(writer.begin().await?);
     }
     Ok(tx.as_mut().expect("the transaction began above"))
 }
 
 /// The write of a transaction that never began, on the writer connection it took:
 /// `BEGIN IMMEDIATE`, what it held back and `COMMIT` (all in `script`) in one round trip.
-/// A failed one is rolled back before the connection goes back to the pool; it is closed
-/// instead when that fails too or the write is dropped midway, since a connection left
-/// inside a transaction would fail every later `BEGIN`.
-async fn write_deferred(mut conn: CloseUnlessSettled, script: Script) -> Result<()> {
-    let c = conn.0.as_mut().expect("a connection until settled");
-    let result = script.run(c).await;
-    if result.is_err() && sqlx::query("ROLLBACK").execute(&mut **c).await.is_err() {
-        return result;
-    }
-    conn.settled();
-    result
-}
-
-/// A pooled connection closed on drop unless [`Self::settled`] was called.
-struct CloseUnlessSettled(Option<PoolConnection<Sqlite>>);
-
-impl CloseUnlessSettled {
-    /// Gives the connection back to the pool.
-    fn settled(mut self) {
-        drop(self.0.take());
-    }
-}
-
-impl Drop for CloseUnlessSettled {
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.as_mut() {
-            conn.close_on_drop();
+/// A failed one is rolled back before the connection is given back; one dropped midway
+/// is rolled back before anyone else gets the connection (`writer.rs`), since a
+/// connection left inside a transaction would fail every later `BEGIN`.
+async fn write_deferred(mut tx: OpenTx, script: Script) -> Result<()> {
+    match script.run(tx.conn()).await {
+        Ok(()) => {
+            tx.settled();
+            Ok(())
+        }
+        Err(e) => {
+            tx.roll_back().await;
+            Err(e)
         }
     }
 }
@@ -148,7 +132,7 @@ impl StoreTx for SqliteTx {
             self.flush_outbox().await?;
         }
         if let Some(tx) = self.tx.take() {
-            return Ok(tx.commit().await?);
+            return tx.commit().await;
         }
         if self.holds_nothing_back() {
             return Ok(());
@@ -157,8 +141,8 @@ impl StoreTx for SqliteTx {
         script.statement("BEGIN IMMEDIATE");
         self.take_held_back(&mut script)?;
         script.statement("COMMIT");
-        let conn = CloseUnlessSettled(Some(self.writer.acquire().await?));
-        write_deferred(conn, script).await
+        let tx = OpenTx::adopt(self.writer.acquire().await?);
+        write_deferred(tx, script).await
     }
 
     async fn savepoint(&mut self) -> Result<()> {
@@ -340,7 +324,7 @@ impl StoreTx for SqliteTx {
         if self.records.holds(&r.workspace_id, &r.object, &r.id) {
             if self.pending.updates(&r.workspace_id, &r.object, &r.id) {
                 let tx = begun(&self.writer, &mut self.tx).await?;
-                self.pending.write(tx).await?;
+                self.pending.write(tx.conn()).await?;
             }
             self.pending.update_record(r);
             self.records.updated(r, true);
