@@ -106,7 +106,8 @@ pub(super) async fn insert_events(
     let mut inserted: HashSet<(String, String)> = HashSet::new();
     for chunk in events.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(INSERT_EVENTS);
-        event_values(&mut q, chunk)?;
+        let rows = EventRow::all(chunk)?;
+        event_values(&mut q, rows);
         q.push(" ON CONFLICT (workspace_id, id) DO NOTHING RETURNING workspace_id, id");
         for row in q.build().fetch_all(&mut *conn).await? {
             use sqlx::Row;
@@ -287,71 +288,136 @@ fn json_texts<T, V: serde::Serialize>(items: &[T], part: impl Fn(&T) -> &V) -> R
         .collect()
 }
 
+/// An event's columns, ready to be bound: its payload and causation as JSON text.
+///
+/// What a transaction holds back of an event is this, not the event: a record write's
+/// payload holds the record (and its previous state), so a clone of the event copied
+/// every field of it twice, to be freed again once written; its text is needed anyway.
+#[derive(Debug)]
+pub(super) struct EventRow {
+    workspace_id: String,
+    id: String,
+    event_type: String,
+    object: Option<String>,
+    record_id: Option<String>,
+    payload: String,
+    causation: String,
+    depth: i64,
+    created_at: String,
+}
+
+impl EventRow {
+    fn new(e: &Event) -> Result<EventRow> {
+        Ok(EventRow {
+            workspace_id: e.workspace_id.clone(),
+            id: e.id.clone(),
+            event_type: e.event_type.clone(),
+            object: e.object.clone(),
+            record_id: e.record_id.clone(),
+            payload: json_text(&e.payload),
+            causation: serde_json::to_string(&e.causation)?,
+            depth: e.causation.len() as i64,
+            created_at: ts(e.created_at),
+        })
+    }
+
+    pub(super) fn all(events: &[Event]) -> Result<Vec<EventRow>> {
+        events.iter().map(EventRow::new).collect()
+    }
+}
+
 /// The `VALUES` rows of `chunk`'s events, after an `INSERT INTO events (...)` of `q`.
-fn event_values(q: &mut QueryBuilder<Sqlite>, chunk: &[Event]) -> Result<()> {
-    let causations = json_texts(chunk, |e| &e.causation)?;
-    q.push_values(chunk.iter().zip(causations), |mut b, (e, causation)| {
-        b.push_bind(e.workspace_id.clone())
-            .push_bind(e.id.clone())
-            .push_bind(e.event_type.clone())
-            .push_bind(e.object.clone())
-            .push_bind(e.record_id.clone())
-            .push_bind(json_text(&e.payload))
-            .push_bind(causation)
-            .push_bind(e.causation.len() as i64)
-            .push_bind(ts(e.created_at));
+fn event_values(q: &mut QueryBuilder<Sqlite>, chunk: impl IntoIterator<Item = EventRow>) {
+    q.push_values(chunk, |mut b, e| {
+        b.push_bind(e.workspace_id)
+            .push_bind(e.id)
+            .push_bind(e.event_type)
+            .push_bind(e.object)
+            .push_bind(e.record_id)
+            .push_bind(e.payload)
+            .push_bind(e.causation)
+            .push_bind(e.depth)
+            .push_bind(e.created_at);
     });
-    Ok(())
 }
 
 const INSERT_EVENTS: &str = "INSERT INTO events (workspace_id, id, type, object, record_id, payload, causation, depth, created_at) ";
 
+/// A record's columns, ready to be bound: its fields as JSON text. What a transaction
+/// holds back of a written record (as [`EventRow`] of an event).
+#[derive(Debug)]
+pub(super) struct RecordRow {
+    pub(super) workspace_id: String,
+    pub(super) object: String,
+    pub(super) id: String,
+    fields: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl RecordRow {
+    pub(super) fn new(r: &Record) -> Result<RecordRow> {
+        Ok(RecordRow {
+            workspace_id: r.workspace_id.clone(),
+            object: r.object.clone(),
+            id: r.id.clone(),
+            fields: serde_json::to_string(&r.fields)?,
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+        })
+    }
+}
+
 /// `chunk`'s records as `VALUES` rows of `RECORD_COLS`, after what `q` holds.
-fn record_values(q: &mut QueryBuilder<Sqlite>, chunk: &[Record]) -> Result<()> {
-    let fields = json_texts(chunk, |r| &r.fields)?;
-    q.push_values(chunk.iter().zip(fields), |mut b, (r, fields)| {
-        b.push_bind(r.workspace_id.clone())
-            .push_bind(r.object.clone())
-            .push_bind(r.id.clone())
-            .push_bind(fields)
-            .push_bind(ts(r.created_at))
-            .push_bind(ts(r.updated_at));
+fn record_values(q: &mut QueryBuilder<Sqlite>, chunk: impl IntoIterator<Item = RecordRow>) {
+    q.push_values(chunk, |mut b, r| {
+        b.push_bind(r.workspace_id)
+            .push_bind(r.object)
+            .push_bind(r.id)
+            .push_bind(r.fields)
+            .push_bind(r.created_at)
+            .push_bind(r.updated_at);
     });
-    Ok(())
+}
+
+/// `rows` in chunks of at most [`CHUNK`].
+fn chunked<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(rows.by_ref().take(CHUNK).collect())
+    })
 }
 
 impl Script {
     /// Inserts records (none may exist: a conflict is an error, as for the one-row insert).
-    pub(super) fn insert_records(&mut self, records: &[Record]) -> Result<()> {
-        for chunk in records.chunks(CHUNK) {
+    pub(super) fn insert_records(&mut self, records: Vec<RecordRow>) {
+        for chunk in chunked(records) {
             let q = self.statement(&format!("INSERT INTO records ({RECORD_COLS}) "));
-            record_values(q, chunk)?;
+            record_values(q, chunk);
         }
-        Ok(())
     }
 
     /// Updates the fields and `updated_at` of existing records, each named once (a plain
     /// `UPDATE`: the history trigger's `OR REPLACE` applies as for the one-row update,
     /// which an upsert's conflict clause would override; `created_at` is never rewritten).
-    pub(super) fn update_records(&mut self, records: &[Record]) -> Result<()> {
-        for chunk in records.chunks(CHUNK) {
+    pub(super) fn update_records(&mut self, records: Vec<RecordRow>) {
+        for chunk in chunked(records) {
             let q = self.statement(&format!("WITH v ({RECORD_COLS}) AS ("));
-            record_values(q, chunk)?;
+            record_values(q, chunk);
             q.push(
                 ") UPDATE records SET fields = v.fields, updated_at = v.updated_at FROM v \
                  WHERE records.workspace_id = v.workspace_id AND records.object = v.object \
                  AND records.id = v.id",
             );
         }
-        Ok(())
     }
 
     /// Inserts events with generated ids (a duplicate is an error, never skipped).
-    pub(super) fn insert_new_events(&mut self, events: &[Event]) -> Result<()> {
-        for chunk in events.chunks(CHUNK) {
-            event_values(self.statement(INSERT_EVENTS), chunk)?;
+    pub(super) fn insert_new_events(&mut self, events: Vec<EventRow>) {
+        for chunk in chunked(events) {
+            event_values(self.statement(INSERT_EVENTS), chunk);
         }
-        Ok(())
     }
 
     /// Inserts the runs of generated events (none can exist yet: a conflict is an error).

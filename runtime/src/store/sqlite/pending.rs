@@ -11,23 +11,25 @@
 
 use sqlx::SqliteConnection;
 
-use super::batch::{HeldStep, Script};
+use super::batch::{EventRow, HeldStep, RecordRow, Script};
 use crate::error::Result;
 use crate::model::{Event, Record, Run, StepRun};
 
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    inserts: Vec<Record>,
+    inserts: Vec<RecordRow>,
     /// Updates of records known to exist (the writer holds the lock, so they still do).
-    updates: Vec<Record>,
-    events: Vec<Event>,
+    updates: Vec<RecordRow>,
+    /// Events as their rows (see [`EventRow`]).
+    events: Vec<EventRow>,
     runs: Vec<Run>,
     steps: Vec<HeldStep>,
 }
 
 impl Pending {
-    pub(super) fn insert_record(&mut self, r: &Record) {
-        self.inserts.push(r.clone());
+    pub(super) fn insert_record(&mut self, r: &Record) -> Result<()> {
+        self.inserts.push(RecordRow::new(r)?);
+        Ok(())
     }
 
     /// Whether an update of this record is held back (one statement updates each record
@@ -38,12 +40,14 @@ impl Pending {
             .any(|r| r.id == id && r.object == object && r.workspace_id == ws)
     }
 
-    pub(super) fn update_record(&mut self, r: &Record) {
-        self.updates.push(r.clone());
+    pub(super) fn update_record(&mut self, r: &Record) -> Result<()> {
+        self.updates.push(RecordRow::new(r)?);
+        Ok(())
     }
 
-    pub(super) fn insert_events(&mut self, events: &[Event]) {
-        self.events.extend_from_slice(events);
+    pub(super) fn insert_events(&mut self, events: &[Event]) -> Result<()> {
+        self.events.extend(EventRow::all(events)?);
+        Ok(())
     }
 
     pub(super) fn insert_run(&mut self, r: &Run) {
@@ -110,9 +114,9 @@ impl Pending {
         // Inserts before updates: a record can only be updated once it exists, and its
         // history rows (written by triggers) follow its writes in order. The other tables
         // have neither triggers nor enforced foreign keys, so their order is free.
-        script.insert_records(&inserts)?;
-        script.update_records(&updates)?;
-        script.insert_new_events(&events)?;
+        script.insert_records(inserts);
+        script.update_records(updates);
+        script.insert_new_events(events);
         script.insert_runs(&runs)?;
         script.upsert_steps(&steps)
     }

@@ -313,7 +313,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_record(&mut self, r: &Record) -> Result<()> {
-        self.pending.insert_record(r);
+        self.pending.insert_record(r)?;
         self.records.inserted(r);
         Ok(())
     }
@@ -326,7 +326,7 @@ impl StoreTx for SqliteTx {
                 let tx = begun(&self.writer, &mut self.tx).await?;
                 self.pending.write(tx.conn()).await?;
             }
-            self.pending.update_record(r);
+            self.pending.update_record(r)?;
             self.records.updated(r, true);
             return Ok(());
         }
@@ -426,8 +426,7 @@ impl StoreTx for SqliteTx {
     }
 
     async fn insert_generated_events(&mut self, events: &[Event]) -> Result<()> {
-        self.pending.insert_events(events);
-        Ok(())
+        self.pending.insert_events(events)
     }
 
     async fn insert_new_run(&mut self, r: &Run) -> Result<()> {
