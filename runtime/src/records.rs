@@ -6,7 +6,7 @@
 //! record and its events commit together.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use automations_compiler::typed::Type;
 
@@ -139,12 +139,16 @@ fn record_event(
 }
 
 /// A record event's payload: the record, what it was before, and the changed fields.
+/// Built as a map the values move into: `json!` would serialise each of them into a
+/// copy (a deep clone of both records, freed at once).
 fn record_payload(record: &Record, previous: Option<&Record>, changed: &[String]) -> Value {
-    json!({
-        "record": Value::Object(record.to_json()),
-        "previous": previous.map(|p| Value::Object(p.to_json())),
-        "changed": changed,
-    })
+    let mut payload = Map::with_capacity(3);
+    payload.insert("record".into(), Value::Object(record.to_json()));
+    let previous = previous.map_or(Value::Null, |p| Value::Object(p.to_json()));
+    payload.insert("previous".into(), previous);
+    let changed = changed.iter().cloned().map(Value::String).collect();
+    payload.insert("changed".into(), Value::Array(changed));
+    Value::Object(payload)
 }
 
 /// Events of a create: `<object>.created`.
