@@ -50,8 +50,50 @@ impl Script {
     }
 }
 
-/// A step row held back by the write transaction: its run's workspace and id, and the step.
-pub(super) type HeldStep = (String, String, StepRun);
+/// A step row's columns, ready to be bound (input, output, effects and logs as JSON
+/// text): what a transaction holds back of an ended run's step (as [`EventRow`]).
+#[derive(Debug)]
+pub(super) struct StepRow {
+    workspace_id: String,
+    run_id: String,
+    step_id: String,
+    seq: i64,
+    step_type: String,
+    status: &'static str,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    duration_ms: Option<i64>,
+    input: Option<String>,
+    output: Option<String>,
+    error: Option<String>,
+    effects: String,
+    logs: String,
+    attempts: i64,
+    last_error: Option<String>,
+}
+
+impl StepRow {
+    pub(super) fn new(run: &Run, s: &StepRun) -> Result<StepRow> {
+        Ok(StepRow {
+            workspace_id: run.workspace_id.clone(),
+            run_id: run.id.clone(),
+            step_id: s.id.clone(),
+            seq: s.seq,
+            step_type: s.step_type.clone(),
+            status: s.status.as_str(),
+            started_at: opt_ts(s.started_at),
+            finished_at: opt_ts(s.finished_at),
+            duration_ms: s.duration_ms,
+            input: s.input.as_ref().map(json_text),
+            output: s.output.as_ref().map(json_text),
+            error: s.error.clone(),
+            effects: serde_json::to_string(&s.effects)?,
+            logs: serde_json::to_string(&s.logs)?,
+            attempts: s.attempts,
+            last_error: s.last_error.clone(),
+        })
+    }
+}
 
 /// The events named by (workspace, id), in one statement per chunk; absent ones are left out.
 pub(super) async fn events(
@@ -120,45 +162,39 @@ pub(super) async fn insert_events(
 impl Script {
     /// Upserts step rows; a (run, step id) given twice keeps its last row, as successive
     /// one-row upserts would.
-    pub(super) fn upsert_steps(&mut self, held: &[HeldStep]) -> Result<()> {
+    pub(super) fn upsert_steps(&mut self, held: Vec<StepRow>) {
         let mut seen = HashSet::new();
-        let mut kept: Vec<&HeldStep> = held
+        let mut last: Vec<bool> = held
             .iter()
             .rev()
-            .filter(|(_, run, step)| seen.insert((run.as_str(), step.id.as_str())))
+            .map(|s| seen.insert((s.run_id.as_str(), s.step_id.as_str())))
             .collect();
-        kept.reverse();
-        for chunk in kept.chunks(CHUNK) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (ws, run, s) in chunk {
-                rows.push((
-                    ws.clone(),
-                    run.clone(),
-                    s,
-                    serde_json::to_string(&s.effects)?,
-                    serde_json::to_string(&s.logs)?,
-                ));
-            }
+        last.reverse();
+        let kept = held
+            .into_iter()
+            .zip(last)
+            .filter_map(|(s, last)| last.then_some(s));
+        for chunk in chunked(kept.collect()) {
             let q = self.statement(
                 "INSERT INTO steps (workspace_id, run_id, step_id, seq, type, status, started_at, finished_at, duration_ms, input, output, error, effects, logs, attempts, last_error) ",
             );
-            q.push_values(rows, |mut b, (ws, run, s, effects, logs)| {
-                b.push_bind(ws)
-                    .push_bind(run)
-                    .push_bind(s.id.clone())
+            q.push_values(chunk, |mut b, s| {
+                b.push_bind(s.workspace_id)
+                    .push_bind(s.run_id)
+                    .push_bind(s.step_id)
                     .push_bind(s.seq)
-                    .push_bind(s.step_type.clone())
-                    .push_bind(s.status.as_str())
-                    .push_bind(opt_ts(s.started_at))
-                    .push_bind(opt_ts(s.finished_at))
+                    .push_bind(s.step_type)
+                    .push_bind(s.status)
+                    .push_bind(s.started_at)
+                    .push_bind(s.finished_at)
                     .push_bind(s.duration_ms)
-                    .push_bind(s.input.as_ref().map(json_text))
-                    .push_bind(s.output.as_ref().map(json_text))
-                    .push_bind(s.error.clone())
-                    .push_bind(effects)
-                    .push_bind(logs)
+                    .push_bind(s.input)
+                    .push_bind(s.output)
+                    .push_bind(s.error)
+                    .push_bind(s.effects)
+                    .push_bind(s.logs)
                     .push_bind(s.attempts)
-                    .push_bind(s.last_error.clone());
+                    .push_bind(s.last_error);
             });
             q.push(
                 " ON CONFLICT (run_id, step_id) DO UPDATE SET seq = excluded.seq, status = excluded.status, \
@@ -168,7 +204,6 @@ impl Script {
                  WHERE steps.workspace_id = excluded.workspace_id",
             );
         }
-        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::batch::{EventRow, HeldStep, RecordRow, Script};
+use super::batch::{EventRow, RecordRow, Script, StepRow};
 use crate::error::Result;
 use crate::model::{Event, Record, Run, StepRun};
 
@@ -23,7 +23,8 @@ pub(super) struct Pending {
     /// Events as their rows (see [`EventRow`]).
     events: Vec<EventRow>,
     runs: Vec<Run>,
-    steps: Vec<HeldStep>,
+    /// Step rows of ended runs (see [`StepRow`]).
+    steps: Vec<StepRow>,
 }
 
 impl Pending {
@@ -71,13 +72,13 @@ impl Pending {
     }
 
     /// The step rows of ended runs (a step given twice keeps its last row).
-    pub(super) fn upsert_steps(&mut self, ends: &[(&Run, &[StepRun])]) {
+    pub(super) fn upsert_steps(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
         for (run, steps) in ends {
             for step in steps.iter() {
-                self.steps
-                    .push((run.workspace_id.clone(), run.id.clone(), step.clone()));
+                self.steps.push(StepRow::new(run, step)?);
             }
         }
+        Ok(())
     }
 
     /// Whether no row is held back (the fields named one by one, as in
@@ -118,7 +119,8 @@ impl Pending {
         script.update_records(updates);
         script.insert_new_events(events);
         script.insert_runs(&runs)?;
-        script.upsert_steps(&steps)
+        script.upsert_steps(steps);
+        Ok(())
     }
 
     /// Writes every row held back, in one round trip.

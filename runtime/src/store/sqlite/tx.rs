@@ -487,7 +487,7 @@ impl StoreTx for SqliteTx {
             .filter(|r| !self.pending.replace_run(r))
             .collect();
         // Nothing reads step rows before the next statement writes them.
-        self.pending.upsert_steps(ends);
+        self.pending.upsert_steps(ends)?;
         if runs.is_empty() {
             return Ok(());
         }
