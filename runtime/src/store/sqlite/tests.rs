@@ -350,3 +350,24 @@ fn a_connection_left_in_a_transaction_is_opened_anew() {
         store.close().await;
     });
 }
+
+/// A `BEGIN` whose task is dropped while the connection's thread runs it leaves no
+/// transaction open for the next writer (64 rounds, each dropped a little later).
+#[tokio::test]
+async fn a_begin_cancelled_midway_leaves_no_transaction_open() {
+    use crate::store::{Store, StoreTx};
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("b.db")).await;
+    for round in 0..64 {
+        // Dropped at various points of its round trip: from before it is sent to after
+        // the answer.
+        let wait = std::time::Duration::from_micros(round * 5);
+        let _ = tokio::time::timeout(wait, store.begin()).await;
+        let mut next = begins_at_once(&store).await.expect("the writer is free");
+        next.insert_record(&case(&format!("after{round}")))
+            .await
+            .unwrap();
+        next.commit().await.unwrap();
+    }
+    store.close().await;
+}

@@ -76,10 +76,12 @@ impl Writer {
 
     /// The connection inside a transaction begun with `BEGIN IMMEDIATE` (the write lock
     /// taken at once, so its reads see what it will write over).
+    /// Held as a transaction from before the `BEGIN` is sent: dropped while it runs, or
+    /// after it failed, the connection is rolled back before anyone else gets it.
     pub(super) async fn begin(&self) -> Result<OpenTx> {
-        let mut conn = self.acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        Ok(OpenTx(Some(conn)))
+        let mut tx = OpenTx(Some(self.acquire().await?));
+        sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await?;
+        Ok(tx)
     }
 
     pub(super) async fn close(&self) {
