@@ -168,6 +168,15 @@ async fn begins_at_once(store: &super::SqliteStore) -> Option<super::SqliteTx> {
         .map(Result::unwrap)
 }
 
+/// A write that begins at once (the writer connection is free, in no transaction) and
+/// commits the record `id`.
+async fn writes_at_once(store: &super::SqliteStore, id: &str) {
+    use crate::store::StoreTx;
+    let mut next = begins_at_once(store).await.expect("the writer is free");
+    next.insert_record(&case(id)).await.unwrap();
+    next.commit().await.unwrap();
+}
+
 /// A deferred transaction that only held rows back holds no lock: another write
 /// transaction begins and commits while it is open, and its rows are written at its
 /// commit. One that reads takes the connection at that read.
@@ -179,9 +188,7 @@ async fn a_deferred_transaction_takes_the_writer_at_its_first_statement() {
     let mut deferred = store.begin_deferred().await.unwrap();
     deferred.insert_record(&case("held")).await.unwrap();
 
-    let mut other = begins_at_once(&store).await.expect("the writer is free");
-    other.insert_record(&case("other")).await.unwrap();
-    other.commit().await.unwrap();
+    writes_at_once(&store, "other").await;
     deferred.commit().await.unwrap();
     for id in ["held", "other"] {
         assert!(
@@ -217,9 +224,7 @@ async fn a_failed_deferred_commit_writes_nothing_and_frees_the_writer() {
     assert!(failing.commit().await.is_err(), "the key is taken");
     assert!(store.record("ws", "case", "first").await.unwrap().is_none());
 
-    let mut next = begins_at_once(&store).await.expect("the writer is free");
-    next.insert_record(&case("next")).await.unwrap();
-    next.commit().await.unwrap();
+    writes_at_once(&store, "next").await;
     assert!(store.record("ws", "case", "next").await.unwrap().is_some());
 }
 
@@ -301,11 +306,7 @@ async fn a_commit_cancelled_midway_writes_all_or_nothing() {
         let cancelled = tokio::time::timeout(std::time::Duration::ZERO, big.commit()).await;
         assert!(cancelled.is_err(), "the commit was still running");
 
-        let mut next = begins_at_once(&store).await.expect("the writer is free");
-        next.insert_record(&case(&format!("after{round}")))
-            .await
-            .unwrap();
-        next.commit().await.unwrap();
+        writes_at_once(&store, &format!("after{round}")).await;
         let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id LIKE ?")
             .bind(format!("r{round}-%"))
             .fetch_one(&store.reader)
@@ -363,11 +364,7 @@ async fn a_begin_cancelled_midway_leaves_no_transaction_open() {
         // the answer.
         let wait = std::time::Duration::from_micros(round * 5);
         let _ = tokio::time::timeout(wait, store.begin()).await;
-        let mut next = begins_at_once(&store).await.expect("the writer is free");
-        next.insert_record(&case(&format!("after{round}")))
-            .await
-            .unwrap();
-        next.commit().await.unwrap();
+        writes_at_once(&store, &format!("after{round}")).await;
     }
     store.close().await;
 }
