@@ -356,7 +356,7 @@ fn a_connection_left_in_a_transaction_is_opened_anew() {
 /// transaction open for the next writer (64 rounds, each dropped a little later).
 #[tokio::test]
 async fn a_begin_cancelled_midway_leaves_no_transaction_open() {
-    use crate::store::{Store, StoreTx};
+    use crate::store::Store;
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir.path().join("b.db")).await;
     for round in 0..64 {
