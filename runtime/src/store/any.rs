@@ -170,8 +170,8 @@ impl Store for AnyStore {
         delegate!(self, s => s.count_runs(status).await)
     }
 
-    async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
-        delegate!(self, s => s.stats(latency_bounds_ms).await)
+    async fn stats(&self) -> Result<StoreStats> {
+        delegate!(self, s => s.stats().await)
     }
 
     async fn due_work(&self, now: DateTime<Utc>) -> Result<DueWork> {

@@ -31,12 +31,14 @@ pub mod plugins;
 pub mod postgres;
 pub mod shared;
 pub mod sqlite;
+pub mod step_latency;
 
 pub use plugins::{ArtifactKey, PluginGrantRow, PluginVersionRow};
 
 pub use any::{AnyStore, AnyTx, StoreConfig};
 pub use postgres::{PgConfig, PgStore};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
+pub use step_latency::{STEP_LATENCY_BOUNDS_MS, StepLatencySnapshot};
 
 /// What is waiting for a worker right now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,10 +78,8 @@ pub enum Change {
 pub struct StoreStats {
     /// (run status, count).
     pub runs_by_status: Vec<(String, i64)>,
-    /// Finished steps with `duration_ms` at most each requested bound (cumulative).
-    pub step_latency_le: Vec<u64>,
-    pub step_count: u64,
-    pub step_sum_ms: f64,
+    /// The steps this process's transactions ended, by duration (`step_latency`).
+    pub step_latency: StepLatencySnapshot,
     /// (outbox kind, pending items).
     pub outbox_backlog: Vec<(String, i64)>,
 }
@@ -212,8 +212,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Run>>> + Send;
     /// Runs of every workspace (operational count).
     fn count_runs(&self, status: Option<RunStatus>) -> impl Future<Output = Result<i64>> + Send;
-    /// Over every workspace (`/metrics`): runs by status, a step latency histogram over `latency_bounds_ms`, outbox backlog.
-    fn stats(&self, latency_bounds_ms: &[f64]) -> impl Future<Output = Result<StoreStats>> + Send;
+    /// Over every workspace (`/metrics`): runs by status and outbox backlog from the
+    /// database, the latency of the steps this store's transactions ended (`step_latency`).
+    fn stats(&self) -> impl Future<Output = Result<StoreStats>> + Send;
     /// Cheap read-only probe used by idle workers before they take the write lock (spans
     /// workspaces, like the claims it precedes).
     fn due_work(&self, now: DateTime<Utc>) -> impl Future<Output = Result<DueWork>> + Send;

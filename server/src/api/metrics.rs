@@ -1,8 +1,10 @@
 //! `GET /metrics`: Prometheus text exposition (version 0.0.4).
 //!
-//! Runs by status, a histogram of step latency and the outbox backlog are read from the
-//! database at scrape time, so every node reports the shared truth; HTTP request counts are
-//! this process's own, labelled by method, route template (`/api/v1/automations/{id}`,
+//! Runs by status and the outbox backlog are read from the database at scrape time, so
+//! every node reports the shared truth. The histogram of step latency is this process's
+//! own, kept by the store as its transactions commit ended steps (constant time at any
+//! history size; each node counts its own steps, a restart starts from zero, as with any
+//! Prometheus histogram). So are the HTTP request counts, labelled by method, route template (`/api/v1/automations/{id}`,
 //! never the raw path, so the series stay bounded; `unmatched` for what no route serves)
 //! and status. So are the counters of the group-commit writer (groups, requests served, and
 //! its time: all of it, starting transactions, committing), whose rates show how busy the
@@ -14,22 +16,16 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use automations_runtime::engine::WriteGroupStats;
-
-/// Upper bounds (milliseconds) of the step latency histogram.
-pub const STEP_LATENCY_BUCKETS_MS: [f64; 10] = [
-    1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0,
-];
+use automations_runtime::store::{STEP_LATENCY_BOUNDS_MS, StepLatencySnapshot};
 
 /// What one scrape shows.
 #[derive(Debug, Clone, Default)]
 pub struct MetricsSnapshot {
     /// (status, count), over every workspace.
     pub runs_by_status: Vec<(String, i64)>,
-    /// Cumulative counts per bound of [`STEP_LATENCY_BUCKETS_MS`], then the total count and
-    /// the sum of the latencies in milliseconds.
-    pub step_latency_cumulative: Vec<u64>,
-    pub step_latency_count: u64,
-    pub step_latency_sum_ms: f64,
+    /// The steps this process ended: cumulative counts per bound of
+    /// [`STEP_LATENCY_BOUNDS_MS`], the total count and the sum of their milliseconds.
+    pub step_latency: StepLatencySnapshot,
     /// (kind, pending items).
     pub outbox_backlog: Vec<(String, i64)>,
     /// Requests served, by (method, route template, status).
@@ -111,12 +107,12 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
             escape(status)
         );
     }
-    out.push_str("# HELP automations_step_duration_seconds Latency of finished steps.\n");
+    out.push_str(
+        "# HELP automations_step_duration_seconds Latency of the steps this process finished.\n",
+    );
     out.push_str("# TYPE automations_step_duration_seconds histogram\n");
-    for (bound, count) in STEP_LATENCY_BUCKETS_MS
-        .iter()
-        .zip(&snapshot.step_latency_cumulative)
-    {
+    let steps = &snapshot.step_latency;
+    for (bound, count) in STEP_LATENCY_BOUNDS_MS.iter().zip(&steps.le) {
         let _ = writeln!(
             out,
             "automations_step_duration_seconds_bucket{{le=\"{}\"}} {count}",
@@ -126,17 +122,17 @@ pub fn render(snapshot: &MetricsSnapshot) -> String {
     let _ = writeln!(
         out,
         "automations_step_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-        snapshot.step_latency_count
+        steps.count
     );
     let _ = writeln!(
         out,
         "automations_step_duration_seconds_sum {}",
-        snapshot.step_latency_sum_ms / 1000.0
+        steps.sum_ms / 1000.0
     );
     let _ = writeln!(
         out,
         "automations_step_duration_seconds_count {}",
-        snapshot.step_latency_count
+        steps.count
     );
     out.push_str(
         "# HELP automations_outbox_backlog Outbox deliveries not yet delivered or dead.\n",
@@ -233,9 +229,11 @@ mod tests {
     fn renders_prometheus_text() {
         let snapshot = MetricsSnapshot {
             runs_by_status: vec![("completed".into(), 3)],
-            step_latency_cumulative: vec![1, 2, 2, 2, 2, 2, 2, 2, 2, 2],
-            step_latency_count: 2,
-            step_latency_sum_ms: 6.0,
+            step_latency: StepLatencySnapshot {
+                le: vec![1, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+                count: 2,
+                sum_ms: 6.0,
+            },
             outbox_backlog: vec![("slack".into(), 1)],
             http_requests: vec![(
                 RequestKey {
@@ -293,11 +291,7 @@ pub async fn metrics(
 async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<MetricsSnapshot> {
     use automations_runtime::model::RunStatus;
     use automations_runtime::store::Store;
-    let stats = state
-        .engine()
-        .store()
-        .stats(&STEP_LATENCY_BUCKETS_MS)
-        .await?;
+    let stats = state.engine().store().stats().await?;
     // Every status is shown, zero or not, so dashboards see a stable series set.
     let runs_by_status = [
         RunStatus::Queued,
@@ -330,9 +324,7 @@ async fn snapshot(state: &crate::state::AppState) -> crate::error::ApiResult<Met
         .collect();
     Ok(MetricsSnapshot {
         runs_by_status,
-        step_latency_cumulative: stats.step_latency_le,
-        step_latency_count: stats.step_count,
-        step_latency_sum_ms: stats.step_sum_ms,
+        step_latency: stats.step_latency,
         outbox_backlog,
         http_requests: state.counters().snapshot(),
         plugin_components: state.plugins().map_or_else(Vec::new, |registry| {

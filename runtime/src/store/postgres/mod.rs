@@ -20,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use super::shared::{limit_or_default, page};
+use super::step_latency::StepLatency;
 use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
@@ -103,6 +104,8 @@ pub struct PgStore {
     reader: PgPool,
     notifier: notify::Notifier,
     node: Arc<Node>,
+    /// The steps this process's transactions ended (`/metrics`).
+    step_latency: Arc<StepLatency>,
 }
 
 /// Who this process is among the nodes of the database.
@@ -171,6 +174,7 @@ impl PgStore {
             reader,
             notifier,
             node,
+            step_latency: Default::default(),
         })
     }
 
@@ -274,6 +278,7 @@ impl Store for PgStore {
         Ok(PgTx::new(
             self.writer.begin_with(AssertSqlSafe(sql)).await?,
             self.node.clone(),
+            self.step_latency.clone(),
         ))
     }
 
@@ -460,8 +465,8 @@ impl Store for PgStore {
         runs::count_runs(&self.reader, status).await
     }
 
-    async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
-        runs::stats(&self.reader, latency_bounds_ms).await
+    async fn stats(&self) -> Result<StoreStats> {
+        runs::stats(&self.reader, self.step_latency.snapshot()).await
     }
 
     async fn due_work(&self, now: DateTime<Utc>) -> Result<DueWork> {

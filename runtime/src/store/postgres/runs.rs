@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use super::rows::*;
 use super::{Listed, Node, at, cursor_key, opt_at};
 use crate::error::Result;
 use crate::model::*;
 use crate::store::shared::{limit_or_default, page};
-use crate::store::{DueWork, StoreStats};
+use crate::store::{DueWork, StepLatencySnapshot, StoreStats};
 
 pub(super) async fn run_with_steps(pool: &PgPool, ws: &str, id: &str) -> Result<Option<Run>> {
     let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = $1 AND id = $2");
@@ -81,12 +81,13 @@ pub(super) async fn count_runs(pool: &PgPool, status: Option<RunStatus>) -> Resu
     Ok(n)
 }
 
-pub(super) async fn stats(pool: &PgPool, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
+/// Runs by status and the outbox backlog from the database, beside this process's step
+/// latency histogram (`step_latency`).
+pub(super) async fn stats(pool: &PgPool, step_latency: StepLatencySnapshot) -> Result<StoreStats> {
     let runs_by_status: Vec<(String, i64)> =
         sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
             .fetch_all(pool)
             .await?;
-    let (step_count, step_sum_ms, step_latency_le) = step_latency(pool, latency_bounds_ms).await?;
     let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
     )
@@ -94,34 +95,9 @@ pub(super) async fn stats(pool: &PgPool, latency_bounds_ms: &[f64]) -> Result<St
     .await?;
     Ok(StoreStats {
         runs_by_status,
-        step_latency_le,
-        step_count,
-        step_sum_ms,
+        step_latency,
         outbox_backlog,
     })
-}
-
-/// The ended steps' count, total duration and count at or under each bound, in one pass
-/// over `steps` (a range count per bound read the table's index once more for each).
-async fn step_latency(pool: &PgPool, bounds_ms: &[f64]) -> Result<(u64, f64, Vec<u64>)> {
-    let mut sql = String::from("SELECT COUNT(*), COALESCE(SUM(duration_ms), 0)::float8");
-    for i in 1..=bounds_ms.len() {
-        sql.push_str(&format!(
-            ", COUNT(*) FILTER (WHERE duration_ms <= ${i}::float8)"
-        ));
-    }
-    sql.push_str(" FROM steps WHERE duration_ms IS NOT NULL");
-    let row = bounds_ms
-        .iter()
-        .fold(sqlx::query(AssertSqlSafe(sql)), |q, bound| q.bind(bound))
-        .fetch_one(pool)
-        .await?;
-    let count: i64 = row.try_get(0)?;
-    let sum_ms: f64 = row.try_get(1)?;
-    let le = (0..bounds_ms.len())
-        .map(|i| row.try_get::<i64, _>(i + 2).map(|n| n as u64))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok((count as u64, sum_ms, le))
 }
 
 pub(super) async fn due_work(pool: &PgPool, now: DateTime<Utc>) -> Result<DueWork> {

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
 use crate::store::shared::{RecordMemory, record_key};
+use crate::store::step_latency::{EndedSteps, StepLatency};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct PgTx {
@@ -33,10 +34,17 @@ pub struct PgTx {
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
     log: Vec<AutomationLogEntry>,
     log_cap: u32,
+    /// The steps it ended, counted in `step_latency` once it commits.
+    ended: EndedSteps,
+    step_latency: Arc<StepLatency>,
 }
 
 impl PgTx {
-    pub(super) fn new(tx: Transaction<'static, Postgres>, node: Arc<Node>) -> Self {
+    pub(super) fn new(
+        tx: Transaction<'static, Postgres>,
+        node: Arc<Node>,
+        step_latency: Arc<StepLatency>,
+    ) -> Self {
         PgTx {
             tx,
             records: RecordMemory::default(),
@@ -46,6 +54,8 @@ impl PgTx {
             work_added: false,
             log: Vec::new(),
             log_cap: 0,
+            ended: EndedSteps::default(),
+            step_latency,
         }
     }
 
@@ -100,20 +110,27 @@ impl StoreTx for PgTx {
         // PostgreSQL answers COMMIT of a transaction spoilt by a failed statement with a
         // silent rollback; this statement fails instead, so the caller hears of it.
         self.exec("SELECT 1").await?;
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        self.ended.committed(&self.step_latency);
+        Ok(())
     }
 
     async fn savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        self.exec("SAVEPOINT request").await
+        self.exec("SAVEPOINT request").await?;
+        self.ended.savepoint();
+        Ok(())
     }
 
     async fn release_savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        self.exec("RELEASE SAVEPOINT request").await
+        self.exec("RELEASE SAVEPOINT request").await?;
+        self.ended.release_savepoint();
+        Ok(())
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.ended.rollback_to_savepoint();
         self.records.forget_all();
         self.outbox.clear();
         self.log.clear();
@@ -418,7 +435,9 @@ impl StoreTx for PgTx {
     }
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
-        runs::upsert_step(&mut self.tx, ws, run_id, s).await
+        runs::upsert_step(&mut self.tx, ws, run_id, s).await?;
+        self.ended.step(s);
+        Ok(())
     }
 
     async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
@@ -427,6 +446,7 @@ impl StoreTx for PgTx {
             return Ok(());
         }
         batch::upsert_steps(&mut self.tx, ends).await?;
+        self.ended.ends(ends);
         let runs: Vec<&Run> = ends.iter().map(|(r, _)| *r).collect();
         batch::update_runs(&mut self.tx, &runs, &self.node).await
     }

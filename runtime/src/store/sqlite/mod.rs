@@ -22,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::shared::{limit_or_default, page};
+use super::step_latency::StepLatency;
 use super::{ArtifactKey, DueWork, PluginGrantRow, PluginVersionRow, Store, StoreStats, StoreTx};
 use crate::error::{Result, RuntimeError};
 use crate::model::*;
@@ -141,6 +142,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// A file database's checkpoints (an in-memory one has no WAL).
     checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
+    /// The steps this process's transactions ended (`/metrics`).
+    step_latency: std::sync::Arc<StepLatency>,
 }
 
 impl SqliteStore {
@@ -204,6 +207,7 @@ impl SqliteStore {
             writer,
             reader,
             checkpointer,
+            step_latency: Default::default(),
         })
     }
 
@@ -293,11 +297,19 @@ impl Store for SqliteStore {
 
     async fn begin(&self) -> Result<SqliteTx> {
         let tx = self.writer.begin().await?;
-        Ok(SqliteTx::new(self.writer.clone(), Some(tx)))
+        Ok(SqliteTx::new(
+            self.writer.clone(),
+            Some(tx),
+            self.step_latency.clone(),
+        ))
     }
 
     async fn begin_deferred(&self) -> Result<SqliteTx> {
-        Ok(SqliteTx::new(self.writer.clone(), None))
+        Ok(SqliteTx::new(
+            self.writer.clone(),
+            None,
+            self.step_latency.clone(),
+        ))
     }
 
     async fn workspace(&self, id: &str) -> Result<Option<Workspace>> {
@@ -477,8 +489,8 @@ impl Store for SqliteStore {
         runs::count_runs(&self.reader, status).await
     }
 
-    async fn stats(&self, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
-        runs::stats(&self.reader, latency_bounds_ms).await
+    async fn stats(&self) -> Result<StoreStats> {
+        runs::stats(&self.reader, self.step_latency.snapshot()).await
     }
 
     async fn due_work(&self, now: chrono::DateTime<chrono::Utc>) -> Result<DueWork> {

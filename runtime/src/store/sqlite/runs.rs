@@ -4,14 +4,14 @@
 //! recovery, the loop-guard count, step upserts and attempts).
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
 use super::rows::*;
 use super::{Listed, cursor_key, opt_json, opt_ts};
 use crate::error::Result;
 use crate::model::*;
 use crate::store::shared::{limit_or_default, page};
-use crate::store::{DueWork, StoreStats};
+use crate::store::{DueWork, StepLatencySnapshot, StoreStats};
 
 pub(super) async fn run_with_steps(pool: &SqlitePool, ws: &str, id: &str) -> Result<Option<Run>> {
     let sql = format!("SELECT {RUN_COLS} FROM runs WHERE workspace_id = ? AND id = ?");
@@ -81,12 +81,16 @@ pub(super) async fn count_runs(pool: &SqlitePool, status: Option<RunStatus>) -> 
     Ok(n)
 }
 
-pub(super) async fn stats(pool: &SqlitePool, latency_bounds_ms: &[f64]) -> Result<StoreStats> {
+/// Runs by status and the outbox backlog from the database, beside this process's step
+/// latency histogram (`step_latency`).
+pub(super) async fn stats(
+    pool: &SqlitePool,
+    step_latency: StepLatencySnapshot,
+) -> Result<StoreStats> {
     let runs_by_status: Vec<(String, i64)> =
         sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
             .fetch_all(pool)
             .await?;
-    let (step_count, step_sum_ms, step_latency_le) = step_latency(pool, latency_bounds_ms).await?;
     let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
     )
@@ -94,33 +98,9 @@ pub(super) async fn stats(pool: &SqlitePool, latency_bounds_ms: &[f64]) -> Resul
     .await?;
     Ok(StoreStats {
         runs_by_status,
-        step_latency_le,
-        step_count,
-        step_sum_ms,
+        step_latency,
         outbox_backlog,
     })
-}
-
-/// The ended steps' count, total duration and count at or under each bound, in one pass
-/// over `steps` (a statement per bound read the table once more for each of them: a
-/// `/metrics` scrape took 0.3 s at 110,000 steps).
-async fn step_latency(pool: &SqlitePool, bounds_ms: &[f64]) -> Result<(u64, f64, Vec<u64>)> {
-    let mut sql = String::from("SELECT COUNT(*), CAST(COALESCE(SUM(duration_ms), 0) AS REAL)");
-    for i in 1..=bounds_ms.len() {
-        sql.push_str(&format!(", COUNT(*) FILTER (WHERE duration_ms <= ?{i})"));
-    }
-    sql.push_str(" FROM steps WHERE duration_ms IS NOT NULL");
-    let row = bounds_ms
-        .iter()
-        .fold(sqlx::query(AssertSqlSafe(sql)), |q, bound| q.bind(bound))
-        .fetch_one(pool)
-        .await?;
-    let count: i64 = row.try_get(0)?;
-    let sum_ms: f64 = row.try_get(1)?;
-    let le = (0..bounds_ms.len())
-        .map(|i| row.try_get::<i64, _>(i + 2).map(|n| n as u64))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok((count as u64, sum_ms, le))
 }
 
 pub(super) async fn due_work(

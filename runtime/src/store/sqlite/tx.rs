@@ -13,6 +13,8 @@
 //! fails the commit): reading one again costs no statement. A written record is remembered as a read would return it (stored JSON and
 //! millisecond timestamps). Rolling back to a savepoint forgets them all.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, SqliteConnection};
@@ -26,6 +28,7 @@ use crate::error::Result;
 use crate::model::*;
 use crate::record_log::AutomationLogEntry;
 use crate::store::shared::{RecordMemory, record_key};
+use crate::store::step_latency::{EndedSteps, StepLatency};
 use crate::store::{ArtifactKey, PluginGrantRow, PluginVersionRow, StoreTx};
 
 pub struct SqliteTx {
@@ -42,11 +45,14 @@ pub struct SqliteTx {
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
     log: Vec<AutomationLogEntry>,
     log_cap: u32,
+    /// The steps it ended, counted in `step_latency` once it commits.
+    ended: EndedSteps,
+    step_latency: Arc<StepLatency>,
 }
 
 impl SqliteTx {
     /// A transaction that begins at its first statement; `tx` when it began already.
-    pub(super) fn new(writer: Writer, tx: Option<OpenTx>) -> Self {
+    pub(super) fn new(writer: Writer, tx: Option<OpenTx>, step_latency: Arc<StepLatency>) -> Self {
         SqliteTx {
             writer,
             tx,
@@ -54,6 +60,8 @@ impl SqliteTx {
             pending: Pending::default(),
             outbox: Vec::new(),
             log: Vec::new(),
+            ended: EndedSteps::default(),
+            step_latency,
             log_cap: 0,
         }
     }
@@ -74,6 +82,26 @@ impl SqliteTx {
         let entries = std::mem::take(&mut self.log);
         super::record_log::write(script, &entries, self.log_cap)?;
         script.insert_outbox(&std::mem::take(&mut self.outbox))
+    }
+
+    /// What `commit` writes: the open transaction's rest and `COMMIT`, or for one never
+    /// begun, `BEGIN IMMEDIATE`, what it held back and `COMMIT` in one round trip.
+    async fn write_and_commit(mut self) -> Result<()> {
+        if self.tx.is_some() {
+            self.flush_outbox().await?;
+        }
+        if let Some(tx) = self.tx.take() {
+            return tx.commit().await;
+        }
+        if self.holds_nothing_back() {
+            return Ok(());
+        }
+        let mut script = Script::default();
+        script.statement("BEGIN IMMEDIATE");
+        self.take_held_back(&mut script)?;
+        script.statement("COMMIT");
+        let tx = OpenTx::adopt(self.writer.acquire().await?);
+        write_deferred(tx, script).await
     }
 
     fn holds_nothing_back(&self) -> bool {
@@ -128,34 +156,29 @@ async fn write_deferred(mut tx: OpenTx, script: Script) -> Result<()> {
 
 impl StoreTx for SqliteTx {
     async fn commit(mut self) -> Result<()> {
-        if self.tx.is_some() {
-            self.flush_outbox().await?;
-        }
-        if let Some(tx) = self.tx.take() {
-            return tx.commit().await;
-        }
-        if self.holds_nothing_back() {
-            return Ok(());
-        }
-        let mut script = Script::default();
-        script.statement("BEGIN IMMEDIATE");
-        self.take_held_back(&mut script)?;
-        script.statement("COMMIT");
-        let tx = OpenTx::adopt(self.writer.acquire().await?);
-        write_deferred(tx, script).await
+        let ended = std::mem::take(&mut self.ended);
+        let step_latency = self.step_latency.clone();
+        self.write_and_commit().await?;
+        ended.committed(&step_latency);
+        Ok(())
     }
 
     async fn savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        self.run_on_tx("SAVEPOINT request").await
+        self.run_on_tx("SAVEPOINT request").await?;
+        self.ended.savepoint();
+        Ok(())
     }
 
     async fn release_savepoint(&mut self) -> Result<()> {
         self.flush_outbox().await?;
-        self.run_on_tx("RELEASE request").await
+        self.run_on_tx("RELEASE request").await?;
+        self.ended.release_savepoint();
+        Ok(())
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.ended.rollback_to_savepoint();
         self.records.forget_all();
         self.pending.clear();
         self.outbox.clear();
@@ -474,7 +497,9 @@ impl StoreTx for SqliteTx {
     }
 
     async fn upsert_step(&mut self, ws: &str, run_id: &str, s: &StepRun) -> Result<()> {
-        runs::upsert_step(self.conn().await?, ws, run_id, s).await
+        runs::upsert_step(self.conn().await?, ws, run_id, s).await?;
+        self.ended.step(s);
+        Ok(())
     }
 
     async fn end_runs(&mut self, ends: &[(&Run, &[StepRun])]) -> Result<()> {
@@ -488,6 +513,7 @@ impl StoreTx for SqliteTx {
             .collect();
         // Nothing reads step rows before the next statement writes them.
         self.pending.upsert_steps(ends)?;
+        self.ended.ends(ends);
         if runs.is_empty() {
             return Ok(());
         }

@@ -47,6 +47,7 @@ macro_rules! cases {
             runs::end_runs_in_bulk,
             runs::runs_list_and_page,
             runs::stats_and_due_work,
+            runs::step_latency_counts_committed_steps,
             work::tasks_complete_once,
             work::tasks_list_and_page,
             work::timers_fire_once,

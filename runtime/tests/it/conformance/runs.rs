@@ -3,7 +3,7 @@
 
 use automations_runtime::error::RuntimeError;
 use automations_runtime::model::*;
-use automations_runtime::store::{Store, StoreTx};
+use automations_runtime::store::{STEP_LATENCY_BOUNDS_MS, Store, StoreTx};
 use serde_json::json;
 
 use super::fixtures::*;
@@ -319,12 +319,13 @@ pub async fn stats_and_due_work<S: Store>(s: &S) {
         Default::default(),
         "empty store: nothing due"
     );
-    let empty = s.stats(&[5.0, 10.0]).await.unwrap();
+    let empty = s.stats().await.unwrap();
     assert_eq!(
-        (empty.step_count, empty.step_sum_ms, empty.step_latency_le),
-        (0, 0.0, vec![0, 0]),
+        (empty.step_latency.count, empty.step_latency.sum_ms),
+        (0, 0.0),
         "empty store: no steps"
     );
+    assert_eq!(empty.step_latency.le, [0; STEP_LATENCY_BOUNDS_MS.len()]);
     let mut tx = s.begin().await.unwrap();
     let mut r = run("w1", "r1", "a1", "e1", 0);
     tx.insert_run(&r).await.unwrap();
@@ -349,21 +350,81 @@ pub async fn stats_and_due_work<S: Store>(s: &S) {
     tx.insert_timer(&timer("w1", "t1", "r2", 50)).await.unwrap();
     tx.commit().await.unwrap();
 
-    let stats = s.stats(&[5.0, 10.0, 15.0, 1000.0]).await.unwrap();
+    let stats = s.stats().await.unwrap();
     assert_eq!(
         stats.runs_by_status,
         [("completed".to_string(), 1), ("queued".to_string(), 1)]
     );
     assert_eq!(
-        (stats.step_count, stats.step_sum_ms),
+        (stats.step_latency.count, stats.step_latency.sum_ms),
         (2, 25.0),
         "durations 10 and 15"
     );
-    assert_eq!(stats.step_latency_le, [0, 1, 2, 2]);
+    // Bounds 1, 5, 10, 25, ... ms.
+    assert_eq!(stats.step_latency.le, [0, 0, 1, 2, 2, 2, 2, 2, 2, 2]);
     assert_eq!(stats.outbox_backlog, [("slack".to_string(), 1)]);
 
     let due = s.due_work(at(10)).await.unwrap();
     assert!(due.queued_runs && !due.due_timers && !due.due_outbox);
     let due = s.due_work(at(100)).await.unwrap();
     assert!(due.queued_runs && due.due_timers && due.due_outbox);
+}
+
+/// The step latency histogram counts what committed transactions ended: a dropped
+/// transaction or a savepoint rolled back counts nothing, a step given twice to one
+/// `end_runs` counts its last row, a step written alone counts too.
+pub async fn step_latency_counts_committed_steps<S: Store>(s: &S) {
+    let ended = |id: &str, ms: i64| {
+        let mut st = step(id, 0, StepStatus::Completed);
+        st.duration_ms = Some(ms);
+        st
+    };
+    let count = || async { s.stats().await.unwrap().step_latency };
+    let mut r = run("w1", "r1", "a1", "e1", 0);
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_run(&r).await.unwrap();
+    tx.end_runs(&[(&r, [ended("lost", 3000)].as_slice())])
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(
+        count().await.count,
+        0,
+        "a dropped transaction counts nothing"
+    );
+
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_run(&r).await.unwrap();
+    tx.savepoint().await.unwrap();
+    tx.end_runs(&[(&r, [ended("undone", 3000)].as_slice())])
+        .await
+        .unwrap();
+    tx.rollback_to_savepoint().await.unwrap();
+    tx.savepoint().await.unwrap();
+    r.status = RunStatus::Completed;
+    let twice = [ended("s1", 4000), ended("s2", 2), ended("s1", 7)];
+    tx.end_runs(&[(&r, twice.as_slice())]).await.unwrap();
+    tx.release_savepoint().await.unwrap();
+    tx.upsert_step("w1", "r1", &ended("alone", 60))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let h = count().await;
+    assert_eq!(
+        (h.count, h.sum_ms),
+        (3, 69.0),
+        "s1 once (its last row, 7 ms), s2 and the step written alone: {h:?}"
+    );
+    assert_eq!(h.le, [0, 1, 2, 2, 2, 3, 3, 3, 3, 3]);
+    let mut stored = s.run("w1", "r1").await.unwrap().unwrap().steps;
+    stored.sort_by(|a, b| a.id.cmp(&b.id));
+    let durations: Vec<_> = stored
+        .iter()
+        .map(|st| (st.id.as_str(), st.duration_ms))
+        .collect();
+    assert_eq!(
+        durations,
+        [("alone", Some(60)), ("s1", Some(7)), ("s2", Some(2))],
+        "the histogram counts the rows stored"
+    );
 }
