@@ -21,13 +21,20 @@ use automations_compiler::value::Value;
 use crate::schema::SchemaView;
 
 /// What an expression can read.
+///
+/// The record and its previous state are read where the event carries them
+/// (`event.record`, `event.previous`) rather than copied out of it: building a context
+/// costs no copy of either (a record write's event is mostly those two). Only a record the
+/// event does not carry as is gets its own copy ([`Self::set_record`],
+/// [`Self::record_mut`]).
 #[derive(Debug, Clone)]
 pub struct EvalContext {
-    /// The triggering record as a JSON object (`{}` for custom events without one).
-    pub record: Json,
-    /// `None` on `*.created` and custom events: `previous.*` is null, `changed()` false.
-    pub previous: Option<Json>,
+    /// What `event.*` reads: the envelope (`id`, `type`, `object`, `record_id`) and the
+    /// payload keys (`record`, `previous`, `changed` for record events).
     pub event: Json,
+    /// The triggering record when it is not the event's own `record`: a custom event's
+    /// live record, or the event's with the run's own writes laid over.
+    pub record: Option<Json>,
     pub steps: Map<String, Json>,
     pub now_ms: i64,
     /// Related records by (object, id), loaded before evaluation.
@@ -39,9 +46,8 @@ pub struct EvalContext {
 impl Default for EvalContext {
     fn default() -> Self {
         EvalContext {
-            record: Json::Object(Map::new()),
-            previous: None,
             event: Json::Null,
+            record: None,
             steps: Map::new(),
             now_ms: 0,
             related: HashMap::new(),
@@ -72,7 +78,56 @@ impl Resolver for Preloaded<'_> {
     }
 }
 
+/// The record of an event that carries none, and the record a context starts from then.
+static NO_RECORD: std::sync::LazyLock<Json> = std::sync::LazyLock::new(|| Json::Object(Map::new()));
+
 impl EvalContext {
+    /// The triggering record as a JSON object (`{}` for custom events without one).
+    pub fn record(&self) -> &Json {
+        self.record
+            .as_ref()
+            .or_else(|| self.carried("record"))
+            .unwrap_or(&NO_RECORD)
+    }
+
+    /// The record before the change: `None` on `*.created` and custom events
+    /// (`previous.*` is null, `changed()` false).
+    pub fn previous(&self) -> Option<&Json> {
+        self.carried("previous")
+    }
+
+    /// Whether the event carries its record (a record event does; a custom event does
+    /// not, unless its data has a `record` object).
+    pub fn carries_record(&self) -> bool {
+        self.carried("record").is_some()
+    }
+
+    /// An object the event carries under `key`.
+    fn carried(&self, key: &str) -> Option<&Json> {
+        self.event.get(key).filter(|v| v.is_object())
+    }
+
+    /// Replaces the triggering record (the event's is kept for `event.record`).
+    pub fn set_record(&mut self, record: Json) {
+        self.record = Some(record);
+    }
+
+    /// The triggering record's fields to change: the first change copies the event's.
+    pub fn record_mut(&mut self) -> &mut Map<String, Json> {
+        let fields = match self.record.take() {
+            Some(Json::Object(own)) => own,
+            _ => self
+                .carried("record")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let Json::Object(fields) = self.record.insert(Json::Object(fields)) else {
+            unreachable!("an object was put in just now")
+        };
+        fields
+    }
+
     /// Runs `f` with the compiler's evaluation input over this context.
     pub fn with_input<T>(&self, f: impl FnOnce(&EvalInput<'_>) -> T) -> T {
         self.with_resolver(&Preloaded(&self.related), f)
@@ -85,8 +140,8 @@ impl EvalContext {
         f: impl FnOnce(&EvalInput<'_>) -> T,
     ) -> T {
         let input = EvalInput {
-            record: &self.record,
-            previous: self.previous.as_ref(),
+            record: self.record(),
+            previous: self.previous(),
             event: Some(&self.event),
             steps: Some(&self.steps),
             now_ms: self.now_ms,

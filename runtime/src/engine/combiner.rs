@@ -158,6 +158,25 @@ fn pair_with_events(queued: &mut Queued, runs: Vec<Run>, events: &[Event]) {
     }
 }
 
+/// [`pair_with_events`] with events the caller is done with: each moves to the last of
+/// its runs (copied only for the runs before it), instead of being copied for every run.
+fn pair_with_own_events(queued: &mut Queued, runs: Vec<Run>, events: Vec<Event>) {
+    let later: Vec<bool> = (0..runs.len())
+        .map(|i| runs[i + 1..].iter().any(|r| r.event_id == runs[i].event_id))
+        .collect();
+    let mut events: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    for (run, later) in runs.into_iter().zip(later) {
+        let Some(slot) = events
+            .iter_mut()
+            .find(|e| e.as_ref().is_some_and(|e| e.id == run.event_id))
+        else {
+            continue;
+        };
+        let event = if later { slot.clone() } else { slot.take() };
+        queued.extend(event.map(|e| (run, e)));
+    }
+}
+
 /// The runs a group queued: how many it started, how many it left to the queue.
 struct Started {
     ran: usize,
@@ -420,7 +439,7 @@ impl<S: Store> Engine<S> {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let written = self.write_in_tx(tx, ws, op, &Cause::default()).await?;
-            pair_with_events(queued, written.queued, &written.events);
+            pair_with_own_events(queued, written.queued, written.events);
             out.push(written.record);
         }
         Ok(out)

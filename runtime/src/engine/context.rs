@@ -15,14 +15,13 @@ use crate::schema::SchemaView;
 use crate::store::StoreTx;
 
 /// What `event.*` reads: the envelope (`id`, `type`, `object`, `record_id`) and the payload
-/// keys (`record`, `previous`, `changed` for record events; the data of custom events).
-pub fn event_json(e: &Event) -> Value {
-    let mut m = Map::new();
-    if let Value::Object(p) = &e.payload {
-        m.extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
-    } else {
-        m.insert("data".into(), e.payload.clone());
-    }
+/// keys (`record`, `previous`, `changed` for record events; the data of custom events),
+/// from the event's envelope and its `payload`, taken by value.
+fn event_json_of(e: &Event, payload: Value) -> Value {
+    let mut m = match payload {
+        Value::Object(p) => p,
+        data => Map::from_iter([("data".to_string(), data)]),
+    };
     m.insert("id".into(), Value::String(e.id.clone()));
     m.insert("type".into(), Value::String(e.event_type.clone()));
     m.insert(
@@ -41,14 +40,24 @@ pub fn event_json(e: &Event) -> Value {
 
 /// The context an event's conditions see (before related records are loaded).
 pub fn event_context(e: &Event, now_ms: i64, references: References) -> EvalContext {
-    let obj = |k: &str| match e.payload.get(k) {
-        Some(v @ Value::Object(_)) => Some(v.clone()),
-        _ => None,
-    };
+    context_of(e, e.payload.clone(), now_ms, references)
+}
+
+/// [`event_context`] of an event whose payload the caller no longer needs: it moves into
+/// the context instead of being copied (the envelope stays on `e`).
+pub fn event_context_taking_payload(
+    e: &mut Event,
+    now_ms: i64,
+    references: References,
+) -> EvalContext {
+    let payload = std::mem::take(&mut e.payload);
+    context_of(e, payload, now_ms, references)
+}
+
+fn context_of(e: &Event, payload: Value, now_ms: i64, references: References) -> EvalContext {
     EvalContext {
-        record: obj("record").unwrap_or_else(|| Value::Object(Map::new())),
-        previous: obj("previous"),
-        event: event_json(e),
+        record: None,
+        event: event_json_of(e, payload),
         steps: Map::new(),
         now_ms,
         related: Default::default(),
@@ -95,21 +104,19 @@ pub async fn load_related<T: StoreTx>(
     let Some(object) = object else { return Ok(()) };
     for (prev, hops) in paths {
         let mut current_object = object.to_string();
-        let mut map = if *prev {
-            ctx.previous.clone()
-        } else {
-            Some(ctx.record.clone())
-        };
-        for hop in hops {
+        // The record a hop reads its reference from: the context's own at the first hop
+        // (read in place), then the related record the previous hop reached.
+        let mut map: Option<Value> = None;
+        for (i, hop) in hops.iter().enumerate() {
             let Some(Type::Reference(target)) = schema.field_type(&current_object, hop) else {
                 break;
             };
-            let Some(id) = map
-                .as_ref()
-                .and_then(|m| m.get(hop))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-            else {
+            let from = match i {
+                0 if *prev => ctx.previous(),
+                0 => Some(ctx.record()),
+                _ => map.as_ref(),
+            };
+            let Some(id) = reference_id(from, hop) else {
                 break;
             };
             let key = (target.clone(), id.clone());
@@ -133,4 +140,12 @@ pub async fn load_related<T: StoreTx>(
         }
     }
     Ok(())
+}
+
+/// The id a reference field `hop` of `record` holds.
+pub(super) fn reference_id(record: Option<&Value>, hop: &str) -> Option<String> {
+    record
+        .and_then(|m| m.get(hop))
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }

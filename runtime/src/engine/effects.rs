@@ -20,6 +20,7 @@ pub(crate) struct StepScope<'a> {
     pub run_id: &'a str,
     pub automation_id: &'a str,
     pub step_id: &'a str,
+    /// The triggering event's envelope (its payload is the run's context's by then).
     pub event: &'a Event,
     pub dry_run: bool,
     /// The step's retry policy when it governs the step's delivery (DESIGN §6, a `retry`

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::Engine;
-use super::context::{event_context, load_related, plan_reference_paths};
+use super::context::{event_context_taking_payload, load_related, plan_reference_paths};
 use super::effects::{StepError, StepScope};
 use super::exec_plan::CompiledOp;
 use crate::error::{Result, RuntimeError};
@@ -260,7 +260,7 @@ impl<S: Store> Engine<S> {
                 });
             }
         };
-        let event = match event {
+        let mut event = match event {
             Some(e) => e,
             None => tx
                 .event(&run.workspace_id, &run.event_id)
@@ -269,8 +269,10 @@ impl<S: Store> Engine<S> {
                     RuntimeError::Corrupt(format!("run {} has no event {}", run.id, run.event_id))
                 })?,
         };
-        let mut ctx = event_context(
-            &event,
+        // The steps read the event's envelope only (`StepScope`): its payload moves into
+        // the context.
+        let mut ctx = event_context_taking_payload(
+            &mut event,
             run.state.clock_ms.unwrap_or_else(|| now.timestamp_millis()),
             self.references(&run.workspace_id, run.object.as_deref()),
         );
@@ -386,15 +388,14 @@ impl<S: Store> Engine<S> {
         run: &Run,
         ctx: &mut crate::expr::EvalContext,
     ) -> Result<()> {
-        let carried = matches!(ctx.event.get("record"), Some(Value::Object(_)));
-        if !carried
+        if !ctx.carries_record()
             && let (Some(o), Some(id)) = (&run.object, &run.record_id)
             && let Some(r) = tx.record(&run.workspace_id, o, id).await?
         {
-            ctx.record = Value::Object(r.to_json());
+            ctx.set_record(Value::Object(r.to_json()));
         }
-        if let Value::Object(m) = &mut ctx.record {
-            m.extend(run.state.record_writes.clone());
+        if !run.state.record_writes.is_empty() {
+            ctx.record_mut().extend(run.state.record_writes.clone());
         }
         Ok(())
     }
@@ -426,9 +427,7 @@ impl<S: Store> Engine<S> {
         for field in written {
             let value = stored.get(&field).cloned().unwrap_or(Value::Null);
             run.state.record_writes.insert(field.clone(), value.clone());
-            if let Value::Object(m) = &mut ctx.record {
-                m.insert(field, value);
-            }
+            ctx.record_mut().insert(field, value);
         }
         Ok(())
     }

@@ -204,9 +204,10 @@ mod tests {
         previous["stage"] = json!("Proposal");
         previous["priority"] = json!("low");
         let mut full = EvalContext {
-            record,
-            previous: Some(previous),
-            event: json!({"id": "e1", "type": "x.updated", "data": {"email": "new@example.com", "plan": "pro"}}),
+            event: json!({
+                "id": "e1", "type": "x.updated", "record": record, "previous": previous,
+                "data": {"email": "new@example.com", "plan": "pro"}
+            }),
             now_ms: 1_764_000_000_000,
             references: references.clone(),
             ..Default::default()

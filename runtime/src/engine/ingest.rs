@@ -191,7 +191,7 @@ impl<S: Store> Engine<S> {
             && let (Some(o), Some(id)) = (&event.object, &event.record_id)
             && let Some(r) = tx.record(&event.workspace_id, o, id).await?
         {
-            ctx.record = serde_json::Value::Object(r.to_json());
+            ctx.set_record(serde_json::Value::Object(r.to_json()));
         }
         let matched = self
             .match_loading_related(tx, &index, event, &mut ctx)

@@ -167,7 +167,7 @@ proptest! {
         prop_assert_eq!(index.len(), 1000);
         let mut total = 0usize;
         for (ws, ev, rec) in events {
-            let ctx = EvalContext { record: Value::Object(rec), ..Default::default() };
+            let ctx = EvalContext { record: Some(Value::Object(rec)), ..Default::default() };
             let ws = format!("ws{ws}");
             let input = DispatchInput { workspace_id: &ws, event_type: EVENTS[ev], ctx: &ctx };
             let mut a: Vec<_> = index.matches(&input).into_iter().map(|e| e.automation_id.clone()).collect();
@@ -224,7 +224,7 @@ proptest! {
         let full = DispatchIndex::build(current.values().cloned(), targets.clone());
         prop_assert_eq!(index.len(), current.len());
         for (ws, ev, rec) in events {
-            let ctx = EvalContext { record: Value::Object(rec), ..Default::default() };
+            let ctx = EvalContext { record: Some(Value::Object(rec)), ..Default::default() };
             let ws = format!("ws{ws}");
             let input = DispatchInput { workspace_id: &ws, event_type: EVENTS[ev], ctx: &ctx };
             let a: Vec<_> = index.matches(&input).into_iter().map(|e| (e.automation_id.clone(), e.version)).collect();

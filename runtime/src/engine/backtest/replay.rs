@@ -238,7 +238,7 @@ impl<S: Store> Engine<S> {
         if !carried && let (Some(o), Some(id)) = (&event.object, &event.record_id) {
             let r = self.seed_as_of(stx, known, (&ws, o, id), at).await?;
             if let Some(r) = r {
-                ctx.record = Value::Object(r.to_json());
+                ctx.set_record(Value::Object(r.to_json()));
             }
         }
         self.load_related_as_of(stx, known, &ws, version, at, &mut ctx)
@@ -364,9 +364,9 @@ impl<S: Store> Engine<S> {
         for (prev, hops) in &version.paths {
             let mut current = object.to_string();
             let mut map = if *prev {
-                ctx.previous.clone()
+                ctx.previous().cloned()
             } else {
-                Some(ctx.record.clone())
+                Some(ctx.record().clone())
             };
             for hop in hops {
                 let Some(Type::Reference(target)) = schema.field_type(&current, hop) else {
