@@ -3,6 +3,8 @@
 //! Plain data only: no SQL and no behaviour beyond small conversions. Status enums spell
 //! themselves exactly as DESIGN §6 and §12.1 do.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -178,6 +180,15 @@ impl Record {
         m.insert("updated_at".into(), Value::String(ts(self.updated_at)));
         m
     }
+
+    /// [`Self::to_json`] of a record no longer needed: its fields move into the map.
+    pub fn into_json(self) -> Map<String, Value> {
+        let mut m = self.fields;
+        m.insert("id".into(), Value::String(self.id));
+        m.insert("created_at".into(), Value::String(ts(self.created_at)));
+        m.insert("updated_at".into(), Value::String(ts(self.updated_at)));
+        m
+    }
 }
 
 /// One link of an event's causation chain: which run of which automation wrote what.
@@ -199,10 +210,18 @@ pub struct Event {
     pub object: Option<String>,
     pub record_id: Option<String>,
     /// Record events: `{"record": {...}, "previous": {...} | null, "changed": [..]}`;
-    /// custom events: whatever the caller sent as `data`.
-    pub payload: Value,
+    /// custom events: whatever the caller sent as `data`. Shared: an update's
+    /// `<field>_changed` events carry its `updated` event's payload, not copies of it.
+    #[serde(serialize_with = "shared_value")]
+    pub payload: Arc<Value>,
     pub causation: Vec<CausationLink>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Serialises a shared value as the value itself (serde's own `Arc` support is a crate
+/// feature that would rebuild every crate using serde).
+fn shared_value<S: serde::Serializer>(v: &Arc<Value>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().serialize(s)
 }
 
 impl Event {

@@ -5,6 +5,8 @@
 //! Pure functions only; the engine applies them inside the write's transaction so that a
 //! record and its events commit together.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -122,7 +124,7 @@ pub struct Cause {
 fn record_event(
     record: &Record,
     event_type: String,
-    payload: Value,
+    payload: Arc<Value>,
     cause: &Cause,
     at: DateTime<Utc>,
 ) -> Event {
@@ -141,14 +143,13 @@ fn record_event(
 /// A record event's payload: the record, what it was before, and the changed fields.
 /// Built as a map the values move into: `json!` would serialise each of them into a
 /// copy (a deep clone of both records, freed at once).
-fn record_payload(record: &Record, previous: Option<&Record>, changed: &[String]) -> Value {
+fn record_payload(record: &Record, previous: Value, changed: &[String]) -> Arc<Value> {
     let mut payload = Map::with_capacity(3);
     payload.insert("record".into(), Value::Object(record.to_json()));
-    let previous = previous.map_or(Value::Null, |p| Value::Object(p.to_json()));
     payload.insert("previous".into(), previous);
     let changed = changed.iter().cloned().map(Value::String).collect();
     payload.insert("changed".into(), Value::Array(changed));
-    Value::Object(payload)
+    Arc::new(Value::Object(payload))
 }
 
 /// Events of a create: `<object>.created`.
@@ -157,7 +158,7 @@ pub fn created_events(record: &Record, cause: &Cause) -> Vec<Event> {
     vec![record_event(
         record,
         format!("{}.created", record.object),
-        record_payload(record, None, &changed),
+        record_payload(record, Value::Null, &changed),
         cause,
         record.updated_at,
     )]
@@ -165,13 +166,13 @@ pub fn created_events(record: &Record, cause: &Cause) -> Vec<Event> {
 
 /// Events of an update: `<object>.updated` then `<object>.<field>_changed` per changed
 /// field; nothing when no value changed (so idempotent writes cannot loop). They all carry
-/// the same payload, built once.
-pub fn updated_events(before: &Record, after: &Record, cause: &Cause) -> Vec<Event> {
+/// the same payload, built once (`before` moves into it).
+pub fn updated_events(before: Record, after: &Record, cause: &Cause) -> Vec<Event> {
     let changed = changed_fields(&before.fields, &after.fields);
     if changed.is_empty() {
         return Vec::new();
     }
-    let payload = record_payload(after, Some(before), &changed);
+    let payload = record_payload(after, Value::Object(before.into_json()), &changed);
     let mut out = Vec::with_capacity(changed.len() + 1);
     for f in &changed {
         out.push(record_event(
@@ -200,7 +201,7 @@ pub fn deleted_events(before: &Record, cause: &Cause, at: DateTime<Utc>) -> Vec<
     vec![record_event(
         before,
         format!("{}.deleted", before.object),
-        record_payload(before, Some(before), &[]),
+        record_payload(before, Value::Object(before.to_json()), &[]),
         cause,
         at,
     )]

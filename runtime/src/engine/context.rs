@@ -1,6 +1,8 @@
 //! Building evaluation contexts: the event envelope, the record and previous values, and
 //! the related records that reference paths reach (loaded through the open transaction).
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use automations_compiler::typed::Type;
@@ -40,7 +42,7 @@ fn event_json_of(e: &Event, payload: Value) -> Value {
 
 /// The context an event's conditions see (before related records are loaded).
 pub fn event_context(e: &Event, now_ms: i64, references: References) -> EvalContext {
-    context_of(e, e.payload.clone(), now_ms, references)
+    context_of(e, e.payload.as_ref().clone(), now_ms, references)
 }
 
 /// [`event_context`] of an event whose payload the caller no longer needs: it moves into
@@ -50,7 +52,9 @@ pub fn event_context_taking_payload(
     now_ms: i64,
     references: References,
 ) -> EvalContext {
-    let payload = std::mem::take(&mut e.payload);
+    // The payload is the event's alone by now, unless events that shared it (an update's
+    // `<field>_changed` ones) are still around: then it is copied.
+    let payload = Arc::unwrap_or_clone(std::mem::take(&mut e.payload));
     context_of(e, payload, now_ms, references)
 }
 

@@ -4,6 +4,7 @@
 //! here whether a triggered run starts or fails with `loop_detected`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use serde::Serialize;
@@ -96,7 +97,7 @@ impl<S: Store> Engine<S> {
                 event_type: e.event_type,
                 object: e.object,
                 record_id: e.record_id,
-                payload: e.data,
+                payload: Arc::new(e.data),
                 causation: Vec::new(),
                 created_at: now,
             });

@@ -183,9 +183,10 @@ impl<S: Store> Engine<S> {
                 let mut after = before.clone();
                 records::apply_patch(&mut after.fields, &fields);
                 after.updated_at = now;
-                let events = records::updated_events(&before, &after, cause);
+                let unchanged_at = before.updated_at;
+                let events = records::updated_events(before, &after, cause);
                 if events.is_empty() {
-                    after.updated_at = before.updated_at;
+                    after.updated_at = unchanged_at;
                 } else {
                     tx.update_record(&after).await?;
                 }

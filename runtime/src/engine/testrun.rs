@@ -85,7 +85,7 @@ impl<S: Store> Engine<S> {
             event_type,
             object: object.clone(),
             record_id: record_id.clone(),
-            payload,
+            payload: payload.into(),
             causation: Vec::new(),
             created_at: Utc::now(),
         };

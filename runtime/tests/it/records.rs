@@ -1,6 +1,8 @@
 //! The record store: validation against the schema, events with previous values, and
 //! idempotent event acceptance.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use automations_runtime::model::RunStatus;
@@ -143,6 +145,97 @@ async fn updates_raise_changed_events_with_previous_values() {
         engine.record(&ws.id, "case", &c.id).await,
         Err(RuntimeError::NotFound { .. })
     ));
+}
+
+/// An update's `updated` and `<field>_changed` events share one payload in memory; each
+/// is stored and read back whole, and a later update's events carry their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_updates_events_each_store_the_whole_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("a.db"), quick_config()).await;
+    let ws = engine.ensure_workspace("default").await.unwrap();
+    for event in [
+        "case.updated",
+        "case.priority_changed",
+        "case.subject_changed",
+    ] {
+        let def = json!({"name": event, "trigger": {"event": event},
+            "actions": [{"type": "notify_user", "params": {"user_id": "u1", "message": "{{ subject }}"}}],
+            "status": "active"});
+        engine.create_automation(&ws.id, def).await.unwrap();
+    }
+    let c = engine
+        .create_record(
+            &ws.id,
+            "case",
+            NewRecord {
+                id: None,
+                fields: obj(json!({"priority": "low", "subject": "a"})),
+            },
+        )
+        .await
+        .unwrap();
+    for (priority, subject) in [("high", "b"), ("critical", "c")] {
+        engine
+            .update_record(
+                &ws.id,
+                "case",
+                &c.id,
+                obj(json!({"priority": priority, "subject": subject})),
+            )
+            .await
+            .unwrap();
+    }
+    engine.run_until_idle().await.unwrap();
+    let runs = engine
+        .runs(&ws.id, &Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(runs.len(), 6, "three events per update");
+    let mut by_subject: HashMap<String, Vec<String>> = HashMap::new();
+    for run in &runs {
+        let ev = engine
+            .store()
+            .event(&ws.id, &run.event_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let subject = ev.payload["record"]["subject"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let before = if subject == "b" {
+            ("low", "a")
+        } else {
+            ("high", "b")
+        };
+        assert_eq!(
+            ev.payload["previous"]["priority"],
+            json!(before.0),
+            "{ev:?}"
+        );
+        assert_eq!(ev.payload["previous"]["subject"], json!(before.1), "{ev:?}");
+        assert_eq!(
+            ev.payload["changed"],
+            json!(["priority", "subject"]),
+            "{ev:?}"
+        );
+        by_subject.entry(subject).or_default().push(ev.event_type);
+    }
+    for subject in ["b", "c"] {
+        let mut types = by_subject.remove(subject).unwrap();
+        types.sort();
+        assert_eq!(
+            types,
+            [
+                "case.priority_changed",
+                "case.subject_changed",
+                "case.updated"
+            ],
+            "the events of the update to {subject}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,7 +41,7 @@ fn event(ws: &str, id: &str, event_type: &str) -> Event {
         event_type: event_type.into(),
         object: Some("case".into()),
         record_id: Some(format!("rec_{id}")),
-        payload: json!({"record": {"id": id}}),
+        payload: json!({"record": {"id": id}}).into(),
         causation: Vec::new(),
         created_at: at(5),
     }

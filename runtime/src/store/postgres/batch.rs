@@ -68,7 +68,7 @@ pub(super) async fn insert_events(conn: &mut PgConnection, events: &[Event]) -> 
                 .push_bind(e.event_type.clone())
                 .push_bind(e.object.clone())
                 .push_bind(e.record_id.clone())
-                .push_bind(e.payload.clone())
+                .push_bind(e.payload.as_ref().clone())
                 .push_bind(Json(e.causation.clone()))
                 .push_bind(e.causation.len() as i64)
                 .push_bind(at(e.created_at));

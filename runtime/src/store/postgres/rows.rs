@@ -127,7 +127,7 @@ pub(super) fn event(r: &PgRow) -> Result<Event> {
         event_type: r.try_get("type")?,
         object: r.try_get("object")?,
         record_id: r.try_get("record_id")?,
-        payload: r.try_get("payload")?,
+        payload: std::sync::Arc::new(r.try_get("payload")?),
         causation: typed(r, "causation")?,
         created_at: r.try_get("created_at")?,
     })

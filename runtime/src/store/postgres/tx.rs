@@ -385,7 +385,7 @@ impl StoreTx for PgTx {
         .bind(&e.event_type)
         .bind(e.object.as_deref())
         .bind(e.record_id.as_deref())
-        .bind(&e.payload)
+        .bind(e.payload.as_ref())
         .bind(Json(&e.causation))
         .bind(e.causation.len() as i64)
         .bind(at(e.created_at))

@@ -5,6 +5,7 @@
 //! added to a [`Script`] and sent together. Never used outside a write transaction.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -342,22 +343,36 @@ pub(super) struct EventRow {
 }
 
 impl EventRow {
-    fn new(e: &Event) -> Result<EventRow> {
+    fn new(e: &Event, payload: String) -> Result<EventRow> {
         Ok(EventRow {
             workspace_id: e.workspace_id.clone(),
             id: e.id.clone(),
             event_type: e.event_type.clone(),
             object: e.object.clone(),
             record_id: e.record_id.clone(),
-            payload: json_text(&e.payload),
+            payload,
             causation: serde_json::to_string(&e.causation)?,
             depth: e.causation.len() as i64,
             created_at: ts(e.created_at),
         })
     }
 
+    /// The rows of `events`; a payload shared with the event before (an update's
+    /// `<field>_changed` events share its `updated` event's) is serialised once.
     pub(super) fn all(events: &[Event]) -> Result<Vec<EventRow>> {
-        events.iter().map(EventRow::new).collect()
+        let mut rows: Vec<EventRow> = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let shared = i
+                .checked_sub(1)
+                .filter(|&before| Arc::ptr_eq(&events[before].payload, &e.payload))
+                .and_then(|_| rows.last());
+            let payload = match shared {
+                Some(row) => row.payload.clone(),
+                None => json_text(&e.payload),
+            };
+            rows.push(EventRow::new(e, payload)?);
+        }
+        Ok(rows)
     }
 }
 

@@ -138,7 +138,7 @@ pub(super) fn event(r: &SqliteRow) -> Result<Event> {
         event_type: r.try_get("type")?,
         object: r.try_get("object")?,
         record_id: r.try_get("record_id")?,
-        payload: json(&r.try_get::<String, _>("payload")?)?,
+        payload: std::sync::Arc::new(json(&r.try_get::<String, _>("payload")?)?),
         causation: json(&r.try_get::<String, _>("causation")?)?,
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?),
     })

@@ -295,6 +295,7 @@ async fn a_commit_cancelled_midway_writes_all_or_nothing() {
     use crate::store::{Store, StoreTx};
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir.path().join("m.db")).await;
+    let mut cancelled_rounds = 0;
     for round in 0..16 {
         let mut big = store.begin_deferred().await.unwrap();
         for i in 0..2_000 {
@@ -302,9 +303,10 @@ async fn a_commit_cancelled_midway_writes_all_or_nothing() {
                 .await
                 .unwrap();
         }
-        // Polled once: the script is sent to the connection's thread, then dropped.
+        // Polled once: the script is sent to the connection's thread, then dropped. On a
+        // loaded machine the thread may finish it before that one poll returns.
         let cancelled = tokio::time::timeout(std::time::Duration::ZERO, big.commit()).await;
-        assert!(cancelled.is_err(), "the commit was still running");
+        cancelled_rounds += usize::from(cancelled.is_err());
 
         writes_at_once(&store, &format!("after{round}")).await;
         let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id LIKE ?")
@@ -317,6 +319,10 @@ async fn a_commit_cancelled_midway_writes_all_or_nothing() {
             "round {round}: {written} rows"
         );
     }
+    assert!(
+        cancelled_rounds > 0,
+        "every commit ended within its first poll: none was cancelled midway"
+    );
     store.close().await;
 }
 

@@ -72,7 +72,7 @@ pub fn event(ws: &str, id: &str, event_type: &str) -> Event {
         event_type: event_type.into(),
         object: Some("case".into()),
         record_id: Some(format!("rec_{id}")),
-        payload: json!({"record": {"id": id, "priority": "critical", "n": 1.5, "nested": {"a": [1, "x", null]}}}),
+        payload: json!({"record": {"id": id, "priority": "critical", "n": 1.5, "nested": {"a": [1, "x", null]}}}).into(),
         causation: vec![CausationLink {
             event_id: "e0".into(),
             automation_id: "a0".into(),
