@@ -1,7 +1,8 @@
 //! Several nodes on one PostgreSQL database, on the real binary: `serve` plus two
 //! `worker`s share 5,000 triggering events while one worker is killed with SIGKILL
 //! midway; a wait timer set by one node fires on another after the first is killed; a
-//! human task completed through one node resumes a run another started.
+//! human task completed through one node resumes a run another started; each node's
+//! `/metrics` counts the steps it ended, and the nodes' counts add up to every step.
 //! Skipped with a notice when `AUTOMATIONS_TEST_POSTGRES_URL` is unset.
 
 use std::collections::{HashMap, HashSet};
@@ -169,6 +170,82 @@ async fn wait_all(
             all.len()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The step latency histogram of one node's `/metrics`: its count.
+async fn steps_counted(base: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("automations_step_duration_seconds_count "))
+        .unwrap_or_else(|| panic!("no step count in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_nodes_step_histograms_add_up_to_every_step() {
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let db = FreshDatabase::create(&server).await;
+    let (sink_url, _received) = keyed_sink().await;
+    let nodes = [serve(&db.url, &sink_url), serve(&db.url, &sink_url)];
+    let clients: Vec<Client> = nodes.iter().map(|n| client(&n.base)).collect();
+    let (status, _) = clients[0]
+        .post(
+            "/api/v1/records/queue",
+            json!({"id": "q_escalations", "name": "Escalations"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, seed) = clients[0]
+        .post("/api/v1/automations", serde_json::from_str(SEED).unwrap())
+        .await;
+    assert_eq!(status, 201, "{seed}");
+    let seed_id = seed["id"].as_str().unwrap().to_string();
+    // The second node learns of the automation from the dispatch version's notice, or
+    // at its next check (every 250 ms) at the latest.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    const CASES: usize = 60;
+    let body = |i: usize| json!({"subject": format!("case {i}"), "priority": "critical"});
+    for i in 0..CASES {
+        let (status, case) = clients[i % 2].post("/api/v1/records/case", body(i)).await;
+        assert_eq!(status, 201, "{case}");
+    }
+    // A write creates its runs: once every post is answered, they all exist.
+    let runs_path = format!("/api/v1/automations/{seed_id}/runs");
+    let runs = wait_all(&clients[0], &runs_path, Duration::from_secs(60), |runs| {
+        runs.iter().all(|r| r["status"] == "completed")
+    })
+    .await;
+    assert_eq!(runs.len(), CASES, "every critical case ran the seed once");
+    // Two steps per seed run (queue assignment, Slack message), each ended by one node.
+    let steps = 2 * CASES as u64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let counts = [
+            steps_counted(&nodes[0].base).await,
+            steps_counted(&nodes[1].base).await,
+        ];
+        let total: u64 = counts.iter().sum();
+        if total == steps {
+            assert!(
+                counts.iter().all(|n| *n > 0),
+                "each node ended the steps of runs its own writes started: {counts:?}"
+            );
+            break;
+        }
+        assert!(
+            total < steps && Instant::now() < deadline,
+            "the nodes counted {counts:?} steps, {steps} ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
