@@ -173,21 +173,6 @@ async fn wait_all(
     }
 }
 
-/// The step latency histogram of one node's `/metrics`: its count.
-async fn steps_counted(base: &str) -> u64 {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("automations_step_duration_seconds_count "))
-        .unwrap_or_else(|| panic!("no step count in {text}"))
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_nodes_step_histograms_add_up_to_every_step() {
     let Some(server) = postgres_server() else {
@@ -229,10 +214,12 @@ async fn the_nodes_step_histograms_add_up_to_every_step() {
     let steps = 2 * CASES as u64;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let counts = [
-            steps_counted(&nodes[0].base).await,
-            steps_counted(&nodes[1].base).await,
-        ];
+        let mut counts = [0; 2];
+        for (count, node) in counts.iter_mut().zip(&clients) {
+            *count = node
+                .metric("automations_step_duration_seconds_count ")
+                .await as u64;
+        }
         let total: u64 = counts.iter().sum();
         if total == steps {
             assert!(

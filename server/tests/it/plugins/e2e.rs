@@ -103,21 +103,6 @@ async fn extend_schema(client: &Client) {
     }
 }
 
-async fn metric(client: &Client, name: &str) -> f64 {
-    let text = client
-        .http
-        .get(format!("{}/metrics", client.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap()))
-        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_plugins_end_to_end_on_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
@@ -255,8 +240,8 @@ async fn example_plugins_end_to_end_on_the_real_binary() {
     let (_, list) = client.get("/api/v1/plugins").await;
     assert_eq!(items(&list).len(), 3, "{list}");
     let source = |s: &str| format!("automations_plugin_components_loaded_total{{source=\"{s}\"}}");
-    assert_eq!(metric(&client, &source("compiled")).await, 0.0);
-    assert_eq!(metric(&client, &source("store")).await, 3.0);
+    assert_eq!(client.metric(&source("compiled")).await, 0.0);
+    assert_eq!(client.metric(&source("store")).await, 3.0);
     create(
         &client,
         "/api/v1/records/lead",
