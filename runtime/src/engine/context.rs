@@ -147,7 +147,7 @@ pub async fn load_related<T: StoreTx>(
 }
 
 /// The id a reference field `hop` of `record` holds.
-pub(super) fn reference_id(record: Option<&Value>, hop: &str) -> Option<String> {
+pub(in crate::engine) fn reference_id(record: Option<&Value>, hop: &str) -> Option<String> {
     record
         .and_then(|m| m.get(hop))
         .and_then(Value::as_str)

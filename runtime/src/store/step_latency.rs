@@ -12,10 +12,11 @@
 //! a savepoint forgets those written since, a transaction dropped or failed forgets all.
 //! A step given twice to one `end_runs` counts its last row, as the driver writes it.
 
-use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::{Run, StepRun};
+use crate::store::shared::last_step_rows;
 
 /// Upper bounds (milliseconds) of the buckets.
 pub const STEP_LATENCY_BOUNDS_MS: [f64; 10] = [
@@ -69,9 +70,11 @@ impl StepLatency {
     }
 }
 
-/// The durations of the ended steps one transaction wrote, until it commits.
-#[derive(Debug, Default)]
+/// The durations of the ended steps one transaction wrote, until it commits into the
+/// store's histogram.
+#[derive(Debug)]
 pub struct EndedSteps {
+    into: Arc<StepLatency>,
     durations: Vec<i64>,
     /// How many were noted when each open savepoint was taken, innermost last (a retried
     /// step's savepoint can open inside a request's).
@@ -79,22 +82,27 @@ pub struct EndedSteps {
 }
 
 impl EndedSteps {
+    pub fn new(into: Arc<StepLatency>) -> EndedSteps {
+        EndedSteps {
+            into,
+            durations: Vec::new(),
+            savepoints: Vec::new(),
+        }
+    }
+
     /// A step row written alone (`upsert_step`).
     pub fn step(&mut self, s: &StepRun) {
         self.durations.extend(s.duration_ms);
     }
 
-    /// The step rows of `end_runs`: per run, the last row of each step id.
+    /// The step rows of `end_runs`: the last row of each (run, step id), the rows the
+    /// drivers store.
     pub fn ends(&mut self, ends: &[(&Run, &[StepRun])]) {
-        for (_, steps) in ends {
-            self.drive(steps);
-        }
-    }
-
-    /// The steps of one run's drive.
-    fn drive(&mut self, steps: &[StepRun]) {
-        self.durations
-            .extend(last_of_each(steps).filter_map(|s| s.duration_ms));
+        self.durations.extend(
+            last_step_rows(ends)
+                .iter()
+                .filter_map(|(_, s)| s.duration_ms),
+        );
     }
 
     pub fn savepoint(&mut self) {
@@ -115,35 +123,17 @@ impl EndedSteps {
     }
 
     /// The transaction committed: its steps count.
-    pub fn committed(self, into: &StepLatency) {
-        self.durations.into_iter().for_each(|ms| into.observe(ms));
+    pub fn committed(self) {
+        for ms in self.durations {
+            self.into.observe(ms);
+        }
     }
-}
-
-/// The steps of one run's drive without the rows a later one of the same id replaces.
-fn last_of_each(steps: &[StepRun]) -> impl Iterator<Item = &StepRun> {
-    // A drive is a handful of steps: comparing ids beats hashing them, until it is not.
-    const HASH_FROM: usize = 32;
-    let replaced: Option<HashSet<usize>> = (steps.len() >= HASH_FROM).then(|| {
-        let mut seen = HashSet::new();
-        (0..steps.len())
-            .rev()
-            .filter(|&i| !seen.insert(steps[i].id.as_str()))
-            .collect()
-    });
-    steps.iter().enumerate().filter_map(move |(i, s)| {
-        let later = match &replaced {
-            Some(replaced) => replaced.contains(&i),
-            None => steps[i + 1..].iter().any(|t| t.id == s.id),
-        };
-        (!later).then_some(s)
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StepStatus;
+    use crate::model::{RunStatus, StepStatus};
 
     fn step(id: &str, duration_ms: Option<i64>) -> StepRun {
         StepRun {
@@ -178,8 +168,8 @@ mod tests {
 
     #[test]
     fn only_a_commit_counts_and_a_savepoint_rollback_forgets_its_part() {
-        let h = StepLatency::default();
-        let mut tx = EndedSteps::default();
+        let h = Arc::new(StepLatency::default());
+        let mut tx = EndedSteps::new(h.clone());
         tx.step(&step("a", Some(1)));
         tx.step(&step("running", None));
         tx.savepoint();
@@ -188,12 +178,13 @@ mod tests {
         tx.savepoint();
         tx.step(&step("c", Some(3)));
         tx.release_savepoint();
-        drop(std::mem::take(&mut tx));
+        drop(tx);
         assert_eq!(
             h.snapshot().count,
             0,
             "a dropped transaction counts nothing"
         );
+        let mut tx = EndedSteps::new(h.clone());
         tx.step(&step("a", Some(1)));
         tx.savepoint();
         tx.step(&step("b", Some(2)));
@@ -210,7 +201,7 @@ mod tests {
         tx.step(&step("f", Some(6)));
         tx.release_savepoint();
         tx.rollback_to_savepoint();
-        tx.committed(&h);
+        tx.committed();
         let s = h.snapshot();
         assert_eq!(
             (s.count, s.sum_ms),
@@ -219,19 +210,46 @@ mod tests {
         );
     }
 
+    fn run(id: &str) -> Run {
+        Run {
+            id: id.into(),
+            workspace_id: "ws".into(),
+            automation_id: "a".into(),
+            version: 1,
+            event_id: "e".into(),
+            object: None,
+            record_id: None,
+            status: RunStatus::Completed,
+            dry_run: false,
+            pc: 0,
+            state: Default::default(),
+            error: None,
+            error_code: None,
+            created_at: chrono::Utc::now(),
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            steps: Vec::new(),
+        }
+    }
+
     #[test]
     fn a_step_given_twice_counts_its_last_row() {
         for n in [3, 40] {
             let mut steps: Vec<StepRun> = (0..n).map(|i| step(&format!("s{i}"), Some(1))).collect();
             steps.push(step("s0", Some(7)));
             steps.push(step("s1", None));
-            let h = StepLatency::default();
-            let mut tx = EndedSteps::default();
-            tx.drive(&steps);
-            tx.committed(&h);
+            let (first, second) = (run("r1"), run("r2"));
+            let h = Arc::new(StepLatency::default());
+            let mut tx = EndedSteps::new(h.clone());
+            tx.ends(&[(&first, steps.as_slice()), (&second, &steps[..1])]);
+            tx.committed();
             let s = h.snapshot();
-            assert_eq!(s.count, n as u64 - 1, "{n} steps: s1 ended not, s0 once");
-            assert_eq!(s.sum_ms, (n - 2 + 7) as f64, "{n} steps");
+            assert_eq!(
+                s.count, n as u64,
+                "{n} steps: s1 ended not, s0 once, and once more in another run"
+            );
+            assert_eq!(s.sum_ms, (n - 2 + 7 + 1) as f64, "{n} steps");
         }
     }
 }

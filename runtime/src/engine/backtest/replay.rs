@@ -20,7 +20,7 @@ use automations_compiler::catalog::ActionKind;
 use automations_compiler::eval::{CompiledCondition, Explanation, SlotLayout, compile, fill_slots};
 use automations_compiler::typed::Type;
 
-use super::super::context::{event_context, plan_reference_paths};
+use super::super::context::{event_context, plan_reference_paths, reference_id};
 use super::super::{Engine, EngineConfig, EngineParts};
 use crate::backtest::*;
 use crate::error::{Result, RuntimeError};
@@ -372,12 +372,7 @@ impl<S: Store> Engine<S> {
                 let Some(Type::Reference(target)) = schema.field_type(&current, hop) else {
                     break;
                 };
-                let Some(id) = map
-                    .as_ref()
-                    .and_then(|m| m.get(hop))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                else {
+                let Some(id) = reference_id(map.as_ref(), hop) else {
                     break;
                 };
                 let key = (target.clone(), id.clone());

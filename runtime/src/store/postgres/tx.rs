@@ -34,9 +34,8 @@ pub struct PgTx {
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
     log: Vec<AutomationLogEntry>,
     log_cap: u32,
-    /// The steps it ended, counted in `step_latency` once it commits.
+    /// The steps it ended, counted in the store's histogram once it commits.
     ended: EndedSteps,
-    step_latency: Arc<StepLatency>,
 }
 
 impl PgTx {
@@ -54,8 +53,7 @@ impl PgTx {
             work_added: false,
             log: Vec::new(),
             log_cap: 0,
-            ended: EndedSteps::default(),
-            step_latency,
+            ended: EndedSteps::new(step_latency),
         }
     }
 
@@ -111,7 +109,7 @@ impl StoreTx for PgTx {
         // silent rollback; this statement fails instead, so the caller hears of it.
         self.exec("SELECT 1").await?;
         self.tx.commit().await?;
-        self.ended.committed(&self.step_latency);
+        self.ended.committed();
         Ok(())
     }
 

@@ -45,9 +45,8 @@ pub struct SqliteTx {
     /// Automation log entries queued by `queue_automation_log`, and the per-record cap.
     log: Vec<AutomationLogEntry>,
     log_cap: u32,
-    /// The steps it ended, counted in `step_latency` once it commits.
+    /// The steps it ended, counted in the store's histogram once it commits.
     ended: EndedSteps,
-    step_latency: Arc<StepLatency>,
 }
 
 impl SqliteTx {
@@ -60,8 +59,7 @@ impl SqliteTx {
             pending: Pending::default(),
             outbox: Vec::new(),
             log: Vec::new(),
-            ended: EndedSteps::default(),
-            step_latency,
+            ended: EndedSteps::new(step_latency),
             log_cap: 0,
         }
     }
@@ -86,7 +84,7 @@ impl SqliteTx {
 
     /// What `commit` writes: the open transaction's rest and `COMMIT`, or for one never
     /// begun, `BEGIN IMMEDIATE`, what it held back and `COMMIT` in one round trip.
-    async fn write_and_commit(mut self) -> Result<()> {
+    async fn write_and_commit(&mut self) -> Result<()> {
         if self.tx.is_some() {
             self.flush_outbox().await?;
         }
@@ -156,10 +154,8 @@ async fn write_deferred(mut tx: OpenTx, script: Script) -> Result<()> {
 
 impl StoreTx for SqliteTx {
     async fn commit(mut self) -> Result<()> {
-        let ended = std::mem::take(&mut self.ended);
-        let step_latency = self.step_latency.clone();
         self.write_and_commit().await?;
-        ended.committed(&step_latency);
+        self.ended.committed();
         Ok(())
     }
 
