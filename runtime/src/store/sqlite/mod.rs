@@ -159,9 +159,17 @@ impl SqliteStore {
         .synchronous(config.synchronous.pragma())
         .busy_timeout(config.busy_timeout)
         .foreign_keys(false);
-        // A file's writer leaves checkpoints to the checkpointer.
+        // A file's writer leaves checkpoints to the checkpointer. Its temporary storage
+        // (the statement journal of a multi-row statement, the ephemeral tables of its
+        // `VALUES` lists) stays in memory: on file, a group's statements created and
+        // unlinked a temporary file about once per group. A group's statements are bounded
+        // (`combiner::MAX_GROUP`), so this memory is too; readers, whose sorts can be as
+        // large as a table, keep SQLite's default.
         let writer_options = match config.path {
-            Some(_) => base.clone().pragma("wal_autocheckpoint", "0"),
+            Some(_) => base
+                .clone()
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("temp_store", "MEMORY"),
             None => base.clone(),
         };
         // No ping before each acquire (the pool's default): a connection to a local file

@@ -75,6 +75,27 @@ async fn the_claim_reads_the_partial_due_index() {
     store.close().await;
 }
 
+/// The writer keeps its temporary storage in memory (a group's multi-row statements made
+/// and unlinked a temporary file about once per group); readers keep SQLite's default, as
+/// their sorts are bounded by a table rather than by a group.
+#[tokio::test]
+async fn only_the_writer_keeps_temporary_storage_in_memory() {
+    const MEMORY: i64 = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("t.db")).await;
+    let writer: i64 = sqlx::query_scalar("PRAGMA temp_store")
+        .fetch_one(&mut *store.writer.acquire().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(writer, MEMORY);
+    let reader: i64 = sqlx::query_scalar("PRAGMA temp_store")
+        .fetch_one(&store.reader)
+        .await
+        .unwrap();
+    assert_ne!(reader, MEMORY);
+    store.close().await;
+}
+
 /// `checkpoint.rs`: the writer never checkpoints, and what it writes still reaches the
 /// database file while the store is open (well before the 1,000 WAL pages at which
 /// SQLite would checkpoint on its own).
