@@ -485,7 +485,8 @@ pub struct StatusBody {
 
 /// Change the status (`{"status": "active"}`).
 #[utoipa::path(post, path = "/api/v1/automations/{id}/status", tag = "automations", params(crate::api::wire::IdPath), request_body = StatusBody,
-    responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The automation", body = crate::api::wire::AutomationDoc), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, description = "Not a status an automation can be set to", body = crate::error::ErrorBody)))]
 pub async fn set_status(
     State(state): State<AppState>,
     principal: Principal,

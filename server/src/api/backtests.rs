@@ -115,7 +115,8 @@ pub fn request_of(body: BacktestBody) -> ApiResult<BacktestRequest> {
 #[utoipa::path(post, path = "/api/v1/automations/{id}/backtest", tag = "backtests", params(crate::api::wire::IdPath), request_body = BacktestBody,
     responses((status = 202, description = "The queued backtest", body = crate::api::wire::BacktestDoc),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody)))]
+        (status = 409, body = crate::error::ErrorBody),
+        (status = 422, description = "A definition given in the body has diagnostics", body = crate::error::ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     principal: Principal,

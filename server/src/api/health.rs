@@ -32,7 +32,7 @@ pub struct Health {
 }
 
 /// Liveness: the process serves requests (503 while shutting down).
-#[utoipa::path(get, path = "/healthz", tag = "meta",
+#[utoipa::path(get, path = "/healthz", tag = "meta", security(()),
     responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     if !state.is_ready() {
@@ -86,7 +86,7 @@ impl ReadinessChecks {
 }
 
 /// Readiness: the database answers a query and every background task is alive.
-#[utoipa::path(get, path = "/readyz", tag = "meta",
+#[utoipa::path(get, path = "/readyz", tag = "meta", security(()),
     responses((status = 200, body = Readiness),
         (status = 503, description = "The error body (its message names what is not ready) with the `checks` of a Readiness", body = crate::error::ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {

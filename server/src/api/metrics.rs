@@ -274,7 +274,7 @@ mod tests {
 }
 
 /// Prometheus metrics (no token needed).
-#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "meta", security(()), responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(
     axum::extract::State(state): axum::extract::State<crate::state::AppState>,
 ) -> crate::error::ApiResult<impl axum::response::IntoResponse> {

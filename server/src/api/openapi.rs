@@ -13,6 +13,9 @@ use super::{
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
+mod error_answers;
+use error_answers::ErrorAnswers;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "automations API", version = "1", description = "Event-driven automations for CRM data (API v1)."),
@@ -75,7 +78,7 @@ use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
         tokens::revoke,
     ),
     components(schemas(ErrorBody, ErrorDetail, ApiDiagnostic, ApiLabel)),
-    modifiers(&BearerAuth, &UniqueOperationIds),
+    modifiers(&BearerAuth, &UniqueOperationIds, &ErrorAnswers),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;

@@ -32,7 +32,7 @@ pub fn limit(requested: Option<u32>) -> Result<u32, ApiError> {
         None => Ok(DEFAULT_LIMIT),
         Some(0) => Err(ApiError::bad_request(
             "invalid_query",
-            "limit must be between 1 and 500",
+            "limit must be at least 1 (a page holds at most 500 items; a larger limit reads as 500)",
         )),
         Some(n) => Ok(n.min(MAX_LIMIT)),
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{ADMIN, TestApp};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -101,8 +101,17 @@ async fn every_route_is_documented_with_typed_answers() {
             "{method} {path} is not served: {}",
             probe.status
         );
-        if doc["paths"][documented_as(path)][method].is_null() {
+        let op = &doc["paths"][documented_as(path)][method];
+        if op.is_null() {
             missing.push(format!("{method} {path}"));
+        } else {
+            // What it answered without a token (401, or the answer of an open route) is
+            // documented.
+            assert!(
+                op["responses"][probe.status.as_str()].is_object(),
+                "{method} {path} answers {} without a token, undocumented",
+                probe.status
+            );
         }
     }
     assert!(missing.is_empty(), "undocumented routes: {missing:?}");
@@ -342,4 +351,63 @@ async fn real_answers_match_their_documented_schemas() {
         )
         .await;
     assert_documented(&doc, "AddedFieldDoc", &field.body);
+}
+
+/// What a client can get wrong is documented on every operation (DESIGN §12.1, as an
+/// outside schema checker asks): with a valid token, ids that match nothing and no body
+/// (a 404, a 400, or the operation's own answer), an unknown query parameter, and a
+/// `limit` of 0 on a list, which the document declares below its minimum.
+#[tokio::test]
+async fn every_answer_to_a_wrong_request_is_documented() {
+    let app = TestApp::new().await;
+    let doc = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let mut undocumented = Vec::new();
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let documented = |status: StatusCode| op["responses"][status.as_str()].is_object();
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let answer = app
+                .call(method.clone(), &example_path(path), Some(ADMIN), None)
+                .await;
+            if !documented(answer.status) {
+                undocumented.push(format!("{method} {path}: {}", answer.status));
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_query = |name: &str| {
+                params
+                    .iter()
+                    .any(|p| p["in"] == "query" && p["name"] == name)
+            };
+            if !in_query("limit") {
+                continue;
+            }
+            lists += 1;
+            let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+            assert_eq!(limit["schema"]["minimum"], json!(1), "{method} {path}");
+            assert!(limit["schema"].get("maximum").is_none(), "{method} {path}");
+            for query in ["limit=0", "no_such_parameter=1"] {
+                let answer = app
+                    .call(
+                        method.clone(),
+                        &format!("{}?{query}", example_path(path)),
+                        Some(ADMIN),
+                        None,
+                    )
+                    .await;
+                // Under an id that matches nothing, the 404 may come first.
+                let rejected = answer.status == StatusCode::BAD_REQUEST
+                    || (path.contains('{') && answer.status == StatusCode::NOT_FOUND);
+                if !rejected || !documented(answer.status) {
+                    undocumented.push(format!("{method} {path}?{query}: {}", answer.status));
+                }
+            }
+        }
+    }
+    assert!(lists > 8, "the lists were found: {lists}");
+    assert!(undocumented.is_empty(), "{undocumented:#?}");
 }
