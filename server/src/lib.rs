@@ -91,8 +91,18 @@ fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> axum::resp
     ApiError::internal(format!("handler panicked: {message}")).into_response()
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
+/// 405 with the error body; axum adds the route's `Allow` unless set here. The batch
+/// endpoint shares its route with the object's list and create, but takes POST alone.
+async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = ApiError::MethodNotAllowed.into_response();
+    if uri.path().ends_with(":batch") {
+        let post = axum::http::HeaderValue::from_static("POST");
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, post);
+    }
+    response
 }
 
 /// Request ids are fresh UUIDs unless the client sent one.

@@ -170,6 +170,16 @@ async fn unknown_routes_and_methods_answer_json() {
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.error_code(), "method_not_allowed");
+    assert_eq!(answer.headers["allow"], "GET,HEAD");
+    // The batch endpoint shares the object's route but takes POST alone.
+    for method in [Method::PUT, Method::OPTIONS, Method::DELETE] {
+        let answer = app
+            .call(method, "/api/v1/records/case:batch", Some(ADMIN), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.error_code(), "method_not_allowed");
+        assert_eq!(answer.headers["allow"], "POST");
+    }
 }
 
 #[tokio::test]

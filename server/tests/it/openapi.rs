@@ -355,8 +355,8 @@ async fn real_answers_match_their_documented_schemas() {
 
 /// What a client can get wrong is documented on every operation (DESIGN §12.1, as an
 /// outside schema checker asks): with a valid token, ids that match nothing and no body
-/// (a 404, a 400, or the operation's own answer), an unknown query parameter, and a
-/// `limit` of 0 on a list, which the document declares below its minimum.
+/// (a 404, a 400, or the operation's own answer), an unknown query parameter, and on a
+/// list a `limit` below the declared minimum or above the declared maximum.
 #[tokio::test]
 async fn every_answer_to_a_wrong_request_is_documented() {
     let app = TestApp::new().await;
@@ -389,8 +389,13 @@ async fn every_answer_to_a_wrong_request_is_documented() {
             lists += 1;
             let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
             assert_eq!(limit["schema"]["minimum"], json!(1), "{method} {path}");
-            assert!(limit["schema"].get("maximum").is_none(), "{method} {path}");
-            for query in ["limit=0", "no_such_parameter=1"] {
+            assert_eq!(
+                limit["schema"]["maximum"],
+                json!(u32::MAX),
+                "{method} {path}"
+            );
+            let past_maximum = format!("limit={}", u64::from(u32::MAX) + 1);
+            for query in ["limit=0", past_maximum.as_str(), "no_such_parameter=1"] {
                 let answer = app
                     .call(
                         method.clone(),

@@ -2,7 +2,7 @@
 //! document once instead of on each handler: 401 where a token is needed, 400 where a
 //! body or a query string is read, 404 where a path names something. A handler's own
 //! description of one of these codes is kept. Also the `limit` parameter of every list:
-//! at least 1 (0 is a 400); above 500 it reads as 500, so no maximum is declared.
+//! at least 1 (0 is a 400); above 500 it reads as 500, so its maximum is what parses.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, ResponseBuilder, Schema};
@@ -100,8 +100,10 @@ fn describe_limit(operation: &mut Operation) {
         p.description =
             Some("Items per page: default 50, at least 1; above 500 reads as 500".into());
         if let Some(RefOr::T(Schema::Object(schema))) = p.schema.as_mut() {
+            // The range is what parses (a u32), not a 32-bit signed format's.
+            schema.format = None;
             schema.minimum = Some(utoipa::Number::Int(1));
-            schema.maximum = None;
+            schema.maximum = Some(utoipa::Number::UInt(u32::MAX as usize));
         }
     }
 }
