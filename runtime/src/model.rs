@@ -19,6 +19,13 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Now, at the precision timestamps are stored (milliseconds): what a write answers, what
+/// its events carry and what a later read gives back are then the same instant.
+pub fn stored_now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(3)
+}
+
 /// Parses a stored timestamp; a malformed one reads as the epoch rather than failing a read.
 pub fn parse_ts(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)

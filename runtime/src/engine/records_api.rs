@@ -1,7 +1,6 @@
 //! The record store API (`/records/{object}`): writes are validated against the schema and
 //! raise their events, which are accepted and dispatched in the write's transaction.
 
-use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::Engine;
@@ -152,7 +151,7 @@ impl<S: Store> Engine<S> {
         op: RecordOp,
         cause: &Cause,
     ) -> Result<Written> {
-        let now = Utc::now();
+        let now = crate::model::stored_now();
         let schema = self.schema(ws);
         let schema = schema.as_ref();
         let mut subjects = Subjects::Any;

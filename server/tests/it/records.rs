@@ -60,6 +60,43 @@ async fn records_crud() {
     );
 }
 
+/// A write answers the timestamps a later read gives back (the stored precision), on
+/// both drivers, whether the record was written alone or in a batch.
+#[tokio::test]
+async fn a_write_answers_the_timestamps_a_read_gives_back() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/api/v1/records/case",
+            &json!({"subject": "x", "priority": "low"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let path = format!(
+        "/api/v1/records/case/{}",
+        created.body["id"].as_str().unwrap()
+    );
+    let read = app.get(&path).await.body;
+    for key in ["created_at", "updated_at"] {
+        assert_eq!(created.body[key], read[key], "{key}");
+    }
+    let updated = app.patch(&path, &json!({"priority": "high"})).await;
+    assert_eq!(updated.status, StatusCode::OK);
+    let read = app.get(&path).await.body;
+    assert_eq!(updated.body["updated_at"], read["updated_at"]);
+    let batch = app
+        .post(
+            "/api/v1/records/case:batch",
+            &json!({"items": [{"subject": "y", "priority": "low"}]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::OK, "{}", batch.text);
+    let record = &batch.body["items"][0]["record"];
+    let id = record["id"].as_str().unwrap();
+    let read = app.get(&format!("/api/v1/records/case/{id}")).await.body;
+    assert_eq!(record["created_at"], read["created_at"], "{}", batch.text);
+}
+
 #[tokio::test]
 async fn wrong_types_and_picklist_values_are_422() {
     let app = TestApp::new().await;

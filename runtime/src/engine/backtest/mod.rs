@@ -175,7 +175,7 @@ impl<S: Store> Engine<S> {
                 (copy.id, copy.current_version)
             }
         };
-        let now = Utc::now();
+        let now = crate::model::stored_now();
         let job = Backtest {
             id: new_id("bkt"),
             workspace_id: ws.to_string(),
