@@ -100,27 +100,35 @@ struct UniqueOperationIds;
 
 impl utoipa::Modify for UniqueOperationIds {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let tag = operation
-                    .tags
-                    .as_ref()
-                    .and_then(|t| t.first())
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(id) = &mut operation.operation_id {
-                    *id = format!("{tag}.{id}");
-                }
+        for operation in operations_mut(openapi) {
+            let tag = operation
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .cloned()
+                .unwrap_or_default();
+            if let Some(id) = &mut operation.operation_id {
+                *id = format!("{tag}.{id}");
             }
         }
     }
+}
+
+/// Every operation of the document, for the modifiers that go over them all.
+fn operations_mut(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// This document (OpenAPI 3.1), no token needed.

@@ -12,22 +12,13 @@ pub(super) struct ErrorAnswers;
 impl utoipa::Modify for ErrorAnswers {
     fn modify(&self, openapi: &mut OpenApi) {
         let global_token = needs_token(openapi.security.as_deref());
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let token = match operation.security.as_deref() {
-                    Some(own) => needs_token(Some(own)),
-                    None => global_token,
-                };
-                add_error_answers(operation, token);
-                describe_limit(operation);
-            }
+        for operation in super::operations_mut(openapi) {
+            let token = match operation.security.as_deref() {
+                Some(own) => needs_token(Some(own)),
+                None => global_token,
+            };
+            add_error_answers(operation, token);
+            describe_limit(operation);
         }
     }
 }
