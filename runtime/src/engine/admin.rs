@@ -67,7 +67,7 @@ pub async fn ensure_workspace_in<S: Store>(store: &S, name: &str) -> Result<Work
         id: new_id("ws"),
         name: name.to_string(),
         sandbox_active: false,
-        created_at: Utc::now(),
+        created_at: crate::model::stored_now(),
     };
     let mut tx = store.begin().await?;
     tx.insert_workspace(&w).await?;
@@ -92,7 +92,7 @@ pub async fn create_token_in<S: Store>(
         name: new.name.clone(),
         scopes: new.scopes.clone(),
         rate_limit: new.rate_limit,
-        created_at: Utc::now(),
+        created_at: crate::model::stored_now(),
         revoked_at: None,
     };
     let details = json!({

@@ -6,7 +6,6 @@
 //! the caller saw (a stale one refuses the whole set too). Plans are cached and the
 //! dispatch index rebuilt once, after the commit.
 
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 
 use super::Engine;
@@ -122,7 +121,7 @@ async fn write_change<T: StoreTx>(
     change: Prepared,
     actor: &Actor,
 ) -> Result<(AppliedChange, Option<Plan>)> {
-    let now = Utc::now();
+    let now = crate::model::stored_now();
     let (op, action, a, plan) = match change {
         Prepared::Create {
             definition,

@@ -37,7 +37,7 @@ impl<S: Store> Engine<S> {
         actor: &Actor,
     ) -> Result<(Automation, Warnings)> {
         let compiled = self.inner.compiler.compile(ws, &definition)?;
-        let now = Utc::now();
+        let now = stored_now();
         let a = new_automation(ws, &compiled, now);
         let mut tx = self.inner.store.begin().await?;
         tx.insert_automation(&a).await?;
@@ -78,7 +78,7 @@ impl<S: Store> Engine<S> {
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
         reject_archived(&a)?;
-        next_version(&mut a, &compiled, Utc::now());
+        next_version(&mut a, &compiled, stored_now());
         tx.update_automation(&a).await?;
         let change = VersionChange {
             action: AuditAction::AutomationUpdate,
@@ -201,7 +201,7 @@ impl<S: Store> Engine<S> {
         let details =
             json!({ "status": status, "previous": a.status, "version": a.current_version });
         a.status = status;
-        a.updated_at = Utc::now();
+        a.updated_at = stored_now();
         tx.update_automation(&a).await?;
         let entry = AuditEntry::new(ws, actor, action, id, details);
         tx.insert_audit(&entry).await?;
@@ -319,12 +319,12 @@ impl<S: Store> Engine<S> {
                 Some(live_id) => {
                     let mut a = current_in_tx(&mut tx, ws, live_id, None).await?;
                     reject_archived(&a)?;
-                    next_version(&mut a, &compiled, Utc::now());
+                    next_version(&mut a, &compiled, stored_now());
                     tx.update_automation(&a).await?;
                     a
                 }
                 None => {
-                    let now = Utc::now();
+                    let now = stored_now();
                     let a = new_automation(ws, &compiled, now);
                     tx.insert_automation(&a).await?;
                     s.shadows_id = Some(a.id.clone());

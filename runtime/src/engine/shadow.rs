@@ -48,7 +48,7 @@ impl<S: Store> Engine<S> {
             m.insert("status".into(), json!(live.status.as_str()));
         }
         let compiled = self.inner.compiler.compile(ws, &definition)?;
-        let mut copy = new_automation(ws, &compiled, Utc::now());
+        let mut copy = new_automation(ws, &compiled, crate::model::stored_now());
         copy.shadows_id = Some(live.id.clone());
         let mut tx = self.inner.store.begin().await?;
         // Read again in the transaction: an archive racing the copy wins or loses whole.

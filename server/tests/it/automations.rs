@@ -15,6 +15,46 @@ const DSL: &str = r#"automation "Escalate critical cases" {
 }
 "#;
 
+/// A create, an edit and a status change answer the instants a read gives back (the
+/// stored precision), as record writes do.
+#[tokio::test]
+async fn writes_answer_the_timestamps_a_read_gives_back() {
+    let app = TestApp::new().await;
+    let created = app
+        .post_raw("/api/v1/automations", "application/json", SEED)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let path = format!(
+        "/api/v1/automations/{}",
+        created.body["id"].as_str().unwrap()
+    );
+    let read = app.get(&path).await.body;
+    for key in ["created_at", "updated_at"] {
+        assert_eq!(created.body[key], read[key], "{key}");
+    }
+    let paused = app
+        .post(&format!("{path}/status"), &json!({"status": "paused"}))
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text);
+    assert_eq!(
+        paused.body["updated_at"],
+        app.get(&path).await.body["updated_at"]
+    );
+    let edited = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(ADMIN),
+            Some(("application/json", SEED.as_bytes().to_vec())),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(
+        edited.body["updated_at"],
+        app.get(&path).await.body["updated_at"]
+    );
+}
+
 #[tokio::test]
 async fn the_seed_is_accepted_verbatim() {
     let app = TestApp::new().await;

@@ -25,6 +25,23 @@ async fn revoke(app: &TestApp, token: &str, id: &str) -> crate::support::Answer 
     app.call(Method::DELETE, &path, Some(token), None).await
 }
 
+/// A new token answers the instant its list gives back (the stored precision).
+#[tokio::test]
+async fn a_new_token_answers_the_timestamp_a_read_gives_back() {
+    let app = TestApp::new().await;
+    let created = create(&app, ADMIN, json!({"name": "t", "scopes": ["runs:read"]})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let listed = app.get("/api/v1/tokens").await.body;
+    let item = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == created.body["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(created.body["created_at"], item["created_at"]);
+}
+
 #[tokio::test]
 async fn create_list_revoke_with_the_secret_shown_once() {
     let app = TestApp::new().await;
