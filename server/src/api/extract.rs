@@ -5,10 +5,12 @@
 //! column (400 `malformed_json`) and a body of the wrong shape says what was expected (400
 //! `invalid_body`). Nothing here touches the database.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiDiagnostic, ApiError};
@@ -132,8 +134,18 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let parsed = match without_empty_cursor(parts.uri.query().unwrap_or_default()) {
+            Cow::Borrowed(_) => Query::<T>::try_from_uri(&parts.uri),
+            Cow::Owned(kept) => {
+                // What is left of a query the request line carried is a query too.
+                let uri: Uri = format!("/?{kept}").parse().map_err(|_| {
+                    ApiError::bad_request("invalid_query", "the query string is malformed")
+                })?;
+                Query::<T>::try_from_uri(&uri)
+            }
+        };
+        match parsed {
             Ok(Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::bad_request(
                 "invalid_query",
@@ -141,6 +153,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             )),
         }
     }
+}
+
+/// The query without `cursor=` pairs that carry no value: an empty cursor asks for the
+/// first page, as no cursor does (a client that fills `?cursor=` from a `next_cursor` it
+/// has not got yet sends one), on every list alike.
+fn without_empty_cursor(query: &str) -> Cow<'_, str> {
+    let empty = |pair: &str| pair == "cursor" || pair == "cursor=";
+    if !query.split('&').any(empty) {
+        return query.into();
+    }
+    let kept: Vec<&str> = query.split('&').filter(|pair| !empty(pair)).collect();
+    kept.join("&").into()
 }
 
 /// Path parameters; a value that cannot be decoded is a 404 (ids are opaque, §12.1).
@@ -161,6 +185,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_empty_cursors_are_dropped_from_a_query() {
+        for (query, kept) in [
+            ("", ""),
+            ("limit=2", "limit=2"),
+            ("cursor=abc&limit=2", "cursor=abc&limit=2"),
+            ("cursor=", ""),
+            ("cursor", ""),
+            ("limit=2&cursor=&status=open", "limit=2&status=open"),
+            ("cursors=&x_cursor=", "cursors=&x_cursor="),
+        ] {
+            assert_eq!(without_empty_cursor(query), kept, "{query}");
+        }
+    }
 
     #[test]
     fn syntax_errors_carry_line_and_column() {

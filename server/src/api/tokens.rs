@@ -37,25 +37,11 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListTokens>,
 ) -> ApiResult<Json<Page<Value>>> {
     principal.require(Scope::Admin)?;
-    let limit = pagination::limit(query.limit)? as usize;
+    let limit = pagination::limit(query.limit)?;
     let mut tokens = state.engine().tokens(&principal.workspace_id).await?;
     tokens.reverse();
-    let start = match &query.cursor {
-        None => 0,
-        Some(cursor) => {
-            tokens.iter().position(|t| &t.id == cursor).ok_or_else(|| {
-                ApiError::bad_request("invalid_cursor", "the cursor matches no token")
-            })? + 1
-        }
-    };
-    let page: Vec<&ApiToken> = tokens.iter().skip(start).take(limit).collect();
-    let next_cursor = (start + page.len() < tokens.len())
-        .then(|| page.last().map(|t| t.id.clone()))
-        .flatten();
-    Ok(Json(Page {
-        items: page.into_iter().map(token_json).collect(),
-        next_cursor,
-    }))
+    let page = pagination::paginate(tokens, |t| t.id.clone(), limit, query.cursor.as_deref())?;
+    Ok(Json(page.map(|token| token_json(&token))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -1,5 +1,6 @@
 //! Lists (§12.1): newest first, `limit` + `cursor` pages that cover everything once, and an
-//! unknown cursor is a 400, for automations, versions, runs, tasks and the outbox.
+//! unknown cursor is a 400, for automations, versions, runs, tasks and the outbox; an empty
+//! cursor is the first page on every list.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -167,4 +168,71 @@ fn newest_first(items: &[Value], field: &str) {
     sorted.reverse();
     sorted.dedup();
     assert_eq!(keys, sorted);
+}
+
+/// Every list the OpenAPI document gives a `cursor` reads it alike: an empty `?cursor=`
+/// is the first page (as no cursor), and a cursor that names nothing is a 400
+/// `invalid_query`.
+#[tokio::test]
+async fn every_list_reads_its_cursor_alike() {
+    let app = TestApp::new().await;
+    let seed = app.create_seed().await;
+    // The seed's shadow diff needs a sandbox copy to compare with.
+    let copy = app
+        .post(
+            &format!("/api/v1/automations/{seed}/sandbox-copy"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    let case = app
+        .post(
+            "/api/v1/records/case",
+            &json!({"subject": "cursor", "priority": "critical"}),
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::CREATED, "{}", case.text);
+    let case_id = case.body["id"].as_str().unwrap().to_string();
+    app.settle().await;
+    let doc = app.get("/openapi.json").await.body;
+    let mut lists = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        if params
+            .iter()
+            .any(|p| p["in"] == "query" && p["name"] == "cursor")
+        {
+            let id = if path.starts_with("/api/v1/records/") {
+                &case_id
+            } else {
+                &seed
+            };
+            lists.push(path.replace("{object}", "case").replace("{id}", id));
+        }
+    }
+    assert!(lists.len() > 10, "the lists were found: {lists:?}");
+    for path in &lists {
+        let first = app.get(&format!("{path}?limit=3")).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}: {}", first.text);
+        for empty in ["?limit=3&cursor=", "?cursor&limit=3", "?cursor=&limit=3"] {
+            let answer = app.get(&format!("{path}{empty}")).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::OK,
+                "{path}{empty}: {}",
+                answer.text
+            );
+            assert_eq!(answer.body, first.body, "{path}{empty}");
+        }
+        let unknown = app.get(&format!("{path}?cursor=no_such_item")).await;
+        assert_eq!(
+            unknown.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            unknown.text
+        );
+        assert_eq!(unknown.error_code(), "invalid_query", "{path}");
+    }
 }
