@@ -74,12 +74,36 @@ pub(super) async fn runs_for_event(
 }
 
 pub(super) async fn count_runs(pool: &SqlitePool, status: Option<RunStatus>) -> Result<i64> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE (?1 IS NULL OR status = ?1)")
-        .bind(status.map(|s| s.as_str()))
-        .fetch_one(pool)
-        .await?;
+    let n: i64 = match status {
+        None => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+                .fetch_one(pool)
+                .await?
+        }
+        Some(RunStatus::Completed) => sqlx::query_scalar(COMPLETED).fetch_one(pool).await?,
+        Some(other) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM runs WHERE status = ?1 AND status <> 'completed'",
+            )
+            .bind(other.as_str())
+            .fetch_one(pool)
+            .await?
+        }
+    };
     Ok(n)
 }
+
+/// Completed runs are not in the partial index `runs_status` (migration 0013): they are
+/// all runs less the others, counted in one statement so both counts see one snapshot.
+const COMPLETED: &str = "SELECT (SELECT COUNT(*) FROM runs) \
+     - (SELECT COUNT(*) FROM runs WHERE status <> 'completed')";
+
+/// Runs by status: the others from the partial index `runs_status` alone, then the
+/// completed ones, in one statement.
+pub(super) const BY_STATUS: &str = "SELECT status, COUNT(*) FROM runs \
+     WHERE status <> 'completed' GROUP BY status \
+     UNION ALL SELECT 'completed', (SELECT COUNT(*) FROM runs) \
+     - (SELECT COUNT(*) FROM runs WHERE status <> 'completed')";
 
 /// Runs by status and the outbox backlog from the database, beside this process's step
 /// latency histogram (`step_latency`).
@@ -87,10 +111,9 @@ pub(super) async fn stats(
     pool: &SqlitePool,
     step_latency: StepLatencySnapshot,
 ) -> Result<StoreStats> {
-    let runs_by_status: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM runs GROUP BY status ORDER BY status")
-            .fetch_all(pool)
-            .await?;
+    let mut runs_by_status: Vec<(String, i64)> = sqlx::query_as(BY_STATUS).fetch_all(pool).await?;
+    runs_by_status.retain(|(_, n)| *n > 0);
+    runs_by_status.sort();
     let outbox_backlog: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY kind ORDER BY kind",
     )
@@ -103,19 +126,23 @@ pub(super) async fn stats(
     })
 }
 
+/// Whether a run is queued (read on the partial index `runs_status`), a timer is due, an
+/// outbox item is due.
+pub(super) const DUE_WORK: &str = "SELECT \
+     EXISTS(SELECT 1 FROM runs WHERE status = 'queued' AND status <> 'completed'), \
+     EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= ?1), \
+     EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)";
+
+/// Runs a crash left running go back to the queue (at start).
+pub(super) const REQUEUE: &str =
+    "UPDATE runs SET status = 'queued' WHERE status = 'running' AND status <> 'completed'";
+
 pub(super) async fn due_work(
     pool: &SqlitePool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DueWork> {
     let now = ts(now);
-    let (r, t, o): (i64, i64, i64) = sqlx::query_as(
-        "SELECT EXISTS(SELECT 1 FROM runs WHERE status = 'queued'), \
-         EXISTS(SELECT 1 FROM timers WHERE status = 'pending' AND fire_at <= ?1), \
-         EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)",
-    )
-    .bind(now)
-    .fetch_one(pool)
-    .await?;
+    let (r, t, o): (i64, i64, i64) = sqlx::query_as(DUE_WORK).bind(now).fetch_one(pool).await?;
     Ok(DueWork {
         queued_runs: r != 0,
         due_timers: t != 0,
@@ -185,10 +212,12 @@ pub(super) async fn update_run(conn: &mut SqliteConnection, r: &Run) -> Result<(
     Ok(())
 }
 
+/// The oldest queued runs, read in order from the partial index `runs_status`.
+pub(super) const QUEUED: &str = "FROM runs WHERE status = 'queued' AND status <> 'completed' \
+     ORDER BY created_at, id LIMIT CAST(? AS INTEGER)";
+
 pub(super) async fn queued_runs(conn: &mut SqliteConnection, limit: u32) -> Result<Vec<Run>> {
-    let sql = format!(
-        "SELECT {RUN_COLS} FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT CAST(? AS INTEGER)"
-    );
+    let sql = format!("SELECT {RUN_COLS} {QUEUED}");
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(limit as i64)
         .fetch_all(&mut *conn)
@@ -197,9 +226,7 @@ pub(super) async fn queued_runs(conn: &mut SqliteConnection, limit: u32) -> Resu
 }
 
 pub(super) async fn requeue_running(conn: &mut SqliteConnection) -> Result<u64> {
-    let r = sqlx::query("UPDATE runs SET status = 'queued' WHERE status = 'running'")
-        .execute(&mut *conn)
-        .await?;
+    let r = sqlx::query(REQUEUE).execute(&mut *conn).await?;
     Ok(r.rows_affected())
 }
 

@@ -75,6 +75,52 @@ async fn the_claim_reads_the_partial_due_index() {
     store.close().await;
 }
 
+/// Migration 0013: `runs_status` holds the runs that are not completed, so a run that
+/// ends completed writes no page of it; the statements that look runs up by status still
+/// read that index (the queue in order, without a sort), and the completed ones are
+/// counted as all runs less the others.
+#[tokio::test]
+async fn runs_are_looked_up_by_status_on_the_open_runs_index() {
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir.path().join("r.db")).await;
+    let mut conn = store.writer.acquire().await.unwrap();
+    let statements = [
+        format!("SELECT id {}", super::runs::QUEUED),
+        super::runs::DUE_WORK.to_string(),
+        super::runs::BY_STATUS.to_string(),
+        super::runs::REQUEUE.to_string(),
+    ];
+    for statement in statements {
+        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {statement}"
+        )));
+        if statement.contains('?') {
+            explain = explain.bind(10i64);
+        }
+        let plan = explain
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(
+            plan.contains("INDEX runs_status") && !plan.contains("TEMP B-TREE"),
+            "{statement}: {plan}"
+        );
+    }
+    let index: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'runs_status'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert!(index.contains("WHERE status <> 'completed'"), "{index}");
+    drop(conn);
+    store.close().await;
+}
+
 /// The writer keeps its temporary storage in memory (a group's multi-row statements made
 /// and unlinked a temporary file about once per group); readers keep SQLite's default, as
 /// their sorts are bounded by a table rather than by a group.

@@ -81,7 +81,20 @@ pub async fn queue_and_crash_recovery<S: Store>(s: &S) {
     tx.commit().await.unwrap();
     assert_eq!(s.count_runs(Some(RunStatus::Queued)).await.unwrap(), 4);
     assert_eq!(s.count_runs(Some(RunStatus::Running)).await.unwrap(), 0);
+    assert_eq!(s.count_runs(Some(RunStatus::Completed)).await.unwrap(), 1);
     assert_eq!(s.count_runs(None).await.unwrap(), 5);
+    // A queued run that ends completed leaves the queue and joins the completed count.
+    let mut tx = s.begin().await.unwrap();
+    let mut r1 = tx.queued_runs(1).await.unwrap().remove(0);
+    r1.status = RunStatus::Completed;
+    tx.end_runs(&[(&r1, [].as_slice())]).await.unwrap();
+    assert_eq!(
+        ids(&tx.queued_runs(10).await.unwrap(), |r| &r.id),
+        ["r5", "r2", "r3"]
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.count_runs(Some(RunStatus::Queued)).await.unwrap(), 3);
+    assert_eq!(s.count_runs(Some(RunStatus::Completed)).await.unwrap(), 2);
 }
 
 pub async fn runs_on_a_record_since<S: Store>(s: &S) {
