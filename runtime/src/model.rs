@@ -43,6 +43,8 @@ macro_rules! string_enum {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name { $( #[serde(rename = $text)] $variant ),* }
         impl $name {
+            /// Every value's text, in declaration order.
+            pub const ALL: &'static [&'static str] = &[$($text),*];
             pub fn as_str(self) -> &'static str { match self { $( $name::$variant => $text ),* } }
             pub fn parse(s: &str) -> Option<Self> { match s { $( $text => Some($name::$variant), )* _ => None } }
         }

@@ -41,6 +41,7 @@ const ACTIONS: [AuditAction; 13] = [
 #[serde(deny_unknown_fields)]
 pub struct ListAudit {
     /// The target's kind: `automation`, `plugin`, `token`, `sandbox`, `task` or `schema`.
+    #[param(schema_with = crate::api::openapi::choices::audit_kind)]
     pub kind: Option<String>,
     /// One action, e.g. `automation.update` or `task.complete`.
     pub action: Option<String>,

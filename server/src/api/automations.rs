@@ -226,7 +226,9 @@ fn reject_archived(a: &Automation) -> ApiResult<()> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListAutomations {
+    #[param(schema_with = crate::api::openapi::choices::automation_status)]
     pub status: Option<String>,
+    #[param(schema_with = crate::api::openapi::choices::environment)]
     pub environment: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -480,6 +482,7 @@ pub async fn delete(
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
     /// `draft`, `active`, `paused` or `archived`.
+    #[schema(schema_with = crate::api::openapi::choices::automation_status)]
     pub status: String,
 }
 

@@ -38,13 +38,13 @@ pub struct BacktestBody {
     /// `"draft"` (the current version, default), a version number, or `"sandbox"` (the
     /// sandbox copy of this automation).
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::api::openapi::choices::backtest_version)]
     pub version: Option<Value>,
     /// A definition to replay instead of a stored version (an edit not applied yet, as
     /// `plan --backtest` sends): DSL text as a string, or JSON as an object. Checked like
     /// `validate` (422 with diagnostics); not with `version`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::api::openapi::choices::definition_text_or_json)]
     pub definition: Option<Value>,
 }
 

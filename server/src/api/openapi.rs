@@ -13,6 +13,7 @@ use super::{
 };
 use crate::error::{ApiDiagnostic, ApiLabel, ErrorBody, ErrorDetail};
 
+pub(crate) mod choices;
 mod error_answers;
 use error_answers::ErrorAnswers;
 

@@ -28,8 +28,10 @@ fn item_json(item: &OutboxItem) -> Value {
 #[serde(deny_unknown_fields)]
 pub struct ListOutbox {
     /// `email`, `slack` or `webhook`.
+    #[param(schema_with = crate::api::openapi::choices::outbox_kind)]
     pub kind: Option<String>,
     /// `pending`, `delivered` or `dead`.
+    #[param(schema_with = crate::api::openapi::choices::outbox_status)]
     pub status: Option<String>,
     pub run_id: Option<String>,
     pub limit: Option<u32>,

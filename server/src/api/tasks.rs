@@ -30,6 +30,7 @@ pub struct ListTasks {
     pub assignee: Option<String>,
     pub queue: Option<String>,
     /// `open`, `completed`, `timed_out` or `cancelled`.
+    #[param(schema_with = crate::api::openapi::choices::task_status)]
     pub status: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,

@@ -416,3 +416,56 @@ async fn every_answer_to_a_wrong_request_is_documented() {
     assert!(lists > 8, "the lists were found: {lists}");
     assert!(undocumented.is_empty(), "{undocumented:#?}");
 }
+
+/// Every query parameter documented as an `enum` takes each of its words (200 on every
+/// list without path parameters) and answers any other word, the empty one included, with
+/// a 400; a backtest's `version` is documented as the words or a number it takes.
+#[tokio::test]
+async fn every_enumerated_query_parameter_takes_its_words_and_no_other() {
+    let app = TestApp::new().await;
+    let doc = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let mut checked = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        for param in params.iter().filter(|p| p["in"] == "query") {
+            let Some(words) = param["schema"]["enum"].as_array() else {
+                continue;
+            };
+            let name = param["name"].as_str().unwrap();
+            assert!(
+                !path.contains('{'),
+                "{path}: give {name} an example id here"
+            );
+            for word in words {
+                let url = format!("{path}?{name}={}", word.as_str().unwrap());
+                let answer = app.get(&url).await;
+                assert_eq!(answer.status, StatusCode::OK, "{url}: {}", answer.text);
+            }
+            for other in ["no_such_word", ""] {
+                let url = format!("{path}?{name}={other}");
+                let answer = app.get(&url).await;
+                assert_eq!(
+                    answer.status,
+                    StatusCode::BAD_REQUEST,
+                    "{url}: {}",
+                    answer.text
+                );
+            }
+            checked.push(format!("{path} {name}"));
+        }
+    }
+    assert!(checked.len() >= 6, "{checked:?}");
+    let body = &doc["components"]["schemas"]["BacktestBody"]["properties"];
+    let version = body["version"]["oneOf"].as_array().unwrap();
+    assert_eq!(version[0]["enum"], json!(["draft", "sandbox"]));
+    assert_eq!(
+        (&version[1]["type"], &version[1]["minimum"]),
+        (&json!("integer"), &json!(1))
+    );
+    assert_eq!(body["definition"]["oneOf"].as_array().unwrap().len(), 2);
+}
