@@ -20,6 +20,7 @@ pub struct EventBody {
     pub id: Option<String>,
     /// `custom.<name>`.
     #[serde(rename = "type")]
+    #[schema(pattern = r"^custom\.", min_length = 8)]
     pub event_type: String,
     /// A record the event is about (`object` and `record_id` together).
     pub object: Option<String>,

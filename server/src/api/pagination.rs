@@ -52,9 +52,7 @@ pub fn paginate<T>(
             .iter()
             .position(|item| key(item) == c)
             .map(|i| i + 1)
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_query", "cursor does not match this list")
-            })?,
+            .ok_or_else(|| ApiError::bad_request("invalid_query", "unknown cursor"))?,
     };
     let limit = limit as usize;
     let mut rest: Vec<T> = items.into_iter().skip(start).collect();

@@ -47,9 +47,11 @@ pub async fn list(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
-    /// A label shown in listings and the audit log.
+    /// A label shown in listings and the audit log (1 to 200 characters, not all blank).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Scopes, e.g. `["automations:read", "runs:write"]`; `admin` for all of them.
+    #[schema(schema_with = crate::api::openapi::choices::token_scopes)]
     pub scopes: Vec<String>,
     /// Its own request rate: `N/s`, `N/min`, `N/h` or `off`; absent: the server's.
     pub rate_limit: Option<String>,
@@ -69,7 +71,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     principal.require(Scope::Admin)?;
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 200 {
+    if name.is_empty() || name.chars().count() > 200 {
         return Err(invalid("`name` must be 1 to 200 characters"));
     }
     if body.scopes.is_empty() {

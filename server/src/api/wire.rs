@@ -572,6 +572,7 @@ pub struct FormattedDoc {
 #[serde(deny_unknown_fields)]
 pub struct ApplyChangeDoc {
     /// `create`, `update` or `archive`.
+    #[schema(schema_with = crate::api::openapi::choices::apply_op)]
     pub op: String,
     /// The automation (update and archive).
     pub id: Option<String>,

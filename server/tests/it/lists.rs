@@ -234,5 +234,6 @@ async fn every_list_reads_its_cursor_alike() {
             unknown.text
         );
         assert_eq!(unknown.error_code(), "invalid_query", "{path}");
+        assert_eq!(unknown.body["error"]["message"], "unknown cursor", "{path}");
     }
 }

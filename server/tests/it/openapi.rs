@@ -468,4 +468,14 @@ async fn every_enumerated_query_parameter_takes_its_words_and_no_other() {
         (&json!("integer"), &json!(1))
     );
     assert_eq!(body["definition"]["oneOf"].as_array().unwrap().len(), 2);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ApplyChangeDoc"]["properties"]["op"]["enum"],
+        json!(["create", "update", "archive"])
+    );
+    let event_type = &schemas["EventBody"]["properties"]["type"];
+    assert_eq!(
+        (&event_type["pattern"], &event_type["minLength"]),
+        (&json!("^custom\\."), &json!(8))
+    );
 }

@@ -216,6 +216,11 @@ async fn only_admin_tokens_use_it_and_bad_requests_say_what() {
             "secret",
         ),
         (json!({"scopes": ["admin"]}), 400, "name"),
+        (
+            json!({"name": "é".repeat(201), "scopes": ["admin"]}),
+            422,
+            "`name` must be 1 to 200 characters",
+        ),
     ];
     let before = app.get("/api/v1/tokens").await.body["items"].clone();
     for (body, status, says) in cases {
@@ -229,4 +234,33 @@ async fn only_admin_tokens_use_it_and_bad_requests_say_what() {
         before,
         "nothing made"
     );
+}
+
+/// What the OpenAPI document says a token takes is what it takes: every scope word it
+/// lists, and a name of 200 characters however many bytes they are.
+#[tokio::test]
+async fn a_token_takes_every_documented_scope_and_a_name_of_200_characters() {
+    let app = TestApp::new().await;
+    let doc = app.get("/openapi.json").await.body;
+    let body = &doc["components"]["schemas"]["CreateToken"]["properties"];
+    assert_eq!(
+        (&body["name"]["minLength"], &body["name"]["maxLength"]),
+        (&json!(1), &json!(200))
+    );
+    let scopes = body["scopes"]["items"]["enum"].as_array().unwrap();
+    assert!(scopes.len() >= 10, "{scopes:?}");
+    for scope in scopes {
+        let answer = create(
+            &app,
+            ADMIN,
+            json!({"name": "é".repeat(200), "scopes": [scope]}),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{scope}: {}",
+            answer.text
+        );
+    }
 }

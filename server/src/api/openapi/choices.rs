@@ -7,7 +7,9 @@ use automations_runtime::model::{
     AutomationStatus, EnvironmentKind, OutboxKind, OutboxStatus, TaskStatus,
 };
 use utoipa::openapi::Schema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, OneOf, OneOfBuilder, Type};
+use utoipa::openapi::schema::{
+    Array, ArrayBuilder, Object, ObjectBuilder, OneOf, OneOfBuilder, Type,
+};
 
 fn words(values: &[&str]) -> Object {
     ObjectBuilder::new()
@@ -38,6 +40,19 @@ pub fn task_status() -> Object {
 
 pub fn audit_kind() -> Object {
     words(&crate::api::audit::KINDS)
+}
+
+/// A new token's scopes: at least one, each a scope's name.
+pub fn token_scopes() -> Array {
+    ArrayBuilder::new()
+        .items(words(&automations_runtime::engine::SCOPES))
+        .min_items(Some(1))
+        .build()
+}
+
+/// What one change of `POST /automations/apply` does.
+pub fn apply_op() -> Object {
+    words(&["create", "update", "archive"])
 }
 
 /// A backtest's `version`: `"draft"`, `"sandbox"` or a version number from 1.
