@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// The kinds of target an entry can have (the part of `action` before the dot).
 pub const KINDS: [&str; 6] = ["automation", "plugin", "token", "sandbox", "task", "schema"];
 
-const ACTIONS: [AuditAction; 13] = [
+pub(crate) const ACTIONS: [AuditAction; 13] = [
     AuditAction::AutomationCreate,
     AuditAction::AutomationUpdate,
     AuditAction::AutomationStatus,
@@ -44,6 +44,7 @@ pub struct ListAudit {
     #[param(schema_with = crate::api::openapi::choices::audit_kind)]
     pub kind: Option<String>,
     /// One action, e.g. `automation.update` or `task.complete`.
+    #[param(schema_with = crate::api::openapi::choices::audit_action)]
     pub action: Option<String>,
     /// The target's id (a plugin's name).
     pub target: Option<String>,

@@ -54,8 +54,10 @@ pub struct CreateToken {
     #[schema(schema_with = crate::api::openapi::choices::token_scopes)]
     pub scopes: Vec<String>,
     /// Its own request rate: `N/s`, `N/min`, `N/h` or `off`; absent: the server's.
+    #[schema(pattern = r"^(off|[0-9]+(\.[0-9]+)?/(s|min|h))$")]
     pub rate_limit: Option<String>,
     /// Requests it may send at once before the rate applies (with `rate_limit`).
+    #[schema(minimum = 1)]
     pub rate_burst: Option<f64>,
 }
 

@@ -237,7 +237,8 @@ async fn only_admin_tokens_use_it_and_bad_requests_say_what() {
 }
 
 /// What the OpenAPI document says a token takes is what it takes: every scope word it
-/// lists, and a name of 200 characters however many bytes they are.
+/// lists, a name of 200 characters however many bytes they are, and the rates its
+/// pattern allows.
 #[tokio::test]
 async fn a_token_takes_every_documented_scope_and_a_name_of_200_characters() {
     let app = TestApp::new().await;
@@ -260,6 +261,24 @@ async fn a_token_takes_every_documented_scope_and_a_name_of_200_characters() {
             answer.status,
             StatusCode::CREATED,
             "{scope}: {}",
+            answer.text
+        );
+    }
+    assert_eq!(
+        body["rate_limit"]["pattern"],
+        r"^(off|[0-9]+(\.[0-9]+)?/(s|min|h))$"
+    );
+    for rate in ["off", "200/s", "600/min", "10/h", "2.5/s", "0/s"] {
+        let answer = create(
+            &app,
+            ADMIN,
+            json!({"name": "r", "scopes": ["admin"], "rate_limit": rate}),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{rate}: {}",
             answer.text
         );
     }

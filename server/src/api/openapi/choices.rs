@@ -42,6 +42,14 @@ pub fn audit_kind() -> Object {
     words(&crate::api::audit::KINDS)
 }
 
+pub fn audit_action() -> Object {
+    let actions: Vec<&str> = crate::api::audit::ACTIONS
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    words(&actions)
+}
+
 /// A new token's scopes: at least one, each a scope's name.
 pub fn token_scopes() -> Array {
     ArrayBuilder::new()
