@@ -34,38 +34,51 @@ async fn file_store(path: &std::path::Path) -> super::SqliteStore {
         .unwrap()
 }
 
+/// SQLite's plan for `statement`, its first `binds` parameters bound to 10 (a value of
+/// any type will do for a plan).
+async fn query_plan(conn: &mut sqlx::SqliteConnection, statement: &str, binds: usize) -> String {
+    use sqlx::Row;
+    let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {statement}"
+    )));
+    for _ in 0..binds {
+        explain = explain.bind(10i64);
+    }
+    explain
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>("detail"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The `CREATE INDEX` text of index `name`.
+async fn index_sql(conn: &mut sqlx::SqliteConnection, name: &str) -> String {
+    sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = ?")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
 /// Migration 0012: `outbox_due` holds pending items only (an outcome takes the item
 /// out instead of moving it), the claim still reads due items from it in order, and
 /// the automation log has no `created_at` index for every dispatched event to write.
 #[tokio::test]
 async fn the_claim_reads_the_partial_due_index() {
-    use sqlx::Row;
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir.path().join("c.db")).await;
-    let plan = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN QUERY PLAN {}",
-        super::work::CLAIMABLE
-    )))
-    .bind("2026-01-01T00:00:00Z")
-    .bind("2026-01-01T00:00:00Z")
-    .bind(10i64)
-    .fetch_all(&mut *store.writer.acquire().await.unwrap())
-    .await
-    .unwrap()
-    .iter()
-    .map(|row| row.get::<String, _>("detail"))
-    .collect::<Vec<_>>()
-    .join("; ");
+    let mut conn = store.writer.acquire().await.unwrap();
+    let plan = query_plan(&mut conn, super::work::CLAIMABLE, 3).await;
     assert!(
         plan.contains("USING INDEX outbox_due") && !plan.contains("TEMP B-TREE"),
         "the claim scans the due index in order: {plan}"
     );
-    let index: String =
-        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'outbox_due'")
-            .fetch_one(&mut *store.writer.acquire().await.unwrap())
-            .await
-            .unwrap();
+    let index = index_sql(&mut conn, "outbox_due").await;
     assert!(index.contains("WHERE status = 'pending'"), "{index}");
+    drop(conn);
     let by_age: Option<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'automation_log_created'")
             .fetch_optional(&mut *store.writer.acquire().await.unwrap())
@@ -81,7 +94,6 @@ async fn the_claim_reads_the_partial_due_index() {
 /// counted as all runs less the others.
 #[tokio::test]
 async fn runs_are_looked_up_by_status_on_the_open_runs_index() {
-    use sqlx::Row;
     let dir = tempfile::tempdir().unwrap();
     let store = file_store(&dir.path().join("r.db")).await;
     let mut conn = store.writer.acquire().await.unwrap();
@@ -92,30 +104,14 @@ async fn runs_are_looked_up_by_status_on_the_open_runs_index() {
         super::runs::REQUEUE.to_string(),
     ];
     for statement in statements {
-        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "EXPLAIN QUERY PLAN {statement}"
-        )));
-        if statement.contains('?') {
-            explain = explain.bind(10i64);
-        }
-        let plan = explain
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get::<String, _>("detail"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let binds = usize::from(statement.contains('?'));
+        let plan = query_plan(&mut conn, &statement, binds).await;
         assert!(
             plan.contains("INDEX runs_status") && !plan.contains("TEMP B-TREE"),
             "{statement}: {plan}"
         );
     }
-    let index: String =
-        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'runs_status'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
+    let index = index_sql(&mut conn, "runs_status").await;
     assert!(index.contains("WHERE status <> 'completed'"), "{index}");
     drop(conn);
     store.close().await;
