@@ -549,7 +549,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
-    tracing::info!(url = %format!("http://{local}"), database = %automations_runtime::secrets::redact_text(&config.database_url), sqlite_synchronous = config.sqlite_synchronous.as_str(), "automations API ready");
+    // `--sqlite-synchronous` means nothing on PostgreSQL, so the line names it only on SQLite.
+    let sqlite = !automations_runtime::store::PgConfig::accepts(&config.database_url);
+    let sqlite_synchronous = sqlite.then(|| config.sqlite_synchronous.as_str());
+    tracing::info!(url = %format!("http://{local}"), database = %automations_runtime::secrets::redact_text(&config.database_url), sqlite_synchronous, "automations API ready");
     let app = crate::app(state.clone());
     let shutdown_state = state.clone();
     axum::serve(listener, app)

@@ -475,7 +475,28 @@ fn stop_and_read_stderr(mut child: std::process::Child) -> String {
 async fn json_logs_are_one_object_per_line_without_colours() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("j.db").display());
-    let (child, base) = serve_capturing(&db, &["--log-format", "json"]);
+    let ready = json_ready_line(&db).await;
+    assert_eq!(ready["fields"]["sqlite_synchronous"], "normal", "{ready}");
+}
+
+/// On PostgreSQL the ready line does not name SQLite's setting (it would mean nothing).
+#[tokio::test]
+async fn the_ready_line_names_sqlites_setting_only_on_sqlite() {
+    let Some(server) = crate::support::db::postgres_server() else {
+        return;
+    };
+    let db = crate::support::db::FreshDatabase::create(&server).await;
+    let ready = json_ready_line(&db.url).await;
+    assert!(ready["fields"]["url"].is_string(), "{ready}");
+    assert!(
+        ready["fields"].get("sqlite_synchronous").is_none(),
+        "{ready}"
+    );
+}
+
+/// Serves `db` with JSON logs, stops, checks every line's shape and returns the ready line.
+async fn json_ready_line(db: &str) -> Value {
+    let (child, base) = serve_capturing(db, &["--log-format", "json"]);
     assert_eq!(status_with(&base, ADMIN).await, 200);
     let err = stop_and_read_stderr(child);
     assert!(!err.contains('\u{1b}'), "no ANSI escapes: {err}");
@@ -506,6 +527,7 @@ async fn json_logs_are_one_object_per_line_without_colours() {
         "{err}"
     );
     assert!(!err.contains(ADMIN), "the token never reaches a log line");
+    ready.clone()
 }
 
 #[tokio::test]
