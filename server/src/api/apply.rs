@@ -80,6 +80,9 @@ pub async fn apply(
     Ok(Json(AppliedSetDoc { items }))
 }
 
+/// What a change's `op` can be (its 400 lists them; the OpenAPI document's enum is this).
+pub(crate) const OPS: [&str; 3] = ["create", "update", "archive"];
+
 /// Checks one change and gives it the secrets its placeholders stand for.
 async fn prepare(
     state: &AppState,
@@ -118,7 +121,10 @@ async fn prepare(
         }
         other => Err(ApiError::bad_request(
             "bad_change",
-            format!("change {index}: op `{other}` is not one of create, update, archive"),
+            format!(
+                "change {index}: op `{other}` is not one of {}",
+                OPS.join(", ")
+            ),
         )),
     }
 }

@@ -1,10 +1,10 @@
 //! Query parameters and body fields that take one word of a fixed set, documented as an
 //! `enum` (a client, or a generated one, learns the words from the schema instead of
 //! the prose; a word outside the set is a 400 or 422). Where the handlers parse with a
-//! list (the model's string enums, the audit kinds and actions, the scopes) the set is
-//! that list, so the document cannot drift from it; an apply op and a backtest's version
-//! words are written here, beside the handlers' `match`es (`api/apply.rs`, the runtime's
-//! `VersionChoice::from_json`), and `tests/it/openapi.rs` pins them.
+//! list (the model's string enums, the audit kinds and actions, the scopes, the apply
+//! ops) the set is that list, so the document cannot drift from it; a backtest's version
+//! words are written here, beside the runtime's `VersionChoice::from_json`, and
+//! `tests/it/openapi.rs` pins them.
 
 use automations_runtime::model::{
     AutomationStatus, EnvironmentKind, OutboxKind, OutboxStatus, TaskStatus,
@@ -63,7 +63,7 @@ pub fn token_scopes() -> Array {
 
 /// What one change of `POST /automations/apply` does.
 pub fn apply_op() -> Object {
-    words(&["create", "update", "archive"])
+    words(&crate::api::apply::OPS)
 }
 
 /// A backtest's `version`: `"draft"`, `"sandbox"` or a version number from 1.
