@@ -85,12 +85,20 @@ pub async fn create_token_in<S: Store>(
     if let Some(bad) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
         return Err(RuntimeError::BadRequest(format!("unknown scope {bad:?}")));
     }
+    // A scope named twice is granted once (the CLI's list parser does the same), so a
+    // request repeating one cannot make a token whose every answer is that long.
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in &new.scopes {
+        if !scopes.contains(scope) {
+            scopes.push(scope.clone());
+        }
+    }
     let plain = new.value.clone().unwrap_or_else(generate_token);
     let token = ApiToken {
         id: new_id("tok"),
         workspace_id: new.workspace_id.clone(),
         name: new.name.clone(),
-        scopes: new.scopes.clone(),
+        scopes,
         rate_limit: new.rate_limit,
         created_at: crate::model::stored_now(),
         revoked_at: None,

@@ -283,3 +283,24 @@ async fn a_token_takes_every_documented_scope_and_a_name_of_200_characters() {
         );
     }
 }
+
+/// A scope named again and again is granted once, in the order first named: 50,000
+/// repeats make a token with two scopes, answered and listed so.
+#[tokio::test]
+async fn a_scope_named_twice_is_granted_once() {
+    let app = TestApp::new().await;
+    let mut scopes = vec!["runs:read"; 50_000];
+    scopes.push("admin");
+    scopes.push("runs:read");
+    let answer = create(&app, ADMIN, json!({"name": "repeats", "scopes": scopes})).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert_eq!(answer.body["scopes"], json!(["runs:read", "admin"]));
+    let listed = app.get("/api/v1/tokens").await;
+    let made = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "repeats")
+        .unwrap_or_else(|| panic!("{}", listed.text));
+    assert_eq!(made["scopes"], json!(["runs:read", "admin"]));
+}
