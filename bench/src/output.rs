@@ -183,9 +183,10 @@ fn dispatch(d: &Value, out: &mut String) {
 fn plugins(p: &Value, out: &mut String) {
     let _ = writeln!(
         out,
-        "### Plugins ({}; {} alternating calls per host)\n",
+        "### Plugins ({}; {} calls per host, the hosts taking turns every {} calls)\n",
         p["plugin"].as_str().unwrap_or(""),
-        p["calls_per_host"]
+        p["calls_per_host"],
+        p["calls_in_a_row"]
     );
     let _ = writeln!(
         out,
