@@ -1,8 +1,8 @@
 //! The `plugins` group: a fresh-instance call of a small plugin, the lead scorer of
 //! `examples/plugins` (reads a lead and its account, writes the lead's score: three host
 //! calls), in our host and in a plain wasmtime host ([`plain`]) running the same
-//! component, taking turns in blocks of calls in one run; cold compile and cached load of the
-//! component; and, with the `extism` feature, Extism running equivalent logic
+//! component, taking turns in blocks of calls in one run; cold compile and cached load of
+//! the component; and, with the `extism` feature, Extism running equivalent logic
 //! ([`extism`]).
 
 #[path = "../../../host-api/tests/it/build.rs"]
