@@ -216,10 +216,48 @@ fn plugins(p: &Value, out: &mut String) {
         "- at most half of the plain host at p50: {}",
         p["at_most_half_of_plain"]
     );
+    extism(p, out);
+}
+
+/// Extism's calls beside ours, or why they were not measured.
+fn extism(p: &Value, out: &mut String) {
+    let e = &p["extism"];
+    if let Some(why) = e["skipped"].as_str() {
+        let _ = writeln!(out, "\nExtism: not measured ({why}).\n");
+        return;
+    }
+    let ours_p50 = p["hosts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| h["host"] == "ours")
+        .and_then(|h| h["p50_us"].as_f64());
+    let over_ours = |key: &str| match (e[key].as_f64(), ours_p50) {
+        (Some(x), Some(ours)) if ours > 0.0 => num(&json!(x / ours)),
+        _ => "–".into(),
+    };
     let _ = writeln!(
         out,
-        "\nExtism:\n\n```json\n{}\n```\n",
-        serde_json::to_string_pretty(&p["extism"]).unwrap_or_default()
+        "\nExtism ({}; {} calls each):\n\n| Extism | p50 µs | p99 µs | / ours at p50 |\n|---|---:|---:|---:|",
+        e["guest"].as_str().unwrap_or(""),
+        e["calls"]
+    );
+    for (what, key) in [
+        ("a fresh instance per call", "fresh"),
+        ("one instance reused", "reused"),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {} | {} |",
+            num(&e[format!("{key}_p50_us")]),
+            num(&e[format!("{key}_p99_us")]),
+            over_ours(&format!("{key}_p50_us"))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n- cold compile of the Extism guest: {} ms\n",
+        num(&e["cold_compile_ms"])
     );
 }
 
@@ -356,4 +394,48 @@ pub fn write_report(figures: &Value) -> anyhow::Result<()> {
     std::fs::write(&path, new)?;
     eprintln!("wrote {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugins_with(extism: Value) -> Value {
+        json!({"hosts": [{"host": "ours", "p50_us": 10.0}], "extism": extism})
+    }
+
+    #[test]
+    fn extism_is_a_row_per_way_of_calling_it_over_ours() {
+        let mut out = String::new();
+        extism(
+            &plugins_with(
+                json!({"guest": "WAT", "calls": 2000, "fresh_p50_us": 124.528,
+                "fresh_p99_us": 220.4, "reused_p50_us": 24.455, "reused_p99_us": 32.7,
+                "cold_compile_ms": 2.6036}),
+            ),
+            &mut out,
+        );
+        assert!(
+            out.contains("| a fresh instance per call | 125 | 220 | 12.5 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("| one instance reused | 24.5 | 32.7 | 2.45 |"),
+            "{out}"
+        );
+        assert!(
+            out.contains("cold compile of the Extism guest: 2.60 ms"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn extism_not_built_says_why() {
+        let mut out = String::new();
+        extism(
+            &plugins_with(json!({"skipped": "built without it"})),
+            &mut out,
+        );
+        assert_eq!(out.trim(), "Extism: not measured (built without it).");
+    }
 }
