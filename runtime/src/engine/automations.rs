@@ -74,6 +74,9 @@ impl<S: Store> Engine<S> {
         expected: Option<i64>,
         actor: &Actor,
     ) -> Result<(Automation, Warnings)> {
+        let mut definition = definition;
+        // An automation's environment is set when it is made and never changes.
+        keep_environment(&self.automation(ws, id).await?, &mut definition)?;
         let compiled = self.inner.compiler.compile(ws, &definition)?;
         let mut tx = self.inner.store.begin().await?;
         let mut a = current_in_tx(&mut tx, ws, id, expected).await?;
@@ -655,6 +658,47 @@ fn check_version(a: &Automation, expected: Option<i64>) -> Result<()> {
             expected: v,
             current: a.current_version,
         }),
+        _ => Ok(()),
+    }
+}
+
+/// An edit keeps the automation where it is: a definition that names no environment
+/// stays in `a`'s (a definition's default is live, so without this a sandbox copy edited
+/// with a whole definition would go live and perform its effects), and one that names the
+/// other environment is a Conflict. A sandbox automation goes live only by promote, which
+/// writes the live automation it shadows; a live one is tried out through a sandbox copy.
+fn keep_environment(a: &Automation, definition: &mut Value) -> Result<()> {
+    let Value::Object(fields) = definition else {
+        // Not an object: the compiler says what is wrong with it.
+        return Ok(());
+    };
+    let named = match fields.get("environment") {
+        None => {
+            if a.environment == EnvironmentKind::Sandbox {
+                fields.insert(
+                    "environment".into(),
+                    json!(EnvironmentKind::Sandbox.as_str()),
+                );
+            }
+            return Ok(());
+        }
+        // Not an environment's name: the compiler says what is wrong with it.
+        Some(value) => match value.as_str().and_then(EnvironmentKind::parse) {
+            Some(named) => named,
+            None => return Ok(()),
+        },
+    };
+    match (a.environment, named) {
+        (EnvironmentKind::Sandbox, EnvironmentKind::Live) => Err(RuntimeError::Conflict(format!(
+            "automation {} is a sandbox automation: an edit cannot make it live; promote it \
+             to go live (or leave `environment` out to keep it in the sandbox)",
+            a.id
+        ))),
+        (EnvironmentKind::Live, EnvironmentKind::Sandbox) => Err(RuntimeError::Conflict(format!(
+            "automation {} is live: an edit cannot move it to the sandbox; make a sandbox copy \
+             of it to try a change",
+            a.id
+        ))),
         _ => Ok(()),
     }
 }

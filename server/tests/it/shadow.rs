@@ -152,6 +152,92 @@ async fn a_raised_threshold_reports_exactly_the_events_that_differ() {
     }
 }
 
+/// An edit keeps an automation in its environment. A whole definition without
+/// `environment` (as a user writes one: the copy's own definition names it) used to make a
+/// sandbox copy live, and its next run changed real records; an edit that names the other
+/// environment is a 409 that says how to move it.
+#[tokio::test]
+async fn an_edit_keeps_an_automation_in_its_environment() {
+    let app = TestApp::new().await;
+    let live = create(&app, &deal_automation(1000)).await;
+    let copy = app
+        .post(
+            &format!("/api/v1/automations/{live}/sandbox-copy"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    let copy = copy.body["id"].as_str().unwrap().to_string();
+    let put = |id: &str, definition: Value| {
+        let path = format!("/api/v1/automations/{id}");
+        let app = &app;
+        async move {
+            app.call(
+                axum::http::Method::PUT,
+                &path,
+                Some(crate::support::ADMIN),
+                Some(("application/json", definition.to_string().into_bytes())),
+            )
+            .await
+        }
+    };
+    let edited = put(&copy, deal_automation(5000)).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(edited.body["environment"], "sandbox", "{}", edited.text);
+    assert_eq!(edited.body["shadows_id"], live.as_str());
+    assert_eq!(edited.body["version"], 2);
+
+    // With the live automation paused only the copy runs, and it runs dry.
+    let paused = app
+        .patch(
+            &format!("/api/v1/automations/{live}"),
+            &json!({"status": "paused"}),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.text);
+    let on = app.post("/api/v1/sandbox/activate", &json!({})).await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    let big = deal(&app, 9000).await;
+    app.settle().await;
+    let record = app.get(&format!("/api/v1/records/opportunity/{big}")).await;
+    assert_eq!(record.status, StatusCode::OK, "{}", record.text);
+    assert!(
+        record.body["probability"].is_null(),
+        "the sandbox copy changed a real record: {}",
+        record.text
+    );
+    for id in [&copy, &live] {
+        let diff = app
+            .get(&format!("/api/v1/automations/{id}/shadow-diff"))
+            .await;
+        assert_eq!(diff.status, StatusCode::OK, "{}", diff.text);
+    }
+
+    // Moving an automation by an edit is refused, whatever the way of editing.
+    let mut to_live = deal_automation(5000);
+    to_live["environment"] = json!("live");
+    let refused = put(&copy, to_live).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("promote"), "{}", refused.text);
+    let refused = app
+        .patch(
+            &format!("/api/v1/automations/{copy}"),
+            &json!({"environment": "live"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    let mut to_sandbox = deal_automation(1000);
+    to_sandbox["environment"] = json!("sandbox");
+    let refused = put(&live, to_sandbox).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("sandbox copy"), "{}", refused.text);
+    for (id, environment, version) in [(&copy, "sandbox", 2), (&live, "live", 1)] {
+        let now = app.get(&format!("/api/v1/automations/{id}")).await;
+        assert_eq!(now.body["environment"], environment, "{}", now.text);
+        assert_eq!(now.body["version"], version, "{}", now.text);
+    }
+}
+
 #[tokio::test]
 async fn steps_fields_and_recipients_that_differ_are_named() {
     let app = TestApp::new().await;
