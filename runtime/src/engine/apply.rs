@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Engine;
 use super::automations::{
-    current_in_tx, new_automation, next_version, reject_archived, version_row,
+    current_in_tx, keep_environment, new_automation, next_version, reject_archived, version_row,
 };
 use crate::error::Result;
 use crate::hooks::CompiledDefinition;
@@ -72,7 +72,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Vec<AppliedChange>> {
         let mut prepared = Vec::with_capacity(changes.len());
         for change in changes {
-            prepared.push(self.prepare(ws, change)?);
+            prepared.push(self.prepare(ws, change).await?);
         }
         let mut tx = self.inner.store.begin().await?;
         let mut written = Vec::with_capacity(prepared.len());
@@ -92,7 +92,7 @@ impl<S: Store> Engine<S> {
         Ok(applied)
     }
 
-    fn prepare(&self, ws: &str, change: AutomationChange) -> Result<Prepared> {
+    async fn prepare(&self, ws: &str, change: AutomationChange) -> Result<Prepared> {
         let compile = |definition: &Value| self.inner.compiler.compile(ws, definition);
         Ok(match change {
             AutomationChange::Create { definition } => Prepared::Create {
@@ -102,13 +102,16 @@ impl<S: Store> Engine<S> {
             AutomationChange::Update {
                 id,
                 expected,
-                definition,
-            } => Prepared::Update {
-                compiled: compile(&definition)?,
-                id,
-                expected,
-                definition,
-            },
+                mut definition,
+            } => {
+                keep_environment(&self.automation(ws, &id).await?, &mut definition)?;
+                Prepared::Update {
+                    compiled: compile(&definition)?,
+                    id,
+                    expected,
+                    definition,
+                }
+            }
             AutomationChange::Archive { id, expected } => Prepared::Archive { id, expected },
         })
     }

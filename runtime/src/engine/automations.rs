@@ -667,7 +667,7 @@ fn check_version(a: &Automation, expected: Option<i64>) -> Result<()> {
 /// with a whole definition would go live and perform its effects), and one that names the
 /// other environment is a Conflict. A sandbox automation goes live only by promote, which
 /// writes the live automation it shadows; a live one is tried out through a sandbox copy.
-fn keep_environment(a: &Automation, definition: &mut Value) -> Result<()> {
+pub(super) fn keep_environment(a: &Automation, definition: &mut Value) -> Result<()> {
     let Value::Object(fields) = definition else {
         // Not an object: the compiler says what is wrong with it.
         return Ok(());

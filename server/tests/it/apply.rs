@@ -196,3 +196,52 @@ async fn of_16_concurrent_sets_on_one_version_exactly_one_applies() {
     let seed = app.get(&format!("/api/v1/automations/{id}")).await;
     assert_eq!(seed.body["version"], 2);
 }
+
+/// An apply keeps each automation in its environment, as every edit does: a sandbox
+/// copy's file without `environment` keeps it in the sandbox, and a change that names
+/// another environment refuses the whole set.
+#[tokio::test]
+async fn an_apply_keeps_each_automation_in_its_environment() {
+    let app = TestApp::new().await;
+    let live = app.create_seed().await;
+    let copy = app
+        .post(
+            &format!("/api/v1/automations/{live}/sandbox-copy"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    let copy = copy.body["id"].as_str().unwrap().to_string();
+    let (status, body) = apply(
+        &app,
+        json!([{ "op": "update", "id": copy, "version": 1, "dsl": VALID }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kept = app.get(&format!("/api/v1/automations/{copy}")).await;
+    assert_eq!(kept.body["environment"], "sandbox", "{}", kept.text);
+    assert_eq!(kept.body["version"], 2);
+
+    let mut to_live = kept.body["definition"].clone();
+    to_live["environment"] = json!("live");
+    let (status, body) = apply(
+        &app,
+        json!([
+            { "op": "create", "dsl": VALID },
+            { "op": "update", "id": copy, "version": 2, "definition": to_live },
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("promote"), "{body}");
+    let after = app.get(&format!("/api/v1/automations/{copy}")).await;
+    assert_eq!(after.body["environment"], "sandbox");
+    assert_eq!(after.body["version"], 2);
+    let listed = app.get("/api/v1/automations").await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        2,
+        "the set's create was not written either: {}",
+        listed.text
+    );
+}
