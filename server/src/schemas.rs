@@ -23,7 +23,7 @@ use serde_json::Value;
 /// Why custom fields could not be added or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaChangeError {
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] SchemaError),
     #[error("cannot store the custom schema: {0}")]
     Store(#[from] RuntimeError),

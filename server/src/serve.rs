@@ -62,9 +62,12 @@ pub struct ServeConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("{0}")]
+    // Transparent: the inner error is the whole message. With `{0}` and `#[from]` (which
+    // makes it the source too) a chain printed with its causes said it twice ("token not
+    // found: tok_x: token not found: tok_x").
+    #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Config(String),

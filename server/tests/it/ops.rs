@@ -184,7 +184,7 @@ async fn a_token_s_own_limit_overrides_the_server_s() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(message.contains("0.001/s, burst 2"), "{message}");
+    assert!(message.contains("3.6/h, burst 2"), "{message}");
     let admin = burst(&app, ADMIN, 64).await;
     assert!(
         admin.iter().all(|a| a.0 == StatusCode::OK),
@@ -316,6 +316,8 @@ async fn the_admin_token_is_honoured_at_first_start_only_and_rotates_by_cli() {
     let (code, _, err) = run(&["token", "revoke", &old_id, "--database-url", db.as_str()]);
     assert_ne!(code, 0, "revoking twice fails");
     assert!(err.contains("not found"), "{err}");
+    // Said once (the error's cause repeated its text).
+    assert_eq!(err.matches(&old_id).count(), 1, "{err}");
     // The audit log names who did it.
     let log: Value = reqwest::Client::new()
         .get(format!("{}/api/v1/audit?kind=token", second.base))
