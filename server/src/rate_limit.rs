@@ -84,12 +84,29 @@ impl RateLimiter {
     }
 }
 
-/// `5/s, burst 10` or `unlimited`, for messages.
+/// `5/s, burst 10`, `2/min, burst 1` or `unlimited`, for messages: the rate in the
+/// largest unit of `/s`, `/min`, `/h` that counts at least one request (a `2/min` limit
+/// read `0.03333333333333333/s`).
 pub fn describe(limit: RateLimit) -> String {
     match limit {
         RateLimit::Unlimited => "unlimited".into(),
-        RateLimit::Bucket { per_second, burst } => format!("{per_second}/s, burst {burst}"),
+        RateLimit::Bucket { per_second, burst } => {
+            let (count, unit) = if per_second >= 1.0 {
+                (per_second, "s")
+            } else if per_second * 60.0 >= 1.0 {
+                (per_second * 60.0, "min")
+            } else {
+                (per_second * 3600.0, "h")
+            };
+            format!("{}/{unit}, burst {}", short(count), short(burst))
+        }
     }
+}
+
+/// A number with at most two decimals, and none when it is whole.
+fn short(x: f64) -> String {
+    let text = format!("{x:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Parses a rate: `off` or `0` (unlimited), `N`, `N/s`, `N/min` or `N/h` (N may be a
@@ -171,6 +188,21 @@ mod tests {
                 "the default here is unlimited"
             );
         }
+    }
+
+    #[test]
+    fn limits_read_in_the_unit_they_were_given() {
+        for (rate, burst, text) in [
+            ("2/min", None, "2/min, burst 1"),
+            ("5/s", Some(10.0), "5/s, burst 10"),
+            ("90/h", None, "1.5/min, burst 1"),
+            ("1/h", None, "1/h, burst 1"),
+            ("2.5", None, "2.5/s, burst 7.5"),
+        ] {
+            let limit = parse_rate_limit(rate, burst).unwrap();
+            assert_eq!(describe(limit), text, "{rate}");
+        }
+        assert_eq!(describe(RateLimit::Unlimited), "unlimited");
     }
 
     #[test]
