@@ -131,11 +131,22 @@ impl Remote {
             Err(e) => return Err(self.failure(e)),
         };
         let status = response.status();
+        let asked = response.url().to_string();
         // A body cut by the timeout is a failure, not an empty answer.
         let bytes = response.bytes().await.map_err(|e| self.failure(e))?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
-            bail!("{}", error_text(status, &body));
+            let mut text = error_text(status, &body);
+            if status == reqwest::StatusCode::NOT_FOUND
+                && body["error"]["message"] == "no such route"
+            {
+                // The route itself is unknown: most often a base URL with `/api/v1` twice.
+                text.push_str(&format!(
+                    "\n  asked {asked}; --server (AUTOMATIONS_SERVER) is the server's address, \
+                     e.g. http://127.0.0.1:8080, without /api/v1"
+                ));
+            }
+            bail!("{text}");
         }
         Ok(body)
     }
@@ -159,11 +170,23 @@ impl Remote {
                 self.base
             );
         }
-        anyhow!(
-            "cannot reach the server at {}: {}",
-            self.base,
-            e.without_url()
-        )
+        // reqwest's own text is "error sending request"; the cause (e.g. "Connection
+        // refused") is further down the chain.
+        let mut causes = Vec::new();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !causes.contains(&text) {
+                causes.push(text);
+            }
+            source = cause.source();
+        }
+        let mut text = e.without_url().to_string();
+        for cause in causes {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        anyhow!("cannot reach the server at {}: {text}", self.base)
     }
 }
 

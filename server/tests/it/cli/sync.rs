@@ -236,6 +236,37 @@ fn plan_against_a_server_that_never_answers_fails_with_the_timeout() {
     }
 }
 
+/// What keeps the CLI from the server is named: the refused connection (reqwest's own
+/// text was only "error sending request"), or a `--server` that already ends in /api/v1,
+/// where every route answers 404.
+#[test]
+fn an_unreachable_or_misnamed_server_is_named() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let r = sync("plan", dir.path(), &format!("http://{closed}"), &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("cannot reach the server"), "{}", r.stderr);
+    assert!(
+        r.stderr.to_lowercase().contains("connection refused"),
+        "{}",
+        r.stderr
+    );
+
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("a.db").display());
+    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let twice = format!("{}/api/v1", server.base);
+    let r = sync("plan", dir.path(), &twice, &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("404"), "{}", r.stderr);
+    assert!(r.stderr.contains("/api/v1/api/v1/"), "{}", r.stderr);
+    assert!(r.stderr.contains("without /api/v1"), "{}", r.stderr);
+    drop(server);
+}
+
 #[test]
 fn timeouts_must_be_positive_seconds() {
     let dir = tempfile::tempdir().unwrap();
