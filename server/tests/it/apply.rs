@@ -204,14 +204,10 @@ async fn of_16_concurrent_sets_on_one_version_exactly_one_applies() {
 async fn an_apply_keeps_each_automation_in_its_environment() {
     let app = TestApp::new().await;
     let live = app.create_seed().await;
-    let copy = app
-        .post(
-            &format!("/api/v1/automations/{live}/sandbox-copy"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
-    let copy = copy.body["id"].as_str().unwrap().to_string();
+    let copy = app.sandbox_copy(&live).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, body) = apply(
         &app,
         json!([{ "op": "update", "id": copy, "version": 1, "dsl": VALID }]),

@@ -178,13 +178,7 @@ async fn every_list_reads_its_cursor_alike() {
     let app = TestApp::new().await;
     let seed = app.create_seed().await;
     // The seed's shadow diff needs a sandbox copy to compare with.
-    let copy = app
-        .post(
-            &format!("/api/v1/automations/{seed}/sandbox-copy"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    app.sandbox_copy(&seed).await;
     let case = app
         .post(
             "/api/v1/records/case",

@@ -259,13 +259,7 @@ async fn real_answers_match_their_documented_schemas() {
     let seed = app.create_seed().await;
     let automation = app.get(&format!("/api/v1/automations/{seed}")).await.body;
     assert_documented(&doc, "AutomationDoc", &automation);
-    let copy = app
-        .post(
-            &format!("/api/v1/automations/{seed}/sandbox-copy"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    let copy = app.sandbox_copy(&seed).await;
     assert_documented(&doc, "AutomationDoc", &copy.body);
     app.post("/api/v1/sandbox/activate", &json!({})).await;
     let versions = app

@@ -29,13 +29,7 @@ async fn create(app: &TestApp, body: &Value) -> String {
 
 /// Copies `live` to the sandbox and replaces the copy's definition with `edit` of it.
 async fn copy_and_edit(app: &TestApp, live: &str, edit: impl Fn(&mut Value)) -> String {
-    let copy = app
-        .post(
-            &format!("/api/v1/automations/{live}/sandbox-copy"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+    let copy = app.sandbox_copy(live).await;
     assert_eq!(copy.body["environment"], "sandbox");
     assert_eq!(copy.body["shadows_id"], live);
     assert_eq!(copy.body["status"], "active");
@@ -160,14 +154,10 @@ async fn a_raised_threshold_reports_exactly_the_events_that_differ() {
 async fn an_edit_keeps_an_automation_in_its_environment() {
     let app = TestApp::new().await;
     let live = create(&app, &deal_automation(1000)).await;
-    let copy = app
-        .post(
-            &format!("/api/v1/automations/{live}/sandbox-copy"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
-    let copy = copy.body["id"].as_str().unwrap().to_string();
+    let copy = app.sandbox_copy(&live).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let put = |id: &str, definition: Value| {
         let path = format!("/api/v1/automations/{id}");
         let app = &app;

@@ -248,6 +248,18 @@ impl TestApp {
         answer.body["id"].as_str().unwrap().to_string()
     }
 
+    /// A sandbox copy of `live` (asserted made): the copy as answered.
+    pub async fn sandbox_copy(&self, live: &str) -> Answer {
+        let copy = self
+            .post(
+                &format!("/api/v1/automations/{live}/sandbox-copy"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.text);
+        copy
+    }
+
     /// Row counts of every table: a fingerprint of the database's content.
     pub async fn fingerprint(&self) -> Vec<(String, i64)> {
         if self.on_sqlite() {
