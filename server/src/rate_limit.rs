@@ -103,10 +103,15 @@ pub fn describe(limit: RateLimit) -> String {
     }
 }
 
-/// A number with at most two decimals, and none when it is whole.
+/// A number with at most two decimals, and none when it is whole; in full when two
+/// decimals would round it to 0 (a rate below one an hour).
 fn short(x: f64) -> String {
     let text = format!("{x:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "0" && x > 0.0 {
+        return x.to_string();
+    }
+    text.to_string()
 }
 
 /// Parses a rate: `off` or `0` (unlimited), `N`, `N/s`, `N/min` or `N/h` (N may be a
@@ -198,6 +203,7 @@ mod tests {
             ("90/h", None, "1.5/min, burst 1"),
             ("1/h", None, "1/h, burst 1"),
             ("2.5", None, "2.5/s, burst 7.5"),
+            ("0.001/h", None, "0.001/h, burst 1"),
         ] {
             let limit = parse_rate_limit(rate, burst).unwrap();
             assert_eq!(describe(limit), text, "{rate}");
