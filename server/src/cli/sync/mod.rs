@@ -142,8 +142,9 @@ pub fn plan(plan_args: &PlanArgs) -> anyhow::Result<ExitCode> {
     block_on(async {
         let server = remote.automations().await?;
         let plan = compare(&files, &server);
-        let ok = check(&remote, &files, &plan).await?;
-        print_plan(&files, &plan, args.prune);
+        let problems = check(&remote, &files, &plan).await?;
+        let ok = problems == 0;
+        print_plan(&files, &plan, args.prune, problems);
         if let Some(since) = since
             && ok
         {
@@ -163,9 +164,9 @@ pub fn apply(args: &SyncArgs) -> anyhow::Result<ExitCode> {
     block_on(async {
         let server = remote.automations().await?;
         let plan = compare(&files, &server);
-        let ok = check(&remote, &files, &plan).await?;
-        print_plan(&files, &plan, args.prune);
-        if !ok {
+        let problems = check(&remote, &files, &plan).await?;
+        print_plan(&files, &plan, args.prune, problems);
+        if problems > 0 {
             eprintln!("nothing was applied");
             return Ok(ExitCode::from(1));
         }
@@ -181,8 +182,8 @@ pub fn apply(args: &SyncArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Every file's syntax (offline) and every created or updated automation against the
-/// server's schema and plugins; prints the problems and answers whether there were none.
-async fn check(remote: &Remote, files: &[LocalFile], plan: &Plan<'_>) -> anyhow::Result<bool> {
+/// server's schema and plugins; prints the problems and answers how many there were.
+async fn check(remote: &Remote, files: &[LocalFile], plan: &Plan<'_>) -> anyhow::Result<usize> {
     let mut problems = plan.errors.clone();
     for file in files {
         for d in file.diagnostics.iter().filter(|d| d.is_error()) {
@@ -208,13 +209,17 @@ async fn check(remote: &Remote, files: &[LocalFile], plan: &Plan<'_>) -> anyhow:
                 continue;
             }
             let line = d["line"].as_u64().unwrap_or(1) as usize + local.line;
-            problems.push(format!(
+            let mut problem = format!(
                 "{}:{line}:{}: error[{}]: {}",
                 file.path.display(),
                 d["column"].as_u64().unwrap_or(1),
                 d["code"].as_str().unwrap_or(""),
                 d["message"].as_str().unwrap_or("")
-            ));
+            );
+            if let Some(suggestion) = d["suggestion"].as_str() {
+                problem.push_str(&format!(" (did you mean `{suggestion}`?)"));
+            }
+            problems.push(problem);
         }
     }
     for p in &problems {
@@ -223,7 +228,7 @@ async fn check(remote: &Remote, files: &[LocalFile], plan: &Plan<'_>) -> anyhow:
     if !problems.is_empty() {
         eprintln!("{} error(s)", problems.len());
     }
-    Ok(problems.is_empty())
+    Ok(problems.len())
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -236,7 +241,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn print_plan(files: &[LocalFile], plan: &Plan<'_>, prune: bool) {
+/// The changes, and a last line that says what they come to: with `problems` (printed on
+/// stderr by `check`) the plan is refused, which its last line says instead of a count.
+fn print_plan(files: &[LocalFile], plan: &Plan<'_>, prune: bool, problems: usize) {
     for at in &plan.creates {
         let file = &files[at.file];
         let name = &file.automations[at.automation].name;
@@ -265,7 +272,11 @@ fn print_plan(files: &[LocalFile], plan: &Plan<'_>, prune: bool) {
         }
     }
     let archives = if prune { plan.only_on_server.len() } else { 0 };
-    if plan.is_empty(prune) {
+    if problems > 0 {
+        println!(
+            "No plan: {problems} error(s), printed on stderr; nothing can be applied until they are fixed."
+        );
+    } else if plan.is_empty(prune) {
         println!("No changes.");
     } else {
         println!(

@@ -158,6 +158,17 @@ async fn pull_edit_plan_apply_and_plan_again() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("broken.auto:4:"), "{}", r.stderr);
     assert!(r.stderr.contains("nothing was applied"), "{}", r.stderr);
+    // `plan` says the same: the changes, but no plan to apply, and what to write instead.
+    let r = sync("plan", dir.path(), base, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("+ create \"Broken\""), "{}", r.stdout);
+    assert!(!r.stdout.contains("Plan: "), "{}", r.stdout);
+    assert!(r.stdout.contains("No plan: 1 error(s)"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("did you mean `priority`?"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         versions(&client).await,
         before,
