@@ -50,7 +50,9 @@ pub fn compare<'s>(files: &[LocalFile], server: &'s [ServerAutomation]) -> Plan<
                 file: f,
                 automation: k,
             };
-            let place = format!("{}:{}", file.path.display(), local.line + 1);
+            // `file:line:column`, as every other problem is printed (the automation's first
+            // line; its `# id:` comment is above it).
+            let place = format!("{}:{}:1", file.path.display(), local.line + 1);
             let Some(id) = local.id.as_deref() else {
                 plan.creates.push(at);
                 continue;

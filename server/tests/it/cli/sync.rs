@@ -278,6 +278,35 @@ fn an_unreachable_or_misnamed_server_is_named() {
     drop(server);
 }
 
+/// An id the server does not know, or one used twice, refuses the plan with the place
+/// of each as `file:line:column`, like every other problem.
+#[test]
+fn unknown_and_repeated_ids_are_placed() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("a.db").display());
+    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let dir = tempfile::tempdir().unwrap();
+    let with_id = format!("# id: aut_nope\n{NEW}");
+    std::fs::write(dir.path().join("a.auto"), &with_id).unwrap();
+    std::fs::write(dir.path().join("b.auto"), &with_id).unwrap();
+    let r = sync("plan", dir.path(), &server.base, &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("a.auto:2:1: id aut_nope is not an automation"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("b.auto:2:1: id aut_nope is also used at "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("No plan: 2 error(s)"), "{}", r.stdout);
+    drop(server);
+}
+
 #[test]
 fn timeouts_must_be_positive_seconds() {
     let dir = tempfile::tempdir().unwrap();
