@@ -62,14 +62,7 @@ async fn each_change_is_recorded_with_who_and_what() {
     let path = format!("/api/v1/automations/{id}");
     let mut seed: Value = serde_json::from_str(SEED).unwrap();
     seed["name"] = json!("renamed");
-    let put = app
-        .call(
-            Method::PUT,
-            &path,
-            Some(ADMIN),
-            Some(("application/json", seed.to_string().into_bytes())),
-        )
-        .await;
+    let put = app.put(&path, &seed).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
     let patched = app.patch(&path, &json!({"description": "d"})).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);

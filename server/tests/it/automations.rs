@@ -182,14 +182,7 @@ async fn updates_make_versions_and_status_changes_do_not() {
     let path = format!("/api/v1/automations/{id}");
     let mut def: Value = serde_json::from_str(SEED).unwrap();
     def["name"] = json!("Renamed");
-    let put = app
-        .call(
-            Method::PUT,
-            &path,
-            Some(ADMIN),
-            Some(("application/json", def.to_string().into_bytes())),
-        )
-        .await;
+    let put = app.put(&path, &def).await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
     assert_eq!(put.body["version"], 2);
     assert_eq!(put.body["name"], "Renamed");

@@ -80,12 +80,7 @@ async fn versions_list_newest_version_first() {
     let id = created.body["id"].as_str().unwrap().to_string();
     for name in ["v2", "v3"] {
         let answer = app
-            .call(
-                axum::http::Method::PUT,
-                &format!("/api/v1/automations/{id}"),
-                Some(crate::support::ADMIN),
-                Some(("application/json", named(name).to_string().into_bytes())),
-            )
+            .put(&format!("/api/v1/automations/{id}"), &named(name))
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     }

@@ -38,12 +38,7 @@ async fn copy_and_edit(app: &TestApp, live: &str, edit: impl Fn(&mut Value)) -> 
     let mut definition = copy.body["definition"].clone();
     edit(&mut definition);
     let put = app
-        .call(
-            axum::http::Method::PUT,
-            &format!("/api/v1/automations/{id}"),
-            Some(crate::support::ADMIN),
-            Some(("application/json", definition.to_string().into_bytes())),
-        )
+        .put(&format!("/api/v1/automations/{id}"), &definition)
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
     assert_eq!(put.body["shadows_id"], live, "an edit keeps the link");
@@ -161,15 +156,7 @@ async fn an_edit_keeps_an_automation_in_its_environment() {
     let put = |id: &str, definition: Value| {
         let path = format!("/api/v1/automations/{id}");
         let app = &app;
-        async move {
-            app.call(
-                axum::http::Method::PUT,
-                &path,
-                Some(crate::support::ADMIN),
-                Some(("application/json", definition.to_string().into_bytes())),
-            )
-            .await
-        }
+        async move { app.put(&path, &definition).await }
     };
     let edited = put(&copy, deal_automation(5000)).await;
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);

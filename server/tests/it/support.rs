@@ -225,6 +225,16 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, json: &Value) -> Answer {
+        self.call(
+            Method::PUT,
+            path,
+            Some(ADMIN),
+            Some(("application/json", json.to_string().into_bytes())),
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, json: &Value) -> Answer {
         self.call(
             Method::PATCH,

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::support::run;
-use crate::e2e::{Client, TOKEN, start_with};
+use crate::e2e::{Client, Server, TOKEN, start_with};
 
 const NEW: &str = "automation \"Brand new\" {\n  status active\n  when case.created\n  do {\n    assign_to_queue(queue_id: \"q9\")\n  }\n}\n";
 
@@ -15,6 +15,15 @@ fn sync(verb: &str, dir: &Path, base: &str, extra: &[&str]) -> super::support::R
     let mut args = vec![verb, dir, "--server", base, "--token", TOKEN];
     args.extend_from_slice(extra);
     run(&args)
+}
+
+/// The server on a new SQLite file with `flags`, after the directory that holds the file
+/// (bound in this order, the server is dropped, and stopped, before the directory goes).
+fn serve(flags: &[&str]) -> (tempfile::TempDir, Server) {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("a.db").display());
+    let (server, _) = start_with(&url, flags, Some(TOKEN));
+    (db, server)
 }
 
 fn auto_files(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -47,9 +56,7 @@ async fn versions(client: &Client) -> Vec<(String, i64, String)> {
 
 #[tokio::test]
 async fn pull_edit_plan_apply_and_plan_again() {
-    let db = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", db.path().join("a.db").display());
-    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let (_db, server) = serve(&[]);
     let client = Client {
         http: reqwest::Client::new(),
         base: server.base.clone(),
@@ -266,9 +273,7 @@ fn an_unreachable_or_misnamed_server_is_named() {
         r.stderr
     );
 
-    let db = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", db.path().join("a.db").display());
-    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let (_db, server) = serve(&[]);
     let twice = format!("{}/api/v1", server.base);
     let r = sync("plan", dir.path(), &twice, &[]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
@@ -282,9 +287,7 @@ fn an_unreachable_or_misnamed_server_is_named() {
 /// of each as `file:line:column`, like every other problem.
 #[test]
 fn unknown_and_repeated_ids_are_placed() {
-    let db = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", db.path().join("a.db").display());
-    let (server, _) = start_with(&url, &[], Some(TOKEN));
+    let (_db, server) = serve(&[]);
     let dir = tempfile::tempdir().unwrap();
     let with_id = format!("# id: aut_nope\n{NEW}");
     std::fs::write(dir.path().join("a.auto"), &with_id).unwrap();
@@ -405,9 +408,7 @@ async fn secrets_stay_on_the_server_through_pull_plan_and_apply() {
     const AUTH: &str = "sync-canary-auth-6d3f";
     let canaries = [SECRET, "c3luYy1jYW5hcnktc2lnbmluZy0yOQ", AUTH];
     let (port, got) = crate::secrets::receiver().await;
-    let db = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", db.path().join("a.db").display());
-    let (server, _) = start_with(&url, &["--webhook-allow-private"], Some(TOKEN));
+    let (_db, server) = serve(&["--webhook-allow-private"]);
     let client = Client {
         http: reqwest::Client::new(),
         base: server.base.clone(),
