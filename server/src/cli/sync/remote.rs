@@ -17,6 +17,8 @@ pub const DEFAULT_TIMEOUT: f64 = 60.0;
 
 pub struct Remote {
     base: String,
+    /// `base` as messages show it: without a password it may carry.
+    shown: String,
     token: String,
     http: reqwest::Client,
     /// The request timeout, to name it when it passes.
@@ -63,8 +65,10 @@ impl Remote {
             .timeout(timeout)
             .build()
             .context("cannot set up the HTTP client")?;
+        let base = format!("{}/api/v1", server.trim_end_matches('/'));
         Ok(Remote {
-            base: format!("{}/api/v1", server.trim_end_matches('/')),
+            shown: without_password(&base),
+            base,
             token,
             http,
             timeout,
@@ -131,7 +135,7 @@ impl Remote {
             Err(e) => return Err(self.failure(e)),
         };
         let status = response.status();
-        let asked = response.url().to_string();
+        let asked = without_password(response.url().as_str());
         // A body cut by the timeout is a failure, not an empty answer.
         let bytes = response.bytes().await.map_err(|e| self.failure(e))?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -154,7 +158,7 @@ impl Remote {
 
 impl Remote {
     /// A failed exchange as a user reads it: a timeout names the limit and how to raise
-    /// it; the URL is left out of reqwest's text (it is `self.base` already).
+    /// it; the URL is left out of reqwest's text (it is `self.shown` already).
     fn failure(&self, e: reqwest::Error) -> anyhow::Error {
         if e.is_timeout() {
             let which = if e.is_connect() {
@@ -167,7 +171,7 @@ impl Remote {
             };
             return anyhow!(
                 "the server at {} did not answer in time: gave up after {which}",
-                self.base
+                self.shown
             );
         }
         // reqwest's own text is "error sending request"; the cause (e.g. "Connection
@@ -186,7 +190,19 @@ impl Remote {
             text.push_str(": ");
             text.push_str(&cause);
         }
-        anyhow!("cannot reach the server at {}: {text}", self.base)
+        anyhow!("cannot reach the server at {}: {text}", self.shown)
+    }
+}
+
+/// `url` with its password, if it has one, shown as `***` (a `--server` may carry one for
+/// a proxy; messages name the server, never the password).
+fn without_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

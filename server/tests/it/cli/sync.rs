@@ -264,9 +264,17 @@ fn an_unreachable_or_misnamed_server_is_named() {
         listener.local_addr().unwrap()
     };
     let dir = tempfile::tempdir().unwrap();
-    let r = sync("plan", dir.path(), &format!("http://{closed}"), &[]);
+    // A password in the address is used, never shown.
+    let r = sync(
+        "plan",
+        dir.path(),
+        &format!("http://u:s3cret@{closed}"),
+        &[],
+    );
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("cannot reach the server"), "{}", r.stderr);
+    assert!(r.stderr.contains("http://u:***@"), "{}", r.stderr);
+    assert!(!r.stderr.contains("s3cret"), "{}", r.stderr);
     assert!(
         r.stderr.to_lowercase().contains("connection refused"),
         "{}",
